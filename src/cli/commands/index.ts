@@ -1,0 +1,6 @@
+/** Every CLI command, in the order `soundvae --help` lists them. Add new commands here. */
+import type { CommandModule } from 'yargs';
+import { infoCommand } from './info.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [infoCommand];

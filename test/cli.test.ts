@@ -1,0 +1,25 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const bin = path.resolve(__dirname, '../bin/soundvae.js');
+
+describe('soundvae CLI', () => {
+  it('prints help listing the info command', () => {
+    const out = execFileSync('node', [bin, '--help'], { encoding: 'utf8' });
+    expect(out).toContain('soundvae info');
+  });
+
+  it('rejects an unknown command with exit code 1 and no stack trace', () => {
+    const r = spawnSync('node', [bin, 'no-such-command'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reports the active backend and why the native ones are missing', () => {
+    const out = execFileSync('node', [bin, 'info', '--backends', '--json'], { encoding: 'utf8' });
+    const parsed = JSON.parse(out) as { active: string; backends: { name: string; ok: boolean }[] };
+    expect(parsed.backends.map((b) => b.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(parsed.backends.find((b) => b.name === parsed.active)?.ok).toBe(true);
+  });
+});
