@@ -1,0 +1,47 @@
+/**
+ * Architecture and optimiser settings of the convolutional VAE, with the presets in one place.
+ */
+
+/** Stride of one conv block: [along height (frequency), along width (time)]. */
+export type Stride = [number, number];
+
+export interface VaeConfig {
+  /** Filters of each encoder block; the decoder mirrors them. */
+  filters: number[];
+  /** Square kernel size of each block. */
+  kernels: number[];
+  /** Stride of each block. */
+  strides: Stride[];
+  latent: number;
+  /** Weight of the MSE term against KL: loss = weight * MSE + KL. */
+  reconstructionWeight: number;
+  learningRate: number;
+  batchSize: number;
+}
+
+/**
+ * `reference`: the original Keras tutorial's model, exactly (input 256 x 64 x 1).
+ * `default`: smaller, for CPU training (chosen by measurement; see README).
+ */
+export const VAE_PRESETS = {
+  reference: {
+    filters: [512, 256, 128, 64, 32],
+    kernels: [3, 3, 3, 3, 3],
+    strides: [[2, 2], [2, 2], [2, 2], [2, 2], [2, 1]],
+    latent: 128,
+    reconstructionWeight: 1e6,
+    learningRate: 5e-4,
+    batchSize: 64,
+  },
+  default: {
+    filters: [64, 64, 64, 64, 32],
+    kernels: [3, 3, 3, 3, 3],
+    strides: [[2, 2], [2, 2], [2, 2], [2, 2], [2, 1]],
+    latent: 128,
+    reconstructionWeight: 1e6,
+    learningRate: 5e-4,
+    batchSize: 16,
+  },
+} satisfies Record<string, VaeConfig>;
+
+export type VaePresetName = keyof typeof VAE_PRESETS;
