@@ -35,8 +35,8 @@ export interface StftOptions {
 
 /** Settings for magnitude <-> dB, as librosa.amplitude_to_db. */
 export interface DbOptions {
-  /** Reference amplitude: 0 dB. Default 1. */
-  ref?: number;
+  /** Reference amplitude that maps to 0 dB, or 'max' for the largest amplitude of the input. Default 1. */
+  ref?: number | 'max';
   /** Floor on amplitudes before the log. Default 1e-5. */
   amin?: number;
   /** Clip to at most this far below the peak; null for no clipping. Default 80. */

@@ -1,0 +1,17 @@
+/** Public DSP API: windows, STFT/ISTFT, dB conversion, Griffin-Lim, phase initialisation, metrics. */
+export type { ComplexSpectrogram, DbOptions, Spectrogram, StftOptions, WindowName } from './types.ts';
+export { hann, frameWindow } from './window.ts';
+export { createFft, isPowerOfTwo, type ComplexFft } from './fft.ts';
+export {
+  DEFAULT_STFT,
+  resolveStftOptions,
+  frameCount,
+  stft,
+  istft,
+  magnitude,
+  StftPlan,
+  toBinMajor,
+  toFrameMajor,
+  type ResolvedStftOptions,
+} from './stft.ts';
+export { DEFAULT_DB, amplitudeToDb, dbToAmplitude } from './db.ts';
