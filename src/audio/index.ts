@@ -1,0 +1,17 @@
+/** The audio layer's public API: read any audio file, mix, resample, write WAV, clean up. */
+export type { AudioFileInfo, DecodedAudio } from './types.ts';
+export { decodeAudio, decodeAudioBytes, readAudioInfo, sniffContainer, DEFAULT_DECODE, type DecodeOptions } from './decode.ts';
+export { decodeWav, wavInfo, isWav, WAV_LIMITS } from './wav.ts';
+export { loadAudio, DEFAULT_LOAD, type LoadOptions, type LoadedAudio } from './load.ts';
+export { toMono } from './mono.ts';
+export {
+  resample,
+  resampleChannels,
+  resampledLength,
+  RESAMPLE_QUALITIES,
+  DEFAULT_RESAMPLE,
+  type ResampleOptions,
+  type ResampleQuality,
+  type ResampleFilter,
+} from './resample.ts';
+export { encodeWav, writeWav, DEFAULT_WAV_WRITE, type WavEncoding, type WavWriteOptions } from './wav-write.ts';

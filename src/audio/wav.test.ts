@@ -1,0 +1,263 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import wavefile from 'wavefile';
+import { decodeAudio, readAudioInfo } from './decode.ts';
+import { decodeWav } from './wav.ts';
+import { encodeWav } from './wav-write.ts';
+
+const { WaveFile } = wavefile as unknown as { WaveFile: typeof import('wavefile').WaveFile };
+const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-wav-'));
+const rate = 8000;
+const tone = Float32Array.from({ length: 800 }, (_, i) => 0.6 * Math.sin((2 * Math.PI * 440 * i) / rate));
+
+/** Largest absolute difference between two signals. */
+const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+/** A WAV written by wavefile (an independent writer) from the tone. */
+function wavefileBytes(bitDepth: string, convert?: (w: InstanceType<typeof WaveFile>) => void, channels = 1): Uint8Array {
+  const w = new WaveFile();
+  const full = (bits: string) => {
+    if (bits === '32f' || bits === '64') return Array.from(tone);
+    const b = bits === '8a' || bits === '8m' || bits === '4' ? 16 : Number(bits);
+    const max = 2 ** (b - 1) - 1;
+    return Array.from(tone, (v) => Math.round(v * max) + (b === 8 ? 128 : 0));
+  };
+  const data = full(bitDepth === '8a' || bitDepth === '8m' || bitDepth === '4' ? '16' : bitDepth);
+  w.fromScratch(channels, rate, bitDepth === '8a' || bitDepth === '8m' || bitDepth === '4' ? '16' : bitDepth,
+    channels === 1 ? data : Array.from({ length: channels }, () => data));
+  convert?.(w);
+  return w.toBuffer();
+}
+
+/** Builds a WAV by hand from chunks, little- or big-endian. */
+function handmade(chunks: [string, Uint8Array, number?][], opts: { riff?: string; riffSize?: number; le?: boolean } = {}): Uint8Array {
+  const le = opts.le ?? true;
+  const parts: number[] = [];
+  const u32 = (v: number) => {
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setUint32(0, v, le);
+    parts.push(...b);
+  };
+  for (const [id, body, declared] of chunks) {
+    parts.push(...Buffer.from(id, 'latin1'));
+    u32(declared ?? body.length);
+    parts.push(...body);
+  }
+  const out: number[] = [...Buffer.from(opts.riff ?? (le ? 'RIFF' : 'RIFX'), 'latin1')];
+  const size = new Uint8Array(4);
+  new DataView(size.buffer).setUint32(0, opts.riffSize ?? parts.length + 4, le);
+  out.push(...size, ...Buffer.from('WAVE', 'latin1'), ...parts);
+  return new Uint8Array(out);
+}
+
+function fmtChunk(tag: number, channels: number, sr: number, bits: number, le = true, blockAlign?: number): Uint8Array {
+  const b = new Uint8Array(16);
+  const v = new DataView(b.buffer);
+  const align = blockAlign ?? Math.ceil(bits / 8) * channels;
+  v.setUint16(0, tag, le);
+  v.setUint16(2, channels, le);
+  v.setUint32(4, sr, le);
+  v.setUint32(8, sr * align, le);
+  v.setUint16(12, align, le);
+  v.setUint16(14, bits, le);
+  return b;
+}
+
+function int16Data(x: Float32Array, le = true): Uint8Array {
+  const b = new Uint8Array(x.length * 2);
+  const v = new DataView(b.buffer);
+  x.forEach((s, i) => v.setInt16(2 * i, Math.round(s * 32767), le));
+  return b;
+}
+
+describe('decodeWav: encodings written by wavefile', () => {
+  const cases: [string, string, ((w: InstanceType<typeof WaveFile>) => void) | undefined, number][] = [
+    ['8-bit unsigned', '8', undefined, 1 / 64],
+    ['16-bit', '16', undefined, 1e-4],
+    ['24-bit', '24', undefined, 1e-6],
+    ['32-bit int', '32', undefined, 1e-6],
+    ['12-bit (odd depth)', '12', undefined, 1e-3],
+    ['20-bit (odd depth)', '20', undefined, 1e-5],
+    ['32-bit float', '32f', undefined, 1e-7],
+    ['64-bit float', '64', undefined, 1e-7],
+    ['A-law', '8a', (w) => w.toALaw(), 0.02],
+    ['mu-law', '8m', (w) => w.toMuLaw(), 0.02],
+    ['RIFX 16-bit', '16', (w) => w.toRIFX(), 1e-4],
+  ];
+  for (const [name, bits, convert, tolerance] of cases) {
+    it(name, () => {
+      const decoded = decodeWav(wavefileBytes(bits, convert));
+      expect(decoded.info.sampleRate).toBe(rate);
+      expect(decoded.channels).toHaveLength(1);
+      const got = decoded.channels[0]!;
+      // ADPCM pads its last block: at least the input, at most one block more.
+      expect(got.length).toBeGreaterThanOrEqual(tone.length);
+      expect(got.length).toBeLessThan(tone.length + 1024);
+      expect(maxDiff(tone, got.subarray(0, tone.length))).toBeLessThan(tolerance);
+    });
+  }
+
+  it('any channel count (6 channels, WAVE_FORMAT_EXTENSIBLE)', () => {
+    const decoded = decodeWav(wavefileBytes('16', undefined, 6));
+    expect(decoded.channels).toHaveLength(6);
+    for (const c of decoded.channels) expect(maxDiff(tone, c)).toBeLessThan(1e-4);
+  });
+});
+
+/** A standard (Microsoft/DVI) IMA-ADPCM encoder, to test the decoder against: header sample, then 8 nibbles per 4-byte word per channel. */
+function imaAdpcmWav(channels: Float32Array[], blockAlign = 256): Uint8Array {
+  const STEP = [7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 19, 21, 23, 25, 28, 31, 34, 37, 41, 45, 50, 55, 60, 66, 73, 80, 88, 97, 107, 118, 130, 143, 157, 173, 190, 209, 230, 253, 279, 307, 337, 371, 408, 449, 494, 544, 598, 658, 724, 796, 876, 963, 1060, 1166, 1282, 1411, 1552, 1707, 1878, 2066, 2272, 2499, 2749, 3024, 3327, 3660, 4026, 4428, 4871, 5358, 5894, 6484, 7132, 7845, 8630, 9493, 10442, 11487, 12635, 13899, 15289, 16818, 18500, 20350, 22385, 24623, 27086, 29794, 32767];
+  const INDEX = [-1, -1, -1, -1, 2, 4, 6, 8];
+  const nc = channels.length;
+  const perBlock = ((blockAlign - 4 * nc) * 8) / (4 * nc) + 1;
+  const frames = channels[0]!.length;
+  const blocks = Math.ceil(frames / perBlock);
+  const data = new Uint8Array(blocks * blockAlign);
+  const view = new DataView(data.buffer);
+  const state = channels.map(() => ({ pred: 0, index: 0 }));
+  const pcm = (c: number, i: number) => Math.round((channels[c]![Math.min(i, frames - 1)] ?? 0) * 32767);
+  for (let b = 0; b < blocks; b++) {
+    const base = b * blockAlign;
+    for (let c = 0; c < nc; c++) {
+      const st = state[c]!;
+      st.pred = pcm(c, b * perBlock);
+      view.setInt16(base + 4 * c, st.pred, true);
+      view.setUint8(base + 4 * c + 2, st.index);
+      for (let k = 0; k < perBlock - 1; k++) {
+        const step = STEP[st.index]!;
+        let diff = pcm(c, b * perBlock + 1 + k) - st.pred;
+        let nibble = diff < 0 ? 8 : 0;
+        diff = Math.abs(diff);
+        let delta = step >> 3;
+        if (diff >= step) { nibble |= 4; diff -= step; delta += step; }
+        if (diff >= step >> 1) { nibble |= 2; diff -= step >> 1; delta += step >> 1; }
+        if (diff >= step >> 2) { nibble |= 1; delta += step >> 2; }
+        st.pred = Math.max(-32768, Math.min(32767, st.pred + (nibble & 8 ? -delta : delta)));
+        st.index = Math.max(0, Math.min(88, st.index + INDEX[nibble & 7]!));
+        const word = Math.floor(k / 8);
+        const at = base + 4 * nc + word * 4 * nc + 4 * c + ((k % 8) >> 1);
+        data[at]! |= k % 2 === 0 ? nibble : nibble << 4;
+      }
+    }
+  }
+  const fmt = new Uint8Array(20);
+  const f = new DataView(fmt.buffer);
+  f.setUint16(0, 0x11, true);
+  f.setUint16(2, nc, true);
+  f.setUint32(4, rate, true);
+  f.setUint32(8, Math.round((rate * blockAlign) / perBlock), true);
+  f.setUint16(12, blockAlign, true);
+  f.setUint16(14, 4, true);
+  f.setUint16(16, 2, true);
+  f.setUint16(18, perBlock, true);
+  const fact = new Uint8Array(4);
+  new DataView(fact.buffer).setUint32(0, frames, true);
+  return handmade([['fmt ', fmt], ['fact', fact], ['data', data]]);
+}
+
+describe('decodeWav: IMA-ADPCM', () => {
+  it('decodes stereo blocks to the encoded signal, trimmed to the fact length', () => {
+    const left = Float32Array.from({ length: 1500 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 300 * i) / rate));
+    const right = left.map((v) => -0.5 * v);
+    const { info, channels } = decodeWav(imaAdpcmWav([left, right]));
+    expect(info).toMatchObject({ codec: 'ima-adpcm', channels: 2, frames: 1500 });
+    // ADPCM adapts its step size for a few samples at the start; after that it tracks closely.
+    expect(maxDiff(left.subarray(100), channels[0]!.subarray(100))).toBeLessThan(0.02);
+    expect(maxDiff(right.subarray(100), channels[1]!.subarray(100))).toBeLessThan(0.02);
+  });
+});
+
+describe('decodeWav: odd and lying files', () => {
+  it('reads a data size larger than the file as what is there', () => {
+    const bytes = handmade([['fmt ', fmtChunk(1, 1, rate, 16)], ['data', int16Data(tone), 1_000_000]]);
+    const { channels, info } = decodeWav(bytes);
+    expect(info.frames).toBe(tone.length);
+    expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
+  });
+
+  it('skips extra chunks, odd-sized ones with and without their pad byte, and trailing junk', () => {
+    for (const pad of [true, false]) {
+      const odd = new Uint8Array(pad ? 6 : 5).fill(65);
+      const bytes = handmade([
+        ['fmt ', fmtChunk(1, 1, rate, 16)],
+        ['LIST', odd, 5],
+        ['bext', new Uint8Array(10)],
+        ['data', int16Data(tone)],
+      ]);
+      const withJunk = new Uint8Array([...bytes, 1, 2, 3]);
+      const { channels } = decodeWav(withJunk);
+      expect(channels[0]!.length).toBe(tone.length);
+      expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
+    }
+  });
+
+  it('reads a hand-made big-endian RIFX file', () => {
+    const bytes = handmade([['fmt ', fmtChunk(1, 1, rate, 16, false)], ['data', int16Data(tone, false)]], { le: false });
+    expect(maxDiff(tone, decodeWav(bytes).channels[0]!)).toBeLessThan(1e-4);
+  });
+
+  it('reads RF64 with sizes in ds64', () => {
+    const data = int16Data(tone);
+    const ds64 = new Uint8Array(28);
+    new DataView(ds64.buffer).setBigUint64(8, BigInt(data.length), true);
+    new DataView(ds64.buffer).setBigUint64(16, BigInt(tone.length), true);
+    const bytes = handmade([['ds64', ds64], ['fmt ', fmtChunk(1, 1, rate, 16)], ['data', data, 0xffffffff]], {
+      riff: 'RF64',
+      riffSize: 0xffffffff,
+    });
+    const { info, channels } = decodeWav(bytes);
+    expect(info.container).toBe('rf64');
+    expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
+  });
+
+  it('gives one-line causes for broken files', () => {
+    expect(() => decodeWav(new Uint8Array(0))).toThrow(/empty/);
+    expect(() => decodeWav(new Uint8Array([82, 73, 70, 70, 0]))).toThrow(/truncated/);
+    expect(() => decodeWav(handmade([['fmt ', fmtChunk(1, 1, rate, 16)]]))).toThrow(/no data chunk/);
+    expect(() => decodeWav(handmade([['data', int16Data(tone)]]))).toThrow(/no fmt chunk/);
+    expect(() => decodeWav(handmade([['fmt ', fmtChunk(2, 1, rate, 4)], ['data', new Uint8Array(64)]]))).toThrow(
+      /unsupported codec.*MS ADPCM/,
+    );
+    expect(() => decodeWav(handmade([['fmt ', fmtChunk(1, 0, rate, 16)], ['data', new Uint8Array(64)]]))).toThrow(
+      /channel count/,
+    );
+  });
+});
+
+describe('decodeAudio and readAudioInfo on files', () => {
+  const write = (name: string, bytes: Uint8Array) => {
+    const file = path.join(dir, name);
+    writeFileSync(file, bytes);
+    return file;
+  };
+
+  it('round-trips encodeWav for pcm16 and float32, and reads the header alone', async () => {
+    const stereo = [tone, tone.map((v) => -v)];
+    for (const encoding of ['pcm16', 'float32'] as const) {
+      const file = write(`rt-${encoding}.wav`, encodeWav(stereo, rate, { encoding }));
+      const { info, channels } = await decodeAudio(file);
+      expect(info).toMatchObject({ container: 'wav', codec: encoding === 'pcm16' ? 'pcm' : 'float', channels: 2, frames: tone.length });
+      expect(maxDiff(stereo[1]!, channels[1]!)).toBeLessThan(encoding === 'pcm16' ? 1e-4 : 1e-7);
+      expect(await readAudioInfo(file)).toEqual(info);
+    }
+  });
+
+  it('sniffs content, not the extension', async () => {
+    const file = write('actually-wav.mp3', encodeWav(tone, rate));
+    expect((await decodeAudio(file)).info.container).toBe('wav');
+  });
+
+  it('names the file and the cause for empty, missing, garbage and header-only files', async () => {
+    const empty = write('empty.wav', new Uint8Array(0));
+    await expect(decodeAudio(empty)).rejects.toThrow(`${empty}: empty file`);
+    await expect(decodeAudio(path.join(dir, 'missing.wav'))).rejects.toThrow(/missing\.wav: no such file/);
+    const text = write('notes.wav', new TextEncoder().encode('hello, this is not audio\n'));
+    await expect(decodeAudio(text)).rejects.toThrow(/notes\.wav: not an audio file \(a text file\)/);
+    const header = write('header-only.wav', encodeWav(tone, rate).subarray(0, 44));
+    await expect(decodeAudio(header)).rejects.toThrow(/header-only\.wav: no audio samples/);
+    const cut = write('cut.wav', encodeWav(tone, rate).subarray(0, 30));
+    await expect(decodeAudio(cut)).rejects.toThrow(/cut\.wav: .*(no data chunk|fmt)/);
+  });
+});

@@ -1,0 +1,448 @@
+/**
+ * A tolerant WAV reader: RIFF (little-endian), RIFX (big-endian), RF64/BW64 (64-bit sizes).
+ *
+ * Codecs: PCM of any bit depth (8-bit unsigned, 12/16/20/24/32/48... signed, left-justified in
+ * their byte containers), IEEE float 32/64, A-law, mu-law, IMA-ADPCM, each also inside
+ * WAVE_FORMAT_EXTENSIBLE. Real files lie: the data size may run past the end of the file (we read
+ * what is there), chunks may skip their pad byte, junk may trail the data. We walk the chunks
+ * ourselves because general-purpose readers (wavefile included) reject many such files.
+ */
+import type { AudioFileInfo, DecodedAudio } from './types.ts';
+
+/** Reading limits, in one place. */
+export const WAV_LIMITS = {
+  /** Channel counts above this are taken as a corrupt header. */
+  maxChannels: 256,
+  /** Sample rates outside [1, maxSampleRate] are taken as a corrupt header. */
+  maxSampleRate: 10_000_000,
+  /** Decoded samples (all channels) above this are refused rather than exhausting memory (~4 GB of Float32). */
+  maxSamples: 1_000_000_000,
+};
+
+/** WAVE format tags we decode. */
+const FORMAT = { pcm: 0x0001, float: 0x0003, alaw: 0x0006, mulaw: 0x0007, imaAdpcm: 0x0011, extensible: 0xfffe };
+
+const FORMAT_NAMES: Record<number, string> = {
+  0x0002: 'MS ADPCM',
+  0x0031: 'GSM 6.10',
+  0x0040: 'G.721 ADPCM',
+  0x0050: 'MPEG',
+  0x0055: 'MPEG layer 3',
+  0x0161: 'WMA',
+  0x2000: 'AC-3',
+};
+
+/** The parsed `fmt ` chunk, with the extensible sub-format resolved. */
+export interface WavFormat {
+  formatTag: number;
+  channels: number;
+  sampleRate: number;
+  blockAlign: number;
+  bitsPerSample: number;
+  /** Valid bits from WAVE_FORMAT_EXTENSIBLE, when present. */
+  validBits?: number;
+  /** Samples per block for IMA-ADPCM. */
+  samplesPerBlock?: number;
+}
+
+/** Where things are in a WAV file, without decoding the samples. */
+export interface WavLayout {
+  container: 'wav' | 'rifx' | 'rf64';
+  littleEndian: boolean;
+  format: WavFormat;
+  /** Byte offset and length of the sample data actually present in the file. */
+  dataOffset: number;
+  dataBytes: number;
+  /** Sample frames from a `fact` chunk, if any (compressed formats). */
+  factFrames?: number;
+}
+
+/** True when the first bytes look like a WAV file of any flavour. */
+export function isWav(bytes: Uint8Array): boolean {
+  const id = ascii(bytes, 0);
+  return (id === 'RIFF' || id === 'RIFX' || id === 'RF64' || id === 'BW64') && ascii(bytes, 8) === 'WAVE';
+}
+
+function ascii(bytes: Uint8Array, offset: number, length = 4): string {
+  let s = '';
+  for (let i = offset; i < offset + length && i < bytes.length; i++) s += String.fromCharCode(bytes[i]!);
+  return s;
+}
+
+/** A plausible chunk id: four printable ASCII characters. */
+function looksLikeChunkId(bytes: Uint8Array, offset: number): boolean {
+  if (offset + 8 > bytes.length) return false;
+  for (let i = offset; i < offset + 4; i++) {
+    const c = bytes[i]!;
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** Chunk ids we expect to meet; an exact match is the strongest evidence of a chunk boundary. */
+const KNOWN_CHUNKS = new Set(['data', 'fmt ', 'fact', 'LIST', 'bext', 'cue ', 'smpl', 'inst', 'JUNK', 'junk', 'PAD ', 'id3 ', 'ID3 ', 'iXML', 'axml', 'umid', 'ds64', 'labl', 'plst', 'regn', 'PEAK', 'minf', 'elm1', 'chna', 'chrp', 'acid', 'strc', 'cart', 'afsp', 'DISP', 'FLLR', 'filr']);
+
+/** How much a position looks like the start of a chunk: 2 known id, 1 printable id, 0 neither. */
+function chunkScore(bytes: Uint8Array, offset: number): number {
+  if (!looksLikeChunkId(bytes, offset)) return 0;
+  return KNOWN_CHUNKS.has(ascii(bytes, offset)) ? 2 : 1;
+}
+
+/** Error helper: every failure is a plain Error with a short cause; callers add the file name. */
+function fail(cause: string): never {
+  throw new Error(cause);
+}
+
+/**
+ * Finds the format and the data of a WAV file held in memory.
+ * Throws an Error with a one-line cause ("no fmt chunk", "unsupported codec ...") when it cannot.
+ */
+export function parseWavLayout(bytes: Uint8Array, fileSize = bytes.length): WavLayout {
+  if (bytes.length < 12) fail(bytes.length === 0 ? 'empty file' : 'truncated: shorter than a WAV header');
+  if (!isWav(bytes)) fail('not a WAV file');
+  const id = ascii(bytes, 0);
+  const littleEndian = id !== 'RIFX';
+  const container = id === 'RIFX' ? 'rifx' : id === 'RIFF' ? 'wav' : 'rf64';
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const u32 = (o: number) => view.getUint32(o, littleEndian);
+
+  let format: WavFormat | undefined;
+  let dataOffset = -1;
+  let dataBytes = 0;
+  let factFrames: number | undefined;
+  let ds64DataBytes: number | undefined;
+  let ds64Frames: number | undefined;
+
+  let pos = 12;
+  while (pos + 8 <= bytes.length) {
+    const chunkId = ascii(bytes, pos);
+    let size = u32(pos + 4);
+    const body = pos + 8;
+    if (chunkId === 'ds64' && size >= 24 && body + 24 <= bytes.length) {
+      ds64DataBytes = Number(view.getBigUint64(body + 8, true));
+      ds64Frames = Number(view.getBigUint64(body + 16, true));
+    } else if (chunkId === 'fmt ' && !format) {
+      format = parseFmt(view, body, Math.min(size, bytes.length - body), littleEndian);
+    } else if (chunkId === 'fact' && size >= 4 && body + 4 <= bytes.length) {
+      factFrames = u32(body);
+    } else if (chunkId === 'data' && dataOffset < 0) {
+      // 0xFFFFFFFF: an RF64 size held in ds64, or a streamed file that never came back to fill it in.
+      if (size === 0xffffffff) size = ds64DataBytes ?? fileSize - body;
+      dataOffset = body;
+      // A data size past the end of the file: read what is there.
+      dataBytes = Math.max(0, Math.min(size, fileSize - body));
+      if (format) break; // everything we need; anything after the data is ignored
+    }
+    // Next chunk: sizes are word-aligned, but some writers skip the pad byte; trust whichever lands on a chunk id.
+    let next = body + size;
+    if (size % 2 === 1) next += chunkScore(bytes, next) > chunkScore(bytes, next + 1) ? 0 : 1;
+    if (next <= pos) break;
+    pos = next;
+  }
+
+  if (!format) fail('no fmt chunk (not a complete WAV file)');
+  if (dataOffset < 0) fail('no data chunk (header only)');
+  if (factFrames === undefined && ds64Frames !== undefined && ds64Frames > 0) factFrames = ds64Frames;
+  return { container, littleEndian, format, dataOffset, dataBytes, factFrames };
+}
+
+function parseFmt(view: DataView, at: number, size: number, le: boolean): WavFormat {
+  if (size < 14) fail(`fmt chunk too short (${size} bytes)`);
+  let formatTag = view.getUint16(at, le);
+  const channels = view.getUint16(at + 2, le);
+  const sampleRate = view.getUint32(at + 4, le);
+  const blockAlign = view.getUint16(at + 12, le);
+  const bitsPerSample = size >= 16 ? view.getUint16(at + 14, le) : 8 * Math.floor(blockAlign / Math.max(1, channels));
+  const cbSize = size >= 18 ? view.getUint16(at + 16, le) : 0;
+  const fmt: WavFormat = { formatTag, channels, sampleRate, blockAlign, bitsPerSample };
+  if (formatTag === FORMAT.extensible) {
+    if (size < 40 || cbSize < 22) fail('WAVE_FORMAT_EXTENSIBLE fmt chunk too short');
+    fmt.validBits = view.getUint16(at + 18, le);
+    // The sub-format GUID begins with the ordinary format tag.
+    formatTag = view.getUint16(at + 24, le);
+    fmt.formatTag = formatTag;
+  }
+  if (formatTag === FORMAT.imaAdpcm && size >= 20) fmt.samplesPerBlock = view.getUint16(at + 18, le);
+  return fmt;
+}
+
+/** Codec name and bit depth for `info`. */
+export function describeFormat(format: WavFormat): { codec: string; bitDepth?: number } {
+  switch (format.formatTag) {
+    case FORMAT.pcm:
+      return { codec: 'pcm', bitDepth: format.validBits || format.bitsPerSample };
+    case FORMAT.float:
+      return { codec: 'float', bitDepth: format.bitsPerSample };
+    case FORMAT.alaw:
+      return { codec: 'alaw', bitDepth: 8 };
+    case FORMAT.mulaw:
+      return { codec: 'mulaw', bitDepth: 8 };
+    case FORMAT.imaAdpcm:
+      return { codec: 'ima-adpcm', bitDepth: 4 };
+    default:
+      return { codec: `0x${format.formatTag.toString(16).padStart(4, '0')}` };
+  }
+}
+
+/** Bytes per sample of one channel, trusting blockAlign when it is consistent, else the bit depth. */
+function containerBytes(format: WavFormat): number {
+  const fromBits = Math.ceil(format.bitsPerSample / 8);
+  const fromAlign = format.blockAlign / format.channels;
+  if (Number.isInteger(fromAlign) && fromAlign >= fromBits && fromAlign <= 8 && fromAlign > 0) return fromAlign;
+  return fromBits;
+}
+
+function checkFormat(format: WavFormat): void {
+  const { formatTag, channels, sampleRate, bitsPerSample } = format;
+  if (channels < 1 || channels > WAV_LIMITS.maxChannels) fail(`bad channel count ${channels} in fmt chunk`);
+  if (sampleRate < 1 || sampleRate > WAV_LIMITS.maxSampleRate) fail(`bad sample rate ${sampleRate} in fmt chunk`);
+  switch (formatTag) {
+    case FORMAT.pcm:
+      if (bitsPerSample < 1 || bitsPerSample > 64) fail(`unsupported PCM bit depth ${bitsPerSample}`);
+      break;
+    case FORMAT.float:
+      if (containerBytes(format) !== 4 && containerBytes(format) !== 8) fail(`unsupported float bit depth ${bitsPerSample}`);
+      break;
+    case FORMAT.alaw:
+    case FORMAT.mulaw:
+      if (containerBytes(format) !== 1) fail(`unsupported ${formatTag === FORMAT.alaw ? 'A' : 'mu'}-law bit depth ${bitsPerSample}`);
+      break;
+    case FORMAT.imaAdpcm:
+      if (bitsPerSample !== 4) fail(`unsupported IMA-ADPCM bit depth ${bitsPerSample}`);
+      if (format.blockAlign < 4 * channels + 4 * channels) fail(`bad IMA-ADPCM block size ${format.blockAlign}`);
+      break;
+    default: {
+      const name = FORMAT_NAMES[formatTag];
+      fail(`unsupported codec: WAVE format 0x${formatTag.toString(16).padStart(4, '0')}${name ? ` (${name})` : ''}`);
+    }
+  }
+}
+
+/** Number of sample frames the data holds (what is present, not what the header promised). */
+export function wavFrames(layout: WavLayout): number {
+  const { format, dataBytes, factFrames } = layout;
+  if (format.formatTag === FORMAT.imaAdpcm) {
+    const perBlock = imaSamplesPerBlock(format);
+    const blocks = Math.floor(dataBytes / format.blockAlign);
+    const partial = dataBytes % format.blockAlign;
+    let frames = blocks * perBlock;
+    if (partial >= 4 * format.channels) frames += 1 + Math.floor((partial - 4 * format.channels) / (4 * format.channels)) * 8;
+    return factFrames !== undefined && factFrames > 0 ? Math.min(frames, factFrames) : frames;
+  }
+  const frameBytes = containerBytes(format) * format.channels;
+  return Math.floor(dataBytes / frameBytes);
+}
+
+function imaSamplesPerBlock(format: WavFormat): number {
+  const computed = ((format.blockAlign - 4 * format.channels) * 8) / (4 * format.channels) + 1;
+  return computed;
+}
+
+/**
+ * Header facts of a WAV file (no sample decoding). `bytes` may be only the head of the file when
+ * `fileSize` gives the full size (the header must then lie within the head).
+ */
+export function wavInfo(bytes: Uint8Array, file = '', fileSize = bytes.length): AudioFileInfo {
+  const layout = parseWavLayout(bytes, fileSize);
+  checkFormat(layout.format);
+  return layoutInfo(layout, file);
+}
+
+function layoutInfo(layout: WavLayout, file: string): AudioFileInfo {
+  const frames = wavFrames(layout);
+  const { codec, bitDepth } = describeFormat(layout.format);
+  return {
+    file,
+    container: layout.container,
+    codec,
+    sampleRate: layout.format.sampleRate,
+    channels: layout.format.channels,
+    ...(bitDepth !== undefined ? { bitDepth } : {}),
+    frames,
+    duration: frames / layout.format.sampleRate,
+  };
+}
+
+/**
+ * Decodes a WAV file held in memory to Float32 channels in [-1, 1].
+ * Throws an Error whose message is a one-line cause; callers prefix the file name.
+ *
+ * @example
+ * const { info, channels } = decodeWav(await fs.readFile('clip.wav'), 'clip.wav');
+ */
+export function decodeWav(bytes: Uint8Array, file = ''): DecodedAudio {
+  const layout = parseWavLayout(bytes);
+  const { format } = layout;
+  checkFormat(format);
+  const info = layoutInfo(layout, file);
+  if (info.frames * format.channels > WAV_LIMITS.maxSamples) {
+    fail(`too large to decode at once (${info.frames} frames x ${format.channels} channels)`);
+  }
+  const data = new DataView(bytes.buffer, bytes.byteOffset + layout.dataOffset, layout.dataBytes);
+  let channels: Float32Array[];
+  switch (format.formatTag) {
+    case FORMAT.pcm:
+      channels = decodePcm(data, format, info.frames, layout.littleEndian);
+      break;
+    case FORMAT.float:
+      channels = decodeFloat(data, format, info.frames, layout.littleEndian);
+      break;
+    case FORMAT.alaw:
+    case FORMAT.mulaw:
+      channels = decodeCompanded(data, format, info.frames, format.formatTag === FORMAT.alaw ? ALAW : MULAW);
+      break;
+    default:
+      channels = decodeImaAdpcm(data, format, info.frames, layout.littleEndian);
+  }
+  return { info, channels };
+}
+
+function allocate(channels: number, frames: number): Float32Array[] {
+  return Array.from({ length: channels }, () => new Float32Array(frames));
+}
+
+/**
+ * Integer PCM: 8-bit is unsigned, wider is signed. A sample narrower than its byte container
+ * (20 bits in 3 bytes) should be left-justified (low bits zero), but some writers (wavefile among
+ * them) right-justify it; we look at the data to tell which.
+ */
+function decodePcm(data: DataView, format: WavFormat, frames: number, le: boolean): Float32Array[] {
+  const nc = format.channels;
+  const width = containerBytes(format);
+  const out = allocate(nc, frames);
+  const count = frames * nc;
+  const validBits = Math.min(format.validBits || format.bitsPerSample, 8 * width);
+  if (width === 1) {
+    for (let f = 0, o = 0; f < frames; f++) for (let c = 0; c < nc; c++, o++) out[c]![f] = (data.getUint8(o) - 128) / 128;
+    return out;
+  }
+  let read: (o: number) => number;
+  if (width === 2) read = (o) => data.getInt16(o, le);
+  else if (width === 4) read = (o) => data.getInt32(o, le);
+  else {
+    // 3, 5, 6, 7, 8 bytes: assemble from the bytes (53 bits are plenty for Float32).
+    const half = 2 ** (8 * width - 1);
+    read = (o) => {
+      let v = 0;
+      for (let b = 0; b < width; b++) v = v * 256 + data.getUint8(le ? o + width - 1 - b : o + b);
+      return v >= half ? v - 2 * half : v;
+    };
+  }
+  let scale = 2 ** (8 * width - 1);
+  if (validBits < 8 * width && rightJustified(read, count, width, validBits)) scale = 2 ** (validBits - 1);
+  for (let f = 0, o = 0; f < frames; f++) {
+    for (let c = 0; c < nc; c++, o += width) {
+      const v = read(o) / scale;
+      out[c]![f] = v < -1 ? -1 : v > 1 ? 1 : v;
+    }
+  }
+  return out;
+}
+
+/**
+ * True when samples narrower than their container sit in the low bits: every value fits in
+ * `validBits` and some value has a low (padding) bit set. Ambiguous data (silence) counts as the
+ * standard left-justified layout.
+ */
+function rightJustified(read: (o: number) => number, count: number, width: number, validBits: number): boolean {
+  const limit = 2 ** (validBits - 1);
+  const padUnit = 2 ** (8 * width - validBits);
+  let lowBitsUsed = false;
+  for (let i = 0, o = 0; i < count; i++, o += width) {
+    const v = read(o);
+    if (v >= limit || v < -limit) return false;
+    if (!lowBitsUsed && v % padUnit !== 0) lowBitsUsed = true;
+  }
+  return lowBitsUsed;
+}
+
+/** IEEE float 32/64; NaN and infinities become 0 and values are clipped to [-1, 1]. */
+function decodeFloat(data: DataView, format: WavFormat, frames: number, le: boolean): Float32Array[] {
+  const nc = format.channels;
+  const width = containerBytes(format);
+  const out = allocate(nc, frames);
+  for (let f = 0, o = 0; f < frames; f++) {
+    for (let c = 0; c < nc; c++, o += width) {
+      const v = width === 4 ? data.getFloat32(o, le) : data.getFloat64(o, le);
+      out[c]![f] = Number.isFinite(v) ? (v > 1 ? 1 : v < -1 ? -1 : v) : 0;
+    }
+  }
+  return out;
+}
+
+/** G.711 A-law byte -> linear sample in [-1, 1] (13-bit magnitude). */
+function alawToLinear(byte: number): number {
+  const a = byte ^ 0x55;
+  const exponent = (a >> 4) & 0x07;
+  const mantissa = a & 0x0f;
+  let magnitude = exponent === 0 ? (mantissa << 4) + 8 : ((mantissa << 4) + 0x108) << (exponent - 1);
+  if (!(a & 0x80)) magnitude = -magnitude;
+  return magnitude / 32768;
+}
+
+/** G.711 mu-law byte -> linear sample in [-1, 1] (14-bit magnitude). */
+function mulawToLinear(byte: number): number {
+  const u = ~byte & 0xff;
+  const exponent = (u >> 4) & 0x07;
+  const mantissa = u & 0x0f;
+  const magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84;
+  return (u & 0x80 ? -magnitude : magnitude) / 32768;
+}
+
+const ALAW = Float32Array.from({ length: 256 }, (_, i) => alawToLinear(i));
+const MULAW = Float32Array.from({ length: 256 }, (_, i) => mulawToLinear(i));
+
+function decodeCompanded(data: DataView, format: WavFormat, frames: number, table: Float32Array): Float32Array[] {
+  const nc = format.channels;
+  const out = allocate(nc, frames);
+  for (let f = 0, o = 0; f < frames; f++) for (let c = 0; c < nc; c++, o++) out[c]![f] = table[data.getUint8(o)]!;
+  return out;
+}
+
+const IMA_INDEX = [-1, -1, -1, -1, 2, 4, 6, 8, -1, -1, -1, -1, 2, 4, 6, 8];
+const IMA_STEP = [
+  7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 19, 21, 23, 25, 28, 31, 34, 37, 41, 45, 50, 55, 60, 66, 73, 80, 88, 97, 107, 118,
+  130, 143, 157, 173, 190, 209, 230, 253, 279, 307, 337, 371, 408, 449, 494, 544, 598, 658, 724, 796, 876, 963, 1060,
+  1166, 1282, 1411, 1552, 1707, 1878, 2066, 2272, 2499, 2749, 3024, 3327, 3660, 4026, 4428, 4871, 5358, 5894, 6484, 7132,
+  7845, 8630, 9493, 10442, 11487, 12635, 13899, 15289, 16818, 18500, 20350, 22385, 24623, 27086, 29794, 32767,
+];
+
+/**
+ * IMA-ADPCM (Microsoft/DVI flavour): per block and channel a 4-byte header (first sample, step
+ * index), then 4-byte words per channel in turn, each holding 8 nibbles low nibble first.
+ */
+function decodeImaAdpcm(data: DataView, format: WavFormat, frames: number, le: boolean): Float32Array[] {
+  const nc = format.channels;
+  const block = format.blockAlign;
+  const perBlock = imaSamplesPerBlock(format);
+  const out = allocate(nc, frames);
+  for (let blockStart = 0, frame0 = 0; frame0 < frames && blockStart + 4 * nc <= data.byteLength; blockStart += block, frame0 += perBlock) {
+    const blockEnd = Math.min(blockStart + block, data.byteLength);
+    for (let c = 0; c < nc; c++) {
+      const h = blockStart + 4 * c;
+      let predictor = data.getInt16(h, le);
+      let index = Math.min(88, data.getUint8(h + 2));
+      const ch = out[c]!;
+      ch[frame0] = predictor / 32768;
+      let f = frame0 + 1;
+      for (let word = blockStart + 4 * nc + 4 * c; word + 4 <= blockEnd && f < frames; word += 4 * nc) {
+        for (let b = 0; b < 4; b++) {
+          const byte = data.getUint8(word + b);
+          for (const nibble of [byte & 0x0f, byte >> 4]) {
+            if (f >= frames || f >= frame0 + perBlock) break;
+            const step = IMA_STEP[index]!;
+            let diff = step >> 3;
+            if (nibble & 1) diff += step >> 2;
+            if (nibble & 2) diff += step >> 1;
+            if (nibble & 4) diff += step;
+            predictor += nibble & 8 ? -diff : diff;
+            predictor = predictor > 32767 ? 32767 : predictor < -32768 ? -32768 : predictor;
+            index = Math.min(88, Math.max(0, index + IMA_INDEX[nibble]!));
+            ch[f++] = predictor / 32768;
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
