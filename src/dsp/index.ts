@@ -15,3 +15,15 @@ export {
   type ResolvedStftOptions,
 } from './stft.ts';
 export { DEFAULT_DB, amplitudeToDb, dbToAmplitude } from './db.ts';
+export {
+  DEFAULT_GRIFFIN_LIM,
+  GriffinLim,
+  griffinLim,
+  griffinLimBatch,
+  type GriffinLimOptions,
+  type GriffinLimResult,
+  type PhaseInit,
+} from './griffinlim.ts';
+export { DEFAULT_PGHI, pghi, pghiFrameMajor, type PghiOptions } from './pghi.ts';
+export { mulberry32 } from './random.ts';
+export { DEFAULT_LSD_FLOOR, logSpectralDistance, signalSpectralConvergence, spectralConvergence } from './metrics.ts';

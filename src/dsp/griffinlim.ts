@@ -1,0 +1,226 @@
+/**
+ * Griffin-Lim phase reconstruction with momentum ("fast Griffin-Lim", Perraudin, Balazs & Sondergaard 2013).
+ *
+ * Given a target magnitude S, alternate between the two sets a signal's STFT must belong to:
+ *   x_n      = ISTFT(S * e^{i angle(c_n)})          project onto "has magnitude S", back to audio
+ *   t_n      = STFT(x_n)                             project onto "is the STFT of some signal"
+ *   c_{n+1}  = t_n - alpha * t_{n-1}                  momentum, alpha = momentum / (1 + momentum)
+ * and after the last iteration return ISTFT(S * e^{i angle(c)}). This is exactly torchaudio's GriffinLim update
+ * (whose `momentum / (1 + momentum)` is Perraudin's `t_n + m (t_n - t_{n-1})` rescaled, harmless since only the
+ * angle is kept), so iteration counts compare one to one. STFTs follow torch.stft (see stft.ts).
+ *
+ * The initial phase is 'random' (uniform in [0, 2 pi), seeded; torchaudio instead draws real and imaginary parts
+ * in [0, 1)), 'zero' (torchaudio's rand_init=False), 'pghi' (phase gradient heap integration, pghi.ts: usually
+ * reaches a given spectral convergence in far fewer iterations), or a given phase spectrogram.
+ */
+import type { Decibels, Samples } from '../units.ts';
+import { pghiFrameMajor, DEFAULT_PGHI } from './pghi.ts';
+import { mulberry32 } from './random.ts';
+import { StftPlan, toFrameMajor } from './stft.ts';
+import type { Spectrogram, StftOptions } from './types.ts';
+
+/** How Griffin-Lim starts: a named method or a phase spectrogram (radians, bins x frames, bin-major). */
+export type PhaseInit = 'random' | 'zero' | 'pghi' | Float32Array;
+
+export interface GriffinLimOptions extends Partial<StftOptions> {
+  /** Number of project-and-update iterations (torchaudio's n_iter). Default 32. */
+  iterations?: number;
+  /** Momentum in [0, 1); 0 is plain Griffin-Lim. Default 0.99. */
+  momentum?: number;
+  /** Initial phase. Default 'random'. */
+  init?: PhaseInit;
+  /** Seed of the random initial phase (and of PGHI's quiet bins). Default 0. */
+  seed?: number;
+  /** Output length in samples. Default what the frames span (`hop * (frames - 1)` when centred). */
+  length?: Samples;
+  /** Measure the spectral convergence of the output (one more STFT). Default true. */
+  measure?: boolean;
+  /** Also record the spectral convergence after every iteration (cheap, from the STFT already computed). */
+  trace?: boolean;
+  /** PGHI's relative magnitude tolerance (see pghi.ts). Default 1e-5. */
+  pghiTolerance?: number;
+}
+
+/** Every default of Griffin-Lim in one place (STFT ones as torchaudio/torch.stft). */
+export const DEFAULT_GRIFFIN_LIM = {
+  nFft: 512,
+  hop: 128,
+  iterations: 32,
+  momentum: 0.99,
+  init: 'random' as PhaseInit,
+  seed: 0,
+  measure: true,
+  trace: false,
+  pghiTolerance: DEFAULT_PGHI.tolerance,
+};
+
+export interface GriffinLimResult {
+  /** The rebuilt signal. */
+  audio: Float32Array;
+  /** Spectral convergence of the output's |STFT| against the target, dB (NaN when `measure` is false). */
+  spectralConvergence: Decibels;
+  /** With `trace`: the spectral convergence of the signal at each iteration, before the final one. */
+  history?: Decibels[];
+}
+
+/** Torchaudio's guard against dividing by a zero magnitude. */
+const EPS = 1e-16;
+
+/**
+ * A reusable Griffin-Lim engine: keeps STFT plans and buffers per (frames, length) shape, so inverting many
+ * clips of the same size allocates once. Not for concurrent use (single-threaded JS never is).
+ */
+export class GriffinLim {
+  private readonly plans = new Map<string, { plan: StftPlan; buf: Buffers }>();
+
+  /** @param defaults options applied to every call unless overridden. */
+  constructor(private readonly defaults: GriffinLimOptions = {}) {}
+
+  private setup(stftOptions: StftOptions, frames: number, length: number | undefined): { plan: StftPlan; buf: Buffers } {
+    const o = stftOptions;
+    const key = [o.nFft, o.hop, o.winLength, o.center, o.padMode, frames, length].join();
+    let entry = this.plans.get(key);
+    if (!entry) {
+      const plan = new StftPlan(stftOptions, frames, length);
+      const n = frames * plan.bins;
+      const f = () => new Float64Array(n);
+      entry = { plan, buf: { mag: f(), re: f(), im: f(), aRe: f(), aIm: f(), bRe: f(), bIm: f(), padded: new Float64Array(plan.paddedLength) } };
+      this.plans.set(key, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * Rebuilds a signal whose STFT magnitude approximates `mag`.
+   * @param mag target magnitudes, bins x frames, bins = floor(nFft/2) + 1.
+   * @param options see GriffinLimOptions; defaults in DEFAULT_GRIFFIN_LIM.
+   */
+  run(mag: Spectrogram, options: GriffinLimOptions = {}): GriffinLimResult {
+    const o = { ...DEFAULT_GRIFFIN_LIM, ...this.defaults, ...options };
+    if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`momentum must be in [0, 1), got ${o.momentum}`);
+    if (!Number.isInteger(o.iterations) || o.iterations < 0) throw new RangeError(`iterations must be an integer >= 0, got ${o.iterations}`);
+    const stftOptions: StftOptions = { nFft: o.nFft, hop: o.hop, winLength: o.winLength, window: o.window, center: o.center, padMode: o.padMode };
+    const { plan, buf } = this.setup(stftOptions, mag.frames, o.length);
+    if (mag.bins !== plan.bins) throw new RangeError(`magnitude has ${mag.bins} bins, nFft ${o.nFft} needs ${plan.bins}`);
+    const { mag: S, re, im, padded } = buf;
+    const n = S.length;
+    toFrameMajor(mag.data, mag.bins, mag.frames, S);
+    let norm2 = 0;
+    for (let i = 0; i < n; i++) norm2 += S[i]! * S[i]!;
+
+    initialPhase(o, S, mag.frames, stftOptions, re, im);
+    for (let i = 0; i < n; i++) {
+      re[i]! *= S[i]!;
+      im[i]! *= S[i]!;
+    }
+
+    // rebuilt STFTs alternate between two buffer pairs, so the previous one is kept without copying
+    let cRe = buf.aRe, cIm = buf.aIm, pRe = buf.bRe, pIm = buf.bIm;
+    pRe.fill(0);
+    pIm.fill(0);
+    const alpha = o.momentum / (1 + o.momentum);
+    const history: Decibels[] | undefined = o.trace ? [] : undefined;
+    for (let iter = 0; iter < o.iterations; iter++) {
+      plan.synthesize(re, im, padded);
+      plan.analyze(padded, cRe, cIm);
+      let err2 = 0;
+      for (let i = 0; i < n; i++) {
+        const r = cRe[i]!, m = cIm[i]!;
+        if (history) {
+          const d = Math.sqrt(r * r + m * m) - S[i]!;
+          err2 += d * d;
+        }
+        const ar = r - alpha * pRe[i]!;
+        const ai = m - alpha * pIm[i]!;
+        const scale = S[i]! / (Math.sqrt(ar * ar + ai * ai) + EPS);
+        re[i] = ar * scale;
+        im[i] = ai * scale;
+      }
+      if (history) history.push(10 * Math.log10(err2 / norm2));
+      const tr = pRe, ti = pIm;
+      pRe = cRe;
+      pIm = cIm;
+      cRe = tr;
+      cIm = ti;
+    }
+    plan.synthesize(re, im, padded);
+    const audio = plan.extract(padded);
+    let sc = NaN;
+    if (o.measure) {
+      plan.analyze(padded, cRe, cIm);
+      let err2 = 0;
+      for (let i = 0; i < n; i++) {
+        const d = Math.sqrt(cRe[i]! * cRe[i]! + cIm[i]! * cIm[i]!) - S[i]!;
+        err2 += d * d;
+      }
+      sc = 10 * Math.log10(err2 / norm2);
+    }
+    return history ? { audio, spectralConvergence: sc, history } : { audio, spectralConvergence: sc };
+  }
+}
+
+interface Buffers {
+  mag: Float64Array;
+  re: Float64Array;
+  im: Float64Array;
+  aRe: Float64Array;
+  aIm: Float64Array;
+  bRe: Float64Array;
+  bIm: Float64Array;
+  padded: Float64Array;
+}
+
+/** Fills unit phasors (re, im), frame-major, from the chosen initialisation. */
+function initialPhase(
+  o: typeof DEFAULT_GRIFFIN_LIM & GriffinLimOptions,
+  S: Float64Array,
+  frames: number,
+  stftOptions: StftOptions,
+  re: Float64Array,
+  im: Float64Array,
+): void {
+  const n = S.length;
+  const init = o.init;
+  if (init === 'zero') {
+    re.fill(1);
+    im.fill(0);
+    return;
+  }
+  let phase: Float64Array;
+  if (init === 'random') {
+    const rand = mulberry32(o.seed);
+    phase = re; // reuse: the phase is read before re is overwritten below
+    for (let i = 0; i < n; i++) phase[i] = 2 * Math.PI * rand();
+  } else if (init === 'pghi') {
+    phase = re;
+    pghiFrameMajor(S, frames, stftOptions, phase, { tolerance: o.pghiTolerance, seed: o.seed });
+  } else {
+    if (init.length !== n) throw new RangeError(`initial phase has ${init.length} values, the magnitude ${n}`);
+    phase = toFrameMajor(init, n / frames, frames);
+  }
+  for (let i = 0; i < n; i++) {
+    const p = phase[i]!;
+    re[i] = Math.cos(p);
+    im[i] = Math.sin(p);
+  }
+}
+
+/**
+ * Griffin-Lim with momentum on one magnitude spectrogram.
+ * @param mag target magnitudes, bins x frames.
+ * @param options nFft 512, hop 128, iterations 32, momentum 0.99, init 'random', seed 0, ...: DEFAULT_GRIFFIN_LIM.
+ * @returns the audio and its spectral convergence in dB.
+ * @example const { audio, spectralConvergence } = griffinLim(magnitude(stft(x, { nFft: 512, hop: 128 })), { length: x.length, init: 'pghi' });
+ */
+export function griffinLim(mag: Spectrogram, options: GriffinLimOptions = {}): GriffinLimResult {
+  return new GriffinLim().run(mag, options);
+}
+
+/**
+ * Griffin-Lim on many magnitudes with one engine (buffers reused across same-sized clips).
+ * @param lengths optional output length per clip (overrides options.length).
+ */
+export function griffinLimBatch(mags: Spectrogram[], options: GriffinLimOptions = {}, lengths?: Samples[]): GriffinLimResult[] {
+  const engine = new GriffinLim(options);
+  return mags.map((m, i) => engine.run(m, lengths?.[i] !== undefined ? { length: lengths[i] } : {}));
+}
