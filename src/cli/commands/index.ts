@@ -1,6 +1,7 @@
 /** Every CLI command, in the order `soundvae --help` lists them. Add new commands here. */
 import type { CommandModule } from 'yargs';
 import { infoCommand } from './info.ts';
+import { invertCommand } from './invert.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [infoCommand];
+export const commands: CommandModule<any, any>[] = [infoCommand, invertCommand];
