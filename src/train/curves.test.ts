@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import type { EpochMetrics } from './checkpoint.ts';
+import { chooseScale, renderCurvesSvg } from './curves.ts';
+
+function epochs(n: number): EpochMetrics[] {
+  return Array.from({ length: n }, (_, i) => ({
+    epoch: i + 1,
+    step: (i + 1) * 10,
+    train: { loss: 1e5 / (i + 1) ** 2, reconstruction: 0.1 / (i + 1) ** 2, kl: 5 + i },
+    val: { loss: 1.2e5 / (i + 1) ** 2, reconstruction: 0.12 / (i + 1) ** 2, kl: 5 + i },
+    samplesPerSecond: 10,
+    seconds: 1,
+  }));
+}
+
+describe('curves', () => {
+  it('picks a log scale for values spanning decades, linear otherwise', () => {
+    const log = chooseScale([1e5, 3e3, 1e2]);
+    expect(log.log).toBe(true);
+    expect(log.ticks).toEqual([100, 1000, 10000, 100000]);
+    const lin = chooseScale([5, 6, 7.5]);
+    expect(lin.log).toBe(false);
+    expect(lin.min).toBeLessThanOrEqual(5);
+    expect(lin.max).toBeGreaterThanOrEqual(7.5);
+    expect(chooseScale([2, 2]).max).toBeGreaterThan(2);
+  });
+
+  it('draws three panels with a train and a validation line each', () => {
+    const svg = renderCurvesSvg(epochs(6));
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+    expect(svg.match(/<path /g)?.length).toBe(6);
+    expect(svg.match(/<circle /g)?.length).toBe(36);
+    expect(svg).toContain('(6 epochs)');
+    expect(svg).not.toMatch(/NaN|Infinity/);
+  });
+
+  it('handles no epochs, one epoch and a missing validation split', () => {
+    expect(renderCurvesSvg([])).toContain('no epochs yet');
+    const one = renderCurvesSvg(epochs(1).map(({ val: _val, ...m }) => m));
+    expect(one).not.toMatch(/NaN|Infinity/);
+    expect(one.match(/<circle /g)?.length).toBe(3);
+  });
+});
