@@ -150,6 +150,7 @@ function codecOf(container: string): string {
  *
  * @param file path to the file
  * @param options `timeoutMs` (default 60 s) and `maxFileBytes` (default 2 GiB)
+ * A WAV file whose data chunk is validly empty decodes to zero frames; callers that need audio check `info.frames`.
  * @throws UserError "FILE: cause" for a missing, empty, truncated, unsupported or non-audio file
  * @example
  * const { info, channels } = await decodeAudio('speech.flac');
@@ -171,14 +172,11 @@ export async function decodeAudioBytes(
   if (bytes.length === 0) throw new UserError(`${file}: empty file`);
   const container = sniffContainer(bytes);
   if (container === 'wav' || container === 'rifx' || container === 'rf64') {
-    let decoded: DecodedAudio;
     try {
-      decoded = decodeWav(bytes, file);
+      return decodeWav(bytes, file);
     } catch (err) {
       throw fileError(file, err);
     }
-    if (decoded.info.frames === 0) throw new UserError(`${file}: no audio samples (empty data chunk)`);
-    return decoded;
   }
   return decodeWithAudioDecode(bytes, file, container ?? 'unknown', opts.timeoutMs);
 }

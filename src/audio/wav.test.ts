@@ -212,6 +212,34 @@ describe('decodeWav: odd and lying files', () => {
     expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
   });
 
+  it('reads 24-bit samples right-justified in 4-byte slots without sign extension (as hound writes them)', () => {
+    // hound's expected values for these bytes: -96, 23052, 8388607, -8360672 (of 2^23).
+    const data = Uint8Array.from([0xa0, 0xff, 0xff, 0x00, 0x0c, 0x5a, 0x00, 0x00, 0xff, 0xff, 0x7f, 0x00, 0x20, 0x6d, 0x80, 0x00]);
+    const { channels } = decodeWav(handmade([['fmt ', fmtChunk(1, 2, 48000, 24, true, 8)], ['data', data]]));
+    expect(Array.from(channels[0]!, (v) => Math.round(v * 2 ** 23))).toEqual([-96, 8388607]);
+    expect(Array.from(channels[1]!, (v) => Math.round(v * 2 ** 23))).toEqual([23052, -8360672]);
+  });
+
+  it('reads 64-bit integer PCM to full scale without wrapping', () => {
+    const data = new Uint8Array(24);
+    const v = new DataView(data.buffer);
+    [-(2n ** 63n), 2n ** 63n - 1n, 2n ** 62n].forEach((x, i) => v.setBigInt64(8 * i, x, true));
+    const { channels } = decodeWav(handmade([['fmt ', fmtChunk(1, 1, rate, 64)], ['data', data]]));
+    expect(Array.from(channels[0]!)).toEqual([-1, 1, 0.5]);
+  });
+
+  it('reads WAVE_FORMAT_EXTENSIBLE in RIFX (GUID fields in big-endian order)', () => {
+    const fmt = new Uint8Array(40);
+    fmt.set(fmtChunk(0xfffe, 1, rate, 16, false));
+    const v = new DataView(fmt.buffer);
+    v.setUint16(16, 22, false);
+    v.setUint16(18, 16, false);
+    v.setUint32(24, 1, false); // PCM sub-format, Data1 of the GUID
+    const { info, channels } = decodeWav(handmade([['fmt ', fmt], ['data', int16Data(tone, false)]], { le: false }));
+    expect(info.codec).toBe('pcm');
+    expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
+  });
+
   it('gives one-line causes for broken files', () => {
     expect(() => decodeWav(new Uint8Array(0))).toThrow(/empty/);
     expect(() => decodeWav(new Uint8Array([82, 73, 70, 70, 0]))).toThrow(/truncated/);
@@ -256,7 +284,10 @@ describe('decodeAudio and readAudioInfo on files', () => {
     const text = write('notes.wav', new TextEncoder().encode('hello, this is not audio\n'));
     await expect(decodeAudio(text)).rejects.toThrow(/notes\.wav: not an audio file \(a text file\)/);
     const header = write('header-only.wav', encodeWav(tone, rate).subarray(0, 44));
-    await expect(decodeAudio(header)).rejects.toThrow(/header-only\.wav: no audio samples/);
+    await expect(decodeAudio(header)).rejects.toThrow(/header-only\.wav: truncated: the data chunk declares 1600 bytes but none are present/);
+    // A zero-length data chunk is a valid empty recording, not an error.
+    const silent = write('zero-length.wav', encodeWav(new Float32Array(0), rate));
+    expect((await decodeAudio(silent)).info.frames).toBe(0);
     const cut = write('cut.wav', encodeWav(tone, rate).subarray(0, 30));
     await expect(decodeAudio(cut)).rejects.toThrow(/cut\.wav: .*(no data chunk|fmt)/);
   });

@@ -53,6 +53,8 @@ export interface WavLayout {
   /** Byte offset and length of the sample data actually present in the file. */
   dataOffset: number;
   dataBytes: number;
+  /** What the data chunk's header claimed (may exceed what is present). */
+  declaredDataBytes: number;
   /** Sample frames from a `fact` chunk, if any (compressed formats). */
   factFrames?: number;
 }
@@ -109,6 +111,7 @@ export function parseWavLayout(bytes: Uint8Array, fileSize = bytes.length): WavL
   let format: WavFormat | undefined;
   let dataOffset = -1;
   let dataBytes = 0;
+  let declaredDataBytes = 0;
   let factFrames: number | undefined;
   let ds64DataBytes: number | undefined;
   let ds64Frames: number | undefined;
@@ -129,6 +132,7 @@ export function parseWavLayout(bytes: Uint8Array, fileSize = bytes.length): WavL
       // 0xFFFFFFFF: an RF64 size held in ds64, or a streamed file that never came back to fill it in.
       if (size === 0xffffffff) size = ds64DataBytes ?? fileSize - body;
       dataOffset = body;
+      declaredDataBytes = size;
       // A data size past the end of the file: read what is there.
       dataBytes = Math.max(0, Math.min(size, fileSize - body));
       if (format) break; // everything we need; anything after the data is ignored
@@ -143,7 +147,7 @@ export function parseWavLayout(bytes: Uint8Array, fileSize = bytes.length): WavL
   if (!format) fail('no fmt chunk (not a complete WAV file)');
   if (dataOffset < 0) fail('no data chunk (header only)');
   if (factFrames === undefined && ds64Frames !== undefined && ds64Frames > 0) factFrames = ds64Frames;
-  return { container, littleEndian, format, dataOffset, dataBytes, factFrames };
+  return { container, littleEndian, format, dataOffset, dataBytes, declaredDataBytes, factFrames };
 }
 
 function parseFmt(view: DataView, at: number, size: number, le: boolean): WavFormat {
@@ -158,8 +162,8 @@ function parseFmt(view: DataView, at: number, size: number, le: boolean): WavFor
   if (formatTag === FORMAT.extensible) {
     if (size < 40 || cbSize < 22) fail('WAVE_FORMAT_EXTENSIBLE fmt chunk too short');
     fmt.validBits = view.getUint16(at + 18, le);
-    // The sub-format GUID begins with the ordinary format tag.
-    formatTag = view.getUint16(at + 24, le);
+    // The sub-format GUID begins with the ordinary format tag, as a 32-bit field in the file's byte order.
+    formatTag = view.getUint32(at + 24, le) & 0xffff;
     fmt.formatTag = formatTag;
   }
   if (formatTag === FORMAT.imaAdpcm && size >= 20) fmt.samplesPerBlock = view.getUint16(at + 18, le);
@@ -275,6 +279,10 @@ export function decodeWav(bytes: Uint8Array, file = ''): DecodedAudio {
   const { format } = layout;
   checkFormat(format);
   const info = layoutInfo(layout, file);
+  // A zero-length data chunk is a valid, empty file; a non-empty one with nothing present is truncated.
+  if (info.frames === 0 && layout.declaredDataBytes > 0) {
+    fail(`truncated: the data chunk declares ${layout.declaredDataBytes} bytes but ${layout.dataBytes ? `only ${layout.dataBytes} (less than one frame) are` : 'none are'} present`);
+  }
   if (info.frames * format.channels > WAV_LIMITS.maxSamples) {
     fail(`too large to decode at once (${info.frames} frames x ${format.channels} channels)`);
   }
@@ -320,40 +328,56 @@ function decodePcm(data: DataView, format: WavFormat, frames: number, le: boolea
   if (width === 2) read = (o) => data.getInt16(o, le);
   else if (width === 4) read = (o) => data.getInt32(o, le);
   else {
-    // 3, 5, 6, 7, 8 bytes: assemble from the bytes (53 bits are plenty for Float32).
-    const half = 2 ** (8 * width - 1);
+    // 3, 5, 6, 7, 8 bytes: assemble from the most significant (signed) byte down; doubles keep
+    // 53 bits, plenty for Float32, and starting from the sign keeps 2^63 - 1 from wrapping round.
+    const msb = le ? width - 1 : 0;
+    const dir = le ? -1 : 1;
     read = (o) => {
-      let v = 0;
-      for (let b = 0; b < width; b++) v = v * 256 + data.getUint8(le ? o + width - 1 - b : o + b);
-      return v >= half ? v - 2 * half : v;
+      let v = data.getInt8(o + msb);
+      for (let b = 1; b < width; b++) v = v * 256 + data.getUint8(o + msb + dir * b);
+      return v;
     };
   }
-  let scale = 2 ** (8 * width - 1);
-  if (validBits < 8 * width && rightJustified(read, count, width, validBits)) scale = 2 ** (validBits - 1);
-  for (let f = 0, o = 0; f < frames; f++) {
-    for (let c = 0; c < nc; c++, o += width) {
-      const v = read(o) / scale;
-      out[c]![f] = v < -1 ? -1 : v > 1 ? 1 : v;
+  const containerBits = 8 * width;
+  if (validBits < containerBits && justification(read, count, width, validBits) === 'right') {
+    // Keep the low `validBits` bits as a signed number; the padding above may be zeros or sign bits.
+    const span = 2 ** validBits;
+    const wrap = 2 ** containerBits;
+    const scale = 2 ** (validBits - 1);
+    for (let f = 0, o = 0; f < frames; f++) {
+      for (let c = 0; c < nc; c++, o += width) {
+        const v = read(o);
+        let low = (v < 0 ? v + wrap : v) % span;
+        if (low >= scale) low -= span;
+        out[c]![f] = low / scale;
+      }
     }
+    return out;
+  }
+  const scale = 2 ** (containerBits - 1);
+  for (let f = 0, o = 0; f < frames; f++) {
+    for (let c = 0; c < nc; c++, o += width) out[c]![f] = read(o) / scale;
   }
   return out;
 }
 
 /**
- * True when samples narrower than their container sit in the low bits: every value fits in
- * `validBits` and some value has a low (padding) bit set. Ambiguous data (silence) counts as the
- * standard left-justified layout.
+ * Where samples narrower than their container sit. Left-justified (the standard) leaves the low
+ * padding bits zero; right-justified leaves the high padding bits all zero or all sign. When the
+ * data fits both (silence) or neither, the standard wins.
  */
-function rightJustified(read: (o: number) => number, count: number, width: number, validBits: number): boolean {
-  const limit = 2 ** (validBits - 1);
+function justification(read: (o: number) => number, count: number, width: number, validBits: number): 'left' | 'right' {
   const padUnit = 2 ** (8 * width - validBits);
-  let lowBitsUsed = false;
-  for (let i = 0, o = 0; i < count; i++, o += width) {
+  const high = 2 ** (validBits - 1);
+  let leftOk = true;
+  let rightOk = true;
+  for (let i = 0, o = 0; i < count && (leftOk || rightOk); i++, o += width) {
     const v = read(o);
-    if (v >= limit || v < -limit) return false;
-    if (!lowBitsUsed && v % padUnit !== 0) lowBitsUsed = true;
+    if (leftOk && v % padUnit !== 0) leftOk = false;
+    // Right-justified with sign extension fits in validBits; with zero padding it is a non-negative value below 2 * high.
+    if (rightOk && !(v >= -high && v < 2 * high)) rightOk = false;
   }
-  return lowBitsUsed;
+  return rightOk && !leftOk ? 'right' : 'left';
 }
 
 /** IEEE float 32/64; NaN and infinities become 0 and values are clipped to [-1, 1]. */
