@@ -52,6 +52,7 @@ function contents(seed: number): CheckpointContents {
       step: 10,
       seed,
       bestValLoss: 1.5,
+      bestEpoch: 1,
       metrics: [{ epoch: 1, step: 5, train: { loss: 2, reconstruction: 0.01, kl: 1 }, samplesPerSecond: 3, seconds: 1 }],
     },
     state: { weights, optimizer, step: 10 },

@@ -63,7 +63,9 @@ export interface TrainingProgress {
   /** Optimiser steps done. */
   step: number;
   seed: number;
+  /** Lowest validation loss so far (training loss when there is no validation split), and its epoch. */
   bestValLoss: number | null;
+  bestEpoch: number | null;
   metrics: EpochMetrics[];
 }
 
@@ -247,11 +249,10 @@ export async function copyCheckpoint(from: string, to: string): Promise<void> {
 /** Replaces `dir` by `tmp`: dir -> dir.old, tmp -> dir, remove dir.old. */
 async function swapDir(tmp: string, dir: string): Promise<void> {
   const old = `${dir}.old`;
-  await fs.rm(old, { recursive: true, force: true });
-  try {
+  // When dir is missing, dir.old may be the only whole checkpoint (an earlier save died): keep it until tmp is in place.
+  if (await exists(dir)) {
+    await fs.rm(old, { recursive: true, force: true });
     await fs.rename(dir, old);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   await fs.rename(tmp, dir);
   await fs.rm(old, { recursive: true, force: true });

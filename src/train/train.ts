@@ -1,0 +1,370 @@
+/**
+ * The training loop: epochs of shuffled batches streamed from the dataset, a validation pass per epoch,
+ * a checkpoint after every epoch (`OUT/last`) and for the best validation loss (`OUT/best`), a JSONL metrics log
+ * and an SVG plot of the curves beside them.
+ *
+ * Resuming is exact: the batch order depends only on (seed, epoch), the engine's noise only on (seed, step), and
+ * the checkpoint keeps the weights, BatchNorm statistics, Adam moments, step and the position inside the epoch, so
+ * "train 2 epochs, stop, resume to 4" ends with the same weights as "train 4 epochs".
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { UserError } from '../errors.ts';
+import { writeFileAtomic } from '../fsutil.ts';
+import { getVaeWeights } from '../model/vae.ts';
+import { VAE_PRESETS, type VaeConfig, type VaePresetName } from '../model/vae-config.ts';
+import { createProgress, formatDuration, formatNumber, type ProgressStream } from '../cli/progress.ts';
+import { createEngine } from './engine.ts';
+import type { LossParts, TrainingEngine } from './engine-types.ts';
+import {
+  architectureDifferences,
+  copyCheckpoint,
+  disposeVae,
+  loadCheckpoint,
+  saveCheckpoint,
+  type DatasetInfo,
+  type EpochMetrics,
+  type TrainingProgress,
+} from './checkpoint.ts';
+import { renderCurvesSvg } from './curves.ts';
+
+/** One batch of spectrograms laid out [count, height, width], values in [0, 1]. */
+export interface Batch {
+  data: Float32Array;
+  count: number;
+}
+
+/**
+ * What the loop needs from a dataset. `datasetSource` in ./data.ts adapts the dataset store to it; tests may
+ * pass anything that behaves the same (deterministic order for a given seed and epoch).
+ */
+export interface TrainingData {
+  /** [height = bins, width = frames] of every item. */
+  shape: [number, number];
+  trainItems: number;
+  validationItems: number;
+  /** Training batches of one epoch, shuffled by (seed, epoch), starting at batch number `skip`. */
+  trainBatches(epoch: number, batchSize: number, seed: number, skip: number): AsyncIterable<Batch>;
+  /** Validation batches in a fixed order. */
+  validationBatches(batchSize: number): AsyncIterable<Batch>;
+  /** Kept in the checkpoint (settings and normalisation statistics for generation). */
+  info: DatasetInfo;
+}
+
+/** Names of the files the loop writes in the output folder, in one place. */
+export const RUN_FILES = { last: 'last', best: 'best', metrics: 'metrics.jsonl', curves: 'curves.svg' } as const;
+
+export interface TrainOptions {
+  /** Output folder: last/, best/, metrics.jsonl, curves.svg. */
+  out: string;
+  /** Architecture preset the overrides apply to (new runs). */
+  preset?: VaePresetName;
+  /** Settings given explicitly (--lr, --filters...). On --resume they must agree with the checkpoint. */
+  overrides?: Partial<VaeConfig>;
+  /** Total epochs to reach (on resume: counted from the start of the run, not from the resume point). */
+  epochs?: number;
+  seed?: number;
+  /** Whether `seed` was given explicitly (on resume it must then agree with the checkpoint). */
+  seedGiven?: boolean;
+  /** Largest batch the engine runs at once (0 = automatic). */
+  microBatch?: number;
+  /** Data-parallel worker threads of the engine. */
+  workers?: number;
+  /** Continue the checkpoint in `out/last`. */
+  resume?: boolean;
+  /** Write a metrics line every this many steps (besides one per epoch). */
+  logEverySteps?: number;
+  /** Stop at the next step boundary, save `last/` and return status 'interrupted' (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Where the progress bar goes (stderr by default); false for none. */
+  progress?: ProgressStream | false;
+  /** Receives one line per epoch and notices (stderr by default). */
+  log?: (line: string) => void;
+}
+
+/** Defaults of the training options, in one place (the architecture defaults are in VAE_PRESETS). */
+export const DEFAULT_TRAIN = {
+  preset: 'default' as VaePresetName,
+  epochs: 20,
+  seed: 0,
+  microBatch: 0,
+  workers: 1,
+  logEverySteps: 50,
+};
+
+export interface TrainResult {
+  status: 'done' | 'interrupted';
+  /** Epochs fully done. */
+  epoch: number;
+  step: number;
+  bestValLoss: number | null;
+  metrics: EpochMetrics[];
+  /** The folder of the last checkpoint written (or of the one resumed from when nothing new was written). */
+  checkpoint: string;
+}
+
+const ZERO_PARTS: LossParts = { loss: 0, reconstruction: 0, kl: 0 };
+
+/** Adds `parts` weighted by `n` items to a running sum. */
+function addParts(sum: LossParts, parts: LossParts, n: number): LossParts {
+  return { loss: sum.loss + parts.loss * n, reconstruction: sum.reconstruction + parts.reconstruction * n, kl: sum.kl + parts.kl * n };
+}
+
+function meanParts(sum: LossParts, n: number): LossParts {
+  return n > 0 ? { loss: sum.loss / n, reconstruction: sum.reconstruction / n, kl: sum.kl / n } : { loss: NaN, reconstruction: NaN, kl: NaN };
+}
+
+/** "loss 1.2e+4 (rec 0.012, kl 34.5)" */
+function describeParts(p: LossParts): string {
+  return `loss ${formatNumber(p.loss)} (rec ${formatNumber(p.reconstruction)}, kl ${formatNumber(p.kl)})`;
+}
+
+/**
+ * Mean losses over the validation split in inference mode (BatchNorm uses its moving statistics).
+ * Undefined when the split is empty.
+ */
+export async function validate(engine: TrainingEngine, data: TrainingData, batchSize: number): Promise<LossParts | undefined> {
+  let sum = ZERO_PARTS;
+  let items = 0;
+  for await (const batch of data.validationBatches(batchSize)) {
+    sum = addParts(sum, await engine.evaluate(batch.data, batch.count), batch.count);
+    items += batch.count;
+  }
+  return items > 0 ? meanParts(sum, items) : undefined;
+}
+
+/** The settings of a new run: the preset with the explicit overrides on top. */
+export function resolveConfig(preset: VaePresetName, overrides: Partial<VaeConfig> = {}): VaeConfig {
+  const base = VAE_PRESETS[preset] as VaeConfig | undefined;
+  if (!base) throw new UserError(`unknown preset '${preset}': choose one of ${Object.keys(VAE_PRESETS).join(', ')}`);
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return { ...base, ...defined };
+}
+
+/** Explains every way the explicit options disagree with the checkpoint being resumed; empty when none. */
+function resumeConflicts(ckptConfig: VaeConfig, opts: TrainOptions, ckptSeed: number): string[] {
+  const given = dropUndefined(opts.overrides ?? {});
+  // An explicit --preset counts as giving all its settings; otherwise only the options given are compared.
+  const wanted: VaeConfig = { ...(opts.preset ? resolveConfig(opts.preset) : ckptConfig), ...given };
+  const noShape: [number, number] = [0, 0];
+  const out = architectureDifferences({ config: ckptConfig, inputShape: noShape }, { config: wanted, inputShape: noShape });
+  for (const key of ['learningRate', 'batchSize', 'reconstructionWeight'] as const) {
+    if (wanted[key] !== ckptConfig[key]) out.push(`${key} ${wanted[key]} (checkpoint has ${ckptConfig[key]})`);
+  }
+  if (opts.seedGiven && opts.seed !== undefined && opts.seed !== ckptSeed) out.push(`seed ${opts.seed} (checkpoint has ${ckptSeed})`);
+  return out;
+}
+
+/** Keeps the metrics log lines that the resumed checkpoint had reached (a killed run may have logged more). */
+async function trimMetricsLog(file: string, step: number): Promise<void> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return;
+  }
+  const kept = text.split('\n').filter((line) => {
+    if (!line.trim()) return false;
+    try {
+      return (JSON.parse(line) as { step?: number }).step! <= step;
+    } catch {
+      return false; // a line cut short by kill -9
+    }
+  });
+  await writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
+}
+
+/**
+ * After a kill between saving last/ and copying it to best/, best/ lags behind: copy it again.
+ * (The loss that made last/ the best is recorded in last/'s training.json.)
+ */
+async function repairBest(out: string, lastDir: string, progress: TrainingProgress): Promise<void> {
+  if (progress.bestEpoch === null || progress.bestEpoch !== progress.epoch) return;
+  const bestDir = path.join(out, RUN_FILES.best);
+  let bestEpoch: number | undefined;
+  try {
+    bestEpoch = (JSON.parse(await fs.readFile(path.join(bestDir, 'training.json'), 'utf8')) as TrainingProgress).epoch;
+  } catch {
+    // missing or unreadable: rewrite it
+  }
+  if (bestEpoch !== progress.epoch) await copyCheckpoint(lastDir, bestDir);
+}
+
+/** Whether a checkpoint already exists in `out` (so a new run would overwrite it). */
+async function hasCheckpoint(out: string): Promise<boolean> {
+  for (const name of [RUN_FILES.last, `${RUN_FILES.last}.old`, RUN_FILES.best]) {
+    try {
+      await fs.access(path.join(out, name, 'config.json'));
+      return true;
+    } catch {
+      // none under this name
+    }
+  }
+  return false;
+}
+
+/**
+ * Trains (or resumes training) a VAE on `data` and writes checkpoints and logs to `opts.out`.
+ * Call initBackend first. Throws UserError on a mismatched resume or a non-finite loss (the last good
+ * checkpoint stays in place).
+ * @example
+ * await initBackend();
+ * const data = await datasetSource('data/digits');
+ * const result = await train(data, { out: 'runs/digits', epochs: 30, overrides: { latent: 64 } });
+ */
+export async function train(data: TrainingData, opts: TrainOptions): Promise<TrainResult> {
+  const o = { ...DEFAULT_TRAIN, ...dropUndefined(opts), out: opts.out };
+  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const lastDir = path.join(o.out, RUN_FILES.last);
+  const bestDir = path.join(o.out, RUN_FILES.best);
+  const metricsPath = path.join(o.out, RUN_FILES.metrics);
+  if (data.trainItems < 1) throw new UserError(`${data.info.path}: the dataset has no training items`);
+
+  let config: VaeConfig;
+  let progress: TrainingProgress;
+  let engine: TrainingEngine;
+  if (o.resume) {
+    const ckpt = await loadCheckpoint(o.out, 'last');
+    try {
+      const conflicts = resumeConflicts(ckpt.config, opts, ckpt.training.seed);
+      const shape = architectureDifferences(ckpt, { config: ckpt.config, inputShape: data.shape });
+      if (conflicts.length) {
+        throw new UserError(`${ckpt.dir}: cannot resume with ${conflicts.join(', ')}; drop these options or start a new --out`);
+      }
+      if (shape.length) throw new UserError(`${ckpt.dir}: cannot resume on this dataset: ${shape.join(', ')}`);
+      if (ckpt.dataset.trainItems !== data.trainItems || ckpt.dataset.validationItems !== data.validationItems) {
+        throw new UserError(
+          `${ckpt.dir}: the dataset changed since this checkpoint (${data.trainItems} training / ${data.validationItems} validation items, ` +
+            `was ${ckpt.dataset.trainItems} / ${ckpt.dataset.validationItems}); resuming needs the same data`,
+        );
+      }
+      config = ckpt.config;
+      progress = ckpt.training;
+      engine = await createEngine({ config, inputShape: data.shape, seed: progress.seed, microBatch: o.microBatch, workers: o.workers });
+      await engine.setState({ weights: getVaeWeights(ckpt.vae), optimizer: ckpt.optimizer, step: ckpt.optimizerStep });
+    } finally {
+      disposeVae(ckpt.vae);
+    }
+    await trimMetricsLog(metricsPath, progress.step);
+    await repairBest(o.out, ckpt.dir, progress);
+    log(`resuming ${ckpt.dir}: epoch ${progress.epoch}${progress.batchInEpoch ? ` + ${progress.batchInEpoch} batches` : ''}, step ${progress.step}`);
+  } else {
+    if (await hasCheckpoint(o.out)) {
+      throw new UserError(`${o.out}: already holds a checkpoint; add --resume to continue it, or choose another --out`);
+    }
+    config = resolveConfig(o.preset, opts.overrides);
+    progress = {
+      epoch: 0,
+      batchInEpoch: 0,
+      partial: { sum: ZERO_PARTS, items: 0, seconds: 0 },
+      step: 0,
+      seed: o.seed,
+      bestValLoss: null,
+      bestEpoch: null,
+      metrics: [],
+    };
+    engine = await createEngine({ config, inputShape: data.shape, seed: o.seed, microBatch: o.microBatch, workers: o.workers });
+    await fs.mkdir(o.out, { recursive: true });
+    await writeFileAtomic(metricsPath, '');
+  }
+
+  const save = async (dir: string) =>
+    saveCheckpoint(dir, { config, inputShape: data.shape, dataset: data.info, training: progress, state: await engine.getState() });
+  const appendMetrics = (record: object) => fs.appendFile(metricsPath, JSON.stringify({ ...record, time: new Date().toISOString() }) + '\n');
+  const result = (status: TrainResult['status']): TrainResult => ({
+    status,
+    epoch: progress.epoch,
+    step: progress.step,
+    bestValLoss: progress.bestValLoss,
+    metrics: progress.metrics,
+    checkpoint: lastDir,
+  });
+
+  try {
+    if (progress.epoch >= o.epochs) log(`nothing to do: the checkpoint has already done ${progress.epoch} of ${o.epochs} epochs (raise --epochs)`);
+    for (let epoch = progress.epoch; epoch < o.epochs; epoch++) {
+      const started = performance.now();
+      const skip = progress.batchInEpoch;
+      const bar =
+        opts.progress === false
+          ? undefined
+          : createProgress({
+              total: data.trainItems - Math.min(data.trainItems, progress.partial.items),
+              label: `epoch ${epoch + 1}/${o.epochs}`,
+              unit: 'samples',
+              stream: opts.progress,
+            });
+      let interrupted = false;
+      for await (const batch of data.trainBatches(epoch, config.batchSize, progress.seed, skip)) {
+        if (opts.signal?.aborted) {
+          interrupted = true;
+          break;
+        }
+        const parts = await engine.trainStep(batch.data, batch.count);
+        if (![parts.loss, parts.reconstruction, parts.kl].every(Number.isFinite)) {
+          bar?.finish();
+          const kept = progress.metrics.length ? `${lastDir} still holds the last good checkpoint (epoch ${progress.epoch})` : 'no checkpoint was written';
+          throw new UserError(
+            `training stopped: the loss became ${parts.loss} at epoch ${epoch + 1}, step ${progress.step + 1}; ${kept}. Try a lower --lr`,
+          );
+        }
+        progress.step++;
+        progress.batchInEpoch++;
+        progress.partial.sum = addParts(progress.partial.sum, parts, batch.count);
+        progress.partial.items += batch.count;
+        const mean = meanParts(progress.partial.sum, progress.partial.items);
+        bar?.tick(batch.count, { loss: mean.loss, rec: mean.reconstruction, kl: mean.kl });
+        if (progress.step % o.logEverySteps === 0) {
+          await appendMetrics({ type: 'step', epoch: epoch + 1, step: progress.step, ...parts });
+        }
+      }
+      const trainSeconds = progress.partial.seconds + (performance.now() - started) / 1000;
+      if (interrupted || opts.signal?.aborted) {
+        // Save the position inside the epoch: --resume skips the batches already done, with the same order.
+        progress.partial.seconds = trainSeconds;
+        bar?.clear();
+        await save(lastDir);
+        return result('interrupted');
+      }
+      bar?.finish();
+      const train = meanParts(progress.partial.sum, progress.partial.items);
+      const val = await validate(engine, data, config.batchSize);
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1,
+        step: progress.step,
+        train,
+        ...(val ? { val } : {}),
+        samplesPerSecond: progress.partial.items / Math.max(trainSeconds, 1e-9),
+        seconds: progress.partial.seconds + (performance.now() - started) / 1000,
+      };
+      // Best by validation loss, or by training loss when there is no validation split.
+      const score = (val ?? train).loss;
+      const isBest = Number.isFinite(score) && (progress.bestValLoss === null || score < progress.bestValLoss);
+      progress = {
+        ...progress,
+        epoch: epoch + 1,
+        batchInEpoch: 0,
+        partial: { sum: ZERO_PARTS, items: 0, seconds: 0 },
+        bestValLoss: isBest ? score : progress.bestValLoss,
+        bestEpoch: isBest ? epoch + 1 : progress.bestEpoch,
+        metrics: [...progress.metrics, metrics],
+      };
+      await save(lastDir);
+      if (isBest) await copyCheckpoint(lastDir, bestDir);
+      await appendMetrics({ type: 'epoch', ...metrics });
+      await writeFileAtomic(path.join(o.out, RUN_FILES.curves), renderCurvesSvg(progress.metrics));
+      log(
+        `epoch ${epoch + 1}/${o.epochs}: train ${describeParts(train)}` +
+          (val ? `, validation ${describeParts(val)}` : '') +
+          `, ${formatNumber(metrics.samplesPerSecond)} samples/s, ${formatDuration(metrics.seconds)}${isBest ? ', best so far' : ''}`,
+      );
+    }
+    return result('done');
+  } finally {
+    await engine.dispose();
+  }
+}
+
+function dropUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
