@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { UserError } from '../errors.ts';
+import { initBackend } from '../backend/backend.ts';
+import { bottleneckShape, buildVae, decode, encode, getVaeWeights, setVaeWeights, vaeLoss } from './vae.ts';
+import type { VaeConfig } from './vae-config.ts';
+
+const TINY: VaeConfig = {
+  filters: [4, 3],
+  kernels: [3, 3],
+  strides: [[2, 2], [2, 1]],
+  latent: 3,
+  reconstructionWeight: 1000,
+  learningRate: 1e-3,
+  batchSize: 4,
+};
+const SHAPE: [number, number] = [8, 4];
+
+describe('conv VAE model', () => {
+  beforeAll(async () => {
+    await initBackend('cpu');
+  });
+
+  it('maps spectrograms to latent vectors and back to (0, 1)', () => {
+    const vae = buildVae(TINY, SHAPE, 1);
+    const x = tf.randomUniform([5, 8, 4, 1], 0, 1, 'float32', 3);
+    const [mu, logvar] = vae.encoder.predict(x) as tf.Tensor[];
+    expect(mu!.shape).toEqual([5, 3]);
+    expect(logvar!.shape).toEqual([5, 3]);
+    const y = vae.decoder.predict(mu!) as tf.Tensor;
+    expect(y.shape).toEqual([5, 8, 4, 1]);
+    const v = y.dataSync();
+    expect(Math.min(...v)).toBeGreaterThan(0);
+    expect(Math.max(...v)).toBeLessThan(1);
+    expect(bottleneckShape(TINY, SHAPE)).toEqual([2, 2, 3]);
+  });
+
+  it('rejects an input shape the strides do not divide, with a clear error', () => {
+    expect(() => buildVae(TINY, [10, 4])).toThrow(UserError);
+    expect(() => buildVae(TINY, [10, 4])).toThrow(/multiple of 4/);
+    expect(() => buildVae({ ...TINY, kernels: [3] }, SHAPE)).toThrow(/same length/);
+  });
+
+  it('gives the same weights for the same seed and different ones for another', () => {
+    const a = getVaeWeights(buildVae(TINY, SHAPE, 7));
+    const b = getVaeWeights(buildVae(TINY, SHAPE, 7));
+    const c = getVaeWeights(buildVae(TINY, SHAPE, 8));
+    expect(a.map((w) => w.name)).toEqual(b.map((w) => w.name));
+    a.forEach((w, i) => expect(Array.from(w.data)).toEqual(Array.from(b[i]!.data)));
+    expect(Array.from(a[0]!.data)).not.toEqual(Array.from(c[0]!.data));
+    expect(a.map((w) => w.name)).toContain('encoder_bn_1/moving_mean');
+  });
+
+  it('runs BatchNorm in training mode only when asked', () => {
+    const vae = buildVae(TINY, SHAPE, 1);
+    const x = tf.randomUniform([4, 8, 4, 1], 0, 1, 'float32', 4);
+    const [train] = vae.encoder.apply(x, { training: true }) as tf.Tensor[];
+    const [infer] = vae.encoder.apply(x, { training: false }) as tf.Tensor[];
+    const [predicted] = vae.encoder.predict(x) as tf.Tensor[];
+    expect(Array.from(infer!.dataSync())).toEqual(Array.from(predicted!.dataSync()));
+    const diff = tf.max(tf.abs(tf.sub(train!, infer!))).dataSync()[0]!;
+    expect(diff).toBeGreaterThan(1e-4);
+  });
+
+  it('computes weight * MSE + KL with both parts', () => {
+    const x = tf.tensor4d([0, 1, 0.5, 0.25], [2, 2, 1, 1]);
+    const r = tf.tensor4d([0.5, 1, 0, 0.25], [2, 2, 1, 1]);
+    const mu = tf.tensor2d([[1, 0], [0, 2]]);
+    const logvar = tf.tensor2d([[0, Math.log(2)], [0, 0]]);
+    const { loss, reconstruction, kl } = vaeLoss(x, r, mu, logvar, 10);
+    const mse = (0.25 + 0 + 0.25 + 0) / 4;
+    // item 1: -0.5 * ((1 + 0 - 1 - 1) + (1 + ln2 - 0 - 2)); item 2: -0.5 * ((1 - 0 - 1) + (1 - 4 - 1))
+    const kl1 = -0.5 * (1 + 0 - 1 - 1 + (1 + Math.log(2) - 0 - 2));
+    const kl2 = -0.5 * (1 - 0 - 1 + (1 - 4 - 1));
+    expect(reconstruction.dataSync()[0]).toBeCloseTo(mse, 6);
+    expect(kl.dataSync()[0]).toBeCloseTo((kl1 + kl2) / 2, 5);
+    expect(loss.dataSync()[0]).toBeCloseTo(10 * mse + (kl1 + kl2) / 2, 4);
+  });
+
+  it('encodes and decodes in chunks exactly as in one go', () => {
+    const vae = buildVae(TINY, SHAPE, 2);
+    const x = tf.randomUniform([5, 8, 4], 0, 1, 'float32', 5);
+    const whole = encode(vae, x, 100);
+    const chunked = encode(vae, x, 2);
+    expect(Array.from(chunked.mu.dataSync())).toEqual(Array.from(whole.mu.dataSync()));
+    expect(Array.from(chunked.logvar.dataSync())).toEqual(Array.from(whole.logvar.dataSync()));
+    const y1 = decode(vae, whole.mu, 100);
+    const y2 = decode(vae, whole.mu, 3);
+    expect(y1.shape).toEqual([5, 8, 4]);
+    expect(Array.from(y2.dataSync())).toEqual(Array.from(y1.dataSync()));
+    expect(() => decode(vae, tf.zeros([2, 5]) as tf.Tensor2D)).toThrow(/latent vectors of 3/);
+  });
+
+  it('loads weights by name and refuses mismatched ones', () => {
+    const a = buildVae(TINY, SHAPE, 1);
+    const b = buildVae(TINY, SHAPE, 2);
+    setVaeWeights(b, getVaeWeights(a));
+    const x = tf.randomUniform([2, 8, 4, 1], 0, 1, 'float32', 6);
+    const [ma] = a.encoder.predict(x) as tf.Tensor[];
+    const [mb] = b.encoder.predict(x) as tf.Tensor[];
+    expect(Array.from(mb!.dataSync())).toEqual(Array.from(ma!.dataSync()));
+    const other = getVaeWeights(buildVae({ ...TINY, filters: [5, 3] }, SHAPE, 1));
+    expect(() => setVaeWeights(b, other)).toThrow(/encoder_conv_layer_1\/kernel' is 3x3x1x5, expected 3x3x1x4/);
+    expect(() => setVaeWeights(b, other.slice(1))).toThrow(/is missing/);
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * The convolutional VAE, read top to bottom:
+ *
+ *   encoder:  x [H, W, 1] -> (Conv2D same -> ReLU -> BatchNorm) x blocks -> flatten -> dense mu, dense log-variance
+ *   sample:   z = mu + exp(logvar / 2) * eps
+ *   decoder:  z -> dense -> reshape -> (Conv2DTranspose -> ReLU -> BatchNorm) mirroring the encoder
+ *             -> Conv2DTranspose to 1 channel -> sigmoid
+ *   loss:     weight * MSE + KL,  KL = -0.5 * sum(1 + logvar - mu^2 - exp(logvar))
+ *
+ * Encoder and decoder are separate tf.LayersModels so each saves in the standard tfjs layers format.
+ * Layer names are fixed (not tfjs's global counters) so weights match by name across builds and checkpoints.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.ts';
+import type { VaeConfig } from './vae-config.ts';
+
+export interface Vae {
+  config: VaeConfig;
+  /** [height, width] of one spectrogram. */
+  inputShape: [number, number];
+  /** x [N, H, W, 1] -> [mu [N, latent], logvar [N, latent]] */
+  encoder: tf.LayersModel;
+  /** z [N, latent] -> x̂ [N, H, W, 1] in (0, 1) */
+  decoder: tf.LayersModel;
+}
+
+/** The encoder's output grid [height, width, channels] before flattening (the decoder reshapes to it). */
+export function bottleneckShape(config: VaeConfig, inputShape: [number, number]): [number, number, number] {
+  checkConfig(config);
+  const [height, width] = inputShape;
+  const strideH = config.strides.reduce((p, s) => p * s[0], 1);
+  const strideW = config.strides.reduce((p, s) => p * s[1], 1);
+  // Same padding gives ceil(n / stride) per block; the transposed convs multiply back, so the input must divide.
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height <= 0 || width <= 0) {
+    throw new UserError(`input shape ${height}x${width} is not a positive size`);
+  }
+  if (height % strideH !== 0 || width % strideW !== 0) {
+    throw new UserError(
+      `input shape ${height}x${width} does not fit the model's strides: height must be a multiple of ${strideH} and width of ${strideW}`,
+    );
+  }
+  return [height / strideH, width / strideW, config.filters[config.filters.length - 1]!];
+}
+
+function checkConfig(config: VaeConfig): void {
+  const n = config.filters.length;
+  if (n === 0) throw new UserError('the model needs at least one conv block (filters is empty)');
+  if (config.kernels.length !== n || config.strides.length !== n) {
+    throw new UserError(`filters, kernels and strides must have the same length (got ${n}, ${config.kernels.length}, ${config.strides.length})`);
+  }
+  if (!(config.latent >= 1)) throw new UserError(`latent size must be at least 1 (got ${config.latent})`);
+}
+
+/** Seeded Glorot-uniform initialiser; each layer gets its own derived seed so layers differ but builds repeat. */
+function glorot(seed: number, layer: number): tf.serialization.Serializable {
+  return tf.initializers.glorotUniform({ seed: seed * 1009 + layer });
+}
+
+/** Builds the encoder: blocks of Conv2D(same) -> ReLU -> BatchNorm, flatten, dense mu and dense log-variance. */
+export function buildEncoder(config: VaeConfig, inputShape: [number, number], seed = 0): tf.LayersModel {
+  bottleneckShape(config, inputShape);
+  const input = tf.input({ shape: [inputShape[0], inputShape[1], 1], name: 'encoder_input' });
+  let x: tf.SymbolicTensor = input;
+  config.filters.forEach((filters, i) => {
+    const k = i + 1;
+    x = tf.layers
+      .conv2d({
+        filters,
+        kernelSize: config.kernels[i]!,
+        strides: config.strides[i]!,
+        padding: 'same',
+        kernelInitializer: glorot(seed, k) as never,
+        name: `encoder_conv_layer_${k}`,
+      })
+      .apply(x) as tf.SymbolicTensor;
+    x = tf.layers.reLU({ name: `encoder_relu_${k}` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization({ name: `encoder_bn_${k}` }).apply(x) as tf.SymbolicTensor;
+  });
+  x = tf.layers.flatten({ name: 'encoder_flatten' }).apply(x) as tf.SymbolicTensor;
+  const mu = tf.layers.dense({ units: config.latent, kernelInitializer: glorot(seed, 100) as never, name: 'mu' }).apply(x);
+  const logvar = tf.layers
+    .dense({ units: config.latent, kernelInitializer: glorot(seed, 101) as never, name: 'log_variance' })
+    .apply(x);
+  return tf.model({ inputs: input, outputs: [mu as tf.SymbolicTensor, logvar as tf.SymbolicTensor], name: 'encoder' });
+}
+
+/** Builds the decoder: dense -> reshape -> Conv2DTranspose blocks mirroring the encoder -> 1 channel -> sigmoid. */
+export function buildDecoder(config: VaeConfig, inputShape: [number, number], seed = 0): tf.LayersModel {
+  const grid = bottleneckShape(config, inputShape);
+  const input = tf.input({ shape: [config.latent], name: 'decoder_input' });
+  let x = tf.layers
+    .dense({ units: grid[0] * grid[1] * grid[2], kernelInitializer: glorot(seed, 200) as never, name: 'decoder_dense' })
+    .apply(input) as tf.SymbolicTensor;
+  x = tf.layers.reshape({ targetShape: grid, name: 'decoder_reshape' }).apply(x) as tf.SymbolicTensor;
+  const n = config.filters.length;
+  // Mirror: block i of the decoder undoes encoder block i (same filters, kernel and stride), from the deepest up.
+  for (let i = n - 1; i >= 1; i--) {
+    const k = n - i;
+    x = tf.layers
+      .conv2dTranspose({
+        filters: config.filters[i]!,
+        kernelSize: config.kernels[i]!,
+        strides: config.strides[i]!,
+        padding: 'same',
+        kernelInitializer: glorot(seed, 300 + k) as never,
+        name: `decoder_conv_transpose_layer_${k}`,
+      })
+      .apply(x) as tf.SymbolicTensor;
+    x = tf.layers.reLU({ name: `decoder_relu_${k}` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization({ name: `decoder_bn_${k}` }).apply(x) as tf.SymbolicTensor;
+  }
+  x = tf.layers
+    .conv2dTranspose({
+      filters: 1,
+      kernelSize: config.kernels[0]!,
+      strides: config.strides[0]!,
+      padding: 'same',
+      kernelInitializer: glorot(seed, 300 + n) as never,
+      name: `decoder_conv_transpose_layer_${n}`,
+    })
+    .apply(x) as tf.SymbolicTensor;
+  const output = tf.layers.activation({ activation: 'sigmoid', name: 'sigmoid_layer' }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: output, name: 'decoder' });
+}
+
+/**
+ * Builds encoder and decoder with seeded weights: the same seed on the same backend gives the same weights.
+ * Throws UserError when the input shape does not fit the strides.
+ * @example
+ * const vae = buildVae(VAE_PRESETS.default, [256, 64], 42);
+ */
+export function buildVae(config: VaeConfig, inputShape: [number, number], seed = 0): Vae {
+  return { config, inputShape, encoder: buildEncoder(config, inputShape, seed), decoder: buildDecoder(config, inputShape, seed) };
+}
+
+/** z = mu + exp(logvar / 2) * eps, eps ~ N(0, 1) (seeded when `seed` is given). */
+export function reparameterize(mu: tf.Tensor2D, logvar: tf.Tensor2D, seed?: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const eps = tf.randomNormal(mu.shape, 0, 1, 'float32', seed);
+    return tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
+  });
+}
+
+/** The loss and its parts as scalar tensors, averaged over the batch. */
+export interface LossTensors {
+  loss: tf.Scalar;
+  reconstruction: tf.Scalar;
+  kl: tf.Scalar;
+}
+
+/**
+ * loss = weight * MSE + KL, averaged over the batch. MSE is per element; KL is summed over latent dimensions.
+ */
+export function vaeLoss(x: tf.Tensor, recon: tf.Tensor, mu: tf.Tensor2D, logvar: tf.Tensor2D, weight: number): LossTensors {
+  return tf.tidy(() => {
+    const reconstruction = tf.mean(tf.squaredDifference(x, recon)) as tf.Scalar;
+    const klPerItem = tf.mul(-0.5, tf.sum(tf.sub(tf.add(1, logvar), tf.add(tf.square(mu), tf.exp(logvar))), 1));
+    const kl = tf.mean(klPerItem) as tf.Scalar;
+    const loss = tf.add(tf.mul(weight, reconstruction), kl) as tf.Scalar;
+    return { loss, reconstruction, kl };
+  });
+}
+
+/** Default number of items run through a model at once by encode/decode (bounds memory). */
+export const DEFAULT_INFERENCE_BATCH = 32;
+
+/**
+ * Encodes x [N, H, W] or [N, H, W, 1] in chunks, in inference mode. Returns mu and logvar [N, latent].
+ * @example
+ * const { mu } = encode(vae, spectrograms);  // mu: [N, latent]
+ */
+export function encode(vae: Vae, x: tf.Tensor, batchSize = DEFAULT_INFERENCE_BATCH): { mu: tf.Tensor2D; logvar: tf.Tensor2D } {
+  const [h, w] = vae.inputShape;
+  const n = x.shape[0]!;
+  if (x.size !== n * h * w) throw new UserError(`encode expects items of ${h}x${w}, got shape [${x.shape.join(', ')}]`);
+  const mus: tf.Tensor[] = [];
+  const logvars: tf.Tensor[] = [];
+  for (let start = 0; start < n; start += batchSize) {
+    const count = Math.min(batchSize, n - start);
+    tf.tidy(() => {
+      const chunk = tf.reshape(tf.slice(tf.reshape(x, [n, h * w]), [start, 0], [count, h * w]), [count, h, w, 1]);
+      const [mu, logvar] = vae.encoder.predict(chunk) as tf.Tensor[];
+      mus.push(tf.keep(mu!));
+      logvars.push(tf.keep(logvar!));
+    });
+  }
+  const result = { mu: tf.concat(mus, 0) as tf.Tensor2D, logvar: tf.concat(logvars, 0) as tf.Tensor2D };
+  tf.dispose([...mus, ...logvars]);
+  return result;
+}
+
+/**
+ * Decodes z [N, latent] in chunks, in inference mode, to spectrograms [N, H, W] with values in (0, 1).
+ * @example
+ * const x = decode(vae, tf.randomNormal([8, vae.config.latent]));
+ */
+export function decode(vae: Vae, z: tf.Tensor2D, batchSize = DEFAULT_INFERENCE_BATCH): tf.Tensor3D {
+  const [h, w] = vae.inputShape;
+  const [n, latent] = z.shape;
+  if (latent !== vae.config.latent) throw new UserError(`decode expects latent vectors of ${vae.config.latent}, got ${latent}`);
+  const parts: tf.Tensor[] = [];
+  for (let start = 0; start < n; start += batchSize) {
+    const count = Math.min(batchSize, n - start);
+    parts.push(tf.tidy(() => tf.reshape(vae.decoder.predict(tf.slice(z, [start, 0], [count, latent])) as tf.Tensor, [count, h, w])));
+  }
+  const result = tf.concat(parts, 0) as tf.Tensor3D;
+  tf.dispose(parts);
+  return result;
+}
+
+/** One weight as plain data, named by its layer ("encoder_conv_layer_1/kernel"). */
+export interface NamedWeight {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Every weight of encoder then decoder (trainable and BatchNorm moving statistics), by stable name. */
+export function vaeVariables(vae: Vae): tf.LayerVariable[] {
+  return [...vae.encoder.weights, ...vae.decoder.weights];
+}
+
+/** Copies every weight out as plain data (for checkpoints and worker threads). */
+export function getVaeWeights(vae: Vae): NamedWeight[] {
+  return vaeVariables(vae).map((v) => ({ name: v.originalName, shape: [...v.shape] as number[], data: v.read().dataSync() as Float32Array }));
+}
+
+/**
+ * Loads weights by name into a Vae built with the same config and input shape.
+ * Throws UserError naming the first missing or mismatched weight.
+ */
+export function setVaeWeights(vae: Vae, weights: NamedWeight[]): void {
+  const byName = new Map(weights.map((w) => [w.name, w]));
+  for (const v of vaeVariables(vae)) {
+    const w = byName.get(v.originalName);
+    if (!w) throw new UserError(`weights do not match the model: '${v.originalName}' is missing`);
+    const expected = v.shape.join('x');
+    if (w.shape.join('x') !== expected || w.data.length !== v.shape.reduce((p: number, d) => p * (d ?? 1), 1)) {
+      throw new UserError(`weights do not match the model: '${v.originalName}' is ${w.shape.join('x')}, expected ${expected}`);
+    }
+  }
+  for (const v of vaeVariables(vae)) {
+    const t = tf.tensor(byName.get(v.originalName)!.data, v.shape as number[]);
+    v.write(t); // the variable takes its own reference
+    t.dispose();
+  }
+}

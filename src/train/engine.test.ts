@@ -1,0 +1,127 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../backend/backend.ts';
+import type { VaeConfig } from '../model/vae-config.ts';
+import { createEngine, splitBatch } from './engine.ts';
+import type { EngineState } from './engine-types.ts';
+
+const TINY: VaeConfig = {
+  filters: [4, 3],
+  kernels: [3, 3],
+  strides: [[2, 2], [2, 1]],
+  latent: 3,
+  reconstructionWeight: 100,
+  learningRate: 1e-2,
+  batchSize: 4,
+};
+const SHAPE: [number, number] = [8, 4];
+
+/** Smooth synthetic "spectrograms" in [0, 1]: a ramp per item. */
+function makeBatch(count: number, offset = 0): Float32Array {
+  const out = new Float32Array(count * 32);
+  for (let n = 0; n < count; n++) for (let i = 0; i < 32; i++) out[n * 32 + i] = 0.5 + 0.4 * Math.sin((i + 1) * (n + 1 + offset) * 0.37);
+  return out;
+}
+
+function maxDiff(a: EngineState, b: EngineState, which: (name: string) => boolean = () => true): number {
+  let d = 0;
+  for (const part of ['weights', 'optimizer'] as const) {
+    a[part].forEach((w, i) => {
+      if (!which(w.name)) return;
+      expect(b[part][i]!.name).toBe(w.name);
+      for (let j = 0; j < w.data.length; j++) d = Math.max(d, Math.abs(w.data[j]! - b[part][i]!.data[j]!));
+    });
+  }
+  return d;
+}
+
+describe('training engine (in-process)', () => {
+  beforeAll(async () => {
+    await initBackend('cpu');
+  });
+
+  it('splits batches into near-equal micro-batches', () => {
+    expect(splitBatch(10, 4)).toEqual([[0, 3], [3, 3], [6, 4]]);
+    expect(splitBatch(4, 4)).toEqual([[0, 4]]);
+    expect(splitBatch(1, 8)).toEqual([[0, 1]]);
+  });
+
+  it('lowers the loss on a fixed batch and reports both parts', async () => {
+    const engine = await createEngine({ config: TINY, inputShape: SHAPE, seed: 1 });
+    const batch = makeBatch(4);
+    const first = await engine.trainStep(batch, 4);
+    expect(first.loss).toBeCloseTo(100 * first.reconstruction + first.kl, 2);
+    let last = first;
+    for (let i = 0; i < 30; i++) last = await engine.trainStep(batch, 4);
+    expect(last.loss).toBeLessThan(first.loss * 0.8);
+    const evaluated = await engine.evaluate(batch, 4);
+    expect(Number.isFinite(evaluated.loss)).toBe(true);
+    expect(await engine.evaluate(batch, 4)).toEqual(evaluated);
+    await engine.dispose();
+  });
+
+  it('gives identical weights for the same seed, different for another', async () => {
+    const run = async (seed: number) => {
+      const engine = await createEngine({ config: TINY, inputShape: SHAPE, seed });
+      for (let i = 0; i < 3; i++) await engine.trainStep(makeBatch(4, i), 4);
+      const state = await engine.getState();
+      await engine.dispose();
+      return state;
+    };
+    const a = await run(5);
+    expect(a.step).toBe(3);
+    expect(maxDiff(a, await run(5))).toBe(0);
+    expect(maxDiff(a, await run(6))).toBeGreaterThan(1e-3);
+  });
+
+  it('accumulates micro-batch gradients like one big batch', async () => {
+    // Two identical halves: each micro-batch's BatchNorm statistics equal the whole batch's, so the results must agree.
+    // One block: the decoder then has no BatchNorm, whose statistics would depend on the per-item noise.
+    const oneBlock: VaeConfig = { ...TINY, filters: [4], kernels: [3], strides: [[2, 2]] };
+    const half = makeBatch(3);
+    const batch = new Float32Array(6 * 32);
+    batch.set(half, 0);
+    batch.set(half, 3 * 32);
+    const whole = await createEngine({ config: oneBlock, inputShape: SHAPE, seed: 3, microBatch: 6 });
+    const split = await createEngine({ config: oneBlock, inputShape: SHAPE, seed: 3, microBatch: 3 });
+    const a = await whole.trainStep(batch, 6);
+    const b = await split.trainStep(batch, 6);
+    expect(b.loss).toBeCloseTo(a.loss, 3);
+    // Adam's first step is about lr * sign(gradient), so compare what is linear in the gradient: the moments
+    // (m = 0.1 g, v = 0.001 g^2) and the BatchNorm moving statistics.
+    const linear = (name: string) => /\/(m|v)$|moving/.test(name);
+    expect(maxDiff(await whole.getState(), await split.getState(), linear)).toBeLessThan(1e-6);
+    await whole.dispose();
+    await split.dispose();
+  });
+
+  it('resumes exactly from a saved state', async () => {
+    const a = await createEngine({ config: TINY, inputShape: SHAPE, seed: 9 });
+    await a.trainStep(makeBatch(4), 4);
+    const saved = await a.getState();
+    await a.trainStep(makeBatch(4, 1), 4);
+    const b = await createEngine({ config: TINY, inputShape: SHAPE, seed: 9 });
+    await b.setState(saved);
+    await b.trainStep(makeBatch(4, 1), 4);
+    expect(maxDiff(await a.getState(), await b.getState())).toBe(0);
+    await expect(b.setState({ ...saved, optimizer: saved.optimizer.slice(2) })).rejects.toThrow(/optimizer state does not match/);
+    await a.dispose();
+    await b.dispose();
+  });
+
+  it('refuses a batch smaller than it claims', async () => {
+    const engine = await createEngine({ config: TINY, inputShape: SHAPE, seed: 1 });
+    await expect(engine.trainStep(new Float32Array(40), 2)).rejects.toThrow(/fewer than 2 items of 8x4/);
+    await engine.dispose();
+  });
+
+  it('does not leak tensors across steps', async () => {
+    const engine = await createEngine({ config: TINY, inputShape: SHAPE, seed: 1, microBatch: 2 });
+    await engine.trainStep(makeBatch(4), 4);
+    const before = tf.memory().numTensors;
+    await engine.trainStep(makeBatch(4), 4);
+    await engine.evaluate(makeBatch(4), 4);
+    expect(tf.memory().numTensors).toBe(before);
+    await engine.dispose();
+  });
+});

@@ -1,0 +1,243 @@
+/**
+ * The training engine: one optimiser step at a time on plain Float32Array batches (see engine-types.ts).
+ *
+ * - Adam, written out here so its moments are plain named tensors (checkpoints, workers).
+ * - Batches larger than fit are split into micro-batches whose gradients are averaged (weighted by size).
+ *   BatchNorm normalises each micro-batch by its own statistics ("ghost batch norm", as data-parallel
+ *   training does); the moving statistics are updated once per step with the micro-batches' averaged statistics.
+ * - Seeded: the same seed on the same backend gives the same weights and the same noise at every step.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { UserError } from '../errors.ts';
+import { buildVae, getVaeWeights, setVaeWeights, vaeLoss, type Vae } from '../model/vae.ts';
+import type { EngineOptions, EngineState, LossParts, TrainingEngine } from './engine-types.ts';
+
+/** Adam hyper-parameters besides the learning rate (Keras defaults: the reference is a Keras model). */
+export const DEFAULT_ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
+
+/** Tensor memory one micro-batch may use. The wasm heap is capped at 4 GB (wasm32) and also holds weights. */
+export const MICRO_BATCH_BUDGET_BYTES = { wasm: 1.6e9, other: 6e9 };
+
+/**
+ * Bytes of live tensor memory per item in a training step: about this many float copies of every activation
+ * (measured: the reference model peaks near 2.4 GB at batch 8 on wasm with tfjs-layers).
+ */
+const FLOATS_PER_ACTIVATION = 24;
+
+/** Activations (floats) of one item through encoder and decoder. */
+export function activationsPerItem(vae: Vae): number {
+  let total = 0;
+  for (const model of [vae.encoder, vae.decoder]) {
+    for (const layer of model.layers) {
+      const shape = layer.outputShape as (number | null)[] | (number | null)[][];
+      const shapes = Array.isArray(shape[0]) ? (shape as (number | null)[][]) : [shape as (number | null)[]];
+      for (const s of shapes) total += s.slice(1).reduce((p: number, d) => p * (d ?? 1), 1);
+    }
+  }
+  return total;
+}
+
+/** The largest micro-batch that fits the backend's memory budget (at least 1). */
+export function autoMicroBatch(vae: Vae, backend: string): number {
+  const budget = backend === 'wasm' ? MICRO_BATCH_BUDGET_BYTES.wasm : MICRO_BATCH_BUDGET_BYTES.other;
+  return Math.max(1, Math.floor(budget / (activationsPerItem(vae) * FLOATS_PER_ACTIVATION * 4)));
+}
+
+/** Splits `count` items into near-equal chunks of at most `micro` items: [start, size] pairs. */
+export function splitBatch(count: number, micro: number): [number, number][] {
+  const chunks = Math.ceil(count / micro);
+  const out: [number, number][] = [];
+  let start = 0;
+  for (let i = 0; i < chunks; i++) {
+    const size = Math.floor((count * (i + 1)) / chunks) - Math.floor((count * i) / chunks);
+    out.push([start, size]);
+    start += size;
+  }
+  return out;
+}
+
+/**
+ * The reparameterisation noise of a whole step, from the run's seed and the step number: resuming at step k
+ * repeats it, and it does not depend on how the batch is split into micro-batches.
+ */
+function stepNoise(seed: number, step: number, count: number, latent: number): tf.Tensor2D {
+  const s = (Math.imul(seed, 2654435761) + Math.imul(step + 1, 40503)) >>> 0;
+  return tf.randomNormal([count, latent], 0, 1, 'float32', s);
+}
+
+/** The in-process engine: model, optimiser state and the step, on the active tfjs backend. */
+class LocalEngine implements TrainingEngine {
+  private readonly trainable: tf.LayerVariable[];
+  /** BatchNorm moving mean/variance: not trained by gradients, updated by the forward pass. */
+  private readonly moving: tf.LayerVariable[];
+  private moments: { m: tf.Tensor; v: tf.Tensor }[];
+  private step = 0;
+
+  constructor(
+    private readonly vae: Vae,
+    private readonly opts: Required<Pick<EngineOptions, 'seed' | 'microBatch'>>,
+  ) {
+    const all = [...vae.encoder.weights, ...vae.decoder.weights];
+    this.trainable = all.filter((w) => w.trainable);
+    this.moving = all.filter((w) => !w.trainable);
+    this.moments = this.trainable.map((w) => ({ m: tf.zerosLike(w.read()), v: tf.zerosLike(w.read()) }));
+  }
+
+  private itemSize(): number {
+    return this.vae.inputShape[0] * this.vae.inputShape[1];
+  }
+
+  private toTensor(batch: Float32Array, start: number, count: number): tf.Tensor4D {
+    const [h, w] = this.vae.inputShape;
+    const size = h * w;
+    return tf.tensor4d(batch.subarray(start * size, (start + count) * size), [count, h, w, 1]);
+  }
+
+  private checkBatch(batch: Float32Array, count: number): void {
+    if (!Number.isInteger(count) || count < 1) throw new UserError(`batch count must be a positive integer (got ${count})`);
+    if (batch.length < count * this.itemSize()) {
+      throw new UserError(`batch holds ${batch.length} values, fewer than ${count} items of ${this.vae.inputShape.join('x')}`);
+    }
+  }
+
+  /** The forward pass and loss of one micro-batch, BatchNorm in training mode. */
+  private lossOf(x: tf.Tensor4D, eps: tf.Tensor2D, training: boolean): { loss: tf.Scalar; parts: tf.Tensor1D } {
+    const [mu, logvar] = this.vae.encoder.apply(x, { training }) as tf.Tensor2D[];
+    const z = tf.add(mu!, tf.mul(tf.exp(tf.mul(logvar!, 0.5)), eps)) as tf.Tensor2D;
+    const recon = this.vae.decoder.apply(z, { training }) as tf.Tensor;
+    const l = vaeLoss(x, recon, mu!, logvar!, this.vae.config.reconstructionWeight);
+    return { loss: l.loss, parts: tf.stack([l.loss, l.reconstruction, l.kl]) as tf.Tensor1D };
+  }
+
+  async trainStep(batch: Float32Array, count: number): Promise<LossParts> {
+    this.checkBatch(batch, count);
+    const chunks = splitBatch(count, this.opts.microBatch);
+    const vars = this.trainable.map((w) => w.read() as tf.Variable);
+    const start = this.moving.map((w) => tf.keep(w.read().clone()));
+    const noise = stepNoise(this.opts.seed, this.step, count, this.vae.config.latent);
+    let gradSum: tf.Tensor[] | undefined;
+    let partSum: tf.Tensor | undefined;
+    let movingSum: tf.Tensor[] | undefined;
+    chunks.forEach(([first, size], c) => {
+      const share = size / count;
+      // Every chunk starts from the step's moving statistics, so each contributes one momentum update.
+      if (c > 0) this.moving.forEach((w, i) => w.write(start[i]!));
+      tf.tidy(() => {
+        const x = this.toTensor(batch, first, size);
+        const eps = tf.slice(noise, [first, 0], [size, -1]) as tf.Tensor2D;
+        let parts!: tf.Tensor;
+        const { grads } = tf.variableGrads(() => {
+          const out = this.lossOf(x, eps, true);
+          parts = tf.keep(out.parts);
+          return out.loss;
+        }, vars);
+        const scaled = vars.map((v) => tf.mul(grads[v.name]!, share));
+        const nextGrad = gradSum ? scaled.map((g, i) => tf.add(gradSum![i]!, g)) : scaled;
+        const nextPart = partSum ? tf.add(partSum, tf.mul(parts, share)) : tf.mul(parts, share);
+        const movingNow = this.moving.map((w) => tf.mul(w.read(), share));
+        const nextMoving = movingSum ? movingNow.map((m, i) => tf.add(movingSum![i]!, m)) : movingNow;
+        tf.dispose([...(gradSum ?? []), ...(movingSum ?? []), partSum as tf.Tensor, parts]);
+        gradSum = nextGrad.map((g) => tf.keep(g));
+        partSum = tf.keep(nextPart);
+        movingSum = nextMoving.map((m) => tf.keep(m));
+      });
+    });
+    if (chunks.length > 1) this.moving.forEach((w, i) => w.write(movingSum![i]!));
+    tf.dispose([...start, ...movingSum!, noise]);
+    const [loss, reconstruction, kl] = Array.from(await partSum!.data());
+    partSum!.dispose();
+    // A non-finite loss leaves the weights as they were, so the caller can stop with the last good state.
+    if (Number.isFinite(loss)) this.applyAdam(gradSum!);
+    tf.dispose(gradSum!);
+    return { loss: loss!, reconstruction: reconstruction!, kl: kl! };
+  }
+
+  /** One Adam update (bias-corrected, PyTorch's formulation) with the averaged gradients. */
+  private applyAdam(grads: tf.Tensor[]): void {
+    const { beta1, beta2, epsilon } = DEFAULT_ADAM;
+    const t = this.step + 1;
+    const lr = this.vae.config.learningRate;
+    const c1 = 1 - beta1 ** t;
+    const c2 = Math.sqrt(1 - beta2 ** t);
+    const old = this.moments;
+    this.moments = tf.tidy(() =>
+      this.trainable.map((w, i) => {
+        const g = grads[i]!;
+        const { m, v } = this.moments[i]!;
+        const m1 = tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1));
+        const v1 = tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2));
+        const update = tf.div(tf.mul(m1, lr / c1), tf.add(tf.div(tf.sqrt(v1), c2), epsilon));
+        w.write(tf.sub(w.read(), update));
+        return { m: tf.keep(m1), v: tf.keep(v1) };
+      }),
+    );
+    tf.dispose(old.flatMap((o) => [o.m, o.v]));
+    this.step = t;
+  }
+
+  async evaluate(batch: Float32Array, count: number): Promise<LossParts> {
+    this.checkBatch(batch, count);
+    const chunks = splitBatch(count, this.opts.microBatch);
+    const sum = tf.tidy(() => {
+      // Fixed noise, so the same weights and batch always give the same validation loss.
+      const noise = stepNoise(this.opts.seed, -2, count, this.vae.config.latent);
+      let acc = tf.zeros([3]);
+      chunks.forEach(([first, size]) => {
+        const x = this.toTensor(batch, first, size);
+        const eps = tf.slice(noise, [first, 0], [size, -1]) as tf.Tensor2D;
+        acc = tf.add(acc, tf.mul(this.lossOf(x, eps, false).parts, size / count));
+      });
+      return acc;
+    });
+    const [loss, reconstruction, kl] = Array.from(await sum.data());
+    sum.dispose();
+    return { loss: loss!, reconstruction: reconstruction!, kl: kl! };
+  }
+
+  async getState(): Promise<EngineState> {
+    const optimizer = this.trainable.flatMap((w, i) => [
+      { name: `${w.originalName}/m`, shape: [...this.moments[i]!.m.shape], data: this.moments[i]!.m.dataSync() as Float32Array },
+      { name: `${w.originalName}/v`, shape: [...this.moments[i]!.v.shape], data: this.moments[i]!.v.dataSync() as Float32Array },
+    ]);
+    return { weights: getVaeWeights(this.vae), optimizer, step: this.step };
+  }
+
+  async setState(state: EngineState): Promise<void> {
+    setVaeWeights(this.vae, state.weights);
+    const byName = new Map(state.optimizer.map((o) => [o.name, o]));
+    const moments = this.trainable.map((w) => {
+      const pick = (suffix: string) => {
+        const o = byName.get(`${w.originalName}/${suffix}`);
+        if (!o || o.data.length !== w.read().size) {
+          throw new UserError(`optimizer state does not match the model: '${w.originalName}/${suffix}' is missing or has the wrong size`);
+        }
+        return o;
+      };
+      return { m: pick('m'), v: pick('v') };
+    });
+    tf.dispose(this.moments.flatMap((m) => [m.m, m.v]));
+    this.moments = moments.map((mv, i) => ({
+      m: tf.tensor(mv.m.data, this.trainable[i]!.shape as number[]),
+      v: tf.tensor(mv.v.data, this.trainable[i]!.shape as number[]),
+    }));
+    this.step = state.step;
+  }
+
+  async dispose(): Promise<void> {
+    tf.dispose(this.moments.flatMap((m) => [m.m, m.v]));
+    this.vae.encoder.dispose();
+    this.vae.decoder.dispose();
+  }
+}
+
+/**
+ * Creates a training engine on the active backend (call initBackend first).
+ * @example
+ * const engine = await createEngine({ config: VAE_PRESETS.default, inputShape: [256, 64], seed: 1 });
+ * const { loss, reconstruction, kl } = await engine.trainStep(batch, 16);
+ */
+export async function createEngine(opts: EngineOptions): Promise<TrainingEngine> {
+  const vae = buildVae(opts.config, opts.inputShape, opts.seed);
+  const microBatch = opts.microBatch && opts.microBatch > 0 ? opts.microBatch : autoMicroBatch(vae, tf.getBackend());
+  return new LocalEngine(vae, { seed: opts.seed, microBatch });
+}
