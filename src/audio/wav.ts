@@ -115,17 +115,23 @@ export function parseWavLayout(bytes: Uint8Array, fileSize = bytes.length): WavL
   let factFrames: number | undefined;
   let ds64DataBytes: number | undefined;
   let ds64Frames: number | undefined;
+  let overrun: string | undefined; // the first chunk that claims to run past the end of the file
 
   let pos = 12;
   while (pos + 8 <= bytes.length) {
     const chunkId = ascii(bytes, pos);
     let size = u32(pos + 4);
     const body = pos + 8;
+    if (!overrun && chunkId !== 'data' && body + size > fileSize) {
+      overrun = `truncated: the ${JSON.stringify(chunkId)} chunk declares ${size} bytes but only ${Math.max(0, fileSize - body)} remain`;
+    }
     if (chunkId === 'ds64' && size >= 24 && body + 24 <= bytes.length) {
       ds64DataBytes = Number(view.getBigUint64(body + 8, true));
       ds64Frames = Number(view.getBigUint64(body + 16, true));
     } else if (chunkId === 'fmt ' && !format) {
-      format = parseFmt(view, body, Math.min(size, bytes.length - body), littleEndian);
+      const available = Math.min(size, bytes.length - body);
+      if (available < 16 && available < size) fail(overrun ?? 'truncated inside the fmt chunk');
+      format = parseFmt(view, body, available, littleEndian);
     } else if (chunkId === 'fact' && size >= 4 && body + 4 <= bytes.length) {
       factFrames = u32(body);
     } else if (chunkId === 'data' && dataOffset < 0) {
@@ -144,8 +150,8 @@ export function parseWavLayout(bytes: Uint8Array, fileSize = bytes.length): WavL
     pos = next;
   }
 
-  if (!format) fail('no fmt chunk (not a complete WAV file)');
-  if (dataOffset < 0) fail('no data chunk (header only)');
+  if (!format) fail(overrun ?? 'no fmt chunk (not a complete WAV file)');
+  if (dataOffset < 0) fail(overrun ?? 'no data chunk (header only)');
   if (factFrames === undefined && ds64Frames !== undefined && ds64Frames > 0) factFrames = ds64Frames;
   return { container, littleEndian, format, dataOffset, dataBytes, declaredDataBytes, factFrames };
 }

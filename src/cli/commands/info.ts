@@ -1,6 +1,11 @@
 /** `soundvae info`: what a file, a dataset or this machine's backends are. */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { CommandModule } from 'yargs';
+import { readAudioInfo } from '../../audio/decode.ts';
+import type { AudioFileInfo } from '../../audio/types.ts';
 import { probeBackends } from '../../backend/backend.ts';
+import { describeError } from '../../errors.ts';
 
 interface InfoArgs {
   target?: string[];
@@ -22,6 +27,63 @@ async function printBackends(json: boolean): Promise<void> {
   console.log(`\nactive: ${active} (* = used by default, + = also available, - = not available)`);
 }
 
+/** One file's line: what it holds, or why it could not be read. */
+export type FileInfoResult = ({ ok: true } & AudioFileInfo) | { ok: false; file: string; error: string };
+
+/** Formats an AudioFileInfo as one readable line. */
+export function formatAudioInfo(info: AudioFileInfo): string {
+  const codec = info.codec === info.container ? info.container : `${info.container}/${info.codec}`;
+  const depth = info.bitDepth ? `, ${info.bitDepth}-bit` : '';
+  return `${info.file}: ${codec}, ${info.sampleRate} Hz, ${info.channels} ch${depth}, ${info.duration.toFixed(3)} s (${info.frames} frames)`;
+}
+
+/** Folders stand for the files inside them (recursively, sorted, hidden files skipped). */
+async function expandTargets(targets: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const target of targets) {
+    const stat = await fs.stat(target).catch(() => undefined);
+    if (!stat?.isDirectory()) {
+      files.push(target);
+      continue;
+    }
+    const entries = await fs.readdir(target, { recursive: true, withFileTypes: true });
+    const inside = entries
+      .filter((e) => e.isFile() && !e.name.startsWith('.'))
+      .map((e) => path.join(e.parentPath, e.name))
+      .sort();
+    files.push(...inside);
+  }
+  return files;
+}
+
+/** Describes each file; failures become `{ ok: false, error }` with a one-line "FILE: cause". */
+export async function describeFiles(files: string[]): Promise<FileInfoResult[]> {
+  const results: FileInfoResult[] = [];
+  for (const file of files) {
+    try {
+      results.push({ ok: true, ...(await readAudioInfo(file)) });
+    } catch (err) {
+      const message = describeError(err);
+      results.push({ ok: false, file, error: message.startsWith(file) ? message : `${file}: ${message}` });
+    }
+  }
+  return results;
+}
+
+async function printFiles(targets: string[], json: boolean): Promise<void> {
+  const results = await describeFiles(await expandTargets(targets));
+  if (json) console.log(JSON.stringify(results, null, 2));
+  else {
+    for (const r of results) {
+      if (r.ok) console.log(formatAudioInfo(r));
+      else console.error(r.error);
+    }
+  }
+  const failed = results.filter((r) => !r.ok).length;
+  if (!json && results.length > 1) console.log(`${results.length - failed} of ${results.length} files read${failed ? `, ${failed} failed` : ''}`);
+  if (failed) process.exitCode = 1;
+}
+
 export const infoCommand: CommandModule<object, InfoArgs> = {
   command: 'info [target..]',
   describe: 'Describe audio files, a dataset folder, a checkpoint, or (with --backends) the TensorFlow.js backends',
@@ -37,6 +99,6 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
       await printBackends(Boolean(args.json));
       return;
     }
-    throw new Error('file info is not implemented yet');
+    await printFiles(args.target, Boolean(args.json));
   },
 };
