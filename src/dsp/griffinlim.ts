@@ -83,8 +83,12 @@ export class GriffinLim {
     if (!entry) {
       const plan = new StftPlan(stftOptions, frames, length);
       const n = frames * plan.bins;
-      const f = () => new Float64Array(n);
-      entry = { plan, buf: { mag: f(), re: f(), im: f(), aRe: f(), aIm: f(), bRe: f(), bIm: f(), padded: new Float64Array(plan.paddedLength) } };
+      const f = () => new Float32Array(n);
+      const pair = () => new Float64Array(2 * plan.bins);
+      entry = {
+        plan,
+        buf: { mag: f(), re: f(), im: f(), prevRe: f(), prevIm: f(), pairRe: pair(), pairIm: pair(), phase: new Float64Array(n), padded: new Float64Array(plan.paddedLength) },
+      };
       this.plans.set(key, entry);
     }
     return entry;
@@ -102,56 +106,59 @@ export class GriffinLim {
     const stftOptions: StftOptions = { nFft: o.nFft, hop: o.hop, winLength: o.winLength, window: o.window, center: o.center, padMode: o.padMode };
     const { plan, buf } = this.setup(stftOptions, mag.frames, o.length);
     if (mag.bins !== plan.bins) throw new RangeError(`magnitude has ${mag.bins} bins, nFft ${o.nFft} needs ${plan.bins}`);
-    const { mag: S, re, im, padded } = buf;
+    const { mag: S, re, im, prevRe, prevIm, pairRe, pairIm, padded } = buf;
+    const { bins, frames } = plan;
     const n = S.length;
-    toFrameMajor(mag.data, mag.bins, mag.frames, S);
+    toFrameMajor(mag.data, bins, frames, S);
     let norm2 = 0;
     for (let i = 0; i < n; i++) norm2 += S[i]! * S[i]!;
 
-    initialPhase(o, S, mag.frames, stftOptions, re, im);
+    initialPhase(o, S, frames, stftOptions, buf.phase);
     for (let i = 0; i < n; i++) {
-      re[i]! *= S[i]!;
-      im[i]! *= S[i]!;
+      re[i] = S[i]! * Math.cos(buf.phase[i]!);
+      im[i] = S[i]! * Math.sin(buf.phase[i]!);
     }
-
-    // rebuilt STFTs alternate between two buffer pairs, so the previous one is kept without copying
-    let cRe = buf.aRe, cIm = buf.aIm, pRe = buf.bRe, pIm = buf.bIm;
-    pRe.fill(0);
-    pIm.fill(0);
+    prevRe.fill(0);
+    prevIm.fill(0);
     const alpha = o.momentum / (1 + o.momentum);
     const history: Decibels[] | undefined = o.trace ? [] : undefined;
     for (let iter = 0; iter < o.iterations; iter++) {
       plan.synthesize(re, im, padded);
-      plan.analyze(padded, cRe, cIm);
+      // rebuild two frames at a time and update them while they are in cache
       let err2 = 0;
-      for (let i = 0; i < n; i++) {
-        const r = cRe[i]!, m = cIm[i]!;
+      for (let t = 0; t < frames; t += 2) {
+        const count = plan.analyzePair(padded, t, pairRe, pairIm) * bins;
+        const base = t * bins;
         if (history) {
-          const d = Math.sqrt(r * r + m * m) - S[i]!;
-          err2 += d * d;
+          for (let j = 0; j < count; j++) {
+            const d = Math.sqrt(pairRe[j]! * pairRe[j]! + pairIm[j]! * pairIm[j]!) - S[base + j]!;
+            err2 += d * d;
+          }
         }
-        const ar = r - alpha * pRe[i]!;
-        const ai = m - alpha * pIm[i]!;
-        const scale = S[i]! / (Math.sqrt(ar * ar + ai * ai) + EPS);
-        re[i] = ar * scale;
-        im[i] = ai * scale;
+        for (let j = 0, i = base; j < count; j++, i++) {
+          const r = pairRe[j]!, m = pairIm[j]!;
+          const ar = r - alpha * prevRe[i]!;
+          const ai = m - alpha * prevIm[i]!;
+          const scale = S[i]! / (Math.sqrt(ar * ar + ai * ai) + EPS);
+          re[i] = ar * scale;
+          im[i] = ai * scale;
+          prevRe[i] = r;
+          prevIm[i] = m;
+        }
       }
       if (history) history.push(10 * Math.log10(err2 / norm2));
-      const tr = pRe, ti = pIm;
-      pRe = cRe;
-      pIm = cIm;
-      cRe = tr;
-      cIm = ti;
     }
     plan.synthesize(re, im, padded);
     const audio = plan.extract(padded);
     let sc = NaN;
     if (o.measure) {
-      plan.analyze(padded, cRe, cIm);
       let err2 = 0;
-      for (let i = 0; i < n; i++) {
-        const d = Math.sqrt(cRe[i]! * cRe[i]! + cIm[i]! * cIm[i]!) - S[i]!;
-        err2 += d * d;
+      for (let t = 0; t < frames; t += 2) {
+        const count = plan.analyzePair(padded, t, pairRe, pairIm) * bins;
+        for (let j = 0; j < count; j++) {
+          const d = Math.sqrt(pairRe[j]! * pairRe[j]! + pairIm[j]! * pairIm[j]!) - S[t * bins + j]!;
+          err2 += d * d;
+        }
       }
       sc = 10 * Math.log10(err2 / norm2);
     }
@@ -160,48 +167,41 @@ export class GriffinLim {
 }
 
 interface Buffers {
-  mag: Float64Array;
-  re: Float64Array;
-  im: Float64Array;
-  aRe: Float64Array;
-  aIm: Float64Array;
-  bRe: Float64Array;
-  bIm: Float64Array;
+  /** Target magnitude, frame-major. */
+  mag: Float32Array;
+  /** Current estimate S * e^{i angle}, frame-major. */
+  re: Float32Array;
+  im: Float32Array;
+  /** Previous rebuilt STFT, for momentum. */
+  prevRe: Float32Array;
+  prevIm: Float32Array;
+  /** Two frames of rebuilt STFT, hot in cache. */
+  pairRe: Float64Array;
+  pairIm: Float64Array;
+  phase: Float64Array;
   padded: Float64Array;
 }
 
-/** Fills unit phasors (re, im), frame-major, from the chosen initialisation. */
+/** Fills `phase` (radians, frame-major) from the chosen initialisation. */
 function initialPhase(
   o: typeof DEFAULT_GRIFFIN_LIM & GriffinLimOptions,
-  S: Float64Array,
+  S: Float32Array,
   frames: number,
   stftOptions: StftOptions,
-  re: Float64Array,
-  im: Float64Array,
+  phase: Float64Array,
 ): void {
   const n = S.length;
   const init = o.init;
   if (init === 'zero') {
-    re.fill(1);
-    im.fill(0);
-    return;
-  }
-  let phase: Float64Array;
-  if (init === 'random') {
+    phase.fill(0);
+  } else if (init === 'random') {
     const rand = mulberry32(o.seed);
-    phase = re; // reuse: the phase is read before re is overwritten below
     for (let i = 0; i < n; i++) phase[i] = 2 * Math.PI * rand();
   } else if (init === 'pghi') {
-    phase = re;
     pghiFrameMajor(S, frames, stftOptions, phase, { tolerance: o.pghiTolerance, seed: o.seed });
   } else {
     if (init.length !== n) throw new RangeError(`initial phase has ${init.length} values, the magnitude ${n}`);
-    phase = toFrameMajor(init, n / frames, frames);
-  }
-  for (let i = 0; i < n; i++) {
-    const p = phase[i]!;
-    re[i] = Math.cos(p);
-    im[i] = Math.sin(p);
+    phase.set(toFrameMajor(init, n / frames, frames));
   }
 }
 

@@ -37,7 +37,7 @@ const HANN_LAMBDA = 0.25645;
  * @param phase output phases, same layout.
  */
 export function pghiFrameMajor(
-  mag: Float64Array,
+  mag: Float32Array,
   frames: number,
   stftOptions: StftOptions,
   phase: Float64Array,

@@ -10,7 +10,7 @@
  * Reflect padding mirrors without repeating the edge sample (numpy 'reflect'), and keeps mirroring for signals
  * shorter than the pad, where torch would refuse.
  *
- * Internally an `StftPlan` keeps frame-major Float64 buffers and packs two real frames into one complex FFT, so
+ * Internally an `StftPlan` keeps frame-major Float32 spectra and Float64 signal buffers and packs two real frames into one complex FFT, so
  * Griffin-Lim can call it hundreds of times without allocating.
  */
 import type { Samples } from '../units.ts';
@@ -93,6 +93,7 @@ export class StftPlan {
   private readonly invWindowSum: Float64Array;
   private readonly padSource: Int32Array; // for each pad sample, the padded index it mirrors (-1: zero)
   private readonly padTarget: Int32Array;
+  private readonly sourceIndex: Int32Array; // padded index -> the interior index it copies (-1: zero)
   private readonly fft: ComplexFft;
   private readonly zIn: Float64Array;
   private readonly zOut: Float64Array;
@@ -131,6 +132,8 @@ export class StftPlan {
     }
     this.padTarget = Int32Array.from(targets);
     this.padSource = Int32Array.from(sources);
+    this.sourceIndex = Int32Array.from({ length: this.paddedLength }, (_, i) => i);
+    targets.forEach((t, j) => (this.sourceIndex[t] = sources[j]!));
     this.fft = createFft(nFft);
     this.zIn = new Float64Array(2 * nFft);
     this.zOut = new Float64Array(2 * nFft);
@@ -158,33 +161,57 @@ export class StftPlan {
     return Float32Array.from(padded.subarray(this.offset, this.offset + this.length));
   }
 
-  /** STFT of a padded buffer into frame-major `re`, `im` (frames * bins each). */
-  analyze(padded: Float64Array, re: Float64Array, im: Float64Array): void {
+  /**
+   * STFT of frames t and t+1 (when it exists) of a padded buffer into `re`, `im` (frame t at [0, bins), frame
+   * t+1 at [bins, 2 bins)): two real frames share one complex FFT. Returns how many frames it wrote.
+   */
+  analyzePair(padded: Float64Array, t: number, re: Float64Array, im: Float64Array): number {
     const { frames, bins, window: w, zIn, zOut, fft } = this;
     const { nFft: N, hop } = this.options;
-    for (let t = 0; t < frames; t += 2) {
-      const a = t * hop;
-      const pair = t + 1 < frames;
-      const b = pair ? a + hop : a;
-      for (let n = 0; n < N; n++) {
-        zIn[2 * n] = w[n]! * padded[a + n]!;
-        zIn[2 * n + 1] = pair ? w[n]! * padded[b + n]! : 0;
+    const a = t * hop;
+    if (t + 1 < frames) {
+      const b = a + hop;
+      for (let n = 0, m = 0; n < N; n++, m += 2) {
+        const wn = w[n]!;
+        zIn[m] = wn * padded[a + n]!;
+        zIn[m + 1] = wn * padded[b + n]!;
       }
       fft.transform(zOut, zIn);
       // X1 = (Z[k] + conj Z[N-k]) / 2, X2 = (Z[k] - conj Z[N-k]) / 2i
-      const o1 = t * bins;
-      const o2 = o1 + bins;
-      for (let k = 0; k < bins; k++) {
-        const j = k === 0 ? 0 : N - k;
+      re[0] = zOut[0]!;
+      im[0] = 0;
+      re[bins] = zOut[1]!;
+      im[bins] = 0;
+      for (let k = 1, j = 2 * (N - 1); k < bins; k++, j -= 2) {
         const zr = zOut[2 * k]!, zi = zOut[2 * k + 1]!;
-        const cr = zOut[2 * j]!, ci = zOut[2 * j + 1]!;
-        re[o1 + k] = 0.5 * (zr + cr);
-        im[o1 + k] = 0.5 * (zi - ci);
-        if (pair) {
-          re[o2 + k] = 0.5 * (zi + ci);
-          im[o2 + k] = 0.5 * (cr - zr);
-        }
+        const cr = zOut[j]!, ci = zOut[j + 1]!;
+        re[k] = 0.5 * (zr + cr);
+        im[k] = 0.5 * (zi - ci);
+        re[bins + k] = 0.5 * (zi + ci);
+        im[bins + k] = 0.5 * (cr - zr);
       }
+      return 2;
+    }
+    for (let n = 0, m = 0; n < N; n++, m += 2) {
+      zIn[m] = w[n]! * padded[a + n]!;
+      zIn[m + 1] = 0;
+    }
+    fft.transform(zOut, zIn);
+    for (let k = 0; k < bins; k++) {
+      re[k] = zOut[2 * k]!;
+      im[k] = zOut[2 * k + 1]!;
+    }
+    return 1;
+  }
+
+  /** STFT of a padded buffer into frame-major `re`, `im` (frames * bins each). */
+  analyze(padded: Float64Array, re: Float32Array, im: Float32Array): void {
+    const { frames, bins } = this;
+    const pr = new Float64Array(2 * bins), pi = new Float64Array(2 * bins);
+    for (let t = 0; t < frames; t += 2) {
+      const n = this.analyzePair(padded, t, pr, pi) * bins;
+      re.set(n === pr.length ? pr : pr.subarray(0, n), t * bins);
+      im.set(n === pi.length ? pi : pi.subarray(0, n), t * bins);
     }
   }
 
@@ -192,56 +219,109 @@ export class StftPlan {
    * Inverse STFT of frame-major `re`, `im` into `padded` by weighted overlap-add, normalised by the window sum;
    * the padding is then refilled so `analyze(padded)` is the STFT of the signal.
    */
-  synthesize(re: Float64Array, im: Float64Array, padded: Float64Array): void {
-    const { frames, bins, synthesisWindow: w, zIn, zOut, fft, invWindowSum } = this;
-    const { nFft: N, hop } = this.options;
-    const half = Math.ceil(N / 2); // bins 1..half-1 have a mirror partner; N/2 is Nyquist when N is even
+  synthesize(re: Float32Array, im: Float32Array, padded: Float64Array): void {
     padded.fill(0);
-    for (let t = 0; t < frames; t += 2) {
-      const pair = t + 1 < frames;
-      const o1 = t * bins;
-      const o2 = o1 + bins;
-      // Z = X1 + i X2 over the full circle, stored re/im-swapped so a forward FFT computes N * ifft
-      const dc2 = pair ? re[o2]! : 0;
-      zIn[0] = dc2;
-      zIn[1] = re[o1]!;
-      for (let k = 1; k < half; k++) {
-        const r1 = re[o1 + k]!, i1 = im[o1 + k]!;
-        const r2 = pair ? re[o2 + k]! : 0, i2 = pair ? im[o2 + k]! : 0;
-        zIn[2 * k] = i1 + r2;
-        zIn[2 * k + 1] = r1 - i2;
-        const j = N - k;
-        zIn[2 * j] = r2 - i1;
-        zIn[2 * j + 1] = r1 + i2;
-      }
-      if (N % 2 === 0 && N > 1) {
-        zIn[N] = pair ? re[o2 + half]! : 0;
-        zIn[N + 1] = re[o1 + half]!;
-      }
-      fft.transform(zOut, zIn);
-      const a = t * hop;
-      for (let n = 0; n < N; n++) padded[a + n]! += w[n]! * zOut[2 * n + 1]!;
-      if (pair) {
-        const b = a + hop;
-        for (let n = 0; n < N; n++) padded[b + n]! += w[n]! * zOut[2 * n]!;
-      }
-    }
+    this.overlapAdd(re, im, padded, 0, this.frames);
+    const { invWindowSum } = this;
     const end = this.offset + this.length;
     for (let i = this.offset; i < end; i++) padded[i]! *= invWindowSum[i]!;
     this.refreshPadding(padded);
   }
+
+  /**
+   * Adds the windowed inverse FFTs of frames [t0, t1) into `out` at their positions (no normalisation).
+   * t0 must be even so that frames pair up as in `analyzePair`.
+   */
+  overlapAdd(re: Float32Array, im: Float32Array, out: Float64Array, t0: number, t1: number): void {
+    const { bins, synthesisWindow: w, zIn, zOut, fft } = this;
+    const { nFft: N, hop } = this.options;
+    const half = Math.ceil(N / 2); // bins 1..half-1 have a mirror partner; N/2 is Nyquist when N is even
+    const nyquist = N % 2 === 0 && N > 1;
+    const padded = out;
+    for (let t = t0; t < t1; t += 2) {
+      const a = t * hop;
+      const o1 = t * bins;
+      if (t + 1 < t1) {
+        // Z = X1 + i X2 over the full circle, stored re/im-swapped so a forward FFT computes N * ifft;
+        // imaginary parts of DC and Nyquist are dropped, as irfft does
+        const o2 = o1 + bins;
+        zIn[0] = re[o2]!;
+        zIn[1] = re[o1]!;
+        for (let k = 1, j = 2 * (N - 1); k < half; k++, j -= 2) {
+          const r1 = re[o1 + k]!, i1 = im[o1 + k]!;
+          const r2 = re[o2 + k]!, i2 = im[o2 + k]!;
+          zIn[2 * k] = i1 + r2;
+          zIn[2 * k + 1] = r1 - i2;
+          zIn[j] = r2 - i1;
+          zIn[j + 1] = r1 + i2;
+        }
+        if (nyquist) {
+          zIn[N] = re[o2 + half]!;
+          zIn[N + 1] = re[o1 + half]!;
+        }
+        fft.transform(zOut, zIn);
+        const b = a + hop;
+        for (let n = 0, m = 0; n < N; n++, m += 2) {
+          const wn = w[n]!;
+          padded[a + n]! += wn * zOut[m + 1]!;
+          padded[b + n]! += wn * zOut[m]!;
+        }
+      } else {
+        zIn[0] = 0;
+        zIn[1] = re[o1]!;
+        for (let k = 1, j = 2 * (N - 1); k < half; k++, j -= 2) {
+          const r1 = re[o1 + k]!, i1 = im[o1 + k]!;
+          zIn[2 * k] = i1;
+          zIn[2 * k + 1] = r1;
+          zIn[j] = -i1;
+          zIn[j + 1] = r1;
+        }
+        if (nyquist) {
+          zIn[N] = 0;
+          zIn[N + 1] = re[o1 + half]!;
+        }
+        fft.transform(zOut, zIn);
+        for (let n = 0, m = 1; n < N; n++, m += 2) padded[a + n]! += w[n]! * zOut[m]!;
+      }
+    }
+  }
+
+  /** Padded sample range [start, end) covered by frames [t0, t1). */
+  span(t0: number, t1: number): [number, number] {
+    return [t0 * this.options.hop, (t1 - 1) * this.options.hop + this.options.nFft];
+  }
+
+  /**
+   * Samples [start, end) of the padded, normalised signal whose un-normalised overlap-add is split across
+   * `parts` (summed): what `synthesize` computes, for one range, from several threads' partial sums.
+   */
+  assemble(parts: Float64Array[], padded: Float64Array, start: number, end: number): void {
+    const { sourceIndex, invWindowSum } = this;
+    const [a, b] = parts as [Float64Array, Float64Array | undefined];
+    for (let i = start; i < end; i++) {
+      const s = sourceIndex[i]!;
+      padded[i] = s < 0 ? 0 : (a[s]! + (b ? b[s]! : 0)) * invWindowSum[s]!;
+    }
+    for (let p = 2; p < parts.length; p++) {
+      const c = parts[p]!;
+      for (let i = start; i < end; i++) {
+        const s = sourceIndex[i]!;
+        if (s >= 0) padded[i]! += c[s]! * invWindowSum[s]!;
+      }
+    }
+  }
 }
 
-/** Frame-major Float64 (frames x bins) to bin-major Float32 (bins x frames). */
-export function toBinMajor(src: Float64Array, bins: number, frames: number): Float32Array {
+/** Frame-major (frames x bins) to bin-major (bins x frames). */
+export function toBinMajor(src: ArrayLike<number>, bins: number, frames: number): Float32Array {
   const out = new Float32Array(bins * frames);
   for (let t = 0; t < frames; t++) for (let k = 0; k < bins; k++) out[k * frames + t] = src[t * bins + k]!;
   return out;
 }
 
-/** Bin-major (bins x frames) to frame-major Float64 (frames x bins). */
-export function toFrameMajor(src: ArrayLike<number>, bins: number, frames: number, out?: Float64Array): Float64Array {
-  const dst = out ?? new Float64Array(bins * frames);
+/** Bin-major (bins x frames) to frame-major (frames x bins). */
+export function toFrameMajor(src: ArrayLike<number>, bins: number, frames: number, out?: Float32Array): Float32Array {
+  const dst = out ?? new Float32Array(bins * frames);
   for (let k = 0; k < bins; k++) for (let t = 0; t < frames; t++) dst[t * bins + k] = src[k * frames + t]!;
   return dst;
 }
@@ -258,8 +338,8 @@ export function stft(signal: ArrayLike<number>, options: StftOptions): ComplexSp
   const plan = new StftPlan(options, frames, signal.length);
   const padded = new Float64Array(plan.paddedLength);
   plan.load(signal, padded);
-  const re = new Float64Array(frames * plan.bins);
-  const im = new Float64Array(frames * plan.bins);
+  const re = new Float32Array(frames * plan.bins);
+  const im = new Float32Array(frames * plan.bins);
   plan.analyze(padded, re, im);
   return { bins: plan.bins, frames, re: toBinMajor(re, plan.bins, frames), im: toBinMajor(im, plan.bins, frames) };
 }

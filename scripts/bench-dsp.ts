@@ -1,0 +1,163 @@
+/**
+ * DSP benchmark: `npm run bench -- dsp [options]`.
+ *
+ * Default mode: one 0.74 s chirp + noise clip at 22050 Hz, n_fft 512, Griffin-Lim at hop 256 / 32 iterations,
+ * hop 128 / 32 and hop 128 / 100, random and PGHI initial phase: median time per clip over --runs runs and the
+ * spectral convergence (SC) of the output. When Debian's python3 has torchaudio, torchaudio.GriffinLim is timed
+ * on the same signal in the same run (--no-torch skips it).
+ *
+ * --clips DIR: Griffin-Lim on every WAV in DIR, as whole processes, side by side with the reference script
+ * (../shared/reference/ref_gl.py), both scored by ../shared/reference/sc.py. With --make-clips SRC the clips are
+ * first made by make_clips.py (200 FSDD clips at 22050 Hz, 0.74 s).
+ *   npm run bench -- dsp --clips /tmp/clips --make-clips ../shared/data/fsdd
+ * Options: --n-fft 512 --hop 128 --iters 32 --runs 7 --out DIR (default a temp folder) --reference DIR.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GriffinLim, magnitude, stft, type PhaseInit } from '../src/dsp/index.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PYTHON = '/usr/bin/python3';
+
+function arg(name: string, fallback?: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+const num = (name: string, fallback: number) => Number(arg(name, String(fallback)));
+
+/** The test clip: a 200 Hz -> 5.2 kHz linear chirp at half scale plus white noise at 1/20, seeded. */
+export function chirpPlusNoise(rate = 22050, seconds = 0.74): Float32Array {
+  const n = Math.round(rate * seconds);
+  let seed = 1;
+  return new Float32Array(n).map((_, i) => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    const t = i / rate;
+    return 0.5 * Math.sin(2 * Math.PI * (200 * t + (0.5 * 5000 * t * t) / seconds)) + 0.05 * ((seed / 2 ** 32) * 2 - 1);
+  });
+}
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+const hasTorch = () => spawnSync(PYTHON, ['-c', 'import torchaudio'], { stdio: 'ignore' }).status === 0;
+
+interface Setting {
+  hop: number;
+  iters: number;
+}
+
+function benchSoundvae(x: Float32Array, s: Setting, init: PhaseInit, runs: number): { ms: number; sc: number } {
+  const S = magnitude(stft(x, { nFft: 512, hop: s.hop }));
+  const engine = new GriffinLim({ nFft: 512, hop: s.hop, iterations: s.iters, init, length: x.length });
+  const sc = engine.run(S).spectralConvergence;
+  for (let r = 0; r < 3; r++) engine.run(S, { measure: false }); // JIT warm-up
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    engine.run(S, { measure: false });
+    times.push(performance.now() - t0);
+  }
+  return { ms: median(times), sc };
+}
+
+/** torchaudio GriffinLim on the same samples: median ms and SC per setting, in one python process. */
+function benchTorch(x: Float32Array, settings: Setting[], runs: number): { ms: number; sc: number }[] {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-dsp-'));
+  const raw = path.join(dir, 'x.f32');
+  writeFileSync(raw, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+  const code = `
+import sys, time, json, numpy as np, torch, torchaudio
+torch.set_num_threads(2)
+x = torch.from_numpy(np.fromfile(sys.argv[1], dtype=np.float32)); runs = int(sys.argv[2]); out = []
+win = torch.hann_window(512)
+for hop, iters in json.loads(sys.argv[3]):
+    S = torch.stft(x, 512, hop, window=win, return_complex=True).abs()
+    gl = torchaudio.transforms.GriffinLim(n_fft=512, hop_length=hop, n_iter=iters, power=1.0, momentum=0.99, length=len(x))
+    torch.manual_seed(0); y = gl(S)
+    Y = torch.stft(y, 512, hop, window=win, return_complex=True).abs()
+    sc = 20 * float(torch.log10(torch.linalg.norm(Y - S) / torch.linalg.norm(S)))
+    ts = []
+    for _ in range(runs):
+        t0 = time.perf_counter(); gl(S); ts.append(1000 * (time.perf_counter() - t0))
+    out.append({'ms': float(np.median(ts)), 'sc': sc})
+print(json.dumps(out))`;
+  const text = execFileSync(PYTHON, ['-c', code, raw, String(runs), JSON.stringify(settings.map((s) => [s.hop, s.iters]))], {
+    encoding: 'utf8',
+  });
+  return JSON.parse(text);
+}
+
+function singleClip(): void {
+  const runs = num('runs', 7);
+  const x = chirpPlusNoise();
+  const settings: Setting[] = [
+    { hop: 256, iters: 32 },
+    { hop: 128, iters: 32 },
+    { hop: 128, iters: 100 },
+  ];
+  console.log(`load: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}; clip: chirp+noise 0.74 s at 22050 Hz (${x.length} samples), n_fft 512, median of ${runs} runs`);
+  const torch = !flag('no-torch') && hasTorch() ? benchTorch(x, settings, runs) : undefined;
+  if (!torch) console.log('(torchaudio not measured: --no-torch, or /usr/bin/python3 has no torchaudio)');
+  console.log('hop  iters | soundvae random     | soundvae pghi       | torchaudio');
+  settings.forEach((s, i) => {
+    const r = benchSoundvae(x, s, 'random', runs);
+    const p = benchSoundvae(x, s, 'pghi', runs);
+    const t = torch?.[i];
+    const cell = (v?: { ms: number; sc: number }) => (v ? `${v.ms.toFixed(1).padStart(6)} ms ${v.sc.toFixed(2).padStart(7)} dB` : '        -         ');
+    console.log(`${String(s.hop).padStart(3)}  ${String(s.iters).padStart(5)} | ${cell(r)} | ${cell(p)} | ${cell(t)}`);
+  });
+  // equal time: how far PGHI gets in fewer iterations
+  const line = [4, 8, 16, 24].map((iters) => {
+    const p = benchSoundvae(x, { hop: 128, iters }, 'pghi', runs);
+    return `${iters} it ${p.ms.toFixed(1)} ms ${p.sc.toFixed(2)} dB`;
+  });
+  console.log(`pghi at hop 128, fewer iterations: ${line.join(' | ')}`);
+}
+
+function timeProcess(cmd: string, args: string[]): { seconds: number; stdout: string } {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: root, maxBuffer: 64 << 20 });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
+  return { seconds, stdout: r.stdout };
+}
+
+function clips(dir: string): void {
+  const nFft = num('n-fft', 512), hop = num('hop', 128), iters = num('iters', 32);
+  const reference = arg('reference', path.resolve(root, '../shared/reference'))!;
+  const makeFrom = arg('make-clips');
+  if (makeFrom && !existsSync(dir)) {
+    console.log(`making 200 clips of 0.74 s at 22050 Hz from ${makeFrom} into ${dir} ...`);
+    timeProcess(PYTHON, [path.join(reference, 'make_clips.py'), makeFrom, dir, '200', '22050', '0.74']);
+  }
+  const wavs = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.wav')).sort();
+  if (wavs.length === 0) throw new Error(`${dir}: no .wav files`);
+  const out = arg('out') ?? mkdtempSync(path.join(os.tmpdir(), 'bench-dsp-out-'));
+  const torch = !flag('no-torch') && hasTorch();
+  console.log(`load: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}; ${wavs.length} clips in ${dir}, n_fft ${nFft}, hop ${hop}, ${iters} iterations; outputs in ${out}`);
+  const sc = (rebuilt: string) => (torch ? `${timeProcess(PYTHON, [path.join(reference, 'sc.py'), dir, rebuilt, String(nFft), String(hop)]).stdout.trim()} dB` : '(sc.py needs torch)');
+  const files = wavs.map((f) => path.join(dir, f));
+  for (const init of ['random', 'pghi']) {
+    const target = path.join(out, `soundvae-${init}`);
+    const run = timeProcess(process.execPath, [
+      path.join(root, 'bin/soundvae.js'), 'invert', ...files, '--out', target,
+      '--n-fft', String(nFft), '--hop', String(hop), '--iters', String(iters), '--init', init,
+    ]);
+    const perClip = run.stdout.split('\n').map((l) => /\(([\d.]+) ms\)/.exec(l)?.[1]).filter(Boolean).map(Number);
+    const gl = perClip.reduce((a, b) => a + b, 0);
+    console.log(`soundvae invert --init ${init.padEnd(6)}: whole process ${run.seconds.toFixed(2)} s (Griffin-Lim ${(gl / 1000).toFixed(2)} s, ${(gl / perClip.length).toFixed(1)} ms/clip), mean SC ${sc(target)}`);
+  }
+  if (torch) {
+    const target = path.join(out, 'torchaudio');
+    const run = timeProcess(PYTHON, [path.join(reference, 'ref_gl.py'), dir, target, String(nFft), String(hop), String(iters)]);
+    console.log(`torchaudio ref_gl.py          : whole process ${run.seconds.toFixed(2)} s, mean SC ${sc(target)}`);
+  } else {
+    console.log('(torchaudio not run: --no-torch, or /usr/bin/python3 has no torchaudio)');
+  }
+}
+
+const clipDir = arg('clips');
+if (clipDir) clips(clipDir);
+else singleClip();
