@@ -142,24 +142,24 @@ function tickStep(span: number, target: number): number {
   return (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * magnitude;
 }
 
-/** Decimals needed to tell ticks `step` apart. */
-function decimalsFor(step: number): number {
-  return Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+/** The fewest decimals (up to 6) that write every value exactly: 0.5 steps need one, 0.25 steps two. */
+function decimalsFor(values: number[]): number {
+  for (let d = 0; d < 6; d++) if (values.every((v) => Math.abs(Number(v.toFixed(d)) - v) < 1e-9 * Math.max(1, Math.abs(v)))) return d;
+  return 6;
 }
 
 /** Tick labels for frequencies: "500", "1k", "2.5k" (the axis title says Hz). */
 export function frequencyLabels(ticks: number[]): string[] {
-  const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : 1;
   const top = Math.max(...ticks.map(Math.abs));
-  if (top < 1000) return ticks.map((t) => t.toFixed(decimalsFor(step)));
-  const d = decimalsFor(step / 1000);
+  if (top < 1000) return plainLabels(ticks);
+  const d = decimalsFor(ticks.map((t) => t / 1000));
   return ticks.map((t) => (t === 0 ? '0' : `${(t / 1000).toFixed(d)}k`));
 }
 
 /** Tick labels with just enough decimals for their spacing: "0", "0.2", "0.4". */
 export function plainLabels(ticks: number[]): string[] {
-  const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : 1;
-  return ticks.map((t) => t.toFixed(decimalsFor(step)));
+  const d = decimalsFor(ticks);
+  return ticks.map((t) => t.toFixed(d));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
