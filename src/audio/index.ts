@@ -15,3 +15,23 @@ export {
   type ResampleFilter,
 } from './resample.ts';
 export { encodeWav, writeWav, DEFAULT_WAV_WRITE, type WavEncoding, type WavWriteOptions } from './wav-write.ts';
+export {
+  trimSilence,
+  removeSilences,
+  removeEdgeClicks,
+  normalizePeak,
+  normalizeLoudness,
+  loudnessLufs,
+  splitIntoClips,
+  clipOffsets,
+  frameLevels,
+  peak,
+  rms,
+  DEFAULT_CLEANUP,
+  type SilenceOptions,
+  type TrimOptions,
+  type InternalSilenceOptions,
+  type ClickOptions,
+  type LoudnessOptions,
+  type SplitOptions,
+} from './cleanup.ts';
