@@ -183,7 +183,7 @@ interface Buffers {
 }
 
 /** Fills `phase` (radians, frame-major) from the chosen initialisation. */
-function initialPhase(
+export function initialPhase(
   o: typeof DEFAULT_GRIFFIN_LIM & GriffinLimOptions,
   S: Float32Array,
   frames: number,
