@@ -44,7 +44,7 @@ function contents(seed: number): CheckpointContents {
   return {
     config: TINY,
     inputShape: SHAPE,
-    dataset: { path: '/data/x', preprocessing: { hop: 256 }, normalization: { min: -80, max: 0 }, trainItems: 8, validationItems: 2 },
+    dataset: { path: '/data/x', preprocessing: { hop: 256 }, normalization: { count: 10, min: -80, max: 0, minMean: -70, minStd: 2, maxMean: -5, maxStd: 1 }, trainItems: 8, validationItems: 2 },
     training: {
       epoch: 2,
       batchInEpoch: 0,

@@ -17,6 +17,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeError, fileError, UserError } from '../errors.ts';
+import type { DatasetStats } from '../dataset/store.ts';
 import { buildVae, setVaeWeights, type NamedWeight, type Vae } from '../model/vae.ts';
 import type { Stride, VaeConfig } from '../model/vae-config.ts';
 import type { EngineState, LossParts } from './engine-types.ts';
@@ -73,10 +74,10 @@ export interface TrainingProgress {
 export interface DatasetInfo {
   /** The dataset folder, as given, for messages. */
   path: string;
-  /** The preprocessing settings used to make the dataset (frame, hop, rate, dB settings...), as in the manifest. */
-  preprocessing: unknown;
-  /** Normalisation statistics (per-dataset min/max etc.), so generation can de-normalise. */
-  normalization: unknown;
+  /** The preprocessing settings used to make the dataset (frame, hop, rate, dB settings...): the manifest's `settings`. */
+  preprocessing: Record<string, unknown>;
+  /** The manifest's dataset-level statistics (dB min/max of the items, mean spectrogram), so generation can de-normalise. */
+  normalization: DatasetStats;
   trainItems: number;
   validationItems: number;
 }

@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../fsutil.ts';
 import { getVaeWeights } from '../model/vae.ts';
 import { VAE_PRESETS, type VaeConfig, type VaePresetName } from '../model/vae-config.ts';
 import { createProgress, formatDuration, formatNumber, type ProgressStream } from '../cli/progress.ts';
+import { openDataset, shuffled } from '../dataset/store.ts';
 import { createEngine } from './engine.ts';
 import type { LossParts, TrainingEngine } from './engine-types.ts';
 import {
@@ -35,7 +36,7 @@ export interface Batch {
 }
 
 /**
- * What the loop needs from a dataset. `datasetSource` in ./data.ts adapts the dataset store to it; tests may
+ * What the loop needs from a dataset. `datasetSource` adapts the dataset store to it; tests may
  * pass anything that behaves the same (deterministic order for a given seed and epoch).
  */
 export interface TrainingData {
@@ -49,6 +50,40 @@ export interface TrainingData {
   validationBatches(batchSize: number): AsyncIterable<Batch>;
   /** Kept in the checkpoint (settings and normalisation statistics for generation). */
   info: DatasetInfo;
+}
+
+/**
+ * Opens a dataset folder (see src/dataset/store.ts) as training data: batches are read from disk one ahead of
+ * use, so memory stays at about two batches whatever the dataset's size. Close it when done.
+ * @example
+ * const data = await datasetSource('data/digits');
+ * try { await train(data, { out: 'runs/digits' }); } finally { await data.close(); }
+ */
+export async function datasetSource(dir: string): Promise<TrainingData & { close(): Promise<void> }> {
+  const ds = await openDataset(dir);
+  const trainIdx = ds.indices('train');
+  const valIdx = ds.indices('validation');
+  return {
+    shape: [ds.shape[0], ds.shape[1]],
+    trainItems: trainIdx.length,
+    validationItems: valIdx.length,
+    async *trainBatches(epoch, batchSize, seed, skip) {
+      // The epoch's order depends on (seed, epoch) alone; skipping batches on resume reads nothing for them.
+      const order = shuffled(trainIdx, seed, epoch).slice(skip * batchSize);
+      for await (const b of ds.batches(order, batchSize, { shuffle: false })) yield { data: b.data, count: b.indices.length };
+    },
+    async *validationBatches(batchSize) {
+      for await (const b of ds.batches(valIdx, batchSize, { shuffle: false })) yield { data: b.data, count: b.indices.length };
+    },
+    info: {
+      path: dir,
+      preprocessing: ds.manifest.settings,
+      normalization: ds.manifest.stats,
+      trainItems: trainIdx.length,
+      validationItems: valIdx.length,
+    },
+    close: () => ds.close(),
+  };
 }
 
 /** Names of the files the loop writes in the output folder, in one place. */
@@ -302,7 +337,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
         }
         const parts = await engine.trainStep(batch.data, batch.count);
         if (![parts.loss, parts.reconstruction, parts.kl].every(Number.isFinite)) {
-          bar?.finish();
+          bar?.clear();
           const kept = progress.metrics.length ? `${lastDir} still holds the last good checkpoint (epoch ${progress.epoch})` : 'no checkpoint was written';
           throw new UserError(
             `training stopped: the loss became ${parts.loss} at epoch ${epoch + 1}, step ${progress.step + 1}; ${kept}. Try a lower --lr`,
@@ -326,7 +361,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
         await save(lastDir);
         return result('interrupted');
       }
-      bar?.finish();
+      bar?.clear(); // the epoch's summary line below replaces the bar
       const train = meanParts(progress.partial.sum, progress.partial.items);
       const val = await validate(engine, data, config.batchSize);
       const metrics: EpochMetrics = {

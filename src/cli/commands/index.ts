@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { infoCommand } from './info.ts';
 import { invertCommand } from './invert.ts';
+import { trainCommand } from './train.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [infoCommand, invertCommand];
+export const commands: CommandModule<any, any>[] = [infoCommand, invertCommand, trainCommand];

@@ -1,0 +1,182 @@
+/** `soundvae train`: train the VAE on a preprocessed dataset, with checkpoints, logs and exact resume. */
+import type { CommandModule } from 'yargs';
+import { initBackend, type BackendName } from '../../backend/backend.ts';
+import { UserError } from '../../errors.ts';
+import { VAE_PRESETS, type Stride, type VaeConfig, type VaePresetName } from '../../model/vae-config.ts';
+import { DEFAULT_TRAIN, RUN_FILES, datasetSource, resolveConfig, train } from '../../train/train.ts';
+import { formatNumber } from '../progress.ts';
+
+interface TrainArgs {
+  data: string;
+  out: string;
+  preset?: string;
+  epochs: number;
+  'batch-size'?: number;
+  lr?: number;
+  latent?: number;
+  filters?: string;
+  kernels?: string;
+  strides?: string;
+  'recon-weight'?: number;
+  seed?: number;
+  workers: number;
+  'micro-batch': number;
+  'log-every': number;
+  resume?: boolean;
+  backend?: string;
+}
+
+/** Parses "64,64,32" into positive integers; names the option in the error. */
+export function parseIntList(option: string, text: string): number[] {
+  const values = text.split(',').map((s) => Number(s.trim()));
+  if (!values.length || values.some((v) => !Number.isInteger(v) || v < 1)) {
+    throw new UserError(`--${option} '${text}': expected positive integers separated by commas, e.g. 64,64,32`);
+  }
+  return values;
+}
+
+/** Parses "2x2,2x2,2x1" (height x width per block; "2" means 2x2) into strides. */
+export function parseStrides(text: string): Stride[] {
+  return text.split(',').map((part) => {
+    const m = /^\s*(\d+)(?:x(\d+))?\s*$/.exec(part);
+    if (!m || Number(m[1]) < 1 || (m[2] !== undefined && Number(m[2]) < 1)) {
+      throw new UserError(`--strides '${text}': expected HxW per block separated by commas, e.g. 2x2,2x2,2x1`);
+    }
+    return [Number(m[1]), Number(m[2] ?? m[1])] as Stride;
+  });
+}
+
+/**
+ * The explicitly given architecture options as config overrides. When --filters changes the number of blocks and
+ * --kernels/--strides are not given, they follow the preset's pattern: its first kernel for every block, and its
+ * first stride for every block but the last, which takes the preset's last stride (2x2 ... 2x2, 2x1).
+ */
+export function overridesFromArgs(args: TrainArgs): Partial<VaeConfig> {
+  const preset = VAE_PRESETS[(args.preset ?? DEFAULT_TRAIN.preset) as VaePresetName] as VaeConfig | undefined;
+  if (!preset) throw new UserError(`unknown --preset '${args.preset}': choose one of ${Object.keys(VAE_PRESETS).join(', ')}`);
+  const o: Partial<VaeConfig> = {};
+  if (args.filters !== undefined) o.filters = parseIntList('filters', args.filters);
+  if (args.kernels !== undefined) o.kernels = parseIntList('kernels', args.kernels);
+  if (args.strides !== undefined) o.strides = parseStrides(args.strides);
+  const n = (o.filters ?? o.kernels ?? o.strides ?? preset.filters).length;
+  if (o.filters && o.filters.length !== preset.filters.length) {
+    o.kernels ??= Array(n).fill(preset.kernels[0]);
+    o.strides ??= [...Array(n - 1).fill(preset.strides[0]), preset.strides[preset.strides.length - 1]!];
+  }
+  for (const [key, list] of [['filters', o.filters], ['kernels', o.kernels], ['strides', o.strides]] as const) {
+    if (list && list.length !== n) throw new UserError(`--${key} has ${list.length} blocks but the model has ${n}; give one value per block`);
+  }
+  if (args.latent !== undefined) o.latent = positive('latent', args.latent, true);
+  if (args.lr !== undefined) o.learningRate = positive('lr', args.lr);
+  if (args['batch-size'] !== undefined) o.batchSize = positive('batch-size', args['batch-size'], true);
+  if (args['recon-weight'] !== undefined) o.reconstructionWeight = positive('recon-weight', args['recon-weight']);
+  return o;
+}
+
+function positive(option: string, v: number, integer = false): number {
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
+    throw new UserError(`--${option} ${v}: expected a positive ${integer ? 'integer' : 'number'}`);
+  }
+  return v;
+}
+
+function describeConfig(c: VaeConfig): string {
+  return (
+    `filters ${c.filters.join(',')}, kernels ${c.kernels.join(',')}, strides ${c.strides.map((s) => s.join('x')).join(',')}, ` +
+    `latent ${c.latent}, weight ${formatNumber(c.reconstructionWeight)}, lr ${c.learningRate}, batch ${c.batchSize}`
+  );
+}
+
+export const trainCommand: CommandModule<object, TrainArgs> = {
+  command: 'train',
+  describe: 'Train the VAE on a preprocessed dataset (checkpoints, metrics log, curves; Ctrl-C saves, --resume continues)',
+  builder: (y) =>
+    y
+      .option('data', { type: 'string', demandOption: true, describe: 'Dataset folder made by `soundvae preprocess`' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Run folder for checkpoints (last/, best/), metrics.jsonl and curves.svg' })
+      .option('preset', {
+        type: 'string',
+        choices: Object.keys(VAE_PRESETS),
+        describe: `Architecture: default (small, trains on CPU) or reference (the original Keras model) [default: ${DEFAULT_TRAIN.preset}]`,
+      })
+      .option('epochs', { type: 'number', default: DEFAULT_TRAIN.epochs, describe: 'Total epochs (with --resume: counted from the start of the run)' })
+      .option('batch-size', { type: 'number', describe: 'Items per optimiser step [preset]' })
+      .option('lr', { type: 'number', describe: 'Adam learning rate [preset]' })
+      .option('latent', { type: 'number', describe: 'Size of the latent vector z [preset]' })
+      .option('filters', { type: 'string', describe: 'Conv filters per encoder block, e.g. 64,64,32 [preset]' })
+      .option('kernels', { type: 'string', describe: 'Kernel size per block, e.g. 3,3,3 [preset]' })
+      .option('strides', { type: 'string', describe: 'Stride per block as HxW (H = frequency), e.g. 2x2,2x2,2x1 [preset]' })
+      .option('recon-weight', { type: 'number', describe: 'Weight of the reconstruction MSE against KL [preset]' })
+      .option('seed', { type: 'number', describe: `Seed of weights, shuffling and noise: same seed + backend = same weights [${DEFAULT_TRAIN.seed}]` })
+      .option('workers', { type: 'number', default: DEFAULT_TRAIN.workers, describe: 'Data-parallel worker threads of the engine' })
+      .option('micro-batch', { type: 'number', default: DEFAULT_TRAIN.microBatch, describe: 'Largest batch run at once (0 = fit memory automatically)' })
+      .option('log-every', { type: 'number', default: DEFAULT_TRAIN.logEverySteps, describe: 'Write a metrics.jsonl line every N steps' })
+      .option('resume', { type: 'boolean', describe: 'Continue the run in --out exactly where it stopped (Ctrl-C or a crash)' })
+      .example('$0 train --data data/digits --out runs/digits', 'Train the default model for 20 epochs')
+      .example('$0 train --data data/digits --out runs/digits --resume --epochs 40', 'Continue that run up to epoch 40')
+      .example('$0 train --data data/digits --out runs/ref --preset reference --backend wasm', 'The original architecture')
+      .example('$0 train --data data/tiny --out runs/tiny --filters 16,16 --latent 8 --epochs 5', 'A quick small model')
+      .epilog(
+        [
+          'The input shape comes from the dataset (e.g. 256x64); it must be divisible by the product of the strides. ' +
+            'Each epoch shuffles the training split with the seed, then measures the loss on the validation split. ' +
+            'Loss = weight * MSE + KL; the progress bar shows both parts (rec = MSE, kl).',
+          `The run folder gets ${RUN_FILES.last}/ (after every epoch), ${RUN_FILES.best}/ (lowest validation loss), ` +
+            `${RUN_FILES.metrics} (a JSON line per epoch and per --log-every steps) and ${RUN_FILES.curves}. ` +
+            'A checkpoint holds the encoder and decoder as tfjs layers models (model.json + weights.bin), the config, ' +
+            "the dataset's preprocessing settings and normalisation statistics, and the optimiser state.",
+          'Ctrl-C finishes the current step, saves last/ and exits; --resume then continues exactly (same weights as an ' +
+            'uninterrupted run). After a hard kill only the epoch in progress is lost.',
+        ].join('\n\n'),
+      ),
+  handler: async (args) => {
+    const overrides = overridesFromArgs(args);
+    const { active } = await initBackend(args.backend as BackendName | 'auto' | undefined);
+    const data = await datasetSource(args.data);
+    const stop = new AbortController();
+    let presses = 0;
+    const onSigint = () => {
+      presses++;
+      if (presses > 1) {
+        process.stderr.write('\nsoundvae: stopped without saving (the last epoch checkpoint is kept)\n');
+        process.exit(130);
+      }
+      process.stderr.write('\nsoundvae: finishing this step and saving; press Ctrl-C again to quit at once\n');
+      stop.abort();
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      if (!args.resume) {
+        const config = resolveConfig((args.preset ?? DEFAULT_TRAIN.preset) as VaePresetName, overrides);
+        console.error(
+          `training on ${data.trainItems} items (${data.validationItems} for validation) of ${data.shape.join('x')}, backend ${active}: ${describeConfig(config)}`,
+        );
+      }
+      const result = await train(data, {
+        out: args.out,
+        preset: args.preset as VaePresetName | undefined,
+        overrides,
+        epochs: args.epochs,
+        seed: args.seed,
+        seedGiven: args.seed !== undefined,
+        workers: args.workers,
+        microBatch: args['micro-batch'],
+        logEverySteps: args['log-every'],
+        resume: args.resume,
+        signal: stop.signal,
+      });
+      if (result.status === 'interrupted') {
+        console.error(
+          `soundvae: interrupted at epoch ${result.epoch + 1}, step ${result.step}; saved ${result.checkpoint}. ` +
+            `Continue with: soundvae train --data ${args.data} --out ${args.out} --resume --epochs ${args.epochs}`,
+        );
+        process.exitCode = 130;
+        return;
+      }
+      const best = result.bestValLoss === null ? '' : `, best loss ${formatNumber(result.bestValLoss)}`;
+      console.log(`trained ${result.epoch} epochs (${result.step} steps)${best}; checkpoints in ${args.out}`);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};
