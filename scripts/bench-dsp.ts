@@ -10,14 +10,14 @@
  * (../shared/reference/ref_gl.py), both scored by ../shared/reference/sc.py. With --make-clips SRC the clips are
  * first made by make_clips.py (200 FSDD clips at 22050 Hz, 0.74 s).
  *   npm run bench -- dsp --clips /tmp/clips --make-clips ../shared/data/fsdd
- * Options: --n-fft 512 --hop 128 --iters 32 --runs 7 --out DIR (default a temp folder) --reference DIR.
+ * Options: --n-fft 512 --hop 128 --iters 32 --runs 7 --threads 2 --out DIR (default a temp folder) --reference DIR.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GriffinLim, magnitude, stft, type PhaseInit } from '../src/dsp/index.ts';
+import { GriffinLim, ParallelGriffinLim, magnitude, stft, type GriffinLimOptions, type GriffinLimResult, type PhaseInit, type Spectrogram } from '../src/dsp/index.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PYTHON = '/usr/bin/python3';
@@ -48,15 +48,19 @@ interface Setting {
   iters: number;
 }
 
-function benchSoundvae(x: Float32Array, s: Setting, init: PhaseInit, runs: number): { ms: number; sc: number } {
+interface Engine {
+  run(mag: Spectrogram, options?: GriffinLimOptions): GriffinLimResult;
+}
+
+function benchSoundvae(engine: Engine, x: Float32Array, s: Setting, init: PhaseInit, runs: number): { ms: number; sc: number } {
   const S = magnitude(stft(x, { nFft: 512, hop: s.hop }));
-  const engine = new GriffinLim({ nFft: 512, hop: s.hop, iterations: s.iters, init, length: x.length });
-  const sc = engine.run(S).spectralConvergence;
-  for (let r = 0; r < 3; r++) engine.run(S, { measure: false }); // JIT warm-up
+  const o: GriffinLimOptions = { nFft: 512, hop: s.hop, iterations: s.iters, init, length: x.length };
+  const sc = engine.run(S, o).spectralConvergence;
+  for (let r = 0; r < 3; r++) engine.run(S, { ...o, measure: false }); // JIT warm-up
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {
     const t0 = performance.now();
-    engine.run(S, { measure: false });
+    engine.run(S, { ...o, measure: false });
     times.push(performance.now() - t0);
   }
   return { ms: median(times), sc };
@@ -89,7 +93,7 @@ print(json.dumps(out))`;
   return JSON.parse(text);
 }
 
-function singleClip(): void {
+async function singleClip(): Promise<void> {
   const runs = num('runs', 7);
   const x = chirpPlusNoise();
   const settings: Setting[] = [
@@ -97,23 +101,32 @@ function singleClip(): void {
     { hop: 128, iters: 32 },
     { hop: 128, iters: 100 },
   ];
-  console.log(`load: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}; clip: chirp+noise 0.74 s at 22050 Hz (${x.length} samples), n_fft 512, median of ${runs} runs`);
+  const serial = new GriffinLim();
+  const parallel = await ParallelGriffinLim.create({}, num('threads', 2));
+  const load = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  console.log(`clip: chirp+noise 0.74 s at 22050 Hz (${x.length} samples), n_fft 512, momentum 0.99, median of ${runs} runs; load before: ${load()}`);
   const torch = !flag('no-torch') && hasTorch() ? benchTorch(x, settings, runs) : undefined;
   if (!torch) console.log('(torchaudio not measured: --no-torch, or /usr/bin/python3 has no torchaudio)');
-  console.log('hop  iters | soundvae random     | soundvae pghi       | torchaudio');
+  const cell = (v?: { ms: number; sc: number }) => (v ? `${v.ms.toFixed(1).padStart(6)} ms ${v.sc.toFixed(2).padStart(7)} dB` : '        -         ');
+  const head = ['random, 1 thread', `random, ${parallel.threads} threads`, `pghi, ${parallel.threads} threads`, 'torchaudio (2 threads)'];
+  console.log(`hop  iters | ${head.map((h) => h.padEnd(19)).join(' | ')}`);
   settings.forEach((s, i) => {
-    const r = benchSoundvae(x, s, 'random', runs);
-    const p = benchSoundvae(x, s, 'pghi', runs);
-    const t = torch?.[i];
-    const cell = (v?: { ms: number; sc: number }) => (v ? `${v.ms.toFixed(1).padStart(6)} ms ${v.sc.toFixed(2).padStart(7)} dB` : '        -         ');
-    console.log(`${String(s.hop).padStart(3)}  ${String(s.iters).padStart(5)} | ${cell(r)} | ${cell(p)} | ${cell(t)}`);
+    const cells = [
+      benchSoundvae(serial, x, s, 'random', runs),
+      benchSoundvae(parallel, x, s, 'random', runs),
+      benchSoundvae(parallel, x, s, 'pghi', runs),
+      torch?.[i],
+    ];
+    console.log(`${String(s.hop).padStart(3)}  ${String(s.iters).padStart(5)} | ${cells.map(cell).join(' | ')}`);
   });
   // equal time: how far PGHI gets in fewer iterations
-  const line = [4, 8, 16, 24].map((iters) => {
-    const p = benchSoundvae(x, { hop: 128, iters }, 'pghi', runs);
+  const line = [0, 4, 8, 16].map((iters) => {
+    const p = benchSoundvae(parallel, x, { hop: 128, iters }, 'pghi', runs);
     return `${iters} it ${p.ms.toFixed(1)} ms ${p.sc.toFixed(2)} dB`;
   });
-  console.log(`pghi at hop 128, fewer iterations: ${line.join(' | ')}`);
+  console.log(`pghi at hop 128 with fewer iterations (${parallel.threads} threads): ${line.join(' | ')}`);
+  console.log(`load after: ${load()}`);
+  await parallel.close();
 }
 
 function timeProcess(cmd: string, args: string[]): { seconds: number; stdout: string } {
@@ -144,6 +157,7 @@ function clips(dir: string): void {
     const run = timeProcess(process.execPath, [
       path.join(root, 'bin/soundvae.js'), 'invert', ...files, '--out', target,
       '--n-fft', String(nFft), '--hop', String(hop), '--iters', String(iters), '--init', init,
+      ...(arg('threads') ? ['--threads', arg('threads')!] : []),
     ]);
     const perClip = run.stdout.split('\n').map((l) => /\(([\d.]+) ms\)/.exec(l)?.[1]).filter(Boolean).map(Number);
     const gl = perClip.reduce((a, b) => a + b, 0);
@@ -160,4 +174,4 @@ function clips(dir: string): void {
 
 const clipDir = arg('clips');
 if (clipDir) clips(clipDir);
-else singleClip();
+else await singleClip();

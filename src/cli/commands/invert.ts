@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { loadAudio, writeWav, type WavEncoding } from '../../audio/index.ts';
-import { DEFAULT_GRIFFIN_LIM, GriffinLim, magnitude, stft, type PhaseInit, type StftOptions } from '../../dsp/index.ts';
+import { DEFAULT_GRIFFIN_LIM, ParallelGriffinLim, magnitude, stft, type PhaseInit, type StftOptions } from '../../dsp/index.ts';
 import { describeError, fileError, UserError } from '../../errors.ts';
 
 interface InvertArgs {
@@ -17,6 +17,7 @@ interface InvertArgs {
   seed: number;
   sampleRate?: number;
   encoding: WavEncoding;
+  threads?: number;
 }
 
 const HELP = `Rebuild audio from its STFT magnitude alone, the way generated spectrograms become sound.
@@ -54,6 +55,7 @@ export const invertCommand: CommandModule<object, InvertArgs> = {
       .option('momentum', { type: 'number', default: DEFAULT_GRIFFIN_LIM.momentum, describe: 'Fast Griffin-Lim momentum in [0, 1)' })
       .option('seed', { type: 'number', default: DEFAULT_GRIFFIN_LIM.seed, describe: 'Seed of the random phase' })
       .option('sample-rate', { type: 'number', describe: 'Resample inputs to this rate first (default: keep each file\'s)' })
+      .option('threads', { type: 'number', describe: 'Threads per clip (default: one per core, at most 4)' })
       .option('encoding', { choices: ['float32', 'pcm16'] as const, default: 'float32' as const, describe: 'WAV sample format' })
       .example('$0 invert clip.wav --out rebuilt', 'Random start, 32 iterations at n_fft 512, hop 128')
       .example('$0 invert data/*.wav --out rebuilt --init pghi --iters 16', 'Better start, fewer iterations') as unknown as Argv<InvertArgs>, // yargs adds the camel-case names
@@ -66,7 +68,11 @@ export const invertCommand: CommandModule<object, InvertArgs> = {
     } catch (err) {
       throw new UserError(`bad STFT settings: ${describeError(err)}`);
     }
-    const engine = new GriffinLim({ ...stftOptions, iterations: args.iters, momentum: args.momentum, seed: args.seed, init: args.init as PhaseInit });
+    if (args.threads !== undefined && !(Number.isInteger(args.threads) && args.threads >= 1)) {
+      throw new UserError(`--threads must be a whole number >= 1, got ${args.threads}`);
+    }
+    const defaults = { ...stftOptions, iterations: args.iters, momentum: args.momentum, seed: args.seed, init: args.init as PhaseInit };
+    const engine = await ParallelGriffinLim.create(defaults, args.threads);
     const used = new Set<string>();
     let failed = 0;
     for (const file of args.inputs) {
@@ -84,6 +90,7 @@ export const invertCommand: CommandModule<object, InvertArgs> = {
         console.error(`soundvae: ${describeError(fileError(file, err))} (skipped)`);
       }
     }
+    await engine.close();
     if (failed > 0) {
       console.error(`${failed} of ${args.inputs.length} file(s) failed`);
       process.exitCode = 1;
