@@ -158,7 +158,7 @@ describe('train', () => {
     );
     const other = { ...memoryData(trainSet, valSet), shape: [64, 16] as [number, number] };
     await expect(train(other, { ...quiet, out: full(), epochs: 5, resume: true })).rejects.toThrow(/input shape 64x16/);
-    await expect(train(data, { ...quiet, out: path.join(tmp, 'none'), epochs: 1, resume: true })).rejects.toThrow(/no such checkpoint folder/);
+    await expect(train(data, { ...quiet, out: path.join(tmp, 'none'), epochs: 1, resume: true })).rejects.toThrow(/none: no checkpoint to resume/);
   });
 
   it('stops on a non-finite loss and keeps the last good checkpoint', async () => {

@@ -259,6 +259,9 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
   let progress: TrainingProgress;
   let engine: TrainingEngine;
   if (o.resume) {
+    if (!(await hasCheckpoint(o.out))) {
+      throw new UserError(`${o.out}: no checkpoint to resume (the run stopped before saving one?); start it again without --resume`);
+    }
     const ckpt = await loadCheckpoint(o.out, 'last');
     try {
       const conflicts = resumeConflicts(ckpt.config, opts, ckpt.training.seed);
