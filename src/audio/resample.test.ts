@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resample, resampledLength, RESAMPLE_QUALITIES } from './resample.ts';
+import { resample, resampledLength } from './resample.ts';
 
 const sine = (freq: number, rate: number, seconds: number, amp = 0.5) =>
   Float32Array.from({ length: Math.round(rate * seconds) }, (_, i) => amp * Math.sin((2 * Math.PI * freq * i) / rate));
@@ -56,7 +56,8 @@ describe('resample', () => {
     });
   }
 
-  for (const quality of Object.keys(RESAMPLE_QUALITIES) as (keyof typeof RESAMPLE_QUALITIES)[]) {
+  // The Kaiser designs; 'torchaudio' copies torchaudio's short Hann filter, which lets aliasing through by design.
+  for (const quality of ['best', 'default', 'fast'] as const) {
     it(`attenuates content above the new Nyquist by > 60 dB (${quality})`, () => {
       // 44.1k -> 22.05k: a tone at 13 kHz has no place below 11.025 kHz and must vanish, not alias to 9.05 kHz.
       const y = resample(sine(13000, 44100, 0.2), 44100, 22050, { quality });
