@@ -6,7 +6,8 @@ import { initBackend } from '../backend/backend.ts';
 import { getVaeWeights } from '../model/vae.ts';
 import type { VaeConfig } from '../model/vae-config.ts';
 import { disposeVae, loadCheckpoint } from './checkpoint.ts';
-import { train, type Batch, type TrainingData, type TrainOptions } from './train.ts';
+import { createDatasetWriter } from '../dataset/store.ts';
+import { datasetSource, train, type Batch, type TrainingData, type TrainOptions } from './train.ts';
 
 const TINY: Partial<VaeConfig> = {
   filters: [4, 4],
@@ -172,5 +173,43 @@ describe('train', () => {
     const kept = await loadCheckpoint(out, 'last');
     expect(kept.training.epoch).toBe(1);
     disposeVae(kept.vae);
+  });
+});
+
+describe('datasetSource', () => {
+  it('streams the store: every training item once per epoch, seeded order, skipping on resume, fixed validation', async () => {
+    const dir = path.join(tmp, 'store');
+    const w = await createDatasetWriter(dir, { shape: SHAPE, settings: { hop: 4 }, split: { validation: 0.25, seed: 1 } });
+    makeItems(12, 5).forEach((x, i) => {
+      x[0] = i; // tag each item so batches can be traced back
+      w.append({ source: `/s/${i}.wav`, offset: 0, min: -60 - i, max: 0 }, x);
+      w.markSource(`/s/${i}.wav`, { status: 'done', items: 1 });
+    });
+    await w.finish();
+    const data = await datasetSource(dir);
+    try {
+      expect(data.shape).toEqual(SHAPE);
+      expect(data.trainItems + data.validationItems).toBe(12);
+      expect(data.validationItems).toBeGreaterThan(0);
+      expect(data.info.preprocessing).toEqual({ hop: 4 });
+      expect(data.info.normalization.min).toBe(-71);
+      const size = SHAPE[0] * SHAPE[1];
+      const tags = async (it: AsyncIterable<Batch>) => {
+        const out: number[][] = [];
+        for await (const b of it) out.push(Array.from({ length: b.count }, (_, k) => b.data[k * size]!));
+        return out;
+      };
+      const epoch0 = await tags(data.trainBatches(0, 4, 9, 0));
+      expect(epoch0.flat().sort((a, b) => a - b)).toHaveLength(data.trainItems);
+      expect(new Set(epoch0.flat()).size).toBe(data.trainItems);
+      expect(await tags(data.trainBatches(0, 4, 9, 0))).toEqual(epoch0);
+      expect(await tags(data.trainBatches(0, 4, 9, 1))).toEqual(epoch0.slice(1));
+      expect(await tags(data.trainBatches(1, 4, 9, 0))).not.toEqual(epoch0);
+      const val = (await tags(data.validationBatches(2))).flat();
+      expect(val).toHaveLength(data.validationItems);
+      expect(val.some((t) => epoch0.flat().includes(t))).toBe(false);
+    } finally {
+      await data.close();
+    }
   });
 });
