@@ -10,12 +10,10 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Decibels, Samples } from '../units.ts';
-import { DEFAULT_GRIFFIN_LIM, GriffinLim, initialPhase, type GriffinLimOptions, type GriffinLimResult } from './griffinlim.ts';
+import { DEFAULT_GRIFFIN_LIM, GriffinLim, initialPhase, magnitudeError, updateFrames, type GriffinLimOptions, type UpdateBuffers, type GriffinLimResult } from './griffinlim.ts';
 import { StftPlan, toFrameMajor } from './stft.ts';
 import type { Spectrogram, StftOptions } from './types.ts';
 
-/** Torchaudio's guard against dividing by a zero magnitude. */
-const EPS = 1e-16;
 /** Sync slots: arrival count, generation, failure flag. */
 const COUNT = 0, GENERATION = 1, FAILED = 2;
 
@@ -73,8 +71,9 @@ function runPart(plan: StftPlan, st: SharedState, party: number, parties: number
   const [t0, t1] = partFrames(plan.frames, party, parties);
   const [s0, s1] = t1 > t0 ? plan.span(t0, t1) : [0, 0];
   const { bins } = plan;
-  const { S, re, im, prevRe, prevIm } = st;
+  const { re, im } = st;
   const { padded, pairRe, pairIm } = scratch;
+  const update: UpdateBuffers = { mag: st.S, re, im, prevRe: st.prevRe, prevIm: st.prevIm, pairRe, pairIm };
   const parts = (p: number) => st.ola.slice(p * parties, (p + 1) * parties);
   for (let iter = 0; ; iter++) {
     const p = iter & 1;
@@ -88,10 +87,7 @@ function runPart(plan: StftPlan, st: SharedState, party: number, parties: number
       if (job.measure) {
         for (let t = t0; t < t1; t += 2) {
           const count = plan.analyzePair(padded, t, pairRe, pairIm) * bins;
-          for (let j = 0, i = t * bins; j < count; j++, i++) {
-            const d = Math.sqrt(pairRe[j]! * pairRe[j]! + pairIm[j]! * pairIm[j]!) - S[i]!;
-            err2 += d * d;
-          }
+          err2 += magnitudeError(pairRe, pairIm, st.S, t * bins, count);
         }
       }
       st.err[party] = err2;
@@ -100,16 +96,7 @@ function runPart(plan: StftPlan, st: SharedState, party: number, parties: number
     }
     for (let t = t0; t < t1; t += 2) {
       const count = plan.analyzePair(padded, t, pairRe, pairIm) * bins;
-      for (let j = 0, i = t * bins; j < count; j++, i++) {
-        const r = pairRe[j]!, m = pairIm[j]!;
-        const ar = r - job.alpha * prevRe[i]!;
-        const ai = m - job.alpha * prevIm[i]!;
-        const scale = S[i]! / (Math.sqrt(ar * ar + ai * ai) + EPS);
-        re[i] = ar * scale;
-        im[i] = ai * scale;
-        prevRe[i] = r;
-        prevIm[i] = m;
-      }
+      updateFrames(update, t * bins, count, job.alpha);
     }
   }
 }

@@ -129,22 +129,8 @@ export class GriffinLim {
       for (let t = 0; t < frames; t += 2) {
         const count = plan.analyzePair(padded, t, pairRe, pairIm) * bins;
         const base = t * bins;
-        if (history) {
-          for (let j = 0; j < count; j++) {
-            const d = Math.sqrt(pairRe[j]! * pairRe[j]! + pairIm[j]! * pairIm[j]!) - S[base + j]!;
-            err2 += d * d;
-          }
-        }
-        for (let j = 0, i = base; j < count; j++, i++) {
-          const r = pairRe[j]!, m = pairIm[j]!;
-          const ar = r - alpha * prevRe[i]!;
-          const ai = m - alpha * prevIm[i]!;
-          const scale = S[i]! / (Math.sqrt(ar * ar + ai * ai) + EPS);
-          re[i] = ar * scale;
-          im[i] = ai * scale;
-          prevRe[i] = r;
-          prevIm[i] = m;
-        }
+        if (history) err2 += magnitudeError(pairRe, pairIm, S, base, count);
+        updateFrames(buf, base, count, alpha);
       }
       if (history) history.push(10 * Math.log10(err2 / norm2));
     }
@@ -155,15 +141,51 @@ export class GriffinLim {
       let err2 = 0;
       for (let t = 0; t < frames; t += 2) {
         const count = plan.analyzePair(padded, t, pairRe, pairIm) * bins;
-        for (let j = 0; j < count; j++) {
-          const d = Math.sqrt(pairRe[j]! * pairRe[j]! + pairIm[j]! * pairIm[j]!) - S[t * bins + j]!;
-          err2 += d * d;
-        }
+        err2 += magnitudeError(pairRe, pairIm, S, t * bins, count);
       }
       sc = 10 * Math.log10(err2 / norm2);
     }
     return history ? { audio, spectralConvergence: sc, history } : { audio, spectralConvergence: sc };
   }
+}
+
+/**
+ * The momentum update of `count` bins from `base`, with the rebuilt STFT in `pairRe/pairIm` (from index 0):
+ * c = t - alpha * t_prev, then the estimate gets the target magnitude with c's angle, and t becomes t_prev.
+ */
+export function updateFrames(buf: UpdateBuffers, base: number, count: number, alpha: number): void {
+  const { mag: S, re, im, prevRe, prevIm, pairRe, pairIm } = buf;
+  for (let j = 0, i = base; j < count; j++, i++) {
+    const r = pairRe[j]!, m = pairIm[j]!;
+    const ar = r - alpha * prevRe[i]!;
+    const ai = m - alpha * prevIm[i]!;
+    const scale = S[i]! / (Math.sqrt(ar * ar + ai * ai) + EPS);
+    re[i] = ar * scale;
+    im[i] = ai * scale;
+    prevRe[i] = r;
+    prevIm[i] = m;
+  }
+}
+
+/** Sum of (|X| - S)^2 over `count` bins: X from index 0 of re/im, S from `base`. */
+export function magnitudeError(re: Float64Array, im: Float64Array, S: Float32Array, base: number, count: number): number {
+  let err2 = 0;
+  for (let j = 0; j < count; j++) {
+    const d = Math.sqrt(re[j]! * re[j]! + im[j]! * im[j]!) - S[base + j]!;
+    err2 += d * d;
+  }
+  return err2;
+}
+
+/** What the update reads and writes. */
+export interface UpdateBuffers {
+  mag: Float32Array;
+  re: Float32Array;
+  im: Float32Array;
+  prevRe: Float32Array;
+  prevIm: Float32Array;
+  pairRe: Float64Array;
+  pairIm: Float64Array;
 }
 
 interface Buffers {
