@@ -1,0 +1,617 @@
+/**
+ * The streaming spectrogram store: a dataset directory that training reads batch by batch, never whole.
+ *
+ * Layout of DIR:
+ * - `shard-00000.bin`, `shard-00001.bin`, ...: items back to back, each exactly `itemBytes` long
+ *   (bins x frames values, bin-major, little-endian float32 or uint16-quantised [0, 1]), so item i is one read
+ *   at a known offset;
+ * - `manifest.json`: schema and version, shape, the settings that made the data, per-item metadata (source,
+ *   offset in the source, labels, group, split, the dB min and max that de-normalise it, shard and byte offset),
+ *   per-source status for resuming, and dataset-level statistics.
+ *
+ * Crash safety: data is appended to the shards first and flushed; only then is the manifest replaced (temp file
+ * + rename). The manifest is the truth: bytes past what it records are an interrupted append, and a writer
+ * reopening the store truncates them. Re-running therefore resumes cleanly and skips sources already done.
+ */
+import { promises as fsp } from 'node:fs';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileError, UserError } from '../errors.ts';
+import { writeFileAtomic } from '../fsutil.ts';
+import { mulberry32 } from '../dsp/random.ts';
+import type { Seconds } from '../units.ts';
+import { assignSplits, DEFAULT_SPLIT, type Split, type SplitOptions } from './split.ts';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const DATASET_SCHEMA = 'soundvae-dataset';
+/** Bump when the layout changes in a way older readers cannot follow. */
+export const DATASET_VERSION = 1;
+
+/** How values are stored on disk. `uint16` keeps [0, 1] data at 1/65535 resolution in half the space. */
+export type StoreDtype = 'float32' | 'uint16';
+
+const BYTES_PER_VALUE: Record<StoreDtype, number> = { float32: 4, uint16: 2 };
+
+/** Defaults of the writer, in one place. */
+export const DEFAULT_STORE = {
+  dtype: 'float32' as StoreDtype,
+  /** Shards are cut at about this size so no single file grows without bound. */
+  shardBytes: 1 << 30,
+};
+
+/** What the pipeline knows about an item when it appends it. */
+export interface ItemMeta {
+  /** The file the item came from (as the pipeline names it: an absolute path). */
+  source: string;
+  /** Where the clip starts in the source, in seconds. */
+  offset: Seconds;
+  /** The clip's length in the source before padding. */
+  duration?: Seconds;
+  /** The main label (a digit, a genre folder), when there is one. */
+  label?: string;
+  /** All labels parsed from the path, e.g. { digit: '7', speaker: 'jackson', take: '32' }. */
+  labels?: Record<string, string>;
+  /** Items of one group never straddle the split. Default: the source. */
+  group?: string;
+  /** A fixed split; by default the writer assigns one from its split options. */
+  split?: Split;
+  /** The item's values before min-max normalisation (dB), to de-normalise it. */
+  min: number;
+  max: number;
+}
+
+/** An item as the manifest records it. */
+export interface DatasetItem extends ItemMeta {
+  index: number;
+  group: string;
+  split: Split;
+  shard: number;
+  byteOffset: number;
+}
+
+/** What happened to a source file, so a re-run can skip it. */
+export interface SourceRecord {
+  status: 'done' | 'failed';
+  /** Items it produced. */
+  items: number;
+  /** Why it failed or produced nothing. */
+  reason?: string;
+}
+
+/** Dataset-level statistics, for de-normalising samples drawn from the prior. */
+export interface DatasetStats {
+  count: number;
+  /** The lowest per-item min and highest per-item max (dB). */
+  min: number;
+  max: number;
+  /** Mean and standard deviation of the per-item minima and maxima. */
+  minMean: number;
+  minStd: number;
+  maxMean: number;
+  maxStd: number;
+  /** The mean normalised spectrogram, base64 of little-endian float32, bins x frames bin-major. */
+  meanSpectrogram?: string;
+}
+
+export interface ShardRecord {
+  file: string;
+  items: number;
+}
+
+/** The whole of `manifest.json`. */
+export interface DatasetManifest {
+  schema: typeof DATASET_SCHEMA;
+  version: number;
+  /** [bins, frames]: the model's [height, width]. */
+  shape: [number, number];
+  dtype: StoreDtype;
+  itemBytes: number;
+  /** Items per shard before a new one is started. */
+  shardItems: number;
+  /** The settings that made the data (a preset with its overrides); resuming requires the same. */
+  settings: Record<string, unknown>;
+  split: SplitOptions;
+  stats: DatasetStats;
+  shards: ShardRecord[];
+  sources: Record<string, SourceRecord>;
+  items: DatasetItem[];
+  created: string;
+  updated: string;
+}
+
+export interface DatasetWriterOptions {
+  /** [bins, frames] of every item. */
+  shape: [number, number];
+  /** The settings that made the data, recorded verbatim (JSON). */
+  settings: Record<string, unknown>;
+  /** Continue an existing store with the same shape and settings instead of starting afresh. Default false. */
+  resume?: boolean;
+  /** Default DEFAULT_STORE.dtype. */
+  dtype?: StoreDtype;
+  /** Default DEFAULT_SPLIT. */
+  split?: Partial<SplitOptions>;
+  /** Default DEFAULT_STORE.shardBytes. */
+  shardBytes?: number;
+}
+
+export interface DatasetWriter {
+  readonly dir: string;
+  readonly shape: [number, number];
+  /** Items appended so far, committed or not. */
+  readonly count: number;
+  /** Whether a source was already processed (by this run or a committed earlier one). */
+  isDone(source: string): boolean;
+  /** Records a source as done (with the items it gave) or failed; committed with the next commit. */
+  markSource(source: string, record: SourceRecord): void;
+  /** Appends one item's data (bins x frames values) and returns its index. */
+  append(meta: ItemMeta, data: Float32Array): number;
+  /** Flushes the shards, then atomically replaces the manifest with everything appended so far. */
+  commit(): Promise<DatasetManifest>;
+  /** Commits and closes. */
+  finish(): Promise<DatasetManifest>;
+  /** Closes without committing: what was appended since the last commit is discarded on the next open. */
+  close(): void;
+}
+
+function manifestPath(dir: string): string {
+  return path.join(dir, MANIFEST_FILE);
+}
+
+function shardName(i: number): string {
+  return `shard-${String(i).padStart(5, '0')}.bin`;
+}
+
+/** JSON with object keys sorted, so equal settings compare equal whatever their key order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+}
+
+/**
+ * Reads and checks `DIR/manifest.json`.
+ * @throws UserError naming the file when it is missing, unreadable, not a soundvae dataset, or from a newer version.
+ */
+export async function readManifest(dir: string): Promise<DatasetManifest> {
+  const file = manifestPath(dir);
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`${dir}: not a dataset (no ${MANIFEST_FILE}); make one with soundvae preprocess`);
+    throw fileError(file, err);
+  }
+  let m: DatasetManifest;
+  try {
+    m = JSON.parse(text) as DatasetManifest;
+  } catch (err) {
+    throw new UserError(`${file}: corrupt manifest (${(err as Error).message})`);
+  }
+  if (!m || m.schema !== DATASET_SCHEMA) throw new UserError(`${file}: not a soundvae dataset manifest`);
+  if (!(m.version <= DATASET_VERSION)) {
+    throw new UserError(`${file}: dataset version ${m.version} is newer than this soundvae reads (${DATASET_VERSION}); update soundvae`);
+  }
+  const shapeOk = Array.isArray(m.shape) && m.shape.length === 2 && m.shape.every((n) => Number.isInteger(n) && n > 0);
+  if (!shapeOk || !(m.dtype in BYTES_PER_VALUE) || !Array.isArray(m.items) || !Array.isArray(m.shards)) {
+    throw new UserError(`${file}: corrupt manifest (missing or invalid shape, dtype, items or shards)`);
+  }
+  if (m.itemBytes !== m.shape[0] * m.shape[1] * BYTES_PER_VALUE[m.dtype]) {
+    throw new UserError(`${file}: corrupt manifest (itemBytes ${m.itemBytes} does not match shape and dtype)`);
+  }
+  return m;
+}
+
+function mean(xs: number[]): number {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+}
+
+function std(xs: number[], mu: number): number {
+  return xs.length ? Math.sqrt(xs.reduce((a, b) => a + (b - mu) ** 2, 0) / xs.length) : 0;
+}
+
+/** Dataset statistics from the items' ranges and the running sum of their (normalised) values. */
+function computeStats(items: readonly DatasetItem[], sum: Float64Array): DatasetStats {
+  const mins = items.map((it) => it.min);
+  const maxs = items.map((it) => it.max);
+  const minMean = mean(mins);
+  const maxMean = mean(maxs);
+  const stats: DatasetStats = {
+    count: items.length,
+    min: mins.length ? mins.reduce((a, b) => Math.min(a, b)) : 0,
+    max: maxs.length ? maxs.reduce((a, b) => Math.max(a, b)) : 0,
+    minMean,
+    minStd: std(mins, minMean),
+    maxMean,
+    maxStd: std(maxs, maxMean),
+  };
+  if (items.length) {
+    const m = new Float32Array(sum.length);
+    for (let i = 0; i < sum.length; i++) m[i] = sum[i]! / items.length;
+    stats.meanSpectrogram = Buffer.from(m.buffer, m.byteOffset, m.byteLength).toString('base64');
+  }
+  return stats;
+}
+
+/** Decodes `stats.meanSpectrogram` (bins x frames, bin-major), or undefined for an empty dataset. */
+export function meanSpectrogram(manifest: DatasetManifest): Float32Array | undefined {
+  const b64 = manifest.stats?.meanSpectrogram;
+  if (!b64) return undefined;
+  const bytes = Buffer.from(b64, 'base64');
+  const out = new Float32Array(bytes.length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}
+
+function assertLittleEndian(): void {
+  // Shards are little-endian and read straight into typed arrays.
+  if (os.endianness() !== 'LE') throw new UserError('soundvae datasets need a little-endian machine');
+}
+
+/** Encodes item values into their on-disk bytes. */
+function encodeItem(data: Float32Array, dtype: StoreDtype): Uint8Array {
+  if (dtype === 'float32') return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const q = new Uint16Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    q[i] = Math.round((v <= 0 ? 0 : v >= 1 ? 1 : v) * 65535);
+  }
+  return new Uint8Array(q.buffer);
+}
+
+/**
+ * Opens a dataset directory for appending.
+ *
+ * A fresh writer (resume false, the default) removes an existing store's manifest and shards in DIR. A resuming
+ * writer checks that the existing store has the same shape, dtype and settings, truncates the shards to what the
+ * manifest records (dropping an interrupted append), and drops trailing items of sources not marked done.
+ *
+ * @example
+ * const w = await createDatasetWriter('out', { shape: [256, 64], settings: { preset: 'reference' } });
+ * w.append({ source: '/data/a.wav', offset: 0, min: -80, max: 0 }, spectrogram);
+ * w.markSource('/data/a.wav', { status: 'done', items: 1 });
+ * await w.finish();
+ */
+export async function createDatasetWriter(dir: string, options: DatasetWriterOptions): Promise<DatasetWriter> {
+  assertLittleEndian();
+  const shape: [number, number] = [options.shape[0], options.shape[1]];
+  if (!shape.every((n) => Number.isInteger(n) && n > 0)) throw new RangeError(`shape must be two positive integers, got ${shape}`);
+  const dtype = options.dtype ?? DEFAULT_STORE.dtype;
+  const values = shape[0] * shape[1];
+  const itemBytes = values * BYTES_PER_VALUE[dtype];
+  const shardItems = Math.max(1, Math.floor((options.shardBytes ?? DEFAULT_STORE.shardBytes) / itemBytes));
+  const split: SplitOptions = { ...DEFAULT_SPLIT, ...options.split };
+  await fsp.mkdir(dir, { recursive: true });
+
+  const now = new Date().toISOString();
+  let manifest: DatasetManifest = {
+    schema: DATASET_SCHEMA,
+    version: DATASET_VERSION,
+    shape,
+    dtype,
+    itemBytes,
+    shardItems,
+    settings: options.settings,
+    split,
+    stats: computeStats([], new Float64Array(0)),
+    shards: [],
+    sources: {},
+    items: [],
+    created: now,
+    updated: now,
+  };
+  const sum = new Float64Array(values);
+
+  const exists = fs.existsSync(manifestPath(dir));
+  if (exists && options.resume) {
+    const old = await readManifest(dir);
+    const same =
+      canonicalJson(old.shape) === canonicalJson(shape) &&
+      old.dtype === dtype &&
+      canonicalJson(old.settings) === canonicalJson(options.settings);
+    if (!same) {
+      throw new UserError(
+        `${dir}: holds a dataset made with other settings or shape; choose another output folder or start afresh (--overwrite)`,
+      );
+    }
+    // Items of a source that never finished are dropped from the end, so re-running it cannot duplicate them.
+    let keep = old.items.length;
+    while (keep > 0 && old.sources[old.items[keep - 1]!.source]?.status !== 'done') keep--;
+    manifest = { ...old, split, shardItems: old.shardItems, items: old.items.slice(0, keep), updated: now };
+    const oldMean = meanSpectrogram(old);
+    if (oldMean && old.stats.count > 0) {
+      // The running sum is recovered from the mean of what was there, then corrected for dropped items below.
+      for (let i = 0; i < values; i++) sum[i] = oldMean[i]! * old.stats.count;
+    }
+    if (keep < old.items.length) {
+      // Rare (a library user committed mid-source): recompute the sum from the kept items.
+      sum.fill(0);
+      const reader = await openDataset(dir);
+      try {
+        for (let i = 0; i < keep; i += 64) {
+          const idx = Array.from({ length: Math.min(64, keep - i) }, (_, k) => i + k);
+          const data = await reader.read(idx);
+          for (let k = 0; k < data.length; k++) sum[k % values] += data[k]!;
+        }
+      } finally {
+        await reader.close();
+      }
+    }
+  } else if (exists || !options.resume) {
+    await fsp.rm(manifestPath(dir), { force: true });
+  }
+
+  // Make the shard files agree with the manifest: cut interrupted appends, remove shards beyond it.
+  const committedCount = manifest.items.length;
+  const shardCount = Math.ceil(committedCount / manifest.shardItems);
+  manifest.shards = [];
+  for (let s = 0; s < shardCount; s++) {
+    const items = Math.min(manifest.shardItems, committedCount - s * manifest.shardItems);
+    manifest.shards.push({ file: shardName(s), items });
+  }
+  for (const name of await fsp.readdir(dir)) {
+    const m = /^shard-(\d{5})\.bin$/.exec(name);
+    if (!m) continue;
+    const s = Number(m[1]);
+    const file = path.join(dir, name);
+    if (s >= shardCount) await fsp.rm(file, { force: true });
+    else await fsp.truncate(file, manifest.shards[s]!.items * itemBytes);
+  }
+
+  const items: DatasetItem[] = manifest.items;
+  const sources = manifest.sources;
+  const fds = new Map<number, number>();
+  const dirty = new Set<number>();
+  let closed = false;
+
+  function fdFor(shard: number): number {
+    let fd = fds.get(shard);
+    if (fd === undefined) {
+      fd = fs.openSync(path.join(dir, shardName(shard)), fs.existsSync(path.join(dir, shardName(shard))) ? 'r+' : 'w+');
+      fds.set(shard, fd);
+    }
+    return fd;
+  }
+
+  function closeFds(): void {
+    for (const fd of fds.values()) fs.closeSync(fd);
+    fds.clear();
+  }
+
+  const writer: DatasetWriter = {
+    dir,
+    shape,
+    get count() {
+      return items.length;
+    },
+    isDone: (source) => sources[source]?.status === 'done',
+    markSource(source, record) {
+      sources[source] = record;
+    },
+    append(meta, data) {
+      if (closed) throw new Error('dataset writer is closed');
+      if (data.length !== values) {
+        throw new RangeError(`item has ${data.length} values, the dataset's shape ${shape[0]}x${shape[1]} needs ${values}`);
+      }
+      const index = items.length;
+      const shard = Math.floor(index / manifest.shardItems);
+      const byteOffset = (index % manifest.shardItems) * itemBytes;
+      const bytes = encodeItem(data, dtype);
+      fs.writeSync(fdFor(shard), bytes, 0, bytes.length, byteOffset);
+      dirty.add(shard);
+      for (let i = 0; i < values; i++) sum[i] += data[i]!;
+      items.push({
+        ...meta,
+        index,
+        group: meta.group ?? meta.source,
+        split: meta.split ?? 'train',
+        shard,
+        byteOffset,
+      });
+      return index;
+    },
+    async commit() {
+      if (closed) throw new Error('dataset writer is closed');
+      // Data first: the manifest must never point at bytes that are not on disk.
+      for (const s of dirty) fs.fdatasyncSync(fds.get(s)!);
+      dirty.clear();
+      const splits = assignSplits(items, split);
+      const shards: ShardRecord[] = [];
+      for (let s = 0; s * manifest.shardItems < items.length; s++) {
+        shards.push({ file: shardName(s), items: Math.min(manifest.shardItems, items.length - s * manifest.shardItems) });
+      }
+      for (let i = 0; i < items.length; i++) items[i]!.split = splits[i]!;
+      manifest = {
+        ...manifest,
+        shards,
+        stats: computeStats(items, sum),
+        items,
+        sources,
+        updated: new Date().toISOString(),
+      };
+      await writeFileAtomic(manifestPath(dir), JSON.stringify(manifest));
+      return manifest;
+    },
+    async finish() {
+      const m = await writer.commit();
+      writer.close();
+      return m;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      closeFds();
+    },
+  };
+  return writer;
+}
+
+/** Options for iterating batches. */
+export interface BatchOptions {
+  /** Shuffle seed; the order of epoch e is a function of (seed, e) alone. Default 0. */
+  seed?: number;
+  /** Epoch number, mixed into the shuffle. Default 0. */
+  epoch?: number;
+  /** Default true. */
+  shuffle?: boolean;
+  /** Drop a last, smaller batch. Default false. */
+  dropLast?: boolean;
+}
+
+export const DEFAULT_BATCHES: Required<BatchOptions> = { seed: 0, epoch: 0, shuffle: true, dropLast: false };
+
+/** A batch: the item indices and their data laid out [count, bins, frames]. */
+export interface Batch {
+  indices: number[];
+  data: Float32Array;
+}
+
+/** A read-only view of a dataset directory that reads items by file offset. */
+export interface SpectrogramDataset {
+  readonly dir: string;
+  readonly manifest: DatasetManifest;
+  /** [bins, frames]. */
+  readonly shape: [number, number];
+  /** Number of items. */
+  readonly size: number;
+  /** Item indices of a split, or of all items. */
+  indices(split?: Split | 'all'): number[];
+  /** Reads items into one array [n, bins, frames] (into `out` when given, which must be large enough). */
+  read(indices: readonly number[], out?: Float32Array): Promise<Float32Array>;
+  /** Batches of `indices`, shuffled per epoch; reads one batch ahead, so memory stays at about two batches. */
+  batches(indices: readonly number[], batchSize: number, options?: BatchOptions): AsyncGenerator<Batch>;
+  /** The mean normalised spectrogram, if the store has one. */
+  meanSpectrogram(): Float32Array | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * A seeded permutation of `indices` (Fisher-Yates), reproducible from (seed, epoch).
+ * @example shuffled([0, 1, 2, 3], 7, 0) // the same order every time
+ */
+export function shuffled(indices: readonly number[], seed: number, epoch: number): number[] {
+  const out = indices.slice();
+  const rand = mulberry32((Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/**
+ * Opens a dataset directory for reading.
+ * @throws UserError for a missing, corrupt or newer manifest, or shards shorter than it records.
+ * @example
+ * const ds = await openDataset('data/fsdd');
+ * for await (const { data, indices } of ds.batches(ds.indices('train'), 64, { seed: 1, epoch })) train(data, indices.length);
+ * await ds.close();
+ */
+export async function openDataset(dir: string): Promise<SpectrogramDataset> {
+  assertLittleEndian();
+  const manifest = await readManifest(dir);
+  const { itemBytes, dtype } = manifest;
+  const values = manifest.shape[0] * manifest.shape[1];
+  for (const shard of manifest.shards) {
+    const file = path.join(dir, shard.file);
+    let size: number;
+    try {
+      size = (await fsp.stat(file)).size;
+    } catch (err) {
+      throw fileError(file, err);
+    }
+    if (size < shard.items * itemBytes) {
+      throw new UserError(`${file}: truncated shard (${size} bytes, the manifest records ${shard.items * itemBytes})`);
+    }
+  }
+  const handles = new Map<number, Promise<fsp.FileHandle>>();
+  const handle = (shard: number) => {
+    let h = handles.get(shard);
+    if (!h) {
+      h = fsp.open(path.join(dir, manifest.shards[shard]!.file), 'r');
+      handles.set(shard, h);
+    }
+    return h;
+  };
+
+  async function readRun(first: DatasetItem, count: number, out: Float32Array, at: number): Promise<void> {
+    const fh = await handle(first.shard);
+    const bytes = count * itemBytes;
+    if (dtype === 'float32') {
+      const view = new Uint8Array(out.buffer, out.byteOffset + at * 4, bytes);
+      const { bytesRead } = await fh.read(view, 0, bytes, first.byteOffset);
+      if (bytesRead !== bytes) throw new UserError(`${path.join(dir, manifest.shards[first.shard]!.file)}: short read`);
+    } else {
+      const q = new Uint16Array(count * values);
+      const { bytesRead } = await fh.read(new Uint8Array(q.buffer), 0, bytes, first.byteOffset);
+      if (bytesRead !== bytes) throw new UserError(`${path.join(dir, manifest.shards[first.shard]!.file)}: short read`);
+      for (let i = 0; i < q.length; i++) out[at + i] = q[i]! / 65535;
+    }
+  }
+
+  const dataset: SpectrogramDataset = {
+    dir,
+    manifest,
+    shape: manifest.shape,
+    size: manifest.items.length,
+    indices(split = 'all') {
+      return manifest.items.filter((it) => split === 'all' || it.split === split).map((it) => it.index);
+    },
+    async read(indices, out) {
+      const need = indices.length * values;
+      if (out && out.length < need) throw new RangeError(`out holds ${out.length} values, ${need} needed`);
+      const dest = out ?? new Float32Array(need);
+      // Consecutive items of one shard are read in one call (sequential evaluation passes).
+      const reads: Promise<void>[] = [];
+      for (let k = 0; k < indices.length; ) {
+        const first = manifest.items[indices[k]!];
+        if (!first) throw new RangeError(`item ${indices[k]} is out of range (dataset has ${manifest.items.length})`);
+        let n = 1;
+        while (
+          k + n < indices.length &&
+          indices[k + n] === indices[k]! + n &&
+          manifest.items[indices[k + n]!]?.shard === first.shard
+        ) n++;
+        reads.push(readRun(first, n, dest, k * values));
+        k += n;
+      }
+      await Promise.all(reads);
+      return dest;
+    },
+    async *batches(indices, batchSize, options = {}) {
+      const o = { ...DEFAULT_BATCHES, ...options };
+      if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+      const order = o.shuffle ? shuffled(indices, o.seed, o.epoch) : indices.slice();
+      const starts: number[] = [];
+      for (let s = 0; s < order.length; s += batchSize) {
+        if (o.dropLast && s + batchSize > order.length) break;
+        starts.push(s);
+      }
+      const load = (s: number) => {
+        const idx = order.slice(s, s + batchSize);
+        return dataset.read(idx).then((data) => ({ indices: idx, data }));
+      };
+      let next = starts.length ? load(starts[0]!) : undefined;
+      try {
+        for (let b = 0; b < starts.length; b++) {
+          const current = await next!;
+          next = b + 1 < starts.length ? load(starts[b + 1]!) : undefined;
+          yield current;
+        }
+      } finally {
+        // A consumer that stops early must not leave a failed read-ahead unhandled.
+        next?.catch(() => undefined);
+      }
+    },
+    meanSpectrogram: () => meanSpectrogram(manifest),
+    async close() {
+      const all = [...handles.values()];
+      handles.clear();
+      await Promise.all(all.map(async (h) => (await h).close()));
+    },
+  };
+  return dataset;
+}
