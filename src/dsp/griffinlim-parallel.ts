@@ -11,6 +11,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Decibels, Samples } from '../units.ts';
 import { DEFAULT_GRIFFIN_LIM, GriffinLim, initialPhase, magnitudeError, updateFrames, type GriffinLimOptions, type UpdateBuffers, type GriffinLimResult } from './griffinlim.ts';
+import { spectralConvergenceFromSums } from './metrics.ts';
 import { StftPlan, toFrameMajor } from './stft.ts';
 import type { Spectrogram, StftOptions } from './types.ts';
 
@@ -233,7 +234,7 @@ export class ParallelGriffinLim {
       let err2 = 0, norm2 = 0;
       for (let i = 0; i < this.parties; i++) err2 += state.err[i]!;
       for (let i = 0; i < S.length; i++) norm2 += S[i]! * S[i]!;
-      sc = 10 * Math.log10(err2 / norm2);
+      sc = spectralConvergenceFromSums(err2, norm2);
     }
     return { audio, spectralConvergence: sc };
   }

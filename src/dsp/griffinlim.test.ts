@@ -60,6 +60,16 @@ describe('griffinLim', () => {
     expect(pghi(S, o).length).toBe(S.data.length);
   });
 
+  it('handles silence and tiny inputs without NaN', () => {
+    const silent = magnitude(stft(new Float32Array(500), o));
+    const r = griffinLim(silent, { ...o, iterations: 3, length: 500, init: 'pghi' });
+    expect(r.spectralConvergence).toBe(-Infinity);
+    expect(r.audio.every((v) => v === 0)).toBe(true);
+    const one = griffinLim(magnitude(stft(Float32Array.of(0.5), o)), { ...o, iterations: 3, length: 1 });
+    expect(one.audio.length).toBe(1);
+    expect(Number.isFinite(one.audio[0])).toBe(true);
+  });
+
   it('batches clips of different sizes with one engine, and rejects bad settings', () => {
     const y = chirp(1000);
     const results = griffinLimBatch([S, magnitude(stft(y, o)), S], { ...o, iterations: 5 }, [x.length, y.length, x.length]);

@@ -16,6 +16,7 @@
 import type { Decibels, Samples } from '../units.ts';
 import { pghiFrameMajor, DEFAULT_PGHI } from './pghi.ts';
 import { mulberry32 } from './random.ts';
+import { spectralConvergenceFromSums } from './metrics.ts';
 import { StftPlan, toFrameMajor } from './stft.ts';
 import type { Spectrogram, StftOptions } from './types.ts';
 
@@ -132,7 +133,7 @@ export class GriffinLim {
         if (history) err2 += magnitudeError(pairRe, pairIm, S, base, count);
         updateFrames(buf, base, count, alpha);
       }
-      if (history) history.push(10 * Math.log10(err2 / norm2));
+      if (history) history.push(spectralConvergenceFromSums(err2, norm2));
     }
     plan.synthesize(re, im, padded);
     const audio = plan.extract(padded);
@@ -143,7 +144,7 @@ export class GriffinLim {
         const count = plan.analyzePair(padded, t, pairRe, pairIm) * bins;
         err2 += magnitudeError(pairRe, pairIm, S, t * bins, count);
       }
-      sc = 10 * Math.log10(err2 / norm2);
+      sc = spectralConvergenceFromSums(err2, norm2);
     }
     return history ? { audio, spectralConvergence: sc, history } : { audio, spectralConvergence: sc };
   }

@@ -26,5 +26,5 @@ export {
 } from './griffinlim.ts';
 export { DEFAULT_PGHI, pghi, pghiFrameMajor, type PghiOptions } from './pghi.ts';
 export { mulberry32 } from './random.ts';
-export { DEFAULT_LSD_FLOOR, logSpectralDistance, signalSpectralConvergence, spectralConvergence } from './metrics.ts';
+export { DEFAULT_LSD_FLOOR, logSpectralDistance, signalSpectralConvergence, spectralConvergence, spectralConvergenceFromSums } from './metrics.ts';
 export { ParallelGriffinLim } from './griffinlim-parallel.ts';

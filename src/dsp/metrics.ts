@@ -27,6 +27,15 @@ function checkShapes(estimate: Spectrogram, reference: Spectrogram): void {
 }
 
 /**
+ * Spectral convergence in dB from the summed squared error and the summed squared target: a silent target gives
+ * -inf when matched exactly and +inf otherwise (rather than NaN).
+ */
+export function spectralConvergenceFromSums(err2: number, norm2: number): Decibels {
+  if (norm2 === 0) return err2 === 0 ? -Infinity : Infinity;
+  return 10 * Math.log10(err2 / norm2);
+}
+
+/**
  * Spectral convergence `20 log10(||S_hat - S|| / ||S||)` of two magnitude spectrograms (Frobenius norms).
  * @param estimate magnitudes of the rebuilt sound, S_hat.
  * @param reference target magnitudes, S.
@@ -41,7 +50,7 @@ export function spectralConvergence(estimate: Spectrogram, reference: Spectrogra
     err += d * d;
     norm += b[i]! * b[i]!;
   }
-  return 10 * Math.log10(err / norm);
+  return spectralConvergenceFromSums(err, norm);
 }
 
 /**
