@@ -228,20 +228,17 @@ export function spectrogramImage(spec: Spectrogram, options: SpectrogramImageOpt
 
   const topFrequency = (bins * o.sampleRate) / nFft;
   const duration = (frames * o.hop) / o.sampleRate;
-  const fTicks = niceTicks(0, topFrequency, o.ticks.frequency).filter((t) => t <= topFrequency);
-  const fLabels = frequencyLabels(fTicks);
-  const tTicks = niceTicks(0, duration, o.ticks.time).filter((t) => t <= duration);
-  const tLabels = plainLabels(tTicks);
-  const showBar = o.unit !== '' && hi > lo;
-  const cTicks = showBar ? niceTicks(lo, hi, o.ticks.colorBar).filter((t) => t >= lo && t <= hi) : [];
-  const cLabels = plainLabels(cTicks);
-
   const tick = 2 * f;
   const gap = f;
   const plotW = Math.round(o.plotWidth * s);
   const plotH = Math.round(o.plotHeight * s);
   const maxLabel = (labels: string[]) => Math.max(0, ...labels.map(textWidth)) * f;
-  const left = textH + 3 * gap + maxLabel(fLabels) + tick;
+  // Fewer ticks on small plots: labels need their own width (or height) plus a gap between them.
+  const [fTicks, fLabels] = fittingTicks(0, topFrequency, o.ticks.frequency, frequencyLabels, () => textH + 2 * gap, plotH);
+  const [tTicks, tLabels] = fittingTicks(0, duration, o.ticks.time, plainLabels, (l) => maxLabel(l) + 8 * gap, plotW);
+  const showBar = o.unit !== '' && hi > lo;
+  const [cTicks, cLabels] = showBar ? fittingTicks(lo, hi, o.ticks.colorBar, plainLabels, () => textH + 2 * gap, plotH) : [[], []];
+  const left = textH + 5 * gap + maxLabel(fLabels) + tick;
   const top = o.title || showBar ? textH + 4 * gap : 2 * gap;
   const bottom = tick + gap + textH + 2 * gap + textH + 3 * gap;
   const barW = 3 * f * 2;
@@ -302,6 +299,29 @@ export function spectrogramImage(spec: Spectrogram, options: SpectrogramImageOpt
   }
 
   return { png: encodePng(width, height, img.rgba), width: width / s, height: height / s };
+}
+
+/**
+ * Ticks within [lo, hi] and their labels, as many as fit: starting from `target`, fewer until neighbouring ticks
+ * are at least `room(labels)` device pixels apart on an axis `length` pixels long.
+ */
+function fittingTicks(
+  lo: number,
+  hi: number,
+  target: number,
+  label: (ticks: number[]) => string[],
+  room: (labels: string[]) => number,
+  length: number,
+): [number[], string[]] {
+  let best: [number[], string[]] = [[], []];
+  for (let n = target; n >= 1; n--) {
+    const ticks = niceTicks(lo, hi, n).filter((t) => t >= lo - 1e-9 && t <= hi + 1e-9);
+    const labels = label(ticks);
+    best = [ticks, labels];
+    const spacing = ticks.length > 1 ? ((ticks[1]! - ticks[0]!) / (hi - lo)) * length : Infinity;
+    if (spacing >= room(labels)) break;
+  }
+  return best;
 }
 
 /** The finite minimum and maximum of values ([0, 1] when there are none). */
