@@ -168,7 +168,7 @@ describe('train', () => {
       if (epoch === 1 && index === 2) b.data[0] = NaN;
     });
     await expect(train(poisoned, { ...quiet, out, epochs: 3 })).rejects.toThrow(
-      /loss became NaN at epoch 2, step 6; .*last still holds the last good checkpoint \(epoch 1\)/,
+      /loss became NaN at epoch 2, step 6; .*last still holds the last good checkpoint \(epoch 1, step 3\)/,
     );
     const kept = await loadCheckpoint(out, 'last');
     expect(kept.training.epoch).toBe(1);

@@ -258,6 +258,8 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
   let config: VaeConfig;
   let progress: TrainingProgress;
   let engine: TrainingEngine;
+  /** Where the checkpoint in last/ stands, for the message when training must stop. */
+  let saved: string | undefined;
   if (o.resume) {
     if (!(await hasCheckpoint(o.out))) {
       throw new UserError(`${o.out}: no checkpoint to resume (the run stopped before saving one?); start it again without --resume`);
@@ -285,6 +287,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
     }
     await trimMetricsLog(metricsPath, progress.step);
     await repairBest(o.out, ckpt.dir, progress);
+    saved = `epoch ${progress.epoch}, step ${progress.step}`;
     log(`resuming ${ckpt.dir}: epoch ${progress.epoch}${progress.batchInEpoch ? ` + ${progress.batchInEpoch} batches` : ''}, step ${progress.step}`);
   } else {
     if (await hasCheckpoint(o.out)) {
@@ -306,8 +309,10 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
     await writeFileAtomic(metricsPath, '');
   }
 
-  const save = async (dir: string) =>
-    saveCheckpoint(dir, { config, inputShape: data.shape, dataset: data.info, training: progress, state: await engine.getState() });
+  const save = async (dir: string) => {
+    await saveCheckpoint(dir, { config, inputShape: data.shape, dataset: data.info, training: progress, state: await engine.getState() });
+    saved = `epoch ${progress.epoch}, step ${progress.step}`;
+  };
   const appendMetrics = (record: object) => fs.appendFile(metricsPath, JSON.stringify({ ...record, time: new Date().toISOString() }) + '\n');
   const result = (status: TrainResult['status']): TrainResult => ({
     status,
@@ -341,7 +346,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
         const parts = await engine.trainStep(batch.data, batch.count);
         if (![parts.loss, parts.reconstruction, parts.kl].every(Number.isFinite)) {
           bar?.clear();
-          const kept = progress.metrics.length ? `${lastDir} still holds the last good checkpoint (epoch ${progress.epoch})` : 'no checkpoint was written';
+          const kept = saved ? `${lastDir} still holds the last good checkpoint (${saved})` : 'no checkpoint was written yet';
           throw new UserError(
             `training stopped: the loss became ${parts.loss} at epoch ${epoch + 1}, step ${progress.step + 1}; ${kept}. Try a lower --lr`,
           );
