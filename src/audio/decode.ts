@@ -85,8 +85,8 @@ async function readBytes(file: string, maxFileBytes: number): Promise<Uint8Array
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
-/** Rejects after `ms` unless `promise` settles first. */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** Rejects after `ms` unless `promise` settles first (a decoder that never resolves cannot hang us). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
@@ -114,7 +114,8 @@ async function decodeWithAudioDecode(bytes: Uint8Array, file: string, container:
     const cause = err instanceof Error ? err.message : String(err);
     if (/unknown audio format/i.test(cause)) throw new UserError(`${file}: not an audio file (${describeNonAudio(bytes)})`);
     if (/no decoder for/i.test(cause)) throw new UserError(`${file}: unsupported format (${cause.replace(/^no decoder for /i, '')})`);
-    throw new UserError(`${file}: cannot decode ${container}: ${cause.split('\n')[0]}`);
+    const what = container === 'unknown' ? describeNonAudio(bytes) : container;
+    throw new UserError(`${file}: cannot decode ${what}: ${cause.split('\n')[0]}`);
   }
   const channels = (result?.channelData ?? []).filter((c) => c && c.length >= 0);
   const sampleRate = result?.sampleRate ?? 0;

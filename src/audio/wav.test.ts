@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import wavefile from 'wavefile';
-import { decodeAudio, readAudioInfo } from './decode.ts';
+import { decodeAudio, readAudioInfo, withTimeout } from './decode.ts';
 import { decodeWav } from './wav.ts';
 import { encodeWav } from './wav-write.ts';
 
@@ -270,6 +270,46 @@ describe('decodeAudio and readAudioInfo on files', () => {
       expect(maxDiff(stereo[1]!, channels[1]!)).toBeLessThan(encoding === 'pcm16' ? 1e-4 : 1e-7);
       expect(await readAudioInfo(file)).toEqual(info);
     }
+  });
+
+  it('reads AIFF (through audio-decode), whatever the extension', async () => {
+    // FORM/AIFF with COMM (channels, frames, bits, 80-bit extended rate) and SSND, big-endian 16-bit.
+    const frames = tone.length;
+    const comm = new Uint8Array(18);
+    const c = new DataView(comm.buffer);
+    c.setUint16(0, 1);
+    c.setUint32(2, frames);
+    c.setUint16(6, 16);
+    c.setUint16(8, 0x400b); // 8000 = 1.953125 * 2^12: exponent 16383 + 12
+    c.setUint32(10, 0xfa000000);
+    const ssnd = new Uint8Array(8 + frames * 2);
+    tone.forEach((v, i) => new DataView(ssnd.buffer).setInt16(8 + 2 * i, Math.round(v * 32767)));
+    const chunk = (id: string, body: Uint8Array) => {
+      const head = new Uint8Array(8);
+      head.set(Buffer.from(id, 'latin1'));
+      new DataView(head.buffer).setUint32(4, body.length);
+      return [...head, ...body];
+    };
+    const body = [...Buffer.from('AIFF', 'latin1'), ...chunk('COMM', comm), ...chunk('SSND', ssnd)];
+    const form = new Uint8Array([...Buffer.from('FORM', 'latin1'), 0, 0, 0, 0, ...body]);
+    new DataView(form.buffer).setUint32(4, body.length);
+    const file = write('tone.wav', form);
+    const { info, channels } = await decodeAudio(file);
+    expect(info).toMatchObject({ container: 'aiff', sampleRate: 8000, channels: 1, frames });
+    expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
+  });
+
+  it('refuses garbage and non-WAVE RIFF files with a one-line cause', async () => {
+    const noise = write('noise.mp3', Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251 | 0x80));
+    await expect(decodeAudio(noise)).rejects.toThrow(/noise\.mp3: not an audio file/);
+    const avi = write('movie.wav', new Uint8Array([...Buffer.from('RIFF\x10\x00\x00\x00AVI LIST', 'latin1'), 0, 0, 0, 0]));
+    await expect(decodeAudio(avi)).rejects.toThrow(/movie\.wav: cannot decode a RIFF "AVI " file, not WAVE/);
+    await expect(decodeAudio(dir)).rejects.toThrow(/is a folder/);
+  });
+
+  it('time-limits a decoder that never finishes', async () => {
+    await expect(withTimeout(new Promise(() => {}), 20, 'test decoder')).rejects.toThrow(/test decoder did not finish within 0.02 s/);
+    await expect(withTimeout(Promise.resolve(7), 20, 'x')).resolves.toBe(7);
   });
 
   it('sniffs content, not the extension', async () => {
