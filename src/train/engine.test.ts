@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/backend.ts';
 import type { VaeConfig } from '../model/vae-config.ts';
-import { createEngine, splitBatch } from './engine.ts';
+import { createEngine, createLocalEngine, splitBatch, type TrainGraph } from './engine.ts';
 import type { EngineState } from './engine-types.ts';
 
 const TINY: VaeConfig = {
@@ -93,6 +93,45 @@ describe('training engine (in-process)', () => {
     expect(maxDiff(await whole.getState(), await split.getState(), linear)).toBeLessThan(1e-6);
     await whole.dispose();
     await split.dispose();
+  });
+
+  /** Engine state after one step and the losses of two steps, on a backend and training graph. */
+  async function graphState(backend: string, graph: TrainGraph, microBatch: number): Promise<{ state: EngineState; losses: number[] }> {
+    await tf.setBackend(backend);
+    const engine = createLocalEngine({ config: TINY, inputShape: SHAPE, seed: 4, microBatch }, graph);
+    const first = (await engine.trainStep(makeBatch(6), 6)).loss;
+    const state = await engine.getState();
+    const losses = [first, (await engine.trainStep(makeBatch(6, 2), 6)).loss];
+    await engine.dispose();
+    await tf.setBackend('cpu');
+    return { state, losses };
+  }
+
+  function relDiff(a: EngineState, b: EngineState, which: (name: string) => boolean): number {
+    let d = 0;
+    for (const part of ['weights', 'optimizer'] as const) {
+      a[part].forEach((w, i) => {
+        if (!which(w.name)) return;
+        let scale = 1e-12;
+        for (const v of w.data) scale = Math.max(scale, Math.abs(v));
+        for (let j = 0; j < w.data.length; j++) d = Math.max(d, Math.abs(w.data[j]! - b[part][i]!.data[j]!) / scale);
+      });
+    }
+    return d;
+  }
+
+  it.each([
+    ['cpu', 6],
+    ['cpu', 4],
+    ['wasm', 6],
+  ] as const)('the fused graph on %s (micro-batch %i) trains like the tf.layers model on cpu', async (backend, micro) => {
+    if (backend === 'wasm') await initBackend('wasm');
+    const reference = await graphState('cpu', 'layers', micro);
+    const fused = await graphState(backend, 'fused', micro);
+    fused.losses.forEach((l, i) => expect(l).toBeCloseTo(reference.losses[i]!, 3));
+    // After one step the Adam moments (m = 0.1 g, v = 0.001 g^2) carry the gradients and the moving statistics the
+    // batch statistics. (The weights themselves moved by about lr * sign(g), too sensitive to rounding to compare.)
+    expect(relDiff(fused.state, reference.state, (n) => /\/(m|v)$|moving/.test(n))).toBeLessThan(1e-4);
   });
 
   it('resumes exactly from a saved state', async () => {

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import { buildVae, getVaeWeights, setVaeWeights, vaeLoss, type Vae } from '../model/vae.ts';
+import { trainForward } from '../model/vae-train.ts';
 import type { EngineOptions, EngineState, LossParts, TrainingEngine } from './engine-types.ts';
 
 /** Adam hyper-parameters besides the learning rate (Keras defaults: the reference is a Keras model). */
@@ -65,8 +66,20 @@ function stepNoise(seed: number, step: number, count: number, latent: number): t
   return tf.randomNormal([count, latent], 0, 1, 'float32', s);
 }
 
+/**
+ * How the training forward pass is built: `fused` (vae-train.ts: fused bias-ReLU-BatchNorm op, much faster on
+ * wasm) or `layers` (the tf.layers models themselves: the reference the fused graph is tested against).
+ */
+export type TrainGraph = 'fused' | 'layers';
+
+interface LocalOptions {
+  seed: number;
+  microBatch: number;
+  graph: TrainGraph;
+}
+
 /** The in-process engine: model, optimiser state and the step, on the active tfjs backend. */
-class LocalEngine implements TrainingEngine {
+export class LocalEngine implements TrainingEngine {
   private readonly trainable: tf.LayerVariable[];
   /** BatchNorm moving mean/variance: not trained by gradients, updated by the forward pass. */
   private readonly moving: tf.LayerVariable[];
@@ -75,7 +88,7 @@ class LocalEngine implements TrainingEngine {
 
   constructor(
     private readonly vae: Vae,
-    private readonly opts: Required<Pick<EngineOptions, 'seed' | 'microBatch'>>,
+    private readonly opts: LocalOptions,
   ) {
     const all = [...vae.encoder.weights, ...vae.decoder.weights];
     this.trainable = all.filter((w) => w.trainable);
@@ -126,23 +139,33 @@ class LocalEngine implements TrainingEngine {
         const x = this.toTensor(batch, first, size);
         const eps = tf.slice(noise, [first, 0], [size, -1]) as tf.Tensor2D;
         let parts!: tf.Tensor;
+        let movingNext!: tf.Tensor[];
         const { grads } = tf.variableGrads(() => {
-          const out = this.lossOf(x, eps, true);
+          if (this.opts.graph === 'fused') {
+            const out = trainForward(this.vae, x, eps);
+            parts = tf.keep(out.parts);
+            movingNext = this.movingAfter(start, out.bnStats).map((t) => tf.keep(t));
+            tf.dispose(out.bnStats.flatMap((b) => [b.mean, b.variance])); // kept by the op, done with here
+            return out.loss;
+          }
+          const out = this.lossOf(x, eps, true); // tf.layers updates the moving statistics itself
           parts = tf.keep(out.parts);
           return out.loss;
         }, vars);
+        if (this.opts.graph === 'layers') movingNext = this.moving.map((w) => w.read());
         const scaled = vars.map((v) => tf.mul(grads[v.name]!, share));
         const nextGrad = gradSum ? scaled.map((g, i) => tf.add(gradSum![i]!, g)) : scaled;
         const nextPart = partSum ? tf.add(partSum, tf.mul(parts, share)) : tf.mul(parts, share);
-        const movingNow = this.moving.map((w) => tf.mul(w.read(), share));
+        const movingNow = movingNext.map((m) => tf.mul(m, share));
         const nextMoving = movingSum ? movingNow.map((m, i) => tf.add(movingSum![i]!, m)) : movingNow;
         tf.dispose([...(gradSum ?? []), ...(movingSum ?? []), partSum as tf.Tensor, parts]);
+        if (this.opts.graph === 'fused') tf.dispose(movingNext);
         gradSum = nextGrad.map((g) => tf.keep(g));
         partSum = tf.keep(nextPart);
         movingSum = nextMoving.map((m) => tf.keep(m));
       });
     });
-    if (chunks.length > 1) this.moving.forEach((w, i) => w.write(movingSum![i]!));
+    if (chunks.length > 1 || this.opts.graph === 'fused') this.moving.forEach((w, i) => w.write(movingSum![i]!));
     tf.dispose([...start, ...movingSum!, noise]);
     const [loss, reconstruction, kl] = Array.from(await partSum!.data());
     partSum!.dispose();
@@ -150,6 +173,22 @@ class LocalEngine implements TrainingEngine {
     if (Number.isFinite(loss)) this.applyAdam(gradSum!);
     tf.dispose(gradSum!);
     return { loss: loss!, reconstruction: reconstruction!, kl: kl! };
+  }
+
+  /** The moving statistics after one update from `start` with a batch's statistics, as tf.layers does it. */
+  private movingAfter(start: tf.Tensor[], stats: { layer: string; mean: tf.Tensor; variance: tf.Tensor }[]): tf.Tensor[] {
+    const byName = new Map<string, tf.Tensor>();
+    for (const s of stats) {
+      byName.set(`${s.layer}/moving_mean`, s.mean);
+      byName.set(`${s.layer}/moving_variance`, s.variance);
+    }
+    return this.moving.map((w, i) => {
+      const layer = w.originalName.split('/')[0]!;
+      const model = layer.startsWith('encoder') ? this.vae.encoder : this.vae.decoder;
+      const momentum = (model.getLayer(layer).getConfig().momentum as number | undefined) ?? 0.99;
+      // moving -= (moving - batch) * (1 - momentum)
+      return tf.sub(start[i]!, tf.mul(tf.sub(start[i]!, byName.get(w.originalName)!), 1 - momentum));
+    });
   }
 
   /** One Adam update (bias-corrected, PyTorch's formulation) with the averaged gradients. */
@@ -237,7 +276,12 @@ class LocalEngine implements TrainingEngine {
  * const { loss, reconstruction, kl } = await engine.trainStep(batch, 16);
  */
 export async function createEngine(opts: EngineOptions): Promise<TrainingEngine> {
+  return createLocalEngine(opts, 'fused');
+}
+
+/** The in-process engine with a chosen training graph (createEngine picks the fastest for the backend). */
+export function createLocalEngine(opts: EngineOptions, graph: TrainGraph): LocalEngine {
   const vae = buildVae(opts.config, opts.inputShape, opts.seed);
   const microBatch = opts.microBatch && opts.microBatch > 0 ? opts.microBatch : autoMicroBatch(vae, tf.getBackend());
-  return new LocalEngine(vae, { seed: opts.seed, microBatch });
+  return new LocalEngine(vae, { seed: opts.seed, microBatch, graph });
 }

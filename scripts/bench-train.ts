@@ -1,0 +1,99 @@
+/**
+ * Training (and decoding) speed of the VAE on random 256x64 inputs, optionally beside the PyTorch reference.
+ *
+ *   npm run bench -- train [--preset default|reference] [--filters 64,64,64,64,32] [--batch 16] [--steps 5]
+ *                          [--workers 1] [--micro 0] [--backend wasm] [--decode] [--torch] [--profile]
+ *
+ * Prints `train: N samples/s` (median over steps after one warm-up step), and with --decode the inference
+ * figure; with --torch it runs /usr/bin/python3 ../shared/reference/vae_torch.py in the same run.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { initBackend, type BackendName } from '../src/backend/backend.ts';
+import { buildVae, decode } from '../src/model/vae.ts';
+import { VAE_PRESETS, type VaeConfig, type VaePresetName } from '../src/model/vae-config.ts';
+import { createEngine } from '../src/train/engine.ts';
+
+const TORCH_SCRIPTS = ['/work/shared/reference/vae_torch.py', new URL('../../shared/reference/vae_torch.py', import.meta.url).pathname];
+
+const args = yargs(hideBin(process.argv))
+  .option('preset', { type: 'string', default: 'default', choices: Object.keys(VAE_PRESETS) })
+  .option('filters', { type: 'string', describe: 'comma-separated filters, overrides the preset' })
+  .option('batch', { type: 'number', default: 16 })
+  .option('steps', { type: 'number', default: 5 })
+  .option('workers', { type: 'number', default: 1 })
+  .option('micro', { type: 'number', default: 0, describe: 'micro-batch (0 = automatic)' })
+  .option('backend', { type: 'string', default: 'auto' })
+  .option('height', { type: 'number', default: 256 })
+  .option('width', { type: 'number', default: 64 })
+  .option('decode', { type: 'boolean', default: false, describe: 'also time decoding (inference)' })
+  .option('torch', { type: 'boolean', default: false, describe: 'also run the PyTorch reference' })
+  .option('profile', { type: 'boolean', default: false, describe: 'print the slowest kernels of one step' })
+  .strict()
+  .parseSync();
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const config: VaeConfig = { ...VAE_PRESETS[args.preset as VaePresetName] };
+if (args.filters) config.filters = args.filters.split(',').map(Number);
+const inputShape: [number, number] = [args.height, args.width];
+const { active } = await initBackend(args.backend as BackendName | 'auto');
+console.log(`backend ${active}, filters ${config.filters.join(',')}, batch ${args.batch}, workers ${args.workers}, load ${os.loadavg()[0]!.toFixed(2)}`);
+
+const engine = await createEngine({ config, inputShape, seed: 1, microBatch: args.micro, workers: args.workers });
+const batch = new Float32Array(args.batch * args.height * args.width);
+for (let i = 0; i < batch.length; i++) batch[i] = Math.random();
+const times: number[] = [];
+let loss = NaN;
+for (let step = 0; step <= args.steps; step++) {
+  const t0 = performance.now();
+  loss = (await engine.trainStep(batch, args.batch)).loss;
+  const dt = (performance.now() - t0) / 1000;
+  if (step > 0) times.push(dt); // step 0 warms up kernels and memory
+  else console.log(`  warm-up step ${dt.toFixed(2)} s`);
+}
+console.log(`train: ${(args.batch / median(times)).toFixed(2)} samples/s (median of ${times.length} steps, ${median(times).toFixed(3)} s/step, loss ${loss.toExponential(3)})`);
+
+if (args.profile) {
+  const info = await tf.profile(async () => {
+    await engine.trainStep(batch, args.batch);
+  });
+  const byName = new Map<string, number>();
+  for (const k of info.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + (Number(k.kernelTimeMs) || 0));
+  const rows = [...byName].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  for (const [name, ms] of rows) console.log(`  ${name.padEnd(28)} ${ms.toFixed(1)} ms`);
+}
+
+if (args.decode) {
+  const vae = buildVae(config, inputShape, 1);
+  const z = tf.randomNormal([args.batch, config.latent]) as tf.Tensor2D;
+  const dts: number[] = [];
+  for (let step = 0; step <= args.steps; step++) {
+    const t0 = performance.now();
+    const y = decode(vae, z, args.batch);
+    await y.data();
+    y.dispose();
+    if (step > 0) dts.push((performance.now() - t0) / 1000);
+  }
+  console.log(`decode: ${(args.batch / median(dts)).toFixed(2)} samples/s (median of ${dts.length} batches of ${args.batch})`);
+}
+await engine.dispose();
+
+if (args.torch) {
+  const script = TORCH_SCRIPTS.find((p) => existsSync(p));
+  const size = config.filters.join(',') === VAE_PRESETS.reference.filters.join(',') ? 'full' : 'small';
+  if (!script || !existsSync('/usr/bin/python3')) {
+    console.log('torch: skipped (no /usr/bin/python3 or vae_torch.py)');
+  } else {
+    if (size === 'small' && config.filters.join(',') !== '64,64,64,64,32') console.log('torch: note, it runs its own small model 64,64,64,64,32');
+    for (const what of args.decode ? ['train', 'decode'] : ['train']) {
+      const out = execFileSync('/usr/bin/python3', [script, size, what, String(args.batch), String(Math.max(3, args.steps))], { encoding: 'utf8' });
+      const result = JSON.parse(out.trim().split('\n').pop()!) as { samples_per_s: number; backend: string };
+      console.log(`torch ${what}: ${result.samples_per_s.toFixed(2)} samples/s (${result.backend}, ${size})`);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The VAE's training-mode forward pass written out with tfjs ops on the model's own variables, the same math as
+ * vae.ts's layers (tested equal), but with each "Conv -> ReLU -> BatchNorm" block's bias, ReLU and BatchNorm
+ * fused into one kernel (src/backend/kernels/bias-relu-bn.ts) whose gradient avoids tfjs's slow Tile/Sum/Mean
+ * passes. It also hands back each BatchNorm's batch statistics so the engine can update the moving averages
+ * once per step however the batch was split.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { biasReluBn } from '../backend/kernels/bias-relu-bn.ts';
+import { bottleneckShape, vaeLoss, vaeVariables, type Vae } from './vae.ts';
+
+/** Batch statistics of one BatchNorm layer, named like its layer ("encoder_bn_1"). */
+export interface BnStats {
+  layer: string;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+}
+
+export interface TrainForward {
+  loss: tf.Scalar;
+  /** [loss, reconstruction, kl] */
+  parts: tf.Tensor1D;
+  bnStats: BnStats[];
+}
+
+/** BatchNorm epsilon of a layer as configured in the layers model (tfjs default 1e-3). */
+function bnEpsilon(vae: Vae, layer: string): number {
+  const model = layer.startsWith('encoder') ? vae.encoder : vae.decoder;
+  return (model.getLayer(layer).getConfig().epsilon as number | undefined) ?? 1e-3;
+}
+
+/**
+ * Training-mode forward pass and loss of one batch x [N, H, W, 1] with reparameterisation noise eps [N, latent].
+ * Call inside tf.variableGrads / tf.tidy.
+ */
+export function trainForward(vae: Vae, x: tf.Tensor4D, eps: tf.Tensor2D): TrainForward {
+  const vars = new Map(vaeVariables(vae).map((v) => [v.originalName, v.read()]));
+  const w = (name: string) => vars.get(name)!;
+  const { config } = vae;
+  const n = x.shape[0];
+  const bnStats: BnStats[] = [];
+  const block = (z: tf.Tensor, conv: string, bn: string) => {
+    const out = biasReluBn(z, w(`${conv}/bias`), w(`${bn}/gamma`), w(`${bn}/beta`), bnEpsilon(vae, bn));
+    bnStats.push({ layer: bn, mean: out.mean, variance: out.variance });
+    return out.y as tf.Tensor4D;
+  };
+
+  // Encoder: (Conv2D same -> ReLU -> BatchNorm) per block, flatten, dense mu and log-variance.
+  let h: tf.Tensor4D = x;
+  config.filters.forEach((_, i) => {
+    const conv = `encoder_conv_layer_${i + 1}`;
+    h = block(tf.conv2d(h, w(`${conv}/kernel`) as tf.Tensor4D, config.strides[i]!, 'same'), conv, `encoder_bn_${i + 1}`);
+  });
+  const flat = tf.reshape(h, [n, -1]) as tf.Tensor2D;
+  const mu = tf.add(tf.matMul(flat, w('mu/kernel') as tf.Tensor2D), w('mu/bias')) as tf.Tensor2D;
+  const logvar = tf.add(tf.matMul(flat, w('log_variance/kernel') as tf.Tensor2D), w('log_variance/bias')) as tf.Tensor2D;
+
+  // Reparameterisation.
+  const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
+
+  // Decoder: dense -> reshape -> (Conv2DTranspose -> ReLU -> BatchNorm) mirroring the encoder -> 1 channel -> sigmoid.
+  const grid = bottleneckShape(config, vae.inputShape);
+  let d = tf.reshape(tf.add(tf.matMul(z, w('decoder_dense/kernel') as tf.Tensor2D), w('decoder_dense/bias')), [n, ...grid]) as tf.Tensor4D;
+  const blocks = config.filters.length;
+  for (let i = blocks - 1; i >= 1; i--) {
+    const k = blocks - i;
+    const conv = `decoder_conv_transpose_layer_${k}`;
+    const [, ih, iw] = d.shape;
+    const out: [number, number, number, number] = [n, ih * config.strides[i]![0], iw * config.strides[i]![1], config.filters[i]!];
+    d = block(tf.conv2dTranspose(d, w(`${conv}/kernel`) as tf.Tensor4D, out, config.strides[i]!, 'same'), conv, `decoder_bn_${k}`);
+  }
+  const last = `decoder_conv_transpose_layer_${blocks}`;
+  const [height, width] = vae.inputShape;
+  const logits = tf.add(tf.conv2dTranspose(d, w(`${last}/kernel`) as tf.Tensor4D, [n, height, width, 1], config.strides[0]!, 'same'), w(`${last}/bias`));
+  const recon = tf.sigmoid(logits);
+
+  const l = vaeLoss(x, recon, mu, logvar, config.reconstructionWeight);
+  return { loss: l.loss, parts: tf.stack([l.loss, l.reconstruction, l.kl]) as tf.Tensor1D, bnStats };
+}
