@@ -20,6 +20,21 @@ export interface DecodeOptions {
 
 export const DEFAULT_DECODE: DecodeOptions = { timeoutMs: 60_000, maxFileBytes: 2 ** 31 };
 
+/**
+ * File extensions taken as audio when walking a folder (files named explicitly are always tried,
+ * and decoding goes by content, not by name).
+ */
+export const AUDIO_EXTENSIONS: ReadonlySet<string> = new Set([
+  'wav', 'wave', 'bwf', 'rf64', 'w64', 'aif', 'aiff', 'aifc', 'flac', 'mp3', 'mp2', 'ogg', 'oga', 'opus',
+  'm4a', 'mp4', 'aac', 'wma', 'asf', 'amr', 'qoa', 'webm', 'mka', 'caf',
+]);
+
+/** True when a path's extension is one of AUDIO_EXTENSIONS (case-insensitive). */
+export function hasAudioExtension(file: string): boolean {
+  const dot = file.lastIndexOf('.');
+  return dot >= 0 && AUDIO_EXTENSIONS.has(file.slice(dot + 1).toLowerCase());
+}
+
 /** Bytes read by `readAudioInfo` for a WAV header before falling back to the whole file. */
 const WAV_HEAD_BYTES = 1 << 20;
 

@@ -1,6 +1,15 @@
 /** The audio layer's public API: read any audio file, mix, resample, write WAV, clean up. */
 export type { AudioFileInfo, DecodedAudio } from './types.ts';
-export { decodeAudio, decodeAudioBytes, readAudioInfo, sniffContainer, DEFAULT_DECODE, type DecodeOptions } from './decode.ts';
+export {
+  decodeAudio,
+  decodeAudioBytes,
+  readAudioInfo,
+  sniffContainer,
+  hasAudioExtension,
+  AUDIO_EXTENSIONS,
+  DEFAULT_DECODE,
+  type DecodeOptions,
+} from './decode.ts';
 export { decodeWav, wavInfo, isWav, WAV_LIMITS } from './wav.ts';
 export { loadAudio, DEFAULT_LOAD, type LoadOptions, type LoadedAudio } from './load.ts';
 export { toMono } from './mono.ts';

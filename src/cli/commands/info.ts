@@ -2,10 +2,10 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { CommandModule } from 'yargs';
-import { readAudioInfo } from '../../audio/decode.ts';
+import { hasAudioExtension, readAudioInfo } from '../../audio/decode.ts';
 import type { AudioFileInfo } from '../../audio/types.ts';
 import { probeBackends } from '../../backend/backend.ts';
-import { describeError } from '../../errors.ts';
+import { describeError, UserError } from '../../errors.ts';
 
 interface InfoArgs {
   target?: string[];
@@ -37,9 +37,10 @@ export function formatAudioInfo(info: AudioFileInfo): string {
   return `${info.file}: ${codec}, ${info.sampleRate} Hz, ${info.channels} ch${depth}, ${info.duration.toFixed(3)} s (${info.frames} frames)`;
 }
 
-/** Folders stand for the files inside them (recursively, sorted, hidden files skipped). */
-async function expandTargets(targets: string[]): Promise<string[]> {
+/** Folders stand for the audio files inside them (recursively, sorted, by extension; hidden files skipped). */
+async function expandTargets(targets: string[]): Promise<{ files: string[]; skipped: number }> {
   const files: string[] = [];
+  let skipped = 0;
   for (const target of targets) {
     const stat = await fs.stat(target).catch(() => undefined);
     if (!stat?.isDirectory()) {
@@ -51,9 +52,11 @@ async function expandTargets(targets: string[]): Promise<string[]> {
       .filter((e) => e.isFile() && !e.name.startsWith('.'))
       .map((e) => path.join(e.parentPath, e.name))
       .sort();
-    files.push(...inside);
+    const audio = inside.filter(hasAudioExtension);
+    skipped += inside.length - audio.length;
+    files.push(...audio);
   }
-  return files;
+  return { files, skipped };
 }
 
 /** Describes each file; failures become `{ ok: false, error }` with a one-line "FILE: cause". */
@@ -71,7 +74,9 @@ export async function describeFiles(files: string[]): Promise<FileInfoResult[]> 
 }
 
 async function printFiles(targets: string[], json: boolean): Promise<void> {
-  const results = await describeFiles(await expandTargets(targets));
+  const { files, skipped } = await expandTargets(targets);
+  if (files.length === 0) throw new UserError(`no audio files in ${targets.join(', ')}${skipped ? ` (${skipped} other files)` : ''}`);
+  const results = await describeFiles(files);
   if (json) console.log(JSON.stringify(results, null, 2));
   else {
     for (const r of results) {
@@ -80,7 +85,10 @@ async function printFiles(targets: string[], json: boolean): Promise<void> {
     }
   }
   const failed = results.filter((r) => !r.ok).length;
-  if (!json && results.length > 1) console.log(`${results.length - failed} of ${results.length} files read${failed ? `, ${failed} failed` : ''}`);
+  if (!json && (results.length > 1 || skipped)) {
+    XX
+    console.log(`${results.length - failed} of ${results.length} files read${failed ? `, ${failed} failed` : ''}${other}`);
+  }
   if (failed) process.exitCode = 1;
 }
 
