@@ -86,7 +86,7 @@ async function printFiles(targets: string[], json: boolean): Promise<void> {
   }
   const failed = results.filter((r) => !r.ok).length;
   if (!json && (results.length > 1 || skipped)) {
-    XX
+    const other = skipped ? ` (${skipped} file${skipped === 1 ? '' : 's'} without an audio extension skipped)` : '';
     console.log(`${results.length - failed} of ${results.length} files read${failed ? `, ${failed} failed` : ''}${other}`);
   }
   if (failed) process.exitCode = 1;
