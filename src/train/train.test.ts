@@ -144,6 +144,17 @@ describe('train', () => {
     const again = await train(memoryData(trainSet, valSet), { ...quiet, out: midway, epochs: 4, resume: true });
     expect(again.status).toBe('done');
     expect(await weightsOf(midway)).toEqual(expected);
+    // A crash (here: an exception) mid-epoch after a timed save: resuming continues from the saved step.
+    const crashed = path.join(tmp, 'resume-crash');
+    const crashing = memoryData(trainSet, valSet, (epoch, index) => {
+      if (epoch === 2 && index === 2) throw new Error('simulated crash');
+    });
+    await expect(train(crashing, { ...quiet, out: crashed, epochs: 4, saveEverySeconds: 1e-9 })).rejects.toThrow(/simulated crash/);
+    const atCrash = await loadCheckpoint(crashed, 'last');
+    expect([atCrash.training.epoch, atCrash.training.batchInEpoch, atCrash.training.step]).toEqual([2, 2, 8]);
+    disposeVae(atCrash.vae);
+    await train(memoryData(trainSet, valSet), { ...quiet, out: crashed, epochs: 4, resume: true });
+    expect(await weightsOf(crashed)).toEqual(expected);
     const full4 = (await loadCheckpoint(full(), 'last')).training.metrics;
     expect(again.metrics.map((m) => m.train.loss)).toEqual(full4.map((m) => m.train.loss));
   });

@@ -109,6 +109,11 @@ export interface TrainOptions {
   resume?: boolean;
   /** Write a metrics line every this many steps (besides one per epoch). */
   logEverySteps?: number;
+  /**
+   * Also save last/ in the middle of an epoch when this many seconds have passed since the last save, so a hard
+   * kill loses at most this much of a long epoch. 0: save only at the end of epochs.
+   */
+  saveEverySeconds?: number;
   /** Stop at the next step boundary, save `last/` and return status 'interrupted' (Ctrl-C). */
   signal?: AbortSignal;
   /** Where the progress bar goes (stderr by default); false for none. */
@@ -125,6 +130,7 @@ export const DEFAULT_TRAIN = {
   microBatch: 0,
   workers: 1,
   logEverySteps: 50,
+  saveEverySeconds: 600,
 };
 
 export interface TrainResult {
@@ -214,7 +220,8 @@ async function trimMetricsLog(file: string, step: number): Promise<void> {
  * (The loss that made last/ the best is recorded in last/'s training.json.)
  */
 async function repairBest(out: string, lastDir: string, progress: TrainingProgress): Promise<void> {
-  if (progress.bestEpoch === null || progress.bestEpoch !== progress.epoch) return;
+  // Only an end-of-epoch checkpoint (no batches of the next epoch done) is ever copied to best/.
+  if (progress.bestEpoch === null || progress.bestEpoch !== progress.epoch || progress.batchInEpoch > 0) return;
   const bestDir = path.join(out, RUN_FILES.best);
   let bestEpoch: number | undefined;
   try {
@@ -309,9 +316,11 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
     await writeFileAtomic(metricsPath, '');
   }
 
+  let lastSave = performance.now();
   const save = async (dir: string) => {
     await saveCheckpoint(dir, { config, inputShape: data.shape, dataset: data.info, training: progress, state: await engine.getState() });
     saved = `epoch ${progress.epoch}, step ${progress.step}`;
+    lastSave = performance.now();
   };
   const appendMetrics = (record: object) => fs.appendFile(metricsPath, JSON.stringify({ ...record, time: new Date().toISOString() }) + '\n');
   const result = (status: TrainResult['status']): TrainResult => ({
@@ -326,7 +335,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
   try {
     if (progress.epoch >= o.epochs) log(`nothing to do: the checkpoint has already done ${progress.epoch} of ${o.epochs} epochs (raise --epochs)`);
     for (let epoch = progress.epoch; epoch < o.epochs; epoch++) {
-      const started = performance.now();
+      let started = performance.now();
       const skip = progress.batchInEpoch;
       const bar =
         opts.progress === false
@@ -359,6 +368,11 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
         bar?.tick(batch.count, { loss: mean.loss, rec: mean.reconstruction, kl: mean.kl });
         if (progress.step % o.logEverySteps === 0) {
           await appendMetrics({ type: 'step', epoch: epoch + 1, step: progress.step, ...parts });
+        }
+        if (o.saveEverySeconds > 0 && (performance.now() - lastSave) / 1000 >= o.saveEverySeconds) {
+          progress.partial.seconds += (performance.now() - started) / 1000;
+          started = performance.now();
+          await save(lastDir); // the position inside the epoch is saved: resuming continues from this step
         }
       }
       const trainSeconds = progress.partial.seconds + (performance.now() - started) / 1000;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatasetWriter } from '../../dataset/store.ts';
-import { overridesFromArgs, parseStrides } from './train.ts';
+import { checkRunArgs, overridesFromArgs, parseStrides } from './train.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/soundvae.js');
 /** A tiny model on 32x16 items: a step takes milliseconds on the cpu backend. */
@@ -64,6 +64,10 @@ describe('train options', () => {
     expect(o).toEqual({ filters: [8, 8, 8], kernels: [3, 3, 3], strides: [[2, 2], [2, 2], [2, 1]], learningRate: 0.01 });
     expect(() => overridesFromArgs({ filters: '8,8', strides: '2x2' } as never)).toThrow(/--strides has 1 blocks but the model has 2/);
     expect(() => overridesFromArgs({ latent: 2.5 } as never)).toThrow(/--latent 2.5: expected a positive integer/);
+    const run = { epochs: 3, workers: 1, 'micro-batch': 0, 'log-every': 50, 'save-every': 0 };
+    expect(() => checkRunArgs(run)).not.toThrow();
+    expect(() => checkRunArgs({ ...run, epochs: 0 })).toThrow(/--epochs 0: expected a positive integer/);
+    expect(() => checkRunArgs({ ...run, 'save-every': -1 })).toThrow(/--save-every -1: expected 0 or a positive number/);
   });
 });
 

@@ -22,6 +22,7 @@ interface TrainArgs {
   workers: number;
   'micro-batch': number;
   'log-every': number;
+  'save-every': number;
   resume?: boolean;
   backend?: string;
 }
@@ -73,6 +74,18 @@ export function overridesFromArgs(args: TrainArgs): Partial<VaeConfig> {
   return o;
 }
 
+/** Checks the run options that are not part of the model config. */
+export function checkRunArgs(args: Pick<TrainArgs, 'epochs' | 'workers' | 'micro-batch' | 'log-every' | 'save-every'>): void {
+  positive('epochs', args.epochs, true);
+  positive('workers', args.workers, true);
+  positive('log-every', args['log-every'], true);
+  for (const [option, v] of [['micro-batch', args['micro-batch']], ['save-every', args['save-every']]] as const) {
+    if (!Number.isFinite(v) || v < 0 || (option === 'micro-batch' && !Number.isInteger(v))) {
+      throw new UserError(`--${option} ${v}: expected 0 or a positive ${option === 'micro-batch' ? 'integer' : 'number'}`);
+    }
+  }
+}
+
 function positive(option: string, v: number, integer = false): number {
   if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) {
     throw new UserError(`--${option} ${v}: expected a positive ${integer ? 'integer' : 'number'}`);
@@ -111,6 +124,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('workers', { type: 'number', default: DEFAULT_TRAIN.workers, describe: 'Data-parallel worker threads of the engine' })
       .option('micro-batch', { type: 'number', default: DEFAULT_TRAIN.microBatch, describe: 'Largest batch run at once (0 = fit memory automatically)' })
       .option('log-every', { type: 'number', default: DEFAULT_TRAIN.logEverySteps, describe: 'Write a metrics.jsonl line every N steps' })
+      .option('save-every', {
+        type: 'number',
+        default: DEFAULT_TRAIN.saveEverySeconds / 60,
+        describe: 'Also save last/ every N minutes inside long epochs (0 = only at epoch ends)',
+      })
       .option('resume', { type: 'boolean', describe: 'Continue the run in --out exactly where it stopped (Ctrl-C or a crash)' })
       .example('$0 train --data data/digits --out runs/digits', 'Train the default model for 20 epochs')
       .example('$0 train --data data/digits --out runs/digits --resume --epochs 40', 'Continue that run up to epoch 40')
@@ -126,11 +144,12 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
             'A checkpoint holds the encoder and decoder as tfjs layers models (model.json + weights.bin), the config, ' +
             "the dataset's preprocessing settings and normalisation statistics, and the optimiser state.",
           'Ctrl-C finishes the current step, saves last/ and exits; --resume then continues exactly (same weights as an ' +
-            'uninterrupted run). After a hard kill only the epoch in progress is lost.',
+            'uninterrupted run). After a hard kill only the work since the last save is lost (at most --save-every minutes).',
         ].join('\n\n'),
       ),
   handler: async (args) => {
     const overrides = overridesFromArgs(args);
+    checkRunArgs(args);
     const { active } = await initBackend(args.backend as BackendName | 'auto' | undefined);
     const data = await datasetSource(args.data);
     const stop = new AbortController();
@@ -162,6 +181,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         workers: args.workers,
         microBatch: args['micro-batch'],
         logEverySteps: args['log-every'],
+        saveEverySeconds: args['save-every'] * 60,
         resume: args.resume,
         signal: stop.signal,
       });
