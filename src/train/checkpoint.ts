@@ -142,8 +142,8 @@ export function fileHandler(dir: string): tf.io.IOHandler {
         weightsManifest: [{ paths: [CHECKPOINT_FILES.weightsBin], weights: artifacts.weightSpecs ?? [] }],
       };
       await fs.mkdir(dir, { recursive: true });
-      await fs.writeFile(binPath, new Uint8Array(weights));
-      await fs.writeFile(jsonPath, JSON.stringify(modelJson));
+      await writeSynced(binPath, new Uint8Array(weights));
+      await writeSynced(jsonPath, JSON.stringify(modelJson));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
@@ -169,6 +169,31 @@ export function fileHandler(dir: string): tf.io.IOHandler {
       };
     },
   };
+}
+
+/** Writes a file and flushes it to disk, so a checkpoint renamed into place is whole even after a power cut. */
+async function writeSynced(file: string, data: string | Uint8Array): Promise<void> {
+  const fh = await fs.open(file, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Flushes a folder's entries (the renames in it) to disk; best effort where folders cannot be opened. */
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await fs.open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // not supported on this platform: the rename is still atomic, only its durability is the OS's
+  }
 }
 
 async function readBytes(file: string): Promise<Uint8Array> {
@@ -228,14 +253,14 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents):
     savedAt: new Date().toISOString(),
   };
   const optimizer = packFloats(contents.state.optimizer);
-  await fs.writeFile(path.join(tmp, CHECKPOINT_FILES.optimizerBin), optimizer.bytes);
-  await fs.writeFile(
+  await writeSynced(path.join(tmp, CHECKPOINT_FILES.optimizerBin), optimizer.bytes);
+  await writeSynced(
     path.join(tmp, CHECKPOINT_FILES.optimizerJson),
     JSON.stringify({ step: contents.state.step, weightsManifest: [{ paths: [CHECKPOINT_FILES.optimizerBin], weights: optimizer.specs }] }),
   );
-  await fs.writeFile(path.join(tmp, CHECKPOINT_FILES.training), JSON.stringify(contents.training, null, 1));
+  await writeSynced(path.join(tmp, CHECKPOINT_FILES.training), JSON.stringify(contents.training, null, 1));
   // config.json last: a folder without it is never taken for a checkpoint.
-  await fs.writeFile(path.join(tmp, CHECKPOINT_FILES.config), JSON.stringify(config, null, 2));
+  await writeSynced(path.join(tmp, CHECKPOINT_FILES.config), JSON.stringify(config, null, 2));
   await swapDir(tmp, dir);
 }
 
@@ -256,6 +281,7 @@ async function swapDir(tmp: string, dir: string): Promise<void> {
     await fs.rename(dir, old);
   }
   await fs.rename(tmp, dir);
+  await syncDir(path.dirname(dir));
   await fs.rm(old, { recursive: true, force: true });
 }
 

@@ -154,6 +154,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const data = await datasetSource(args.data);
     const stop = new AbortController();
     let presses = 0;
+    // Ctrl-C (SIGINT) or a polite kill (SIGTERM, e.g. from a job scheduler): save and stop.
     const onSigint = () => {
       presses++;
       if (presses > 1) {
@@ -164,6 +165,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       stop.abort();
     };
     process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
     try {
       if (!args.resume) {
         const config = resolveConfig((args.preset ?? DEFAULT_TRAIN.preset) as VaePresetName, overrides);
@@ -197,6 +199,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       console.log(`trained ${result.epoch} epochs (${result.step} steps)${best}; checkpoints in ${args.out}`);
     } finally {
       process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
     }
   },
 };
