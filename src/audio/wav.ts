@@ -330,6 +330,7 @@ function decodePcm(data: DataView, format: WavFormat, frames: number, le: boolea
     for (let f = 0, o = 0; f < frames; f++) for (let c = 0; c < nc; c++, o++) out[c]![f] = (data.getUint8(o) - 128) / 128;
     return out;
   }
+  if (le && validBits === 8 * width && (width === 2 || width === 3 || width === 4)) return decodePcmFast(data, width, nc, frames, out);
   let read: (o: number) => number;
   if (width === 2) read = (o) => data.getInt16(o, le);
   else if (width === 4) read = (o) => data.getInt32(o, le);
@@ -367,6 +368,42 @@ function decodePcm(data: DataView, format: WavFormat, frames: number, le: boolea
   return out;
 }
 
+/** A typed-array view on the data when aligned, else on an aligned copy. */
+function aligned<T extends Int16Array | Int32Array | Float32Array | Float64Array>(
+  Type: { new (buffer: ArrayBufferLike, offset: number, length: number): T; BYTES_PER_ELEMENT: number },
+  data: DataView,
+  count: number,
+): T {
+  const bytes = count * Type.BYTES_PER_ELEMENT;
+  if (data.byteOffset % Type.BYTES_PER_ELEMENT === 0) return new Type(data.buffer, data.byteOffset, count);
+  const copy = new Uint8Array(bytes);
+  copy.set(new Uint8Array(data.buffer, data.byteOffset, bytes));
+  return new Type(copy.buffer, 0, count);
+}
+
+/** Little-endian 16/24/32-bit PCM, the common case: typed arrays instead of DataView calls (about 10x faster). */
+function decodePcmFast(data: DataView, width: number, nc: number, frames: number, out: Float32Array[]): Float32Array[] {
+  const count = frames * nc;
+  if (width === 2 || width === 4) {
+    const src = width === 2 ? aligned(Int16Array, data, count) : aligned(Int32Array, data, count);
+    const scale = width === 2 ? 1 / 32768 : 1 / 2147483648;
+    for (let c = 0; c < nc; c++) {
+      const ch = out[c]!;
+      for (let f = 0, i = c; f < frames; f++, i += nc) ch[f] = src[i]! * scale;
+    }
+    return out;
+  }
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, count * 3);
+  for (let c = 0; c < nc; c++) {
+    const ch = out[c]!;
+    for (let f = 0, o = 3 * c; f < frames; f++, o += 3 * nc) {
+      // Assemble in the top 24 bits of an int32 so the sign comes for free.
+      ch[f] = ((bytes[o]! << 8) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 24)) / 2147483648;
+    }
+  }
+  return out;
+}
+
 /**
  * Where samples narrower than their container sit. Left-justified (the standard) leaves the low
  * padding bits zero; right-justified leaves the high padding bits all zero or all sign. When the
@@ -391,6 +428,17 @@ function decodeFloat(data: DataView, format: WavFormat, frames: number, le: bool
   const nc = format.channels;
   const width = containerBytes(format);
   const out = allocate(nc, frames);
+  if (le) {
+    const src = width === 4 ? aligned(Float32Array, data, frames * nc) : aligned(Float64Array, data, frames * nc);
+    for (let c = 0; c < nc; c++) {
+      const ch = out[c]!;
+      for (let f = 0, i = c; f < frames; f++, i += nc) {
+        const v = src[i]!;
+        ch[f] = v >= -1 && v <= 1 ? v : v > 1 ? 1 : v < -1 ? -1 : 0;
+      }
+    }
+    return out;
+  }
   for (let f = 0, o = 0; f < frames; f++) {
     for (let c = 0; c < nc; c++, o += width) {
       const v = width === 4 ? data.getFloat32(o, le) : data.getFloat64(o, le);
