@@ -166,14 +166,16 @@ export function resample(
     if (start >= 0 && start + taps <= n) {
       // Four partial sums (taps is even): fewer loop-carried dependencies, about twice as fast in V8.
       let a1 = 0, a2 = 0, a3 = 0;
-      let j = 0;
-      for (; j + 4 <= taps; j += 4) {
-        acc += samples[start + j]! * table[base + j]!;
-        a1 += samples[start + j + 1]! * table[base + j + 1]!;
-        a2 += samples[start + j + 2]! * table[base + j + 2]!;
-        a3 += samples[start + j + 3]! * table[base + j + 3]!;
+      let si = start;
+      let ti = base;
+      const tEnd = base + taps - 3;
+      for (; ti < tEnd; ti += 4, si += 4) {
+        acc += samples[si]! * table[ti]!;
+        a1 += samples[si + 1]! * table[ti + 1]!;
+        a2 += samples[si + 2]! * table[ti + 2]!;
+        a3 += samples[si + 3]! * table[ti + 3]!;
       }
-      for (; j < taps; j++) acc += samples[start + j]! * table[base + j]!;
+      for (; ti < base + taps; ti++, si++) acc += samples[si]! * table[ti]!;
       acc += a1 + a2 + a3;
     } else {
       // Near the edges: samples outside the signal are zero.
