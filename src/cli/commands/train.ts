@@ -158,7 +158,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const onSigint = () => {
       presses++;
       if (presses > 1) {
-        process.stderr.write('\nsoundvae: stopped without saving (the last epoch checkpoint is kept)\n');
+        process.stderr.write('\nsoundvae: stopped without saving (the last saved checkpoint is kept)\n');
         process.exit(130);
       }
       process.stderr.write('\nsoundvae: finishing this step and saving; press Ctrl-C again to quit at once\n');
@@ -200,6 +200,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
+      await data.close();
     }
   },
 };
