@@ -1,0 +1,279 @@
+/**
+ * Training and evaluating the classifiers on a spectrogram dataset: the same streaming store, the same
+ * group-aware split (the dataset's own), progress, per-epoch checkpoints and resume.
+ *
+ * A classifier folder holds `model/` (tfjs layers format), `classifier.json` (kind, classes, settings),
+ * `state.json` + `optimizer.bin` (to resume) and `metrics.jsonl` (train and validation curves).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { createProgress } from '../cli/progress.ts';
+import { UserError } from '../errors.ts';
+import { openDataset, type DatasetItem, type SpectrogramDataset } from '../dataset/store.ts';
+import { encode, type Vae } from '../model/vae.ts';
+import { fileHandler, loadCheckpoint } from '../train/checkpoint.ts';
+import { evaluatePredictions, type ClassificationReport } from './metrics.ts';
+import { buildCnn, buildCrnn, buildLatentProbe, DEFAULT_CLASSIFIER, type ClassifierConfig, type ClassifierKind } from './models.ts';
+
+export interface ClassifyTrainOptions {
+  data: string;
+  out: string;
+  kind: ClassifierKind;
+  /** Which label to learn: 'label' (the main one) or a field of the item's labels, e.g. 'speaker'. */
+  labelField: string;
+  epochs: number;
+  seed: number;
+  /** A trained VAE checkpoint, for kind 'latent'. */
+  vaeCheckpoint?: string;
+  resume?: boolean;
+  config?: Partial<Omit<ClassifierConfig, 'kind'>>;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_CLASSIFY_TRAIN = { labelField: 'label', epochs: 10, seed: 0 };
+
+/** What `classifier.json` records. */
+export interface ClassifierInfo {
+  format: 'soundvae-classifier';
+  config: ClassifierConfig;
+  classes: string[];
+  labelField: string;
+  inputShape: [number, number];
+  data: string;
+  vaeCheckpoint?: string;
+  /** The dataset's preprocessing settings, so `predict` can prepare any audio file the same way. */
+  settings: Record<string, unknown>;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number | null;
+  valAccuracy: number | null;
+  seconds: number;
+}
+
+/** The label of an item for a field, or undefined when it has none. */
+export function itemLabel(item: DatasetItem, field: string): string | undefined {
+  return field === 'label' ? item.label : item.labels?.[field];
+}
+
+function oneHot(classIndex: number[], classes: number): tf.Tensor2D {
+  return tf.oneHot(tf.tensor1d(classIndex, 'int32'), classes).toFloat() as tf.Tensor2D;
+}
+
+/** Turns a batch of spectrogram items into the classifier's input: [n, H, W, 1], or latent means for 'latent'. */
+function makeInput(data: Float32Array, n: number, shape: [number, number], vae?: Vae): tf.Tensor {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(data, [n, shape[0], shape[1], 1]);
+    return vae ? encode(vae, x).mu : x;
+  });
+}
+
+/** Builds the model for a kind; 'latent' reads its input size from the VAE. */
+function buildModel(config: ClassifierConfig, shape: [number, number], classes: number, seed: number, vae?: Vae): tf.LayersModel {
+  if (config.kind === 'cnn') return buildCnn(config, shape, classes, seed);
+  if (config.kind === 'crnn') return buildCrnn(config, shape, classes, seed);
+  if (!vae) throw new UserError('the latent probe needs a trained VAE: pass --vae-checkpoint DIR');
+  return buildLatentProbe(vae.config.latent, classes, seed);
+}
+
+/**
+ * Trains a classifier and writes it to `out`, one checkpoint per epoch; `resume` continues an interrupted run.
+ * @example
+ * await trainClassifier({ data: 'data/fsdd', out: 'classifiers/cnn', kind: 'cnn', labelField: 'digit', epochs: 10, seed: 0 });
+ */
+export async function trainClassifier(opts: ClassifyTrainOptions): Promise<EpochRecord[]> {
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const ds = await openDataset(opts.data);
+  const vae = opts.kind === 'latent' ? (await loadVaeFor(opts)) : undefined;
+  try {
+    const { classes, train, val } = labelledSplits(ds, opts.labelField);
+    const config: ClassifierConfig = { ...DEFAULT_CLASSIFIER, ...opts.config, kind: opts.kind };
+    const model = buildModel(config, ds.shape, classes.length, opts.seed, vae);
+    const optimizer = tf.train.adam(config.learningRate);
+    model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+    const info: ClassifierInfo = {
+      format: 'soundvae-classifier',
+      config,
+      classes,
+      labelField: opts.labelField,
+      inputShape: ds.shape,
+      data: opts.data,
+      vaeCheckpoint: opts.vaeCheckpoint,
+      settings: ds.manifest.settings,
+    };
+    const history = opts.resume ? await resumeInto(opts.out, model, info) : [];
+    log(`classify: ${opts.kind} on ${train.length} training / ${val.length} validation items, ${classes.length} classes (${opts.labelField})`);
+    for (let epoch = history.length + 1; epoch <= opts.epochs; epoch++) {
+      const started = Date.now();
+      const bar = createProgress({ total: train.length, label: `epoch ${epoch}/${opts.epochs}`, unit: 'samples' });
+      let lossSum = 0;
+      let hits = 0;
+      let seen = 0;
+      const classOf = new Map(train.map((t) => [t.index, t.cls]));
+      for await (const batch of ds.batches(train.map((t) => t.index), config.batchSize, { seed: opts.seed, epoch })) {
+        const n = batch.indices.length;
+        const y = oneHot(batch.indices.map((i) => classOf.get(i)!), classes.length);
+        const x = makeInput(batch.data, n, ds.shape, vae);
+        const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+        tf.dispose([x, y]);
+        lossSum += loss! * n;
+        hits += acc! * n;
+        seen += n;
+        bar.tick(n, { loss: (lossSum / seen).toFixed(3), acc: (hits / seen).toFixed(3) });
+      }
+      bar.finish();
+      const evaluated = val.length ? await predictItems(model, ds, val.map((v) => v.index), config.batchSize, vae) : undefined;
+      const record: EpochRecord = {
+        epoch,
+        trainLoss: lossSum / Math.max(1, seen),
+        trainAccuracy: hits / Math.max(1, seen),
+        valLoss: evaluated ? crossEntropy(evaluated, val.map((v) => v.cls), classes.length) : null,
+        valAccuracy: evaluated ? evaluatePredictions(evaluated, val.map((v) => v.cls), classes).accuracy : null,
+        seconds: (Date.now() - started) / 1000,
+      };
+      history.push(record);
+      await saveClassifier(opts.out, model, optimizer, info, history);
+      log(
+        `epoch ${epoch}: train loss ${record.trainLoss.toFixed(3)} acc ${(100 * record.trainAccuracy).toFixed(1)}%` +
+          (record.valAccuracy === null ? '' : `, validation loss ${record.valLoss!.toFixed(3)} acc ${(100 * record.valAccuracy).toFixed(1)}%`) +
+          ` (${record.seconds.toFixed(1)} s)`,
+      );
+    }
+    model.dispose();
+    return history;
+  } finally {
+    await ds.close();
+    if (vae) [vae.encoder, vae.decoder].forEach((m) => m.dispose());
+  }
+}
+
+async function loadVaeFor(opts: { vaeCheckpoint?: string }): Promise<Vae> {
+  if (!opts.vaeCheckpoint) throw new UserError('the latent probe needs a trained VAE: pass --vae-checkpoint DIR');
+  return (await loadCheckpoint(opts.vaeCheckpoint)).vae;
+}
+
+interface Labelled {
+  index: number;
+  cls: number;
+}
+
+/** Classes (sorted) and the labelled items of each split; items without the label are left out. */
+export function labelledSplits(ds: SpectrogramDataset, field: string): { classes: string[]; train: Labelled[]; val: Labelled[] } {
+  const items = ds.manifest.items.filter((it) => itemLabel(it, field) !== undefined);
+  const classes = [...new Set(items.map((it) => itemLabel(it, field)!))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  if (classes.length < 2) {
+    throw new UserError(`${ds.dir}: needs at least two classes of '${field}' to classify (found ${classes.length}); see --label`);
+  }
+  const of = (split: string) =>
+    items.filter((it) => it.split === split).map((it) => ({ index: it.index, cls: classes.indexOf(itemLabel(it, field)!) }));
+  return { classes, train: of('train'), val: of('validation') };
+}
+
+/** Class probabilities [n, classes] for dataset items, in the order given (inference mode). */
+export async function predictItems(model: tf.LayersModel, ds: SpectrogramDataset, indices: number[], batchSize: number, vae?: Vae): Promise<Float32Array> {
+  const classes = (model.outputs[0]!.shape as number[])[1]!;
+  const out = new Float32Array(indices.length * classes);
+  for (let start = 0; start < indices.length; start += batchSize) {
+    const chunk = indices.slice(start, start + batchSize);
+    const data = await ds.read(chunk);
+    const probs = tf.tidy(() => model.predict(makeInput(data, chunk.length, ds.shape, vae)) as tf.Tensor);
+    out.set(await probs.data(), start * classes);
+    probs.dispose();
+  }
+  return out;
+}
+
+function crossEntropy(probs: Float32Array, truth: number[], classes: number): number {
+  let sum = 0;
+  truth.forEach((t, i) => (sum -= Math.log(Math.max(1e-7, probs[i * classes + t]!))));
+  return sum / Math.max(1, truth.length);
+}
+
+const FILES = { model: 'model', info: 'classifier.json', state: 'state.json', optimizer: 'optimizer.bin', metrics: 'metrics.jsonl' };
+
+/** Writes the classifier folder: model and optimizer into a temp folder first, then swapped in whole. */
+async function saveClassifier(out: string, model: tf.LayersModel, optimizer: tf.Optimizer, info: ClassifierInfo, history: EpochRecord[]): Promise<void> {
+  const tmp = `${out}.tmp`;
+  await fs.rm(tmp, { recursive: true, force: true });
+  await model.save(fileHandler(path.join(tmp, FILES.model)));
+  const weights = await optimizer.getWeights();
+  const specs = weights.map((w) => ({ name: w.name, shape: w.tensor.shape }));
+  const flat = weights.map((w) => w.tensor.dataSync() as Float32Array);
+  const bytes = new Float32Array(flat.reduce((n, a) => n + a.length, 0));
+  flat.reduce((offset, a) => (bytes.set(a, offset), offset + a.length), 0);
+  await fs.writeFile(path.join(tmp, FILES.optimizer), new Uint8Array(bytes.buffer));
+  await fs.writeFile(path.join(tmp, FILES.state), JSON.stringify({ epoch: history.length, optimizer: specs }));
+  await fs.writeFile(path.join(tmp, FILES.metrics), history.map((h) => JSON.stringify(h)).join('\n') + '\n');
+  await fs.writeFile(path.join(tmp, FILES.info), JSON.stringify(info, null, 2));
+  await fs.rm(out, { recursive: true, force: true });
+  await fs.rename(tmp, out);
+}
+
+/** Loads weights, optimizer state and history of an earlier run into `model`; [] when there is none. */
+async function resumeInto(out: string, model: tf.LayersModel, info: ClassifierInfo): Promise<EpochRecord[]> {
+  const saved = await readClassifierInfo(out).catch(() => undefined);
+  if (!saved) return [];
+  if (saved.config.kind !== info.config.kind || saved.classes.join() !== info.classes.join()) {
+    throw new UserError(`${out}: was trained as ${saved.config.kind} on classes ${saved.classes.join(',')}; cannot resume with other settings`);
+  }
+  const loaded = await tf.loadLayersModel(fileHandler(path.join(out, FILES.model)));
+  model.setWeights(loaded.getWeights());
+  loaded.dispose();
+  const state = JSON.parse(await fs.readFile(path.join(out, FILES.state), 'utf8')) as { optimizer: { name: string; shape: number[] }[] };
+  const bytes = await fs.readFile(path.join(out, FILES.optimizer));
+  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  let offset = 0;
+  const named = state.optimizer.map((s) => {
+    const size = s.shape.reduce((p, d) => p * d, 1);
+    const tensor = tf.tensor(all.subarray(offset, offset + size), s.shape);
+    offset += size;
+    return { name: s.name, tensor };
+  });
+  // Adam's setWeights rebuilds its moment slots from these, named after the variables they follow.
+  await model.optimizer.setWeights(named);
+  const text = await fs.readFile(path.join(out, FILES.metrics), 'utf8');
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochRecord);
+}
+
+/** Reads `classifier.json` of a classifier folder, with a clear error when it is not one. */
+export async function readClassifierInfo(dir: string): Promise<ClassifierInfo> {
+  const file = path.join(dir, FILES.info);
+  let info: ClassifierInfo;
+  try {
+    info = JSON.parse(await fs.readFile(file, 'utf8')) as ClassifierInfo;
+  } catch (err) {
+    throw new UserError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing: not a classifier folder (train one with soundvae classify train)' : 'not valid JSON'}`);
+  }
+  if (info.format !== 'soundvae-classifier') throw new UserError(`${file}: not a soundvae classifier`);
+  return info;
+}
+
+/** Loads a trained classifier and its info. */
+export async function loadClassifier(dir: string): Promise<{ model: tf.LayersModel; info: ClassifierInfo; history: EpochRecord[] }> {
+  const info = await readClassifierInfo(dir);
+  const model = await tf.loadLayersModel(fileHandler(path.join(dir, FILES.model)));
+  const text = await fs.readFile(path.join(dir, FILES.metrics), 'utf8').catch(() => '');
+  return { model, info, history: text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochRecord) };
+}
+
+/** Evaluates a classifier folder on its dataset's validation split. */
+export async function evaluateClassifier(dir: string, data?: string): Promise<{ report: ClassificationReport; history: EpochRecord[] }> {
+  const { model, info, history } = await loadClassifier(dir);
+  const ds = await openDataset(data ?? info.data);
+  const vae = info.config.kind === 'latent' ? await loadVaeFor(info) : undefined;
+  try {
+    const { classes, val } = labelledSplits(ds, info.labelField);
+    if (classes.join() !== info.classes.join()) throw new UserError(`${ds.dir}: its classes differ from those the classifier was trained on`);
+    if (val.length === 0) throw new UserError(`${ds.dir}: has no validation items to evaluate on`);
+    const probs = await predictItems(model, ds, val.map((v) => v.index), info.config.batchSize, vae);
+    return { report: evaluatePredictions(probs, val.map((v) => v.cls), classes), history };
+  } finally {
+    model.dispose();
+    await ds.close();
+    if (vae) [vae.encoder, vae.decoder].forEach((m) => m.dispose());
+  }
+}
