@@ -78,6 +78,16 @@ interface LocalOptions {
   graph: TrainGraph;
 }
 
+/** What a shard of a batch contributes to a step, each part weighted by the shard's share of the step. */
+export interface StepContribution {
+  /** Gradients of the trainable weights, in model order. */
+  grads: tf.Tensor[];
+  /** BatchNorm moving statistics after this step's update, in model order. */
+  moving: tf.Tensor[];
+  /** [loss, reconstruction, kl] */
+  parts: tf.Tensor1D;
+}
+
 /** The in-process engine: model, optimiser state and the step, on the active tfjs backend. */
 export class LocalEngine implements TrainingEngine {
   private readonly trainable: tf.LayerVariable[];
@@ -124,17 +134,26 @@ export class LocalEngine implements TrainingEngine {
 
   async trainStep(batch: Float32Array, count: number): Promise<LossParts> {
     this.checkBatch(batch, count);
+    return this.finishStep(this.contribution(batch, count));
+  }
+
+  /**
+   * What items [0, count) of `batch` contribute to a step of `total` items of which they are [offset, offset + count):
+   * gradients, moving statistics and loss parts, each weighted by count / total so that shards sum to the step.
+   * Changes nothing: finishStep applies the summed contributions.
+   */
+  contribution(batch: Float32Array, count: number, offset = 0, total = count): StepContribution {
     const chunks = splitBatch(count, this.opts.microBatch);
     const vars = this.trainable.map((w) => w.read() as tf.Variable);
     const start = this.moving.map((w) => tf.keep(w.read().clone()));
-    const noise = stepNoise(this.opts.seed, this.step, count, this.vae.config.latent);
+    const noise = tf.tidy(() => tf.slice(stepNoise(this.opts.seed, this.step, total, this.vae.config.latent), [offset, 0], [count, -1]));
     let gradSum: tf.Tensor[] | undefined;
     let partSum: tf.Tensor | undefined;
     let movingSum: tf.Tensor[] | undefined;
-    chunks.forEach(([first, size], c) => {
-      const share = size / count;
+    for (const [first, size] of chunks) {
+      const share = size / total;
       // Every chunk starts from the step's moving statistics, so each contributes one momentum update.
-      if (c > 0) this.moving.forEach((w, i) => w.write(start[i]!));
+      this.moving.forEach((w, i) => w.write(start[i]!));
       tf.tidy(() => {
         const x = this.toTensor(batch, first, size);
         const eps = tf.slice(noise, [first, 0], [size, -1]) as tf.Tensor2D;
@@ -164,15 +183,27 @@ export class LocalEngine implements TrainingEngine {
         partSum = tf.keep(nextPart);
         movingSum = nextMoving.map((m) => tf.keep(m));
       });
-    });
-    if (chunks.length > 1 || this.opts.graph === 'fused') this.moving.forEach((w, i) => w.write(movingSum![i]!));
-    tf.dispose([...start, ...movingSum!, noise]);
-    const [loss, reconstruction, kl] = Array.from(await partSum!.data());
-    partSum!.dispose();
-    // A non-finite loss leaves the weights as they were, so the caller can stop with the last good state.
-    if (Number.isFinite(loss)) this.applyAdam(gradSum!);
-    tf.dispose(gradSum!);
+    }
+    this.moving.forEach((w, i) => w.write(start[i]!));
+    tf.dispose([...start, noise]);
+    return { grads: gradSum!, moving: movingSum!, parts: partSum as tf.Tensor1D };
+  }
+
+  /** Applies a step's summed contributions (and disposes them): moving statistics, then Adam if the loss is finite. */
+  async finishStep(c: StepContribution): Promise<LossParts> {
+    const [loss, reconstruction, kl] = Array.from(await c.parts.data());
+    // A non-finite loss leaves everything as it was, so the caller can stop with the last good state.
+    if (Number.isFinite(loss)) {
+      this.moving.forEach((w, i) => w.write(c.moving[i]!));
+      this.applyAdam(c.grads);
+    }
+    tf.dispose([...c.grads, ...c.moving, c.parts]);
     return { loss: loss!, reconstruction: reconstruction!, kl: kl! };
+  }
+
+  /** Shapes of the tensors of a contribution, in order: trainable weights, then moving statistics. */
+  contributionShapes(): { grads: number[][]; moving: number[][] } {
+    return { grads: this.trainable.map((w) => [...w.shape] as number[]), moving: this.moving.map((w) => [...w.shape] as number[]) };
   }
 
   /** The moving statistics after one update from `start` with a batch's statistics, as tf.layers does it. */
@@ -215,17 +246,22 @@ export class LocalEngine implements TrainingEngine {
   }
 
   async evaluate(batch: Float32Array, count: number): Promise<LossParts> {
+    return this.evaluateShard(batch, count, 0, count);
+  }
+
+  /** Inference-mode loss of items [offset, offset + count) of a batch of `total`, weighted by count / total. */
+  async evaluateShard(batch: Float32Array, count: number, offset: number, total: number): Promise<LossParts> {
     this.checkBatch(batch, count);
     const chunks = splitBatch(count, this.opts.microBatch);
     const sum = tf.tidy(() => {
       // Fixed noise, so the same weights and batch always give the same validation loss.
-      const noise = stepNoise(this.opts.seed, -2, count, this.vae.config.latent);
+      const noise = tf.slice(stepNoise(this.opts.seed, -2, total, this.vae.config.latent), [offset, 0], [count, -1]);
       let acc = tf.zeros([3]);
-      chunks.forEach(([first, size]) => {
+      for (const [first, size] of chunks) {
         const x = this.toTensor(batch, first, size);
         const eps = tf.slice(noise, [first, 0], [size, -1]) as tf.Tensor2D;
-        acc = tf.add(acc, tf.mul(this.lossOf(x, eps, false).parts, size / count));
-      });
+        acc = tf.add(acc, tf.mul(this.lossOf(x, eps, false).parts, size / total));
+      }
       return acc;
     });
     const [loss, reconstruction, kl] = Array.from(await sum.data());
@@ -276,6 +312,10 @@ export class LocalEngine implements TrainingEngine {
  * const { loss, reconstruction, kl } = await engine.trainStep(batch, 16);
  */
 export async function createEngine(opts: EngineOptions): Promise<TrainingEngine> {
+  if ((opts.workers ?? 1) > 1) {
+    const { createParallelEngine } = await import('./parallel-engine.ts');
+    return createParallelEngine({ ...opts, workers: opts.workers! });
+  }
   return createLocalEngine(opts, 'fused');
 }
 
