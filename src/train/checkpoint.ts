@@ -64,6 +64,8 @@ export interface TrainingProgress {
   /** Optimiser steps done. */
   step: number;
   seed: number;
+  /** The tfjs backend that trained it: the same seed gives the same weights only on the same backend. */
+  backend?: string;
   /** Lowest validation loss so far (training loss when there is no validation split), and its epoch. */
   bestValLoss: number | null;
   bestEpoch: number | null;

@@ -9,6 +9,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../fsutil.ts';
 import { getVaeWeights } from '../model/vae.ts';
@@ -295,6 +296,10 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
     await trimMetricsLog(metricsPath, progress.step);
     await repairBest(o.out, ckpt.dir, progress);
     saved = `epoch ${progress.epoch}, step ${progress.step}`;
+    if (progress.backend && progress.backend !== tf.getBackend()) {
+      log(`note: this run was trained on the ${progress.backend} backend and continues on ${tf.getBackend()}; the weights will differ slightly from an uninterrupted run`);
+    }
+    progress.backend = tf.getBackend();
     log(`resuming ${ckpt.dir}: epoch ${progress.epoch}${progress.batchInEpoch ? ` + ${progress.batchInEpoch} batches` : ''}, step ${progress.step}`);
   } else {
     if (await hasCheckpoint(o.out)) {
@@ -307,6 +312,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
       partial: { sum: ZERO_PARTS, items: 0, seconds: 0 },
       step: 0,
       seed: o.seed,
+      backend: tf.getBackend(),
       bestValLoss: null,
       bestEpoch: null,
       metrics: [],
