@@ -10,13 +10,17 @@ export {
   DEFAULT_DECODE,
   type DecodeOptions,
 } from './decode.ts';
-export { decodeWav, wavInfo, isWav, WAV_LIMITS } from './wav.ts';
+export { decodeWav, wavInfo, isWav, parseWavLayout, WAV_LIMITS } from './wav.ts';
 export { loadAudio, DEFAULT_LOAD, type LoadOptions, type LoadedAudio } from './load.ts';
 export { toMono } from './mono.ts';
+export { openAudio, readBlocks, DEFAULT_BLOCKS, type AudioReader, type AudioBlock, type BlockOptions } from './reader.ts';
 export {
   resample,
   resampleChannels,
   resampledLength,
+  resampleSegment,
+  resampleInputRange,
+  resampleReach,
   RESAMPLE_QUALITIES,
   DEFAULT_RESAMPLE,
   type ResampleOptions,

@@ -8,7 +8,7 @@
  * downsampling and imaging when upsampling. Same design as torchaudio's `sinc_interp_kaiser` and
  * librosa/resampy's `kaiser_best` / `kaiser_fast`.
  */
-import type { Hertz } from '../units.ts';
+import type { Hertz, Samples } from '../units.ts';
 
 /** One resampling filter design. */
 export interface ResampleFilter {
@@ -123,6 +123,43 @@ export function resampledLength(n: number, from: Hertz, to: Hertz): number {
   return Math.ceil((n * to) / from - 1e-9);
 }
 
+/** The reduced ratio and filter for a pair of rates. */
+function plan(from: Hertz, to: Hertz, options: Partial<ResampleOptions>) {
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from > 0 && to > 0)) {
+    throw new RangeError(`resample: sample rates must be positive integers (got ${from} -> ${to})`);
+  }
+  const opts = { ...DEFAULT_RESAMPLE, ...options };
+  const filter = typeof opts.quality === 'string' ? RESAMPLE_QUALITIES[opts.quality] : opts.quality;
+  const g = gcd(from, to);
+  return { up: to / g, down: from / g, filter, maxPhases: opts.maxPhases };
+}
+
+/**
+ * The input samples an output sample depends on, on each side of its position: outputs near a cut
+ * need this much context. (`zeros` zero crossings of a sinc whose cutoff is the lower Nyquist x rolloff.)
+ */
+export function resampleReach(from: Hertz, to: Hertz, options: Partial<ResampleOptions> = {}): Samples {
+  const { up, down, filter } = plan(from, to, options);
+  return design(up, down, filter).half;
+}
+
+/**
+ * The input range `[start, end)` that outputs `[outStart, outStart + outCount)` of a resampling
+ * read (before clamping to the signal), for reading a long file block by block.
+ */
+export function resampleInputRange(
+  outStart: Samples,
+  outCount: Samples,
+  from: Hertz,
+  to: Hertz,
+  options: Partial<ResampleOptions> = {},
+): { start: Samples; end: Samples } {
+  const { up, down } = plan(from, to, options);
+  const half = resampleReach(from, to, options);
+  const last = outStart + Math.max(1, outCount) - 1;
+  return { start: Math.floor((outStart * down) / up) - half + 1, end: Math.floor((last * down) / up) + half + 1 };
+}
+
 /**
  * Resamples one channel from `from` Hz to `to` Hz with a band-limited (anti-aliased) filter.
  * Returns the input itself when the rates are equal. Rates must be positive integers.
@@ -140,26 +177,43 @@ export function resample(
   to: Hertz,
   options: Partial<ResampleOptions> = {},
 ): Float32Array {
-  if (!(Number.isInteger(from) && Number.isInteger(to) && from > 0 && to > 0)) {
-    throw new RangeError(`resample: sample rates must be positive integers (got ${from} -> ${to})`);
-  }
+  plan(from, to, options); // validates the rates
   if (from === to) return samples;
-  const opts = { ...DEFAULT_RESAMPLE, ...options };
-  const filter = typeof opts.quality === 'string' ? RESAMPLE_QUALITIES[opts.quality] : opts.quality;
-  const g = gcd(from, to);
-  const up = to / g;
-  const down = from / g;
-  const outLength = resampledLength(samples.length, from, to);
-  if (up > opts.maxPhases) return resampleDirect(samples, up, down, outLength, filter);
+  return resampleSegment(samples, 0, from, to, 0, resampledLength(samples.length, from, to), options);
+}
+
+/**
+ * Output samples `[outStart, outStart + outCount)` of resampling a long signal of which only
+ * `segment` is in memory, starting at input sample `segmentStart` (samples outside it count as
+ * zero). Given the input range from `resampleInputRange` (clamped to the signal), the result equals
+ * the same stretch of `resample` on the whole signal, so a long file can be resampled block by block.
+ *
+ * @example
+ * const { start, end } = resampleInputRange(k0, 22050, 44100, 22050);
+ * const part = resampleSegment(read(Math.max(0, start), end), Math.max(0, start), 44100, 22050, k0, 22050);
+ */
+export function resampleSegment(
+  segment: Float32Array,
+  segmentStart: Samples,
+  from: Hertz,
+  to: Hertz,
+  outStart: Samples,
+  outCount: Samples,
+  options: Partial<ResampleOptions> = {},
+): Float32Array {
+  const { up, down, filter, maxPhases } = plan(from, to, options);
+  if (up > maxPhases) return resampleDirect(segment, segmentStart, up, down, outStart, outCount, filter);
 
   const { taps, half, table } = polyphase(up, down, filter);
-  const out = new Float32Array(outLength);
+  const out = new Float32Array(outCount);
+  const samples = segment;
   const n = samples.length;
   const step = Math.floor(down / up);
   const stepRem = down % up;
-  let i0 = 0; // integer part of the output position, in input samples
-  let p = 0; // fractional part, in 1/up
-  for (let k = 0; k < outLength; k++) {
+  // Output k sits at input position k * down / up = i0 + p / up (i0 relative to the segment).
+  let i0 = Math.floor((outStart * down) / up) - segmentStart;
+  let p = (outStart * down) % up;
+  for (let k = 0; k < outCount; k++) {
     const start = i0 - half + 1;
     const base = p * taps;
     let acc = 0;
@@ -178,7 +232,7 @@ export function resample(
       for (; ti < base + taps; ti++, si++) acc += samples[si]! * table[ti]!;
       acc += a1 + a2 + a3;
     } else {
-      // Near the edges: samples outside the signal are zero.
+      // Near the edges: samples outside the segment are zero.
       const jLo = Math.max(0, -start);
       const jHi = Math.min(taps, n - start);
       for (let j = jLo; j < jHi; j++) acc += samples[start + j]! * table[base + j]!;
@@ -197,22 +251,23 @@ export function resample(
 /** The same filter with taps computed per output sample, for ratios with a huge numerator (44100 -> 44101). */
 function resampleDirect(
   samples: Float32Array,
+  segmentStart: Samples,
   up: number,
   down: number,
-  outLength: number,
+  outStart: Samples,
+  outCount: Samples,
   filter: ResampleFilter,
 ): Float32Array {
   const { half, h } = design(up, down, filter);
-  const out = new Float32Array(outLength);
+  const out = new Float32Array(outCount);
   const n = samples.length;
-  for (let k = 0; k < outLength; k++) {
-    const pos = (k * down) / up;
-    const i0 = Math.floor(pos);
-    const frac = pos - i0;
+  for (let k = 0; k < outCount; k++) {
+    const absolute = outStart + k;
+    const whole = Math.floor((absolute * down) / up);
+    const frac = ((absolute * down) % up) / up;
+    const i0 = whole - segmentStart;
     let acc = 0;
-    for (let i = Math.max(0, i0 - half + 1); i <= Math.min(n - 1, i0 + half); i++) {
-      acc += samples[i]! * h(i - i0 - frac);
-    }
+    for (let i = Math.max(0, i0 - half + 1); i <= Math.min(n - 1, i0 + half); i++) acc += samples[i]! * h(i - i0 - frac);
     out[k] = acc;
   }
   return out;

@@ -293,22 +293,41 @@ export function decodeWav(bytes: Uint8Array, file = ''): DecodedAudio {
     fail(`too large to decode at once (${info.frames} frames x ${format.channels} channels)`);
   }
   const data = new DataView(bytes.buffer, bytes.byteOffset + layout.dataOffset, layout.dataBytes);
-  let channels: Float32Array[];
+  return { info, channels: decodeWavFrames(layout, data, info.frames) };
+}
+
+/**
+ * Decodes `frames` frames from sample data laid out as `layout` says (a whole data chunk, or for
+ * frame-based codecs any run of whole frames: see `wavFrameBytes`).
+ */
+export function decodeWavFrames(layout: WavLayout, data: DataView, frames: number): Float32Array[] {
+  const { format } = layout;
   switch (format.formatTag) {
     case FORMAT.pcm:
-      channels = decodePcm(data, format, info.frames, layout.littleEndian);
-      break;
+      return decodePcm(data, format, frames, layout.littleEndian);
     case FORMAT.float:
-      channels = decodeFloat(data, format, info.frames, layout.littleEndian);
-      break;
+      return decodeFloat(data, format, frames, layout.littleEndian);
     case FORMAT.alaw:
     case FORMAT.mulaw:
-      channels = decodeCompanded(data, format, info.frames, format.formatTag === FORMAT.alaw ? ALAW : MULAW);
-      break;
+      return decodeCompanded(data, format, frames, format.formatTag === FORMAT.alaw ? ALAW : MULAW);
     default:
-      channels = decodeImaAdpcm(data, format, info.frames, layout.littleEndian);
+      return decodeImaAdpcm(data, format, frames, layout.littleEndian);
   }
-  return { info, channels };
+}
+
+/**
+ * Bytes per frame when the codec stores frames independently (PCM, float, A-law, mu-law), so any
+ * range of frames can be read on its own; undefined for block codecs (IMA-ADPCM).
+ * Note: PCM narrower than its container is justified by looking at the data it is given.
+ */
+export function wavFrameBytes(layout: WavLayout): number | undefined {
+  if (layout.format.formatTag === FORMAT.imaAdpcm) return undefined;
+  return containerBytes(layout.format) * layout.format.channels;
+}
+
+/** Checks that the format is one we decode (throws the same one-line causes as decodeWav). */
+export function checkWavFormat(layout: WavLayout): void {
+  checkFormat(layout.format);
 }
 
 function allocate(channels: number, frames: number): Float32Array[] {
