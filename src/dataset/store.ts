@@ -148,6 +148,11 @@ export interface DatasetWriter {
   append(meta: ItemMeta, data: Float32Array): number;
   /** Flushes the shards, then atomically replaces the manifest with everything appended so far. */
   commit(): Promise<DatasetManifest>;
+  /**
+   * Drops the items appended since the last commit from index `count` on (a source that failed half-way).
+   * @throws RangeError when `count` would drop committed items.
+   */
+  rollback(count: number): void;
   /** Commits and closes. */
   finish(): Promise<DatasetManifest>;
   /** Closes without committing: what was appended since the last commit is discarded on the next open. */
@@ -362,6 +367,7 @@ export async function createDatasetWriter(dir: string, options: DatasetWriterOpt
   }
 
   const items: DatasetItem[] = manifest.items;
+  let committed = items.length;
   const sources = manifest.sources;
   const fds = new Map<number, number>();
   const dirty = new Set<number>();
@@ -402,7 +408,12 @@ export async function createDatasetWriter(dir: string, options: DatasetWriterOpt
       const bytes = encodeItem(data, dtype);
       fs.writeSync(fdFor(shard), bytes, 0, bytes.length, byteOffset);
       dirty.add(shard);
-      for (let i = 0; i < values; i++) sum[i] += data[i]!;
+      // The sum follows what is stored, so rollback and resume subtract and recover exactly that.
+      if (dtype === 'float32') for (let i = 0; i < values; i++) sum[i] += data[i]!;
+      else {
+        const q = new Uint16Array(bytes.buffer, bytes.byteOffset, values);
+        for (let i = 0; i < values; i++) sum[i] += q[i]! / 65535;
+      }
       items.push({
         ...meta,
         index,
@@ -433,7 +444,21 @@ export async function createDatasetWriter(dir: string, options: DatasetWriterOpt
         updated: new Date().toISOString(),
       };
       await writeFileAtomic(manifestPath(dir), JSON.stringify(manifest));
+      committed = items.length;
       return manifest;
+    },
+    rollback(count) {
+      if (!(count >= committed && count <= items.length)) {
+        throw new RangeError(`can only roll back uncommitted items (${committed}..${items.length}), asked for ${count}`);
+      }
+      // Take the dropped items out of the running sum by reading their bytes back (still in the page cache).
+      const bytes = new Uint8Array(itemBytes);
+      for (const it of items.splice(count)) {
+        fs.readSync(fdFor(it.shard), bytes, 0, itemBytes, it.byteOffset);
+        const v = dtype === 'float32' ? new Float32Array(bytes.buffer) : new Uint16Array(bytes.buffer);
+        const scale = dtype === 'float32' ? 1 : 1 / 65535;
+        for (let i = 0; i < values; i++) sum[i] -= v[i]! * scale;
+      }
     },
     async finish() {
       const m = await writer.commit();

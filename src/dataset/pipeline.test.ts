@@ -1,0 +1,96 @@
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeWav } from '../audio/wav-write.ts';
+import { preprocess } from './pipeline.ts';
+import { openDataset } from './store.ts';
+
+let dir: string;
+let inputs: string;
+
+/** A short "word": a decaying tone whose pitch depends on the digit, a bit of noise from the take. */
+function word(digit: number, take: number, sr = 8000, seconds = 0.4): Float32Array {
+  const n = Math.round(sr * seconds);
+  return Float32Array.from({ length: n }, (_, i) => {
+    const env = Math.exp((-3 * i) / n);
+    return 0.5 * env * Math.sin((2 * Math.PI * (200 + 100 * digit) * i) / sr) + 0.01 * Math.sin(i * (take + 1));
+  });
+}
+
+beforeAll(async () => {
+  dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'soundvae-pipeline-'));
+  inputs = path.join(dir, 'in');
+  await fsp.mkdir(inputs);
+  for (const speaker of ['ann', 'bob', 'cy']) {
+    for (const digit of [0, 1, 2]) {
+      for (const take of [0, 1]) {
+        await fsp.writeFile(path.join(inputs, `${digit}_${speaker}_${take}.wav`), encodeWav(word(digit, take), 8000));
+      }
+    }
+  }
+  await fsp.writeFile(path.join(inputs, '9_bad_0.wav'), 'RIFF this is not audio');
+  await fsp.writeFile(path.join(inputs, '8_quiet_0.wav'), encodeWav(new Float32Array(4000), 8000));
+});
+afterAll(() => fsp.rm(dir, { recursive: true, force: true }));
+
+describe('preprocess', () => {
+  it('makes a labelled, split, resumable store and reports bad and empty files', async () => {
+    const out = path.join(dir, 'ref');
+    const progress: number[] = [];
+    const s = await preprocess([inputs], out, {
+      preset: 'reference',
+      labels: { from: 'fsdd' },
+      groupBy: 'speaker',
+      split: { validation: 0.3, seed: 1 },
+      workers: 0,
+      onProgress: (p) => progress.push(p.filesDone),
+    });
+    expect(s.shape).toEqual([256, 64]);
+    expect(s.files).toBe(20);
+    expect(s.clips).toBe(18);
+    expect(s.failed.map((f) => path.basename(f.file))).toEqual(['9_bad_0.wav']);
+    expect(s.empty.map((f) => path.basename(f.file))).toEqual(['8_quiet_0.wav']);
+    expect(s.clipsSkipped.silent).toBe(1);
+    expect(progress.at(-1)).toBe(20);
+
+    const ds = await openDataset(out);
+    expect(ds.size).toBe(18);
+    const item = ds.manifest.items.find((it) => it.source.endsWith('2_bob_1.wav'))!;
+    expect(item).toMatchObject({ label: '2', labels: { digit: '2', speaker: 'bob', take: '1' }, group: 'speaker:bob', offset: 0 });
+    expect(item.duration).toBeCloseTo(0.4, 3);
+    expect(item.max).toBeGreaterThan(item.min);
+    const sides = new Map<string, Set<string>>();
+    for (const it of ds.manifest.items) sides.set(it.group, (sides.get(it.group) ?? new Set()).add(it.split));
+    expect([...sides.values()].every((v) => v.size === 1)).toBe(true);
+    expect(ds.indices('validation').length).toBeGreaterThan(0);
+    expect(ds.indices('train').length).toBeGreaterThan(0);
+    const data = await ds.read([item.index]);
+    expect(Math.min(...data)).toBe(0);
+    expect(Math.max(...data)).toBe(1);
+    expect(ds.manifest.settings).toMatchObject({ preset: 'reference', hop: 256, groupBy: 'speaker' });
+    await ds.close();
+
+    // Re-running skips what is done (the bad file is tried again) and changes nothing.
+    const again = await preprocess([inputs], out, { preset: 'reference', labels: { from: 'fsdd' }, groupBy: 'speaker', split: { validation: 0.3, seed: 1 }, workers: 0 });
+    expect(again.alreadyDone).toBe(19);
+    expect(again.read).toBe(1);
+    expect(again.items).toBe(18);
+    // Other settings are refused unless asked to start afresh.
+    await expect(preprocess([inputs], out, { preset: 'digits', workers: 0 })).rejects.toThrow(/other settings/);
+    const fresh = await preprocess([path.join(inputs, '0_ann_0.wav')], out, { preset: 'digits', workers: 0, overwrite: true });
+    expect(fresh.items).toBe(1);
+  });
+
+  it('gives the same store with worker threads as in this thread', async () => {
+    const files = ['0_ann_0.wav', '1_bob_1.wav', '9_bad_0.wav', '2_cy_0.wav'].map((f) => path.join(inputs, f));
+    const a = await preprocess(files, path.join(dir, 'a'), { preset: 'reference', workers: 0 });
+    const b = await preprocess(files, path.join(dir, 'b'), { preset: 'reference', workers: 2 });
+    expect(b.failed.length).toBe(1);
+    expect(b.items).toBe(a.items);
+    const [da, db] = [await openDataset(path.join(dir, 'a')), await openDataset(path.join(dir, 'b'))];
+    expect(db.manifest.items.map((it) => it.source)).toEqual(da.manifest.items.map((it) => it.source));
+    expect(Array.from(await db.read(db.indices()))).toEqual(Array.from(await da.read(da.indices())));
+    await Promise.all([da.close(), db.close()]);
+  });
+});

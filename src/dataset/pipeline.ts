@@ -1,0 +1,337 @@
+/**
+ * The preprocessing pipeline: input files -> stages (in worker threads) -> the dataset store.
+ *
+ * Files are handed to a small pool of workers (one per core by default); each sends its clips back in
+ * acknowledged chunks. The main thread writes items strictly in input order (so the same inputs give the same
+ * store whatever the timing), marks each file done, and commits the manifest every couple of seconds, always
+ * between files, so an interrupted run resumes from the last committed file and never stores half a file.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { describeError, UserError } from '../errors.ts';
+import type { Seconds } from '../units.ts';
+import { collectInputs } from './inputs.ts';
+import { groupOf, labelReader, type LabelOptions } from './labels.ts';
+import { resolveSettings, shapeWarning, spectrogramShape, type PreprocessSettings, type PresetName, type SettingsOverrides } from './presets.ts';
+import type { SplitOptions } from './split.ts';
+import type { ClipSkip } from './stages.ts';
+import { FileProcessor } from './stages.ts';
+import { createDatasetWriter, type DatasetManifest, type DatasetWriter, type StoreDtype } from './store.ts';
+import { processFileInChunks, type ClipMeta, type FromWorker, type ToWorker, type WorkerConfig } from './worker.ts';
+
+/** Where progress goes: called after each file. */
+export interface PreprocessProgress {
+  filesDone: number;
+  filesTotal: number;
+  clips: number;
+  failed: number;
+  elapsed: Seconds;
+}
+
+export interface PreprocessOptions {
+  /** Default 'digits' (DEFAULT_PRESET). */
+  preset: PresetName;
+  /** Changes to the preset's settings. */
+  overrides: SettingsOverrides;
+  /** Default { from: 'none' }. */
+  labels: Partial<LabelOptions>;
+  /** 'source' (default), 'folder' or a label field: the unit the split keeps whole. */
+  groupBy: string;
+  split: Partial<SplitOptions>;
+  dtype: StoreDtype;
+  /** Worker threads; 0 runs in this thread. Default: one per core, at most 4. */
+  workers: number;
+  /** Start afresh even when the output folder holds a dataset made with other settings. Default false. */
+  overwrite: boolean;
+  /** Seconds between manifest commits. Default 2. */
+  commitEvery: Seconds;
+  onProgress?: (p: PreprocessProgress) => void;
+}
+
+export const DEFAULT_PREPROCESS: Omit<PreprocessOptions, 'onProgress'> = {
+  preset: 'digits',
+  overrides: {},
+  labels: { from: 'none' },
+  groupBy: 'source',
+  split: {},
+  dtype: 'float32',
+  workers: Math.min(4, os.availableParallelism?.() ?? os.cpus().length),
+  overwrite: false,
+  commitEvery: 2,
+};
+
+/** What a run did. */
+export interface PreprocessSummary {
+  out: string;
+  shape: [number, number];
+  /** Files named by the inputs. */
+  files: number;
+  /** Files read in this run. */
+  read: number;
+  /** Files skipped because an earlier run had done them. */
+  alreadyDone: number;
+  /** Clips made in this run. */
+  clips: number;
+  /** Items in the store now. */
+  items: number;
+  /** Files that could not be read, with why. */
+  failed: { file: string; reason: string }[];
+  /** Files that gave no clip, with why. */
+  empty: { file: string; reason: string }[];
+  /** Clips left out, by reason. */
+  clipsSkipped: Partial<Record<ClipSkip, number>>;
+  seconds: Seconds;
+  /** A note when the shape does not suit the model. */
+  warning?: string;
+}
+
+/** What the manifest records as the settings (resuming needs all of them equal). */
+export interface RecordedSettings extends PreprocessSettings {
+  preset: PresetName;
+  labels: Partial<LabelOptions>;
+  groupBy: string;
+}
+
+/** The per-file work: either a worker pool or this thread. */
+interface Runner {
+  /** Starts a file; chunks arrive through `onChunk` in order, ending with last = true, or `onError`. */
+  start(id: number, file: string): void;
+  ack(id: number): void;
+  close(): Promise<void>;
+}
+
+interface RunnerEvents {
+  onChunk(id: number, clips: ClipMeta[], data: Float32Array, last: boolean, skipped: Partial<Record<ClipSkip, number>>): void;
+  onError(id: number, reason: string): void;
+  onCrash(err: Error): void;
+}
+
+const CHUNK_BYTES = 4 << 20;
+const CREDIT = 4;
+
+function inThreadRunner(settings: PreprocessSettings, chunkItems: number, events: RunnerEvents): Runner {
+  const processor = new FileProcessor(settings);
+  let chain = Promise.resolve();
+  return {
+    start(id, file) {
+      // One file at a time, like a single worker; chunks are written as they come, so no credit is needed.
+      chain = chain.then(() =>
+        processFileInChunks(processor, file, chunkItems, async (c, d, l, s) => events.onChunk(id, c, d, l, s)).catch((err) =>
+          events.onError(id, describeError(err)),
+        ),
+      );
+    },
+    ack: () => undefined,
+    close: () => chain,
+  };
+}
+
+function workerRunner(count: number, config: WorkerConfig, events: RunnerEvents): Runner & { assign(id: number): number } {
+  const workers = Array.from(
+    { length: count },
+    () => new Worker(new URL('./preprocess-worker.mjs', import.meta.url), { workerData: { soundvaePreprocess: config } }),
+  );
+  const owner = new Map<number, number>();
+  const load = new Array<number>(count).fill(0);
+  workers.forEach((w, k) => {
+    w.on('message', (msg: FromWorker) => {
+      if (msg.type === 'error' || msg.last) load[k]!--;
+      if (msg.type === 'error') events.onError(msg.id, msg.reason);
+      else events.onChunk(msg.id, msg.clips, msg.data, msg.last, msg.skipped ?? {});
+    });
+    w.on('error', (err: Error) => events.onCrash(err));
+  });
+  return {
+    /** The least busy worker. */
+    assign(id) {
+      let k = 0;
+      for (let j = 1; j < count; j++) if (load[j]! < load[k]!) k = j;
+      owner.set(id, k);
+      load[k]!++;
+      return load[k]!;
+    },
+    start(id, file) {
+      workers[owner.get(id)!]!.postMessage({ type: 'file', id, file } satisfies ToWorker);
+    },
+    ack(id) {
+      workers[owner.get(id)!]?.postMessage({ type: 'ack' } satisfies ToWorker);
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}
+
+/**
+ * Preprocesses audio files into a dataset directory.
+ *
+ * Re-running with the same settings resumes: files already done are skipped. A file that cannot be read is
+ * reported in the summary and skipped; the run goes on.
+ *
+ * @param inputs files, folders (recursive) and glob patterns.
+ * @param out the dataset directory.
+ * @param options preset, overrides, labels, grouping, split, workers...: see DEFAULT_PREPROCESS.
+ * @example
+ * const summary = await preprocess(['data/fsdd'], 'datasets/fsdd', { preset: 'reference', labels: { from: 'fsdd' } });
+ */
+export async function preprocess(inputs: readonly string[], out: string, options: Partial<PreprocessOptions> = {}): Promise<PreprocessSummary> {
+  const o = { ...DEFAULT_PREPROCESS, ...options };
+  const t0 = performance.now();
+  const settings = resolveSettings(o.preset, o.overrides);
+  const shape = spectrogramShape(settings);
+  const reader = labelReader(o.labels);
+  if (!['source', 'folder', ...reader.fields].includes(o.groupBy)) {
+    throw new UserError(`cannot group by "${o.groupBy}": use source, folder${reader.fields.map((f) => `, ${f}`).join('')}`);
+  }
+  const files = await collectInputs(inputs);
+  const recorded: RecordedSettings = { preset: o.preset, ...settings, labels: o.labels, groupBy: o.groupBy };
+  const writerOptions = { shape, settings: recorded as unknown as Record<string, unknown>, dtype: o.dtype, split: o.split };
+  let writer: DatasetWriter;
+  try {
+    writer = await createDatasetWriter(out, { ...writerOptions, resume: true });
+  } catch (err) {
+    if (!(o.overwrite && err instanceof UserError && /other settings/.test(err.message))) throw err;
+    writer = await createDatasetWriter(out, { ...writerOptions, resume: false });
+  }
+
+  const summary: PreprocessSummary = {
+    out,
+    shape,
+    files: files.length,
+    read: 0,
+    alreadyDone: 0,
+    clips: 0,
+    items: 0,
+    failed: [],
+    empty: [],
+    clipsSkipped: {},
+    seconds: 0,
+    warning: shapeWarning(shape),
+  };
+  const todo = files.filter((f) => !writer.isDone(f));
+  summary.alreadyDone = files.length - todo.length;
+
+  // Results arrive per file id; only the head (the earliest unfinished file) is written, the rest wait.
+  interface Pending {
+    chunks: { clips: ClipMeta[]; data: Float32Array; last: boolean; skipped: Partial<Record<ClipSkip, number>> }[];
+    error?: string;
+    firstItem?: number;
+    written: number;
+  }
+  const pending = new Map<number, Pending>();
+  let head = 0;
+  let next = 0;
+  let lastCommit = performance.now();
+  let crash: Error | undefined;
+  let wakeMain: (() => void) | undefined;
+  const values = shape[0] * shape[1];
+  const wake = () => {
+    const w = wakeMain;
+    wakeMain = undefined;
+    w?.();
+  };
+
+  const events: RunnerEvents = {
+    onChunk(id, clips, data, last, skipped) {
+      pending.get(id)!.chunks.push({ clips, data, last, skipped });
+      wake();
+    },
+    onError(id, reason) {
+      pending.get(id)!.error = reason;
+      wake();
+    },
+    onCrash(err) {
+      crash = err;
+      wake();
+    },
+  };
+  const chunkItems = Math.max(1, Math.floor(CHUNK_BYTES / (values * 4)));
+  const pool = o.workers > 0 && todo.length > 0 ? workerRunner(Math.min(o.workers, Math.max(1, todo.length)), { settings, chunkItems, credit: CREDIT }, events) : undefined;
+  const runner: Runner = pool ?? inThreadRunner(settings, chunkItems, events);
+  // Keep every worker two files ahead, so none idles while the main thread writes.
+  const inFlight = Math.max(2, 2 * (pool ? Math.min(o.workers, todo.length) : 1));
+  const feed = () => {
+    while (next < todo.length && next - head < inFlight) {
+      pending.set(next, { chunks: [], written: 0 });
+      pool?.assign(next);
+      runner.start(next, todo[next]!);
+      next++;
+    }
+  };
+
+  /** Writes what the head file has sent; returns true when the head file is finished. */
+  const writeHead = (): boolean => {
+    const p = pending.get(head)!;
+    const file = todo[head]!;
+    const { label, labels } = reader.read(file);
+    const group = groupOf(o.groupBy, file, labels);
+    while (p.chunks.length) {
+      const c = p.chunks.shift()!;
+      p.firstItem ??= writer.count;
+      c.clips.forEach((clip, k) => {
+        writer.append(
+          { source: file, offset: clip.offset, duration: clip.duration, label, labels, group, min: clip.min, max: clip.max },
+          c.data.subarray(k * values, (k + 1) * values),
+        );
+      });
+      p.written += c.clips.length;
+      runner.ack(head);
+      if (c.last) {
+        for (const [why, n] of Object.entries(c.skipped) as [ClipSkip, number][]) {
+          summary.clipsSkipped[why] = (summary.clipsSkipped[why] ?? 0) + n;
+        }
+        writer.markSource(file, { status: 'done', items: p.written, reason: p.written ? undefined : noClipReason(c.skipped) });
+        if (!p.written) summary.empty.push({ file, reason: noClipReason(c.skipped) });
+        summary.clips += p.written;
+        summary.read++;
+        return true;
+      }
+    }
+    if (p.error !== undefined) {
+      // A file that failed part-way leaves nothing behind.
+      if (p.firstItem !== undefined) writer.rollback(p.firstItem);
+      writer.markSource(file, { status: 'failed', items: 0, reason: p.error });
+      summary.failed.push({ file, reason: p.error });
+      summary.read++;
+      return true;
+    }
+    return false;
+  };
+
+  try {
+    feed();
+    while (head < todo.length) {
+      if (crash) throw crash;
+      if (!writeHead()) {
+        await new Promise<void>((r) => (wakeMain = r));
+        continue;
+      }
+      pending.delete(head);
+      head++;
+      feed();
+      o.onProgress?.({
+        filesDone: summary.alreadyDone + head,
+        filesTotal: files.length,
+        clips: summary.clips,
+        failed: summary.failed.length,
+        elapsed: (performance.now() - t0) / 1000,
+      });
+      if (performance.now() - lastCommit > o.commitEvery * 1000) {
+        await writer.commit();
+        lastCommit = performance.now();
+      }
+    }
+    const manifest: DatasetManifest = await writer.finish();
+    summary.items = manifest.items.length;
+  } finally {
+    writer.close();
+    await runner.close();
+  }
+  summary.seconds = (performance.now() - t0) / 1000;
+  return summary;
+}
+
+function noClipReason(skipped: Partial<Record<ClipSkip, number>>): string {
+  const parts = Object.entries(skipped).map(([why, n]) => `${n} ${why}`);
+  return parts.length ? `no clips (${parts.join(', ')})` : 'no clips (no audio)';
+}

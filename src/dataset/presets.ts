@@ -1,0 +1,193 @@
+/**
+ * Preprocessing settings and their presets, in one place.
+ *
+ * A setting list says everything that decides the bytes of the dataset: rate, clip length and splitting,
+ * clean-up, STFT, dB and normalisation. It is recorded in the manifest, and resuming requires the same.
+ *
+ * The model's strides need height (bins) divisible by 32 and width (frames) by 16: every preset drops the
+ * Nyquist bin (nFft/2 bins) and chooses the clip length so that `frames = 1 + floor(clip / hop)` is a
+ * multiple of 16.
+ */
+import type { ResampleQuality } from '../audio/resample.ts';
+import type { Decibels, Hertz, Ratio, Samples, Seconds } from '../units.ts';
+
+/** Optional clean-up before splitting (each off unless the preset or the user turns it on). */
+export interface CleanupSettings {
+  /** Mute a tape click at the very start or end. */
+  clicks: boolean;
+  /** Trim leading and trailing silence quieter than this many dB below the peak; null keeps it. */
+  trimDb: Decibels | null;
+  /** Shorten internal silences longer than this (s) to a quarter second; null keeps them (short pauses are musical). */
+  maxSilence: Seconds | null;
+  /** Threshold for internal silences, dB below the peak. */
+  silenceDb: Decibels;
+  /** Level normalisation of the whole file before splitting. */
+  normalise: 'none' | 'peak' | 'rms' | 'lufs';
+  /** Target of the normalisation: dBFS peak, dBFS RMS or LUFS. */
+  level: Decibels;
+}
+
+export interface PreprocessSettings {
+  /** Target sample rate; files are resampled to it. */
+  sampleRate: Hertz;
+  /** Resampling filter. */
+  resampleQuality: ResampleQuality;
+  /** Samples per clip. */
+  clip: Samples;
+  /**
+   * 'first': one clip per file, its first `clip` samples (the reference: `librosa.load(duration=0.74)`);
+   * 'clips': the whole file cut into clips (long recordings).
+   */
+  split: 'first' | 'clips';
+  /** Fraction of a clip shared with the next when splitting, in [0, 1). */
+  overlap: Ratio;
+  /** A clip shorter than `clip` is zero-padded ('pad') or dropped ('drop'). */
+  keepShort: 'pad' | 'drop';
+  /** Where padding goes: 'right' (the reference) or split evenly ('center'). */
+  pad: 'right' | 'center';
+  /** Clips with less sound than this (s, before padding) are dropped. */
+  minDuration: Seconds;
+  cleanup: CleanupSettings;
+  /** STFT size and hop; the window is a periodic Hann of nFft samples, centred frames, reflect padding. */
+  nFft: Samples;
+  hop: Samples;
+  /** Drop the Nyquist bin so the height is nFft/2 (a power of two). */
+  dropNyquist: boolean;
+  /** librosa.amplitude_to_db settings. */
+  db: { ref: number; amin: number; topDb: Decibels | null };
+  /** 'item': each spectrogram min-max scaled to [0, 1] with its own range (stored with it). */
+  normalise: 'item';
+}
+
+const NO_CLEANUP: CleanupSettings = {
+  clicks: false,
+  trimDb: null,
+  maxSilence: null,
+  silenceDb: -50,
+  normalise: 'none',
+  level: -1,
+};
+
+/** The presets. Edit here, nowhere else. */
+export const PRESETS = {
+  /**
+   * The original Keras tutorial exactly: 22050 Hz, 0.74 s (16317 samples), right zero padding, frame 512,
+   * hop 256, Nyquist dropped -> 256 x 64, dB with ref 1, amin 1e-5, top_db 80, per-file min-max.
+   */
+  reference: {
+    sampleRate: 22050,
+    resampleQuality: 'default',
+    clip: 16317,
+    split: 'first',
+    overlap: 0,
+    keepShort: 'pad',
+    pad: 'right',
+    minDuration: 0,
+    cleanup: NO_CLEANUP,
+    nFft: 512,
+    hop: 256,
+    dropNyquist: true,
+    db: { ref: 1, amin: 1e-5, topDb: 80 },
+    normalise: 'item',
+  },
+  /**
+   * Spoken digits (FSDD, 8 kHz): kept at their own rate (no empty upper band), one second per file so whole
+   * words fit, hop nFft/4 for a better Griffin-Lim inversion -> 256 x 64 like the reference. Silence trimmed.
+   */
+  digits: {
+    sampleRate: 8000,
+    resampleQuality: 'default',
+    clip: 8064,
+    split: 'first',
+    overlap: 0,
+    keepShort: 'pad',
+    pad: 'right',
+    minDuration: 0,
+    cleanup: { ...NO_CLEANUP, trimDb: -50 },
+    nFft: 512,
+    hop: 128,
+    dropNyquist: true,
+    db: { ref: 1, amin: 1e-5, topDb: 80 },
+    normalise: 'item',
+  },
+  /**
+   * Music and long recordings: 22050 Hz, cut into 1.47 s clips with 50 % overlap, nFft 1024 hop 256 (nFft/4)
+   * -> 512 x 128; tape clicks muted, ends trimmed, silences over 2 s shortened, peak-normalised.
+   */
+  music: {
+    sampleRate: 22050,
+    resampleQuality: 'default',
+    clip: 32512,
+    split: 'clips',
+    overlap: 0.5,
+    keepShort: 'drop',
+    pad: 'right',
+    minDuration: 0.5,
+    cleanup: { clicks: true, trimDb: -60, maxSilence: 2, silenceDb: -50, normalise: 'peak', level: -1 },
+    nFft: 1024,
+    hop: 256,
+    dropNyquist: true,
+    db: { ref: 1, amin: 1e-5, topDb: 80 },
+    normalise: 'item',
+  },
+} as const satisfies Record<string, PreprocessSettings>;
+
+export type PresetName = keyof typeof PRESETS;
+export const DEFAULT_PRESET: PresetName = 'digits';
+
+/** A deep-ish partial of the settings, for overrides. */
+export type SettingsOverrides = Partial<Omit<PreprocessSettings, 'cleanup' | 'db'>> & {
+  cleanup?: Partial<CleanupSettings>;
+  db?: Partial<PreprocessSettings['db']>;
+};
+
+/**
+ * A preset with overrides applied, checked.
+ * @throws RangeError naming the first bad value.
+ * @example resolveSettings('reference', { hop: 128 }) // 256 x 128
+ */
+export function resolveSettings(preset: PresetName = DEFAULT_PRESET, overrides: SettingsOverrides = {}): PreprocessSettings {
+  const base = PRESETS[preset];
+  if (!base) throw new RangeError(`unknown preset "${preset}" (known: ${Object.keys(PRESETS).join(', ')})`);
+  const s: PreprocessSettings = {
+    ...base,
+    ...overrides,
+    cleanup: { ...base.cleanup, ...overrides.cleanup },
+    db: { ...base.db, ...overrides.db },
+  };
+  const positiveInt = (name: string, v: number) => {
+    if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  };
+  positiveInt('sample rate', s.sampleRate);
+  positiveInt('clip length', s.clip);
+  positiveInt('nFft', s.nFft);
+  positiveInt('hop', s.hop);
+  if (!(s.overlap >= 0 && s.overlap < 1)) throw new RangeError(`overlap must be in [0, 1), got ${s.overlap}`);
+  if (!(s.db.amin > 0)) throw new RangeError(`amin must be > 0, got ${s.db.amin}`);
+  return s;
+}
+
+/**
+ * The [bins, frames] a setting list produces (centred STFT: `frames = 1 + floor(clip / hop)`).
+ * @example spectrogramShape(PRESETS.reference) // [256, 64]
+ */
+export function spectrogramShape(s: Pick<PreprocessSettings, 'nFft' | 'hop' | 'clip' | 'dropNyquist'>): [number, number] {
+  const bins = Math.floor(s.nFft / 2) + (s.dropNyquist ? 0 : 1);
+  return [bins, 1 + Math.floor(s.clip / s.hop)];
+}
+
+/**
+ * The clip length that gives `frames` frames at `hop` (the shortest such length).
+ * @example clipForFrames(64, 256) // 16128
+ */
+export function clipForFrames(frames: number, hop: Samples): Samples {
+  return (frames - 1) * hop;
+}
+
+/** Why a shape does not suit the model's strides (height % 32, width % 16), or undefined when it does. */
+export function shapeWarning([bins, frames]: [number, number]): string | undefined {
+  const bad: string[] = [];
+  if (bins % 32) bad.push(`height ${bins} is not a multiple of 32`);
+  if (frames % 16) bad.push(`width ${frames} is not a multiple of 16`);
+  return bad.length ? `${bad.join(' and ')}: the model's strides need both` : undefined;
+}

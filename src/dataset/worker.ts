@@ -1,0 +1,103 @@
+/**
+ * The preprocessing worker: runs `FileProcessor` on the files the main thread sends, and posts the clips
+ * back in chunks, waiting for acknowledgements so no more than a few chunks are ever in flight (bounded memory
+ * however long a recording is).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { describeError } from '../errors.ts';
+import type { PreprocessSettings } from './presets.ts';
+import { FileProcessor, type ClipSkip } from './stages.ts';
+
+/** Main -> worker. */
+export type ToWorker = { type: 'file'; id: number; file: string } | { type: 'ack' };
+
+/** A clip's metadata (its data travels in the chunk's one Float32Array). */
+export interface ClipMeta {
+  offset: number;
+  duration: number;
+  min: number;
+  max: number;
+}
+
+/** Worker -> main. `last` ends a file; `error` replaces it when the file could not be read. */
+export type FromWorker =
+  | { type: 'clips'; id: number; clips: ClipMeta[]; data: Float32Array; last: boolean; skipped?: Partial<Record<ClipSkip, number>> }
+  | { type: 'error'; id: number; reason: string };
+
+export interface WorkerConfig {
+  settings: PreprocessSettings;
+  /** Items per chunk message. */
+  chunkItems: number;
+  /** Chunks posted but not yet acknowledged before the worker waits. */
+  credit: number;
+}
+
+/**
+ * Processes one file, calling `post` with chunks of at most `chunkItems` clips (the last one flagged).
+ * Shared by the worker and the in-process path, so both produce the same items.
+ */
+export async function processFileInChunks(
+  processor: FileProcessor,
+  file: string,
+  chunkItems: number,
+  post: (clips: ClipMeta[], data: Float32Array, last: boolean, skipped: Partial<Record<ClipSkip, number>>) => Promise<void>,
+): Promise<void> {
+  const values = processor.extractor.shape[0] * processor.extractor.shape[1];
+  const skipped: Partial<Record<ClipSkip, number>> = {};
+  let clips: ClipMeta[] = [];
+  let data = new Float32Array(chunkItems * values);
+  for await (const c of processor.process(file, (why) => (skipped[why] = (skipped[why] ?? 0) + 1))) {
+    if (clips.length === chunkItems) {
+      await post(clips, data, false, skipped);
+      clips = [];
+      data = new Float32Array(chunkItems * values);
+    }
+    data.set(c.data, clips.length * values);
+    clips.push({ offset: c.offset, duration: c.duration, min: c.min, max: c.max });
+  }
+  await post(clips, data.subarray(0, clips.length * values), true, skipped);
+}
+
+if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundvaePreprocess) {
+  const port = parentPort;
+  const config = (workerData as { soundvaePreprocess: WorkerConfig }).soundvaePreprocess;
+  const processor = new FileProcessor(config.settings);
+  const queue: { id: number; file: string }[] = [];
+  let unacked = 0;
+  let wake: (() => void) | undefined;
+  let busy = false;
+
+  const post = async (id: number, clips: ClipMeta[], data: Float32Array, last: boolean, skipped: Partial<Record<ClipSkip, number>>) => {
+    // A fresh buffer per chunk, so it can be transferred rather than copied.
+    const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+    port.postMessage({ type: 'clips', id, clips, data: owned, last, skipped } satisfies FromWorker, [owned.buffer as ArrayBuffer]);
+    unacked++;
+    while (unacked >= config.credit) await new Promise<void>((r) => (wake = r));
+  };
+
+  const drain = async () => {
+    if (busy) return;
+    busy = true;
+    while (queue.length) {
+      const { id, file } = queue.shift()!;
+      try {
+        await processFileInChunks(processor, file, config.chunkItems, (c, d, l, s) => post(id, c, d, l, s));
+      } catch (err) {
+        port.postMessage({ type: 'error', id, reason: describeError(err) } satisfies FromWorker);
+      }
+    }
+    busy = false;
+  };
+
+  port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'ack') {
+      unacked--;
+      const w = wake;
+      wake = undefined;
+      w?.();
+    } else {
+      queue.push({ id: msg.id, file: msg.file });
+      void drain();
+    }
+  });
+}
