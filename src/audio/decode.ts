@@ -130,7 +130,10 @@ async function decodeWithAudioDecode(bytes: Uint8Array, file: string, container:
     if (/unknown audio format/i.test(cause)) throw new UserError(`${file}: not an audio file (${describeNonAudio(bytes)})`);
     if (/no decoder for/i.test(cause)) throw new UserError(`${file}: unsupported format (${cause.replace(/^no decoder for /i, '')})`);
     const what = container === 'unknown' ? describeNonAudio(bytes) : container;
-    throw new UserError(`${file}: cannot decode ${what}: ${cause.split('\n')[0]}`);
+    // A decoder tripping over its own state (TypeError and the like) means a stream it could not follow.
+    const internal = err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
+    const detail = internal ? `corrupt or truncated stream (decoder error: ${cause.split('\n')[0]})` : cause.split('\n')[0];
+    throw new UserError(`${file}: cannot decode ${what}: ${detail}`);
   }
   const channels = (result?.channelData ?? []).filter((c) => c && c.length >= 0);
   const sampleRate = result?.sampleRate ?? 0;
@@ -186,6 +189,9 @@ export async function decodeAudioBytes(
 ): Promise<DecodedAudio> {
   const opts = { ...DEFAULT_DECODE, ...options };
   if (bytes.length === 0) throw new UserError(`${file}: empty file`);
+  if (bytes.length < 12 && ['RIFF', 'RIFX', 'RF64', 'FORM'].some((id) => startsWith(bytes, id))) {
+    throw new UserError(`${file}: truncated: shorter than ${startsWith(bytes, 'FORM') ? 'an AIFF' : 'a WAV'} header`);
+  }
   const container = sniffContainer(bytes);
   if (container === 'wav' || container === 'rifx' || container === 'rf64') {
     try {
