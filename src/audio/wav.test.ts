@@ -332,3 +332,39 @@ describe('decodeAudio and readAudioInfo on files', () => {
     await expect(decodeAudio(cut)).rejects.toThrow(/cut\.wav: .*(no data chunk|fmt)/);
   });
 });
+
+describe('robustness', () => {
+  it('never crashes on mangled WAVs: decodes to finite samples or gives a one-line UserError', async () => {
+    const { UserError } = await import('../errors.ts');
+    const { decodeAudioBytes } = await import('./decode.ts');
+    const bases = [
+      encodeWav([tone, tone], rate),
+      encodeWav(tone, rate, { encoding: 'float32' }),
+      wavefileBytes('24'),
+      wavefileBytes('8m', (w) => w.toMuLaw()),
+      imaAdpcmWav([tone]),
+    ];
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let i = 0; i < 400; i++) {
+      const base = bases[i % bases.length]!;
+      let b = base.slice(0, rnd() < 0.5 ? base.length : Math.floor(rnd() * base.length));
+      for (let k = 0; k < 4; k++) {
+        const at = Math.floor(rnd() * Math.min(b.length, 80));
+        if (at < b.length) b[at] = Math.floor(rnd() * 256);
+      }
+      if (rnd() < 0.2) b = b.subarray(0, Math.floor(rnd() * 60));
+      try {
+        const { info, channels } = await decodeAudioBytes(b, 'mangled.wav');
+        expect(channels).toHaveLength(info.channels);
+        for (const c of channels) {
+          expect(c.length).toBe(info.frames);
+          expect(c.every((v) => Number.isFinite(v) && v >= -1 && v <= 1)).toBe(true);
+        }
+      } catch (err) {
+        expect(err).toBeInstanceOf(UserError);
+        expect((err as Error).message).toMatch(/^mangled\.wav: [^\n]+$/);
+      }
+    }
+  });
+});
