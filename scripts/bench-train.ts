@@ -48,15 +48,24 @@ const engine = await createEngine({ config, inputShape, seed: 1, microBatch: arg
 const batch = new Float32Array(args.batch * args.height * args.width);
 for (let i = 0; i < batch.length; i++) batch[i] = Math.random();
 const times: number[] = [];
+const cpuTimes: number[] = [];
 let loss = NaN;
 for (let step = 0; step <= args.steps; step++) {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   loss = (await engine.trainStep(batch, args.batch)).loss;
   const dt = (performance.now() - t0) / 1000;
-  if (step > 0) times.push(dt); // step 0 warms up kernels and memory
-  else console.log(`  warm-up step ${dt.toFixed(2)} s`);
+  const cpu = process.cpuUsage(c0);
+  if (step > 0) {
+    times.push(dt); // step 0 warms up kernels and memory
+    cpuTimes.push((cpu.user + cpu.system) / 1e6);
+  } else console.log(`  warm-up step ${dt.toFixed(2)} s`);
 }
-console.log(`train: ${(args.batch / median(times)).toFixed(2)} samples/s (median of ${times.length} steps, ${median(times).toFixed(3)} s/step, loss ${loss.toExponential(3)})`);
+// CPU seconds per step (all threads) are less disturbed than wall time when other work shares the cores.
+console.log(
+  `train: ${(args.batch / median(times)).toFixed(2)} samples/s (median of ${times.length} steps, ${median(times).toFixed(3)} s/step, ` +
+    `cpu ${median(cpuTimes).toFixed(3)} s/step, load ${os.loadavg()[0]!.toFixed(2)}, loss ${loss.toExponential(3)})`,
+);
 
 if (args.profile) {
   const info = await tf.profile(async () => {

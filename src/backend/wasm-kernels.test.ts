@@ -25,10 +25,13 @@ function rnd(shape: number[], seed: number): tf.Tensor {
 }
 
 const STRIDES: [number, number][] = [[2, 2], [2, 1], [1, 1]];
+// Channels 1 take the single-channel filter-gradient path (first encoder layer, last decoder layer).
 const CASES = STRIDES.flatMap((s) =>
   (['same', 'valid'] as const).flatMap((pad) => [
-    { s, pad, hw: [8, 6] as const },
-    { s, pad, hw: [7, 5] as const },
+    { s, pad, hw: [8, 6] as const, ch: 3 },
+    { s, pad, hw: [7, 5] as const, ch: 3 },
+    { s, pad, hw: [8, 6] as const, ch: 1 },
+    { s, pad, hw: [7, 5] as const, ch: 1 },
   ]),
 );
 
@@ -37,10 +40,10 @@ describe('wasm extra kernels match the cpu backend', () => {
     await initBackend('wasm');
   });
 
-  it.each(CASES)('conv2d gradients, stride $s, pad $pad, input $hw', async ({ s, pad, hw }) => {
+  it.each(CASES)('conv2d gradients, stride $s, pad $pad, input $hw, $ch channels', async ({ s, pad, hw, ch }) => {
     const fn = () => {
-      const x = rnd([2, hw[0], hw[1], 3], 1);
-      const f = rnd([3, 3, 3, 5], 2);
+      const x = rnd([2, hw[0], hw[1], ch], 1);
+      const f = rnd([3, 3, ch, 5], 2);
       const y = tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad);
       const r = rnd(y.shape, 3);
       const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, pad), r)))([x, f]);
@@ -52,15 +55,15 @@ describe('wasm extra kernels match the cpu backend', () => {
     expect(maxRelErr(wasm[1]!, cpu[1]!)).toBeLessThan(1e-5);
   });
 
-  it.each(CASES.filter((c) => c.pad === 'same'))('conv2dTranspose forward and gradients, stride $s, input $hw', async ({ s, hw }) => {
-    const out = [hw[0] * s[0], hw[1] * s[1]];
+  it.each(CASES.filter((c) => c.pad === 'same'))('conv2dTranspose forward and gradients, stride $s, input $hw, $ch out channels', async ({ s, hw, ch }) => {
+    const out: [number, number, number, number] = [2, hw[0] * s[0], hw[1] * s[1], ch];
     const fn = () => {
       const x = rnd([2, hw[0], hw[1], 4], 4);
-      const f = rnd([3, 3, 3, 4], 5); // [kh, kw, outChannels, inChannels]
-      const y = tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, [2, out[0]!, out[1]!, 3], s, 'same');
+      const f = rnd([3, 3, ch, 4], 5); // [kh, kw, outChannels, inChannels]
+      const y = tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, out, s, 'same');
       const r = rnd(y.shape, 6);
       const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(tf.mul(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [2, out[0]!, out[1]!, 3], s, 'same'), r)),
+        tf.sum(tf.mul(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, out, s, 'same'), r)),
       )([x, f]);
       return [y, dx!, df!];
     };
@@ -74,11 +77,14 @@ describe('wasm extra kernels match the cpu backend', () => {
     const x = rnd([2, 8, 6, 3], 1) as tf.Tensor4D;
     const f = rnd([3, 3, 3, 5], 2) as tf.Tensor4D;
     const ft = rnd([3, 3, 5, 3], 7) as tf.Tensor4D;
+    const x1 = rnd([2, 8, 6, 1], 1) as tf.Tensor4D;
+    const f1 = rnd([3, 3, 1, 5], 2) as tf.Tensor4D;
     const ids = () => tf.engine().backend.numDataIds();
     const before = ids();
     tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')))([x, f]));
+    tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, [2, 1], 'same')))([x1, f1]));
     tf.dispose(tf.conv2dTranspose(x, ft, [2, 16, 12, 5], 2, 'same'));
     expect(ids()).toBe(before);
-    tf.dispose([x, f, ft]);
+    tf.dispose([x, f, ft, x1, f1]);
   });
 });

@@ -38,8 +38,48 @@ function reshape(backend: WasmBackend, x: TensorInfo, shape: number[]): TensorIn
   return call('Reshape', backend, { x }, { shape });
 }
 
-function transpose(backend: WasmBackend, x: TensorInfo, perm: number[]): TensorInfo {
-  return call('Transpose', backend, { x }, { perm });
+/**
+ * Rank-4 transpose in JavaScript on the wasm heap. wasm's Transpose kernel is a scalar loop that is about twice
+ * as slow; here a kept last axis moves as whole blocks (TypedArray.set), and [3, 1, 2, 0] reads rows of the
+ * last axis while writing runs of the first, so both sides stay in cache.
+ */
+function transpose(backend: WasmBackend, x: TensorInfo, perm: [number, number, number, number]): TensorInfo {
+  const [d0, d1, d2, d3] = x.shape as [number, number, number, number];
+  const out = backend.makeOutput(perm.map((p) => x.shape[p]!), 'float32');
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(out);
+  const strides = [d1 * d2 * d3, d2 * d3, d3, 1];
+  if (perm[3] === 3) {
+    // Blocks of d3 floats: iterate the output's first three axes in order.
+    const [o0, o1, o2] = [x.shape[perm[0]]!, x.shape[perm[1]]!, x.shape[perm[2]]!];
+    const [s0, s1, s2] = [strides[perm[0]]!, strides[perm[1]]!, strides[perm[2]]!];
+    let at = 0;
+    for (let a = 0; a < o0; a++) {
+      for (let b = 0; b < o1; b++) {
+        for (let c = 0; c < o2; c++, at += d3) {
+          const from = a * s0 + b * s1 + c * s2;
+          dst.set(src.subarray(from, from + d3), at);
+        }
+      }
+    }
+  } else if (perm.join() === '3,1,2,0') {
+    // out[d, b, c, a] = x[a, b, c, d]
+    const outRow = d1 * d2 * d0;
+    for (let b = 0; b < d1; b++) {
+      for (let c = 0; c < d2; c++) {
+        const base = (b * d2 + c) * d0;
+        for (let a = 0; a < d0; a++) {
+          let from = ((a * d1 + b) * d2 + c) * d3;
+          let to = base + a;
+          for (let d = 0; d < d3; d++, from++, to += outRow) dst[to] = src[from]!;
+        }
+      }
+    }
+  } else {
+    backend.disposeData(out.dataId);
+    return call('Transpose', backend, { x }, { perm });
+  }
+  return out;
 }
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
@@ -64,6 +104,7 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: Record<strin
   const a = attrs as { strides: number | [number, number]; pad: never; dataFormat?: string; dimRoundingMode?: never; filterShape: [number, number, number, number] };
   checkNhwc(a.dataFormat, 'Conv2DBackpropFilter');
   const info = backend_util.computeConv2DInfo(x.shape as never, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
+  if (info.inChannels === 1) return singleChannelFilterGrad(backend, x, dy, info);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
@@ -82,6 +123,44 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: Record<strin
   const grad = transpose(backend, gradT, [1, 2, 0, 3]);
   free(backend, xT, dyT, gradT);
   return grad;
+}
+
+/**
+ * Filter gradient of a conv with one input channel (the first encoder layer; the last decoder layer's transpose):
+ * as a conv, its "output pixels" would be just the kh*kw taps, which XNNPACK runs poorly. Instead gather the taps
+ * as rows, patches [kh*kw, P] (P = N*OH*OW), and take one matrix product with dy [P, Co]:
+ * dW [kh*kw, Co] = patches x dy.
+ */
+function singleChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const top = info.padInfo.top;
+  const left = info.padInfo.left;
+  const p = n * oh * ow;
+  // patches[tap, (n, i, j)] = x[n, i*sh - top + ki, j*sw - left + kj] (0 outside): a small gather, done in JS.
+  const patches = backend.makeOutput([kh * kw, p], 'float32');
+  const src = backend.typedArrayFromHeap(x);
+  const dst = backend.typedArrayFromHeap(patches);
+  for (let ki = 0; ki < kh; ki++) {
+    for (let kj = 0; kj < kw; kj++) {
+      let at = (ki * kw + kj) * p;
+      for (let b = 0; b < n; b++) {
+        for (let i = 0; i < oh; i++) {
+          const row = i * sh - top + ki;
+          const inside = row >= 0 && row < h;
+          const base = (b * h + row) * w;
+          for (let j = 0; j < ow; j++, at++) {
+            const col = j * sw - left + kj;
+            dst[at] = inside && col >= 0 && col < w ? src[base + col]! : 0;
+          }
+        }
+      }
+    }
+  }
+  const dy2 = reshape(backend, dy, [p, co]);
+  const grad = call('BatchMatMul', backend, { a: patches, b: dy2 }, { transposeA: false, transposeB: false }); // [kh*kw, Co]
+  const out = reshape(backend, grad, [kh, kw, 1, co]);
+  free(backend, patches, dy2, grad);
+  return out;
 }
 
 /**
