@@ -1,7 +1,7 @@
 /**
  * Decoding any audio file to Float32 channels. The format is sniffed from the content (magic
- * bytes), never taken from the extension. WAV/RIFX/RF64 go through our tolerant reader (wav.ts);
- * everything else (mp3, flac, ogg vorbis, opus, m4a/aac, wma, amr, qoa, webm, aiff, caf, ...) through
+ * bytes), never taken from the extension. WAV/RIFX/RF64 and AIFF/AIFF-C go through our own tolerant
+ * readers (wav.ts, aiff.ts); everything else (mp3, flac, ogg vorbis, opus, m4a/aac, wma, amr, qoa, webm, caf, ...) through
  * the pure JS/WASM decoders of the `audio-decode` package. Every failure becomes a one-line
  * `UserError` "FILE: cause".
  */
@@ -9,6 +9,7 @@ import { promises as fs } from 'node:fs';
 import decodeOther from 'audio-decode';
 import { fileError, UserError } from '../errors.ts';
 import type { AudioFileInfo, DecodedAudio } from './types.ts';
+import { aiffInfo, decodeAiff, isAiff } from './aiff.ts';
 import { decodeWav, isWav, wavInfo } from './wav.ts';
 
 export interface DecodeOptions {
@@ -50,7 +51,7 @@ function startsWith(bytes: Uint8Array, text: string, at = 0): boolean {
  */
 export function sniffContainer(bytes: Uint8Array): string | undefined {
   if (isWav(bytes)) return startsWith(bytes, 'RIFX') ? 'rifx' : startsWith(bytes, 'RIFF') ? 'wav' : 'rf64';
-  if (startsWith(bytes, 'FORM') && (startsWith(bytes, 'AIFF', 8) || startsWith(bytes, 'AIFC', 8))) return 'aiff';
+  if (isAiff(bytes)) return 'aiff';
   if (startsWith(bytes, 'fLaC')) return 'flac';
   if (startsWith(bytes, 'OggS')) {
     const head = new TextDecoder('latin1').decode(bytes.subarray(0, 128));
@@ -160,7 +161,7 @@ async function decodeWithAudioDecode(bytes: Uint8Array, file: string, container:
 }
 
 function codecOf(container: string): string {
-  const codecs: Record<string, string> = { ogg: 'vorbis', webm: 'vorbis/opus', mp4: 'aac', aiff: 'pcm', caf: 'pcm' };
+  const codecs: Record<string, string> = { ogg: 'vorbis', webm: 'vorbis/opus', mp4: 'aac', caf: 'pcm' };
   return codecs[container] ?? container;
 }
 
@@ -193,9 +194,9 @@ export async function decodeAudioBytes(
     throw new UserError(`${file}: truncated: shorter than ${startsWith(bytes, 'FORM') ? 'an AIFF' : 'a WAV'} header`);
   }
   const container = sniffContainer(bytes);
-  if (container === 'wav' || container === 'rifx' || container === 'rf64') {
+  if (container === 'wav' || container === 'rifx' || container === 'rf64' || container === 'aiff') {
     try {
-      return decodeWav(bytes, file);
+      return container === 'aiff' ? decodeAiff(bytes, file) : decodeWav(bytes, file);
     } catch (err) {
       throw fileError(file, err);
     }
@@ -205,7 +206,7 @@ export async function decodeAudioBytes(
 
 /**
  * What a file holds (container, codec, rate, channels, bit depth, frames, duration).
- * WAV headers are read without decoding the samples; other formats are decoded in full.
+ * WAV and AIFF headers are read without decoding the samples; other formats are decoded in full.
  *
  * @throws UserError "FILE: cause" as `decodeAudio` does
  */
@@ -227,9 +228,9 @@ export async function readAudioInfo(file: string, options: Partial<DecodeOptions
     return (await decodeAudio(file, opts)).info;
   }
   if (size === 0) throw new UserError(`${file}: empty file`);
-  if (isWav(head)) {
+  if (isWav(head) || isAiff(head)) {
     try {
-      return wavInfo(head, file, size);
+      return isAiff(head) ? aiffInfo(head, file, size) : wavInfo(head, file, size);
     } catch (err) {
       // A big file whose fmt chunk lies past the head: read it all. Anything else is a real error.
       if (size <= WAV_HEAD_BYTES) throw fileError(file, err);

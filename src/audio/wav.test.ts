@@ -272,31 +272,55 @@ describe('decodeAudio and readAudioInfo on files', () => {
     }
   });
 
-  it('reads AIFF (through audio-decode), whatever the extension', async () => {
-    // FORM/AIFF with COMM (channels, frames, bits, 80-bit extended rate) and SSND, big-endian 16-bit.
-    const frames = tone.length;
-    const comm = new Uint8Array(18);
+  /** An AIFF (or AIFF-C with `compression`) file of 8 kHz samples, big-endian unless the codec says otherwise. */
+  function aiff(samples: Uint8Array, frames: number, bits: number, compression?: string): Uint8Array {
+    const comm = new Uint8Array(compression ? 24 : 18);
     const c = new DataView(comm.buffer);
     c.setUint16(0, 1);
     c.setUint32(2, frames);
-    c.setUint16(6, 16);
-    c.setUint16(8, 0x400b); // 8000 = 1.953125 * 2^12: exponent 16383 + 12
+    c.setUint16(6, bits);
+    c.setUint16(8, 0x400b); // 8000 = 1.953125 * 2^12 as an 80-bit extended: exponent 16383 + 12
     c.setUint32(10, 0xfa000000);
-    const ssnd = new Uint8Array(8 + frames * 2);
-    tone.forEach((v, i) => new DataView(ssnd.buffer).setInt16(8 + 2 * i, Math.round(v * 32767)));
+    if (compression) comm.set(Buffer.from(`${compression}\0\0`, 'latin1'), 18);
+    const ssnd = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, ...samples]);
     const chunk = (id: string, body: Uint8Array) => {
       const head = new Uint8Array(8);
       head.set(Buffer.from(id, 'latin1'));
       new DataView(head.buffer).setUint32(4, body.length);
-      return [...head, ...body];
+      return [...head, ...body, ...(body.length % 2 ? [0] : [])];
     };
-    const body = [...Buffer.from('AIFF', 'latin1'), ...chunk('COMM', comm), ...chunk('SSND', ssnd)];
+    const body = [...Buffer.from(compression ? 'AIFC' : 'AIFF', 'latin1'), ...chunk('COMM', comm), ...chunk('SSND', ssnd)];
     const form = new Uint8Array([...Buffer.from('FORM', 'latin1'), 0, 0, 0, 0, ...body]);
     new DataView(form.buffer).setUint32(4, body.length);
-    const file = write('tone.wav', form);
-    const { info, channels } = await decodeAudio(file);
-    expect(info).toMatchObject({ container: 'aiff', sampleRate: 8000, channels: 1, frames });
-    expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
+    return form;
+  }
+
+  it('reads AIFF 16-bit, signed 8-bit and AIFF-C sowt, whatever the extension', async () => {
+    const frames = tone.length;
+    const be16 = new Uint8Array(frames * 2);
+    const le16 = new Uint8Array(frames * 2);
+    const s8 = new Uint8Array(frames);
+    tone.forEach((v, i) => {
+      new DataView(be16.buffer).setInt16(2 * i, Math.round(v * 32767));
+      new DataView(le16.buffer).setInt16(2 * i, Math.round(v * 32767), true);
+      new DataView(s8.buffer).setInt8(i, Math.round(v * 127)); // AIFF 8-bit is signed, unlike WAV
+    });
+    const cases: [string, Uint8Array, number][] = [
+      ['16-bit.wav', aiff(be16, frames, 16), 1e-4],
+      ['8-bit.aiff', aiff(s8, frames, 8), 1 / 64],
+      ['sowt.aifc', aiff(le16, frames, 16, 'sowt'), 1e-4],
+    ];
+    for (const [name, bytes, tolerance] of cases) {
+      const file = write(name, bytes);
+      const { info, channels } = await decodeAudio(file);
+      expect(info).toMatchObject({ container: 'aiff', codec: 'pcm', sampleRate: 8000, channels: 1, frames });
+      expect(maxDiff(tone, channels[0]!)).toBeLessThan(tolerance);
+      expect(await readAudioInfo(file)).toEqual(info);
+    }
+    await expect(decodeAudio(write('ima4.aifc', aiff(be16, frames, 16, 'ima4')))).rejects.toThrow(
+      /ima4\.aifc: unsupported codec: AIFF-C compression "ima4"/,
+    );
+    await expect(decodeAudio(write('cut.aiff', aiff(be16, frames, 16).subarray(0, 54)))).rejects.toThrow(/cut\.aiff: truncated/);
   });
 
   it('refuses garbage and non-WAVE RIFF files with a one-line cause', async () => {

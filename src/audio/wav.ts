@@ -486,8 +486,9 @@ function mulawToLinear(byte: number): number {
   return (u & 0x80 ? -magnitude : magnitude) / 32768;
 }
 
-const ALAW = Float32Array.from({ length: 256 }, (_, i) => alawToLinear(i));
-const MULAW = Float32Array.from({ length: 256 }, (_, i) => mulawToLinear(i));
+/** G.711 decoding tables: byte -> sample in [-1, 1] (shared with the AIFF reader). */
+export const ALAW = Float32Array.from({ length: 256 }, (_, i) => alawToLinear(i));
+export const MULAW = Float32Array.from({ length: 256 }, (_, i) => mulawToLinear(i));
 
 function decodeCompanded(data: DataView, format: WavFormat, frames: number, table: Float32Array): Float32Array[] {
   const nc = format.channels;
