@@ -1,40 +1,109 @@
-/** The spectrogram settings a checkpoint was trained with, read from the dataset settings it keeps. */
+/**
+ * The preprocessing a checkpoint was trained with (the dataset manifest's settings, kept in the checkpoint), and
+ * the dataset pipeline's own stages run with it, so audio files given to generate/reconstruct/interpolate become
+ * exactly the spectrograms the model learnt from, with the clip's real audio kept for listening.
+ */
+import { peak } from '../audio/cleanup.ts';
+import { Cleaner, Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, Splitter } from '../dataset/stages.ts';
+import type { PreprocessSettings } from '../dataset/presets.ts';
 import { UserError } from '../errors.ts';
+import type { Seconds } from '../units.ts';
+import type { DbRange } from './invert.ts';
 import type { ClipSettings } from './spectra.ts';
 
-/** The first of `keys` that holds a positive number in any of the objects, searched depth-first. */
-function findNumber(root: unknown, keys: string[]): number | undefined {
-  const stack: unknown[] = [root];
-  while (stack.length) {
-    const o = stack.pop();
-    if (!o || typeof o !== 'object') continue;
-    for (const k of keys) {
-      const v = (o as Record<string, unknown>)[k];
-      if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
-    }
-    stack.push(...Object.values(o as Record<string, unknown>).filter((v) => v && typeof v === 'object'));
-  }
-  return undefined;
+/** The parts of a loaded checkpoint these functions read. */
+export interface CheckpointLike {
+  dir: string;
+  inputShape: [number, number];
+  dataset: { preprocessing: unknown };
 }
 
 /**
- * Reads sample rate, clip length and STFT from a checkpoint's `dataset.preprocessing` (the dataset manifest's
- * settings, nested or flat), with the model's input shape.
- * @throws UserError naming the checkpoint and what is missing.
+ * The checkpoint's preprocessing settings, checked for what generation needs.
+ * @throws UserError naming the checkpoint and the missing setting.
  */
-export function clipSettings(ckpt: { dir: string; inputShape: [number, number]; dataset: { preprocessing: unknown } }): ClipSettings {
-  const p = ckpt.dataset.preprocessing;
-  const sampleRate = findNumber(p, ['sampleRate', 'sample_rate', 'sr']);
-  const nFft = findNumber(p, ['nFft', 'n_fft', 'frameSize', 'frame_size']);
-  const hop = findNumber(p, ['hop', 'hopLength', 'hop_length']);
-  const winLength = findNumber(p, ['winLength', 'win_length']);
-  let clipSamples = findNumber(p, ['clipSamples', 'numSamples', 'num_samples']);
-  const seconds = findNumber(p, ['clipSeconds', 'clipDuration', 'duration']);
-  if (clipSamples === undefined && seconds !== undefined && sampleRate !== undefined) clipSamples = Math.round(seconds * sampleRate);
-  const missing = Object.entries({ 'sample rate': sampleRate, 'FFT size': nFft, hop, 'clip length': clipSamples })
-    .filter(([, v]) => v === undefined)
-    .map(([k]) => k);
-  if (missing.length) throw new UserError(`${ckpt.dir}: the checkpoint's dataset settings lack the ${missing.join(', ')} needed to make sound`);
+export function preprocessSettings(ckpt: CheckpointLike): PreprocessSettings {
+  const p = ckpt.dataset.preprocessing as Partial<PreprocessSettings> | null;
+  const need = ['sampleRate', 'clip', 'nFft', 'hop'] as const;
+  const missing = need.filter((k) => !(typeof p?.[k] === 'number' && p[k]! > 0));
+  if (!p || missing.length || !p.db || typeof p.dropNyquist !== 'boolean') {
+    const what = [...missing, ...(p?.db ? [] : ['db']), ...(typeof p?.dropNyquist === 'boolean' ? [] : ['dropNyquist'])];
+    throw new UserError(`${ckpt.dir}: the checkpoint's dataset settings lack ${what.join(', ')} (was it trained on a soundvae dataset?)`);
+  }
+  return p as PreprocessSettings;
+}
+
+/** What spectrogram <-> audio conversion needs, from the checkpoint. */
+export function clipSettings(ckpt: CheckpointLike): ClipSettings {
+  const p = preprocessSettings(ckpt);
   const [bins, frames] = ckpt.inputShape;
-  return { sampleRate: sampleRate!, clipSamples: clipSamples!, stft: { nFft: nFft!, hop: hop!, winLength }, bins, frames };
+  return { sampleRate: p.sampleRate, clipSamples: p.clip, stft: { nFft: p.nFft, hop: p.hop }, bins, frames };
+}
+
+/** One clip of a file as the model sees it, with its audio. */
+export interface PreparedClip {
+  /** The source file. */
+  file: string;
+  /** Start in the cleaned source. */
+  offset: Seconds;
+  /** The clip's samples after clean-up and padding: the "original" to listen to. */
+  audio: Float32Array;
+  /** Normalised spectrogram, bins x frames, bin-major. */
+  x01: Float32Array;
+  range: DbRange;
+}
+
+/** Runs the dataset stages on a file, keeping each clip's audio. */
+export class ClipPreparer {
+  private readonly loader: Loader;
+  private readonly cleaner: Cleaner;
+  private readonly splitter: Splitter;
+  private readonly padder: Padder;
+  private readonly extractor: LogSpectrogramExtractor;
+  private readonly normaliser = new MinMaxNormaliser();
+
+  constructor(readonly settings: PreprocessSettings) {
+    this.loader = new Loader(settings);
+    this.cleaner = new Cleaner(settings.cleanup, settings.sampleRate);
+    this.splitter = new Splitter(settings);
+    this.padder = new Padder(settings);
+    this.extractor = new LogSpectrogramExtractor(settings);
+  }
+
+  /** The clip's spectrogram from its (padded) audio. */
+  private prepare(file: string, offset: Seconds, clip: Float32Array): PreparedClip {
+    const audio = this.padder.pad(clip).slice();
+    const { data, min, max } = this.normaliser.normalise(this.extractor.extract(audio));
+    return { file, offset, audio, x01: data, range: { min, max } };
+  }
+
+  /** Loaded and cleaned samples of a file (decoding errors become "FILE: cause"). */
+  private async cleaned(file: string): Promise<Float32Array> {
+    const { samples } = await this.loader.load(file);
+    return this.cleaner.active ? this.cleaner.clean(samples).samples : samples;
+  }
+
+  /**
+   * The first `max` non-silent clips of a file, as preprocessing would cut them.
+   * @throws UserError "FILE: ..." when it cannot be read or holds no sound.
+   */
+  async clips(file: string, max = 1): Promise<PreparedClip[]> {
+    const samples = await this.cleaned(file);
+    const out: PreparedClip[] = [];
+    for (const span of this.splitter.spans(samples.length)) {
+      const clip = samples.subarray(span.offset, span.offset + span.length);
+      if (peak(clip) === 0) continue;
+      out.push(this.prepare(file, span.offset / this.settings.sampleRate, clip));
+      if (out.length >= max) break;
+    }
+    if (out.length === 0) throw new UserError(`${file}: no sound to use (silent, empty or shorter than a clip)`);
+    return out;
+  }
+
+  /** The clip of a file starting at `offset` seconds of the cleaned source (a dataset item's). */
+  async clipAt(file: string, offset: Seconds): Promise<PreparedClip> {
+    const samples = await this.cleaned(file);
+    const start = Math.round(offset * this.settings.sampleRate);
+    return this.prepare(file, offset, samples.subarray(start, start + this.settings.clip));
+  }
 }

@@ -1,0 +1,117 @@
+/**
+ * Turns generation results into the report's plain data: writes each clip (WAV + spectrogram PNG) into the report
+ * folder and returns the sections with relative paths. Also the training curves and the latent map of a dataset.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { writeWav } from '../audio/index.ts';
+import type { SpectrogramDataset } from '../dataset/store.ts';
+import { writeFileAtomic } from '../fsutil.ts';
+import type { Vae } from '../model/vae.ts';
+import { writeClip, type ClipAssetOptions } from '../report/assets.ts';
+import { pca2, scatterSvg, umap2 } from '../report/embed.ts';
+import type { AudioClip, GeneratedItem, ImageRef, InterpolationStrip, LatentMap, ReconstructionRow } from '../report/html.ts';
+import type { EpochMetrics } from '../train/checkpoint.ts';
+import { renderCurvesSvg } from '../train/curves.ts';
+import { encodeItems } from './model.ts';
+import type { GeneratedSound, Interpolation, Reconstruction } from './operations.ts';
+import type { ClipSettings } from './spectra.ts';
+
+/** Picture settings from the checkpoint's own STFT, so the images show what the model saw. */
+export function assetOptions(clip: ClipSettings): Partial<ClipAssetOptions> & { sampleRate: number } {
+  return { sampleRate: clip.sampleRate, nFft: clip.stft.nFft, hop: clip.stft.hop };
+}
+
+/**
+ * Writes one output clip: `<dir>/<base>.wav`, plus its spectrogram PNG when `withImage` (for a report).
+ * @returns the clip as the report refers to it (paths relative to `dir`).
+ */
+export async function writeOutput(dir: string, base: string, audio: Float32Array, clip: ClipSettings, withImage: boolean): Promise<AudioClip> {
+  if (withImage) return writeClip(dir, base, audio, assetOptions(clip));
+  await writeWav(path.join(dir, `${base}.wav`), audio, clip.sampleRate);
+  return { src: `${base}.wav` };
+}
+
+/** Writes original, oracle and reconstruction of each item under `sub/` and returns the report rows. */
+export async function writeReconstructions(dir: string, sub: string, recs: Reconstruction[], clip: ClipSettings, withImage: boolean): Promise<ReconstructionRow[]> {
+  const rows: ReconstructionRow[] = [];
+  for (const r of recs) {
+    const base = path.posix.join(sub, r.name);
+    rows.push({
+      name: r.name,
+      label: r.label,
+      original: await writeOutput(dir, `${base}-original`, r.clip.audio, clip, withImage),
+      oracle: { ...(await writeOutput(dir, `${base}-oracle`, r.oracle.audio, clip, withImage)), scores: r.oracle.scores },
+      reconstruction: { ...(await writeOutput(dir, `${base}-reconstruction`, r.reconstruction.audio, clip, withImage)), scores: r.reconstruction.scores },
+    });
+  }
+  return rows;
+}
+
+/** Writes generated samples under `sub/`; `notes` (by index) go under each in the report. */
+export async function writeSamples(dir: string, sub: string, sounds: GeneratedSound[], clip: ClipSettings, withImage: boolean, notes: string[] = []): Promise<GeneratedItem[]> {
+  const items: GeneratedItem[] = [];
+  for (const [i, s] of sounds.entries()) {
+    items.push({ name: s.name, clip: await writeOutput(dir, path.posix.join(sub, s.name), s.audio, clip, withImage), note: notes[i] });
+  }
+  return items;
+}
+
+/** Writes each interpolation step as `sub/<method>-<k>.wav` and returns the report strips. */
+export async function writeInterpolations(dir: string, sub: string, interps: Interpolation[], clip: ClipSettings, withImage: boolean): Promise<InterpolationStrip[]> {
+  const strips: InterpolationStrip[] = [];
+  for (const it of interps) {
+    const steps: AudioClip[] = [];
+    for (const [k, s] of it.steps.entries()) {
+      steps.push(await writeOutput(dir, path.posix.join(sub, `${it.method}-${String(k).padStart(2, '0')}`), s.audio, clip, withImage));
+    }
+    strips.push({ from: it.from, to: it.to, method: it.method, steps });
+  }
+  return strips;
+}
+
+/**
+ * Puts the training curves into the report folder as `curves.svg`: the run's own file beside the checkpoint
+ * (RUN/curves.svg for RUN/best), else drawn from the metrics the checkpoint keeps. Undefined when there are none.
+ */
+export async function writeCurves(dir: string, checkpointDir: string, metrics: EpochMetrics[]): Promise<ImageRef | undefined> {
+  const target = path.join(dir, 'curves.svg');
+  for (const candidate of [path.join(path.dirname(checkpointDir), 'curves.svg'), path.join(checkpointDir, 'curves.svg')]) {
+    try {
+      await writeFileAtomic(target, await fs.readFile(candidate));
+      return { src: 'curves.svg', alt: 'training curves: loss, reconstruction and KL per epoch' };
+    } catch {
+      // not there: try the next place
+    }
+  }
+  if (metrics.length === 0) return undefined;
+  await writeFileAtomic(target, renderCurvesSvg(metrics));
+  return { src: 'curves.svg', alt: 'training curves: loss, reconstruction and KL per epoch' };
+}
+
+export const DEFAULT_LATENT_MAP = { maxItems: 1500, batch: 64, umap: true };
+
+/**
+ * Encodes up to `maxItems` items of a dataset (spread evenly over it) and maps their latent means to 2-D with PCA
+ * and UMAP, coloured by label.
+ */
+export async function latentMaps(vae: Vae, ds: SpectrogramDataset, options: Partial<typeof DEFAULT_LATENT_MAP> = {}): Promise<LatentMap[]> {
+  const o = { ...DEFAULT_LATENT_MAP, ...options };
+  const all = ds.indices('all');
+  const n = Math.min(o.maxItems, all.length);
+  const picked = Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!);
+  const size = ds.shape[0] * ds.shape[1];
+  const mus: Float32Array[] = [];
+  for (let s = 0; s < picked.length; s += o.batch) {
+    const idx = picked.slice(s, s + o.batch);
+    const data = await ds.read(idx);
+    mus.push(...encodeItems(vae, idx.map((_, k) => data.subarray(k * size, (k + 1) * size))).mu);
+  }
+  const items = picked.map((i) => ds.manifest.items[i]!);
+  const labels = items.map((it) => it.label ?? '');
+  const names = items.map((it) => `${path.basename(it.source)}${it.offset > 0 ? ` @${it.offset.toFixed(2)} s` : ''} (${it.split})`);
+  const note = `${n} of ${all.length} items`;
+  const maps: LatentMap[] = [{ title: 'PCA of the latent means', svg: scatterSvg(pca2(mus), labels, names), note }];
+  if (o.umap && n >= 3) maps.push({ title: 'UMAP of the latent means', svg: scatterSvg(umap2(mus), labels, names), note });
+  return maps;
+}

@@ -1,0 +1,53 @@
+/** What every generation command does first and last: load the checkpoint, and write the report. */
+import { initBackend, type BackendName } from '../backend/backend.ts';
+import { writeReport, type ReportData } from '../report/html.ts';
+import { disposeVae, loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.ts';
+import { DEFAULT_INVERT, type InvertOptions } from './invert.ts';
+import { createGenerator, type Generator } from './operations.ts';
+import { writeCurves } from './report-data.ts';
+
+export interface Session {
+  ckpt: LoadedCheckpoint;
+  g: Generator;
+  backend: string;
+}
+
+/** Chooses the backend, loads the checkpoint (a run folder means its best/) and checks its settings. */
+export async function openSession(checkpoint: string, backend: string | undefined, invert: Partial<InvertOptions>): Promise<Session> {
+  const { active } = await initBackend(backend as BackendName | 'auto' | undefined);
+  const ckpt = await loadCheckpoint(checkpoint);
+  try {
+    return { ckpt, g: createGenerator(ckpt, invert), backend: active };
+  } catch (err) {
+    disposeVae(ckpt.vae);
+    throw err;
+  }
+}
+
+/** The facts at the top of a report. */
+export function sessionFacts(s: Session): { label: string; value: string }[] {
+  const { ckpt, g } = s;
+  const invert = { ...DEFAULT_INVERT, ...g.invert };
+  const last = ckpt.training.metrics.at(-1);
+  return [
+    { label: 'checkpoint', value: ckpt.dir },
+    { label: 'dataset', value: `${ckpt.dataset.path} (${ckpt.dataset.trainItems} train / ${ckpt.dataset.validationItems} validation)` },
+    { label: 'epochs', value: String(ckpt.training.epoch) },
+    ...(last?.val ? [{ label: 'validation loss', value: last.val.loss.toPrecision(4) }] : []),
+    { label: 'model', value: `${ckpt.inputShape.join('×')} → ${ckpt.config.latent}-d latent` },
+    { label: 'audio', value: `${g.clip.sampleRate} Hz, ${(g.clip.clipSamples / g.clip.sampleRate).toFixed(2)} s clips, STFT ${g.clip.stft.nFft}/${g.clip.stft.hop}` },
+    { label: 'Griffin-Lim', value: `${invert.iterations} iterations from ${String(invert.init)}` },
+    { label: 'backend', value: s.backend },
+  ];
+}
+
+/** Adds the curves and facts, writes `index.html` into `out`, and returns its path. */
+export async function writeSessionReport(out: string, s: Session, data: Omit<ReportData, 'facts' | 'curves' | 'createdAt'>): Promise<string> {
+  const curves = await writeCurves(out, s.ckpt.dir, s.ckpt.training.metrics);
+  return writeReport(out, { ...data, facts: sessionFacts(s), curves, createdAt: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC' });
+}
+
+/** Frees the model. */
+export function closeSession(s: Session): void {
+  disposeVae(s.ckpt.vae);
+}
