@@ -21,8 +21,11 @@ import { processFileInChunks, type ClipMeta, type FromWorker, type ToWorker, typ
 
 /** Where progress goes: called after each file. */
 export interface PreprocessProgress {
+  /** Files finished, including those an earlier run had done. */
   filesDone: number;
   filesTotal: number;
+  /** Files an earlier run had done (skipped). */
+  alreadyDone: number;
   clips: number;
   failed: number;
   elapsed: Seconds;
@@ -96,7 +99,7 @@ export interface RecordedSettings extends PreprocessSettings {
 interface Runner {
   /** Starts a file; chunks arrive through `onChunk` in order, ending with last = true, or `onError`. */
   start(id: number, file: string): void;
-  ack(id: number): void;
+  ack(id: number, bytes: number): void;
   close(): Promise<void>;
 }
 
@@ -106,8 +109,11 @@ interface RunnerEvents {
   onCrash(err: Error): void;
 }
 
+/** Clip data per message, and per worker not yet written: what bounds memory whatever the input. */
 const CHUNK_BYTES = 4 << 20;
-const CREDIT = 4;
+const CREDIT_BYTES = 32 << 20;
+/** Files handed out ahead of the one being written, per worker (short files: keeps workers busy). */
+const FILES_AHEAD = 32;
 
 function inThreadRunner(settings: PreprocessSettings, chunkItems: number, events: RunnerEvents): Runner {
   const processor = new FileProcessor(settings);
@@ -153,8 +159,8 @@ function workerRunner(count: number, config: WorkerConfig, events: RunnerEvents)
     start(id, file) {
       workers[owner.get(id)!]!.postMessage({ type: 'file', id, file } satisfies ToWorker);
     },
-    ack(id) {
-      workers[owner.get(id)!]?.postMessage({ type: 'ack' } satisfies ToWorker);
+    ack(id, bytes) {
+      workers[owner.get(id)!]?.postMessage({ type: 'ack', bytes } satisfies ToWorker);
     },
     async close() {
       await Promise.all(workers.map((w) => w.terminate()));
@@ -246,10 +252,10 @@ export async function preprocess(inputs: readonly string[], out: string, options
     },
   };
   const chunkItems = Math.max(1, Math.floor(CHUNK_BYTES / (values * 4)));
-  const pool = o.workers > 0 && todo.length > 0 ? workerRunner(Math.min(o.workers, Math.max(1, todo.length)), { settings, chunkItems, credit: CREDIT }, events) : undefined;
+  const pool = o.workers > 0 && todo.length > 0 ? workerRunner(Math.min(o.workers, Math.max(1, todo.length)), { settings, chunkItems, creditBytes: CREDIT_BYTES }, events) : undefined;
   const runner: Runner = pool ?? inThreadRunner(settings, chunkItems, events);
-  // Keep every worker two files ahead, so none idles while the main thread writes.
-  const inFlight = Math.max(2, 2 * (pool ? Math.min(o.workers, todo.length) : 1));
+  // Keep workers well ahead, so none idles while the main thread writes; memory is bounded by the credit.
+  const inFlight = FILES_AHEAD * (pool ? Math.min(o.workers, todo.length) : 1);
   const feed = () => {
     while (next < todo.length && next - head < inFlight) {
       pending.set(next, { chunks: [], written: 0 });
@@ -275,7 +281,7 @@ export async function preprocess(inputs: readonly string[], out: string, options
         );
       });
       p.written += c.clips.length;
-      runner.ack(head);
+      runner.ack(head, c.data.byteLength);
       if (c.last) {
         for (const [why, n] of Object.entries(c.skipped) as [ClipSkip, number][]) {
           summary.clipsSkipped[why] = (summary.clipsSkipped[why] ?? 0) + n;
@@ -312,6 +318,7 @@ export async function preprocess(inputs: readonly string[], out: string, options
       o.onProgress?.({
         filesDone: summary.alreadyDone + head,
         filesTotal: files.length,
+        alreadyDone: summary.alreadyDone,
         clips: summary.clips,
         failed: summary.failed.length,
         elapsed: (performance.now() - t0) / 1000,

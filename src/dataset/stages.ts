@@ -159,7 +159,10 @@ export class LogSpectrogramExtractor {
     const { re, im } = this;
     for (let t = 0; t < frames; t++) {
       const o = t * bins;
-      for (let k = 0; k < outBins; k++) mag[k * frames + t] = Math.hypot(re[o + k]!, im[o + k]!);
+      for (let k = 0; k < outBins; k++) {
+        const a = re[o + k]!, b = im[o + k]!;
+        mag[k * frames + t] = Math.sqrt(a * a + b * b); // not Math.hypot: several times slower in V8
+      }
     }
     return amplitudeToDb(mag, this.settings.db);
   }

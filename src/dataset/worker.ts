@@ -1,6 +1,6 @@
 /**
  * The preprocessing worker: runs `FileProcessor` on the files the main thread sends, and posts the clips
- * back in chunks, waiting for acknowledgements so no more than a few chunks are ever in flight (bounded memory
+ * back in chunks, waiting for acknowledgements so no more than `creditBytes` are ever in flight (bounded memory
  * however long a recording is).
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -9,7 +9,7 @@ import type { PreprocessSettings } from './presets.ts';
 import { FileProcessor, type ClipSkip } from './stages.ts';
 
 /** Main -> worker. */
-export type ToWorker = { type: 'file'; id: number; file: string } | { type: 'ack' };
+export type ToWorker = { type: 'file'; id: number; file: string } | { type: 'ack'; bytes: number };
 
 /** A clip's metadata (its data travels in the chunk's one Float32Array). */
 export interface ClipMeta {
@@ -28,8 +28,8 @@ export interface WorkerConfig {
   settings: PreprocessSettings;
   /** Items per chunk message. */
   chunkItems: number;
-  /** Chunks posted but not yet acknowledged before the worker waits. */
-  credit: number;
+  /** Bytes of clips posted but not yet written by the main thread before the worker waits. */
+  creditBytes: number;
 }
 
 /**
@@ -45,17 +45,24 @@ export async function processFileInChunks(
   const values = processor.extractor.shape[0] * processor.extractor.shape[1];
   const skipped: Partial<Record<ClipSkip, number>> = {};
   let clips: ClipMeta[] = [];
-  let data = new Float32Array(chunkItems * values);
+  let parts: Float32Array[] = [];
+  // One array per chunk, sized to what it holds (a short file's single clip is sent as is).
+  const gather = () => {
+    if (parts.length === 1) return parts[0]!;
+    const data = new Float32Array(parts.length * values);
+    parts.forEach((p, k) => data.set(p, k * values));
+    return data;
+  };
   for await (const c of processor.process(file, (why) => (skipped[why] = (skipped[why] ?? 0) + 1))) {
     if (clips.length === chunkItems) {
-      await post(clips, data, false, skipped);
+      await post(clips, gather(), false, skipped);
       clips = [];
-      data = new Float32Array(chunkItems * values);
+      parts = [];
     }
-    data.set(c.data, clips.length * values);
+    parts.push(c.data);
     clips.push({ offset: c.offset, duration: c.duration, min: c.min, max: c.max });
   }
-  await post(clips, data.subarray(0, clips.length * values), true, skipped);
+  await post(clips, parts.length ? gather() : new Float32Array(0), true, skipped);
 }
 
 if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundvaePreprocess) {
@@ -63,7 +70,7 @@ if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundva
   const config = (workerData as { soundvaePreprocess: WorkerConfig }).soundvaePreprocess;
   const processor = new FileProcessor(config.settings);
   const queue: { id: number; file: string }[] = [];
-  let unacked = 0;
+  let unackedBytes = 0;
   let wake: (() => void) | undefined;
   let busy = false;
 
@@ -71,8 +78,8 @@ if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundva
     // A fresh buffer per chunk, so it can be transferred rather than copied.
     const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
     port.postMessage({ type: 'clips', id, clips, data: owned, last, skipped } satisfies FromWorker, [owned.buffer as ArrayBuffer]);
-    unacked++;
-    while (unacked >= config.credit) await new Promise<void>((r) => (wake = r));
+    unackedBytes += owned.byteLength;
+    while (unackedBytes >= config.creditBytes) await new Promise<void>((r) => (wake = r));
   };
 
   const drain = async () => {
@@ -91,7 +98,7 @@ if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundva
 
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'ack') {
-      unacked--;
+      unackedBytes -= msg.bytes;
       const w = wake;
       wake = undefined;
       w?.();
