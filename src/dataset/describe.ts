@@ -2,7 +2,9 @@
  * What a dataset directory holds, for `soundvae info DATASET_DIR`: items, shape, labels, splits, sources,
  * statistics and the settings that made it.
  */
-import { readManifest, type DatasetManifest, type DatasetStats } from './store.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { MANIFEST_FILE, readManifest, type DatasetManifest, type DatasetStats } from './store.ts';
 
 export interface DatasetSummary {
   dir: string;
@@ -23,6 +25,11 @@ export interface DatasetSummary {
   stats: Omit<DatasetStats, 'meanSpectrogram'>;
   settings: Record<string, unknown>;
   updated: string;
+}
+
+/** Whether a path is a folder holding a dataset manifest. */
+export function isDatasetDir(dir: string): boolean {
+  return fs.existsSync(path.join(dir, MANIFEST_FILE));
 }
 
 /**

@@ -3,18 +3,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { hasAudioExtension } from '../audio/decode.ts';
 import { UserError } from '../errors.ts';
-
-/** Extensions taken from folders (an explicitly named file is always taken, whatever its name). */
-export const AUDIO_EXTENSIONS = new Set([
-  'wav', 'wave', 'bwf', 'rf64', 'aif', 'aiff', 'aifc', 'caf', 'flac', 'mp3', 'ogg', 'oga', 'opus', 'webm',
-  'm4a', 'mp4', 'aac', 'wma', 'amr', 'qoa',
-]);
-
-/** Whether a name has an audio extension. */
-export function isAudioName(file: string): boolean {
-  return AUDIO_EXTENSIONS.has(path.extname(file).slice(1).toLowerCase());
-}
 
 /** Whether a string holds glob syntax. */
 export function isGlob(text: string): boolean {
@@ -81,7 +71,7 @@ async function* walk(dir: string): AsyncGenerator<string> {
 
 /**
  * Expands inputs into absolute file paths, in input order, each folder and glob sorted, duplicates removed.
- * Folders contribute their audio files (by extension) recursively; globs match files relative to the current
+ * Folders contribute their audio files (by extension, the audio layer's AUDIO_EXTENSIONS) recursively; globs match files relative to the current
  * folder (or absolute).
  * @throws UserError for an input that does not exist or a glob that matches nothing.
  * @example await collectInputs(['data/fsdd', 'extra/*.flac', 'one.ogg'])
@@ -102,7 +92,7 @@ export async function collectInputs(inputs: readonly string[], cwd = process.cwd
     if (st?.isFile()) {
       add(abs);
     } else if (st?.isDirectory()) {
-      for await (const f of walk(abs)) if (isAudioName(f)) add(f);
+      for await (const f of walk(abs)) if (hasAudioExtension(f)) add(f);
     } else if (isGlob(input)) {
       // Walk from the longest folder prefix without glob syntax.
       const parts = abs.split(path.sep);

@@ -5,6 +5,7 @@ import type { CommandModule } from 'yargs';
 import { hasAudioExtension, readAudioInfo } from '../../audio/decode.ts';
 import type { AudioFileInfo } from '../../audio/types.ts';
 import { probeBackends } from '../../backend/backend.ts';
+import { describeDataset, formatDatasetSummary, isDatasetDir } from '../../dataset/describe.ts';
 import { describeError, UserError } from '../../errors.ts';
 
 interface InfoArgs {
@@ -105,6 +106,11 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
   handler: async (args) => {
     if (args.backends || !args.target?.length) {
       await printBackends(Boolean(args.json));
+      return;
+    }
+    if (args.target.length === 1 && isDatasetDir(args.target[0]!)) {
+      const summary = await describeDataset(args.target[0]!); // a dataset folder is summarised, not listed
+      console.log(args.json ? JSON.stringify(summary, null, 2) : formatDatasetSummary(summary));
       return;
     }
     await printFiles(args.target, Boolean(args.json));
