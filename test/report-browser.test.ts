@@ -130,7 +130,7 @@ describe.skipIf(!haveChromium)('report in a real browser', () => {
       });
       expect(states.filter((s) => s !== 'ok')).toEqual([]);
       // Every picture decoded (PNG spectrograms and the curves SVG).
-      await page.evaluate(() => Promise.all([...document.images].map((img) => { img.loading = 'eager'; return img.decode(); })));
+      await page.evaluate(() => Promise.all([...document.images].map((img) => img.decode())));
       const broken = await page.evaluate(() => [...document.images].filter((i) => !(i.naturalWidth > 0)).map((i) => i.src));
       expect(broken).toEqual([]);
       expect(await page.locator('svg.scatter circle:has(title)').count()).toBe(120);

@@ -167,7 +167,7 @@ function facts(list: { label: string; value: string }[]): string {
 function image(img: ImageRef | undefined): string {
   if (!img) return '';
   const size = img.width && img.height ? ` width="${Math.round(img.width)}" height="${Math.round(img.height)}"` : '';
-  return `<img src="${escapeHtml(escapeUrlPath(img.src))}" alt="${escapeHtml(img.alt)}"${size} loading="lazy">`;
+  return `<img src="${escapeHtml(escapeUrlPath(img.src))}" alt="${escapeHtml(img.alt)}"${size}>`;
 }
 
 function player(clip: AudioClip): string {
