@@ -221,7 +221,8 @@ function judge(file: string, soxView: string | undefined, result: ChildResult | 
     // Plain PCM with samples in wider slots (24-bit in 4 bytes): sox ignores the block align and reads packed samples.
     const soxIgnoresSlots = result.codec === 'pcm' && result.slotBytes !== undefined && result.bitDepth !== undefined &&
       result.slotBytes > Math.ceil(result.bitDepth / 8) && result.bitDepth % 8 === 0;
-    if (result.codec === 'ima-adpcm' && result.factFrames === frames && soxFrames >= frames) {
+    const adpcm = result.codec === 'ima-adpcm' || result.codec === 'ms-adpcm';
+    if (adpcm && result.factFrames === frames && soxFrames >= frames) {
       if (soxFrames > frames) notes.push(`sox ignores the fact chunk (${frames} frames) and keeps the last block's padding`);
     } else if (!soxHeaderOnly && Math.abs(soxFrames - frames) > (lossless ? 1 : SETTINGS.lossyFrameSlack)) {
       problems.push(`frames ${frames} vs sox ${soxFrames}`);

@@ -20,10 +20,9 @@ export const WAV_LIMITS = {
 };
 
 /** WAVE format tags we decode. */
-const FORMAT = { pcm: 0x0001, float: 0x0003, alaw: 0x0006, mulaw: 0x0007, imaAdpcm: 0x0011, extensible: 0xfffe };
+const FORMAT = { pcm: 0x0001, msAdpcm: 0x0002, float: 0x0003, alaw: 0x0006, mulaw: 0x0007, imaAdpcm: 0x0011, extensible: 0xfffe };
 
 const FORMAT_NAMES: Record<number, string> = {
-  0x0002: 'MS ADPCM',
   0x0031: 'GSM 6.10',
   0x0040: 'G.721 ADPCM',
   0x0050: 'MPEG',
@@ -43,6 +42,8 @@ export interface WavFormat {
   validBits?: number;
   /** Samples per block for IMA-ADPCM. */
   samplesPerBlock?: number;
+  /** MS ADPCM predictor coefficient pairs (the standard seven unless the file gives its own). */
+  coefficients?: [number, number][];
 }
 
 /** Where things are in a WAV file, without decoding the samples. */
@@ -173,6 +174,13 @@ function parseFmt(view: DataView, at: number, size: number, le: boolean): WavFor
     fmt.formatTag = formatTag;
   }
   if (formatTag === FORMAT.imaAdpcm && size >= 20) fmt.samplesPerBlock = view.getUint16(at + 18, le);
+  if (formatTag === FORMAT.msAdpcm) {
+    const count = size >= 22 ? view.getUint16(at + 20, le) : 0;
+    fmt.coefficients =
+      count > 0 && size >= 22 + 4 * count
+        ? Array.from({ length: count }, (_, i) => [view.getInt16(at + 22 + 4 * i, le), view.getInt16(at + 24 + 4 * i, le)])
+        : MS_ADPCM_COEFFICIENTS.map(([a, b]) => [a, b]);
+  }
   return fmt;
 }
 
@@ -189,6 +197,8 @@ export function describeFormat(format: WavFormat): { codec: string; bitDepth?: n
       return { codec: 'mulaw', bitDepth: 8 };
     case FORMAT.imaAdpcm:
       return { codec: 'ima-adpcm', bitDepth: 4 };
+    case FORMAT.msAdpcm:
+      return { codec: 'ms-adpcm', bitDepth: 4 };
     default:
       return { codec: `0x${format.formatTag.toString(16).padStart(4, '0')}` };
   }
@@ -221,6 +231,11 @@ function checkFormat(format: WavFormat): void {
       if (bitsPerSample !== 4) fail(`unsupported IMA-ADPCM bit depth ${bitsPerSample}`);
       if (format.blockAlign < 4 * channels + 4 * channels) fail(`bad IMA-ADPCM block size ${format.blockAlign}`);
       break;
+    case FORMAT.msAdpcm:
+      if (bitsPerSample !== 4) fail(`unsupported MS ADPCM bit depth ${bitsPerSample}`);
+      if (format.blockAlign < 7 * channels + channels) fail(`bad MS ADPCM block size ${format.blockAlign}`);
+      if (channels > 2) fail(`unsupported MS ADPCM channel count ${channels}`);
+      break;
     default: {
       const name = FORMAT_NAMES[formatTag];
       fail(`unsupported codec: WAVE format 0x${formatTag.toString(16).padStart(4, '0')}${name ? ` (${name})` : ''}`);
@@ -239,8 +254,20 @@ export function wavFrames(layout: WavLayout): number {
     if (partial >= 4 * format.channels) frames += 1 + Math.floor((partial - 4 * format.channels) / (4 * format.channels)) * 8;
     return factFrames !== undefined && factFrames > 0 ? Math.min(frames, factFrames) : frames;
   }
+  if (format.formatTag === FORMAT.msAdpcm) {
+    const perBlock = msAdpcmSamplesPerBlock(format);
+    const header = 7 * format.channels;
+    const partial = dataBytes % format.blockAlign;
+    let frames = Math.floor(dataBytes / format.blockAlign) * perBlock;
+    if (partial >= header) frames += 2 + Math.floor(((partial - header) * 2) / format.channels);
+    return factFrames !== undefined && factFrames > 0 ? Math.min(frames, factFrames) : frames;
+  }
   const frameBytes = containerBytes(format) * format.channels;
   return Math.floor(dataBytes / frameBytes);
+}
+
+function msAdpcmSamplesPerBlock(format: WavFormat): number {
+  return ((format.blockAlign - 7 * format.channels) * 2) / format.channels + 2;
 }
 
 function imaSamplesPerBlock(format: WavFormat): number {
@@ -310,6 +337,8 @@ export function decodeWavFrames(layout: WavLayout, data: DataView, frames: numbe
     case FORMAT.alaw:
     case FORMAT.mulaw:
       return decodeCompanded(data, format, frames, format.formatTag === FORMAT.alaw ? ALAW : MULAW);
+    case FORMAT.msAdpcm:
+      return decodeMsAdpcm(data, format, frames, layout.littleEndian);
     default:
       return decodeImaAdpcm(data, format, frames, layout.littleEndian);
   }
@@ -321,7 +350,7 @@ export function decodeWavFrames(layout: WavLayout, data: DataView, frames: numbe
  * Note: PCM narrower than its container is justified by looking at the data it is given.
  */
 export function wavFrameBytes(layout: WavLayout): number | undefined {
-  if (layout.format.formatTag === FORMAT.imaAdpcm) return undefined;
+  if (layout.format.formatTag === FORMAT.imaAdpcm || layout.format.formatTag === FORMAT.msAdpcm) return undefined;
   return containerBytes(layout.format) * layout.format.channels;
 }
 
@@ -538,6 +567,59 @@ function decodeImaAdpcm(data: DataView, format: WavFormat, frames: number, le: b
             index = Math.min(88, Math.max(0, index + IMA_INDEX[nibble]!));
             ch[f++] = predictor / 32768;
           }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The seven standard MS ADPCM predictor coefficient pairs (x 256). */
+const MS_ADPCM_COEFFICIENTS: readonly (readonly [number, number])[] = [
+  [256, 0], [512, -256], [0, 0], [192, 64], [240, 0], [460, -208], [392, -232],
+];
+const MS_ADPCM_ADAPT = [230, 230, 230, 230, 307, 409, 512, 614, 768, 614, 512, 409, 307, 230, 230, 230];
+
+/**
+ * Microsoft ADPCM (WAVE format 0x0002), mono or stereo: per block and channel a header (predictor
+ * index, step, the two previous samples, which are the block's first two samples, older first), then
+ * nibbles high first, alternating channels in stereo.
+ */
+function decodeMsAdpcm(data: DataView, format: WavFormat, frames: number, le: boolean): Float32Array[] {
+  const nc = format.channels;
+  const block = format.blockAlign;
+  const perBlock = msAdpcmSamplesPerBlock(format);
+  const coefficients = format.coefficients ?? MS_ADPCM_COEFFICIENTS;
+  const out = allocate(nc, frames);
+  const c1 = new Array<number>(nc), c2 = new Array<number>(nc), delta = new Array<number>(nc);
+  const s1 = new Array<number>(nc), s2 = new Array<number>(nc);
+  for (let start = 0, frame0 = 0; frame0 < frames && start + 7 * nc <= data.byteLength; start += block, frame0 += perBlock) {
+    for (let c = 0; c < nc; c++) {
+      const pair = coefficients[Math.min(data.getUint8(start + c), coefficients.length - 1)]!;
+      c1[c] = pair[0];
+      c2[c] = pair[1];
+      delta[c] = data.getInt16(start + nc + 2 * c, le);
+      s1[c] = data.getInt16(start + 3 * nc + 2 * c, le);
+      s2[c] = data.getInt16(start + 5 * nc + 2 * c, le);
+      out[c]![frame0] = s2[c]! / 32768;
+      if (frame0 + 1 < frames) out[c]![frame0 + 1] = s1[c]! / 32768;
+    }
+    const end = Math.min(start + block, data.byteLength);
+    let f = frame0 + 2;
+    let c = 0;
+    for (let o = start + 7 * nc; o < end && f < frames && f < frame0 + perBlock; o++) {
+      const byte = data.getUint8(o);
+      for (const nibble of [byte >> 4, byte & 0x0f]) {
+        const signed = nibble >= 8 ? nibble - 16 : nibble;
+        const predicted = Math.floor((s1[c]! * c1[c]! + s2[c]! * c2[c]!) / 256);
+        const sample = Math.max(-32768, Math.min(32767, predicted + signed * delta[c]!));
+        s2[c] = s1[c]!;
+        s1[c] = sample;
+        delta[c] = Math.max(16, Math.floor((MS_ADPCM_ADAPT[nibble]! * delta[c]!) / 256));
+        out[c]![f] = sample / 32768;
+        if (++c === nc) {
+          c = 0;
+          if (++f >= frames || f >= frame0 + perBlock) break;
         }
       }
     }
