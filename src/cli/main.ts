@@ -3,7 +3,6 @@
  * yargs CommandModule; this file only wires them together and turns errors into one-line messages.
  */
 import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { describeError, UserError } from '../errors.ts';
 import { commands } from './commands/index.ts';
 
@@ -42,5 +41,3 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 1;
   }
 }
-
-await main(hideBin(process.argv));
