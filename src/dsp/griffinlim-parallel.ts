@@ -10,7 +10,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Decibels, Samples } from '../units.ts';
-import { DEFAULT_GRIFFIN_LIM, GriffinLim, initialPhase, magnitudeError, updateFrames, type GriffinLimOptions, type UpdateBuffers, type GriffinLimResult } from './griffinlim.ts';
+import { DEFAULT_GRIFFIN_LIM, GriffinLim, initialEstimate, magnitudeError, updateFrames, type GriffinLimOptions, type UpdateBuffers, type GriffinLimResult } from './griffinlim.ts';
 import { spectralConvergenceFromSums } from './metrics.ts';
 import { StftPlan, toFrameMajor } from './stft.ts';
 import type { Spectrogram, StftOptions } from './types.ts';
@@ -212,12 +212,7 @@ export class ParallelGriffinLim {
 
     const { S, re, im, prevRe, prevIm } = state;
     toFrameMajor(mag.data, mag.bins, mag.frames, S);
-    const phase = new Float64Array(S.length);
-    initialPhase(o, S, mag.frames, stft, phase);
-    for (let i = 0; i < S.length; i++) {
-      re[i] = S[i]! * Math.cos(phase[i]!);
-      im[i] = S[i]! * Math.sin(phase[i]!);
-    }
+    initialEstimate(o, S, mag.frames, stft, re, im, new Float64Array(S.length));
     prevRe.fill(0);
     prevIm.fill(0);
     Atomics.store(state.sync, COUNT, 0);

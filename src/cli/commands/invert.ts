@@ -12,7 +12,7 @@ interface InvertArgs {
   hop: number;
   winLength?: number;
   iters: number;
-  init: 'random' | 'zero' | 'pghi';
+  init: 'random' | 'uniform' | 'zero' | 'pghi';
   momentum: number;
   seed: number;
   sampleRate?: number;
@@ -30,7 +30,9 @@ Griffin-Lim, Perraudin et al. 2013; --momentum 0.99, or 0 for the classic 1984 a
 it converges several times faster. The update is torchaudio's, so --iters means the same.
 
 The starting phase (--init) matters a lot:
-* random: uniform random phase, seeded by --seed; the usual choice, needs many iterations.
+* random: torchaudio's random start (real and imaginary parts uniform in [0, 1), seeded by
+--seed): the usual choice, needs many iterations.
+* uniform: phase uniform around the circle (librosa's); a little worse on speech.
 * zero: every phase 0 (torchaudio's rand_init=False); a pulse-like start, rarely better.
 * pghi: phase gradient heap integration (Prusa et al. 2017) estimates the phase from how
 the magnitude changes across time and frequency, loudest bins first. Before any iteration
@@ -51,7 +53,7 @@ export const invertCommand: CommandModule<object, InvertArgs> = {
       .option('hop', { type: 'number', default: DEFAULT_GRIFFIN_LIM.hop, describe: 'Hop between frames, samples (n-fft/4 is a good choice)' })
       .option('win-length', { type: 'number', describe: 'Hann window length, <= n-fft (default n-fft)' })
       .option('iters', { type: 'number', default: DEFAULT_GRIFFIN_LIM.iterations, describe: 'Griffin-Lim iterations' })
-      .option('init', { choices: ['random', 'zero', 'pghi'] as const, default: 'random' as const, describe: 'Initial phase (see above)' })
+      .option('init', { choices: ['random', 'uniform', 'zero', 'pghi'] as const, default: 'random' as const, describe: 'Initial phase (see above)' })
       .option('momentum', { type: 'number', default: DEFAULT_GRIFFIN_LIM.momentum, describe: 'Fast Griffin-Lim momentum in [0, 1)' })
       .option('seed', { type: 'number', default: DEFAULT_GRIFFIN_LIM.seed, describe: 'Seed of the random phase' })
       .option('sample-rate', { type: 'number', describe: 'Resample inputs to this rate first (default: keep each file\'s)' })
