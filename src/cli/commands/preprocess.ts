@@ -1,5 +1,6 @@
 /** `soundvae preprocess`: audio files -> a streaming dataset of normalised log-magnitude spectrograms. */
 import type { Argv, CommandModule } from 'yargs';
+import { RESAMPLE_QUALITIES, type ResampleQuality } from '../../audio/resample.ts';
 import { describeError, UserError } from '../../errors.ts';
 import { DEFAULT_PREPROCESS, preprocess, type PreprocessSummary } from '../../dataset/pipeline.ts';
 import { clipForFrames, DEFAULT_PRESET, PRESETS, type PresetName, type SettingsOverrides } from '../../dataset/presets.ts';
@@ -11,6 +12,7 @@ interface PreprocessArgs {
   out: string;
   preset: PresetName;
   sampleRate?: number;
+  resample?: ResampleQuality;
   clip?: number;
   frames?: number;
   nFft?: number;
@@ -70,6 +72,7 @@ Unreadable files are reported and skipped (--strict: exit 1 if any).`;
 function overridesFrom(args: PreprocessArgs): SettingsOverrides {
   const o: SettingsOverrides = { cleanup: {}, db: {} };
   if (args.sampleRate !== undefined) o.sampleRate = args.sampleRate;
+  if (args.resample !== undefined) o.resampleQuality = args.resample;
   if (args.nFft !== undefined) o.nFft = args.nFft;
   if (args.hop !== undefined) o.hop = args.hop;
   if (args.clip !== undefined && args.frames !== undefined) throw new UserError('give --clip or --frames, not both');
@@ -119,8 +122,9 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
       .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Audio files, folders (recursive) or quoted globs' })
       .option('out', { type: 'string', demandOption: true, describe: 'Dataset folder (created; resumed when it holds one made the same way)' })
       .option('preset', { choices: Object.keys(PRESETS) as PresetName[], default: DEFAULT_PRESET, describe: 'Settings to start from (see above)' })
-      .group(['sample-rate', 'clip', 'frames', 'n-fft', 'hop', 'split', 'overlap', 'keep-short', 'min-duration', 'top-db'], 'Spectrogram settings (override the preset):')
+      .group(['sample-rate', 'resample', 'clip', 'frames', 'n-fft', 'hop', 'split', 'overlap', 'keep-short', 'min-duration', 'top-db'], 'Spectrogram settings (override the preset):')
       .option('sample-rate', { type: 'number', describe: 'Resample every file to this rate (Hz)' })
+      .option('resample', { choices: Object.keys(RESAMPLE_QUALITIES) as ResampleQuality[], describe: "Resampling filter (torchaudio: the same as torchaudio's default)" })
       .option('clip', { type: 'number', describe: 'Clip length in seconds' })
       .option('frames', { type: 'number', describe: 'Frames per clip (sets the clip length to (frames-1) x hop)' })
       .option('n-fft', { type: 'number', describe: 'FFT size; bins = n-fft/2 (Nyquist dropped)' })
