@@ -81,14 +81,23 @@ if (args.decode) {
   const vae = buildVae(config, inputShape, 1);
   const z = tf.randomNormal([args.batch, config.latent]) as tf.Tensor2D;
   const dts: number[] = [];
+  const cpus: number[] = [];
   for (let step = 0; step <= args.steps; step++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const y = decode(vae, z, args.batch);
     await y.data();
     y.dispose();
-    if (step > 0) dts.push((performance.now() - t0) / 1000);
+    const cpu = process.cpuUsage(c0);
+    if (step > 0) {
+      dts.push((performance.now() - t0) / 1000);
+      cpus.push((cpu.user + cpu.system) / 1e6);
+    }
   }
-  console.log(`decode: ${(args.batch / median(dts)).toFixed(2)} samples/s (median of ${dts.length} batches of ${args.batch})`);
+  console.log(
+    `decode: ${(args.batch / median(dts)).toFixed(2)} samples/s (median of ${dts.length} batches of ${args.batch}, ` +
+      `cpu ${median(cpus).toFixed(3)} s/batch, load ${os.loadavg()[0]!.toFixed(2)})`,
+  );
 }
 await engine.dispose();
 
