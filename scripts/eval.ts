@@ -67,7 +67,7 @@ try {
       console.log(`prior samples: ${p.samples} at temperature ${p.temperature}  (RMS dB distance between spectrograms)`);
       console.log(`  nearest training item   samples mean ${f2(p.nearestTrain.mean)} dB (min ${f2(p.nearestTrain.min)})   validation items mean ${f2(p.validationNearestTrain?.mean)} dB (min ${f2(p.validationNearestTrain?.min)})`);
       console.log(`  diversity (mean pairwise) samples ${f2(p.diversity)} dB   validation items ${f2(p.validationDiversity)} dB`);
-      console.log(`  decode + invert: ${(p.secondsPerSample * 1000).toFixed(0)} ms per ${clipSeconds.toFixed(2)} s clip (batch of ${p.samples}, ${p.seconds.toFixed(2)} s in all)`);
+      console.log(`  decode + invert: ${(p.secondsPerSample * 1000).toFixed(0)} ms per ${clipSeconds.toFixed(2)} s clip (batch of ${p.samples}, ${p.seconds.toFixed(2)} s in all); one clip alone ${(p.secondsSingle * 1000).toFixed(0)} ms`);
     }
   } finally {
     await ds.close();

@@ -45,6 +45,8 @@ export interface EvalResult {
     /** Seconds to decode and invert all samples, and per sample. */
     seconds: Seconds;
     secondsPerSample: Seconds;
+    /** Seconds to decode and invert one sample on its own (latency rather than throughput). */
+    secondsSingle: Seconds;
   };
 }
 
@@ -113,6 +115,9 @@ export async function evaluate(
   const x = decodeLatents(vae, z);
   itemsToAudio(x, x.map(() => range), settings, o.invert);
   const priorSeconds = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  itemsToAudio(decodeLatents(vae, z.slice(0, 1)), [range], settings, o.invert);
+  const singleSeconds = (performance.now() - t1) / 1000;
   const samples: RangedItem[] = x.map((x01) => ({ x01, range }));
   const trainIdx = ds.indices('train');
   const nearest = await nearestItems([...samples, ...valItems], rangedBatches(ds, trainIdx, 256));
@@ -129,6 +134,7 @@ export async function evaluate(
       validationDiversity: valItems.length > 1 ? diversity(valItems.slice(0, Math.max(2, o.samples))) : undefined,
       seconds: priorSeconds,
       secondsPerSample: priorSeconds / Math.max(1, samples.length),
+      secondsSingle: singleSeconds,
     },
   };
 }

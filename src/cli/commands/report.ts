@@ -111,7 +111,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
         const maps = ds && args.mapItems > 0 ? await latentMaps(s.ckpt.vae, ds, { maxItems: args.mapItems, umap: args.umap }) : [];
         const file = await writeSessionReport(args.out, s, {
           title: 'soundvae listening report',
-          subtitle: `${path.basename(path.dirname(s.ckpt.dir))}/${path.basename(s.ckpt.dir)} after ${s.ckpt.training.epoch} epochs`,
+          subtitle: `${path.basename(path.dirname(s.ckpt.dir))}/${path.basename(s.ckpt.dir)} after ${s.ckpt.training.epoch} epoch${s.ckpt.training.epoch === 1 ? '' : 's'}`,
           reconstructions: rows,
           generated: { items: generated, note: `Latents from N(0, I) × ${args.temperature}, seed ${args.seed}; de-normalised with the training set's mean per-item range (${range.min.toFixed(1)} to ${range.max.toFixed(1)} dB). The nearest training item (RMS dB distance of the spectrograms) flags copies.` },
           interpolations: strips,
