@@ -9,7 +9,7 @@
 import type { AudioFileInfo, DecodedAudio } from './types.ts';
 import { ALAW, MULAW, WAV_LIMITS } from './wav.ts';
 
-type AiffCodec = 'pcm-be' | 'pcm-le' | 'pcm-unsigned' | 'float-be' | 'alaw' | 'mulaw';
+export type AiffCodec = 'pcm-be' | 'pcm-le' | 'pcm-unsigned' | 'float-be' | 'alaw' | 'mulaw';
 
 /** AIFF-C compression types we decode, by four-character code. */
 const COMPRESSIONS: Record<string, AiffCodec> = {
@@ -129,12 +129,13 @@ export function parseAiffLayout(bytes: Uint8Array, fileSize = bytes.length): Aif
   return { ...rest, width, frames: Math.min(comm.declaredFrames, present), dataOffset };
 }
 
-function layoutInfo(layout: AiffLayout, file: string): AudioFileInfo {
+/** AudioFileInfo for a layout (`container` 'aiff', or 'au' for the .au reader). */
+export function layoutInfo(layout: AiffLayout, file: string, container = 'aiff'): AudioFileInfo {
   const isFloat = layout.codec === 'float-be';
   const companded = layout.codec === 'alaw' || layout.codec === 'mulaw';
   return {
     file,
-    container: 'aiff',
+    container,
     codec: isFloat ? 'float' : companded ? layout.codec : 'pcm',
     sampleRate: Math.round(layout.sampleRate),
     channels: layout.channels,
@@ -155,7 +156,11 @@ export function aiffInfo(bytes: Uint8Array, file = '', fileSize = bytes.length):
  */
 export function decodeAiff(bytes: Uint8Array, file = ''): DecodedAudio {
   const layout = parseAiffLayout(bytes);
-  const info = layoutInfo(layout, file);
+  return { info: layoutInfo(layout, file), channels: decodeAiffFrames(bytes, layout) };
+}
+
+/** Decodes the interleaved frames a layout describes (shared with the Sun/NeXT .au reader). */
+export function decodeAiffFrames(bytes: Uint8Array, layout: AiffLayout): Float32Array[] {
   const { channels: nc, frames, width, codec, dataOffset } = layout;
   if (frames * nc > WAV_LIMITS.maxSamples) fail(`too large to decode at once (${frames} frames x ${nc} channels)`);
   const view = new DataView(bytes.buffer, bytes.byteOffset + dataOffset, frames * nc * width);
@@ -178,5 +183,5 @@ export function decodeAiff(bytes: Uint8Array, file = ''): DecodedAudio {
       out[c]![f] = v >= -1 && v <= 1 ? v : v > 1 ? 1 : v < -1 ? -1 : 0;
     }
   }
-  return { info, channels: out };
+  return out;
 }

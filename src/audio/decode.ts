@@ -1,7 +1,7 @@
 /**
  * Decoding any audio file to Float32 channels. The format is sniffed from the content (magic
- * bytes), never taken from the extension. WAV/RIFX/RF64 and AIFF/AIFF-C go through our own tolerant
- * readers (wav.ts, aiff.ts); everything else (mp3, flac, ogg vorbis, opus, m4a/aac, wma, amr, qoa, webm, caf, ...) through
+ * bytes), never taken from the extension. WAV/RIFX/RF64, AIFF/AIFF-C and Sun .au go through our own
+ * tolerant readers (wav.ts, aiff.ts, au.ts); everything else (mp3, flac, ogg vorbis, opus, m4a/aac, wma, amr, qoa, webm, caf, ...) through
  * the pure JS/WASM decoders of the `audio-decode` package. Every failure becomes a one-line
  * `UserError` "FILE: cause".
  */
@@ -10,6 +10,7 @@ import decodeOther from 'audio-decode';
 import { fileError, UserError } from '../errors.ts';
 import type { AudioFileInfo, DecodedAudio } from './types.ts';
 import { aiffInfo, decodeAiff, isAiff } from './aiff.ts';
+import { auInfo, decodeAu, isAu } from './au.ts';
 import { decodeWav, isWav, wavInfo } from './wav.ts';
 
 export interface DecodeOptions {
@@ -27,7 +28,7 @@ export const DEFAULT_DECODE: DecodeOptions = { timeoutMs: 60_000, maxFileBytes: 
  */
 export const AUDIO_EXTENSIONS: ReadonlySet<string> = new Set([
   'wav', 'wave', 'bwf', 'rf64', 'w64', 'aif', 'aiff', 'aifc', 'flac', 'mp3', 'mp2', 'ogg', 'oga', 'opus',
-  'm4a', 'mp4', 'aac', 'wma', 'asf', 'amr', 'qoa', 'webm', 'mka', 'caf',
+  'm4a', 'mp4', 'aac', 'wma', 'asf', 'amr', 'qoa', 'webm', 'mka', 'caf', 'au', 'snd',
 ]);
 
 /** True when a path's extension is one of AUDIO_EXTENSIONS (case-insensitive). */
@@ -52,6 +53,7 @@ function startsWith(bytes: Uint8Array, text: string, at = 0): boolean {
 export function sniffContainer(bytes: Uint8Array): string | undefined {
   if (isWav(bytes)) return startsWith(bytes, 'RIFX') ? 'rifx' : startsWith(bytes, 'RIFF') ? 'wav' : 'rf64';
   if (isAiff(bytes)) return 'aiff';
+  if (isAu(bytes)) return 'au';
   if (startsWith(bytes, 'fLaC')) return 'flac';
   if (startsWith(bytes, 'OggS')) {
     const head = new TextDecoder('latin1').decode(bytes.subarray(0, 128));
@@ -194,9 +196,9 @@ export async function decodeAudioBytes(
     throw new UserError(`${file}: truncated: shorter than ${startsWith(bytes, 'FORM') ? 'an AIFF' : 'a WAV'} header`);
   }
   const container = sniffContainer(bytes);
-  if (container === 'wav' || container === 'rifx' || container === 'rf64' || container === 'aiff') {
+  if (container === 'wav' || container === 'rifx' || container === 'rf64' || container === 'aiff' || container === 'au') {
     try {
-      return container === 'aiff' ? decodeAiff(bytes, file) : decodeWav(bytes, file);
+      return container === 'aiff' ? decodeAiff(bytes, file) : container === 'au' ? decodeAu(bytes, file) : decodeWav(bytes, file);
     } catch (err) {
       throw fileError(file, err);
     }
@@ -228,8 +230,9 @@ export async function readAudioInfo(file: string, options: Partial<DecodeOptions
     return (await decodeAudio(file, opts)).info;
   }
   if (size === 0) throw new UserError(`${file}: empty file`);
-  if (isWav(head) || isAiff(head)) {
+  if (isWav(head) || isAiff(head) || isAu(head)) {
     try {
+      if (isAu(head)) return auInfo(head, file, size);
       return isAiff(head) ? aiffInfo(head, file, size) : wavInfo(head, file, size);
     } catch (err) {
       // A big file whose fmt chunk lies past the head: read it all. Anything else is a real error.
