@@ -109,6 +109,17 @@ describe('istft', () => {
     expect(relError(y.subarray(edge, length - edge), x.subarray(edge, length - edge))).toBeLessThan(1e-5);
   });
 
+  it('skips silent frames without changing the result', () => {
+    const x = signal(4000);
+    x.fill(0, 1000, 3000);
+    const o = { nFft: 256, hop: 64 };
+    const X = stft(x, o);
+    const mid = Math.round(2000 / 64);
+    for (let k = 0; k < X.bins; k++) expect(X.re[k * X.frames + mid]).toBe(0);
+    expect(X.re[5 * X.frames + 2]).not.toBe(0);
+    expect(relError(istft(X, { ...o, length: x.length }), x)).toBeLessThan(1e-5);
+  });
+
   it('defaults to the length the frames span and zero-fills a longer one', () => {
     const x = signal(1000);
     const X = stft(x, { nFft: 64, hop: 16 });

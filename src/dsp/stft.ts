@@ -169,7 +169,14 @@ export class StftPlan {
     const { frames, bins, window: w, zIn, zOut, fft } = this;
     const { nFft: N, hop } = this.options;
     const a = t * hop;
-    if (t + 1 < frames) {
+    const pair = t + 1 < frames;
+    if (isSilent(padded, a, a + (pair ? hop : 0) + N)) {
+      // digital silence (padding, gaps) costs no FFT
+      re.fill(0, 0, pair ? 2 * bins : bins);
+      im.fill(0, 0, pair ? 2 * bins : bins);
+      return pair ? 2 : 1;
+    }
+    if (pair) {
       const b = a + hop;
       for (let n = 0, m = 0; n < N; n++, m += 2) {
         const wn = w[n]!;
@@ -241,6 +248,8 @@ export class StftPlan {
     for (let t = t0; t < t1; t += 2) {
       const a = t * hop;
       const o1 = t * bins;
+      const count = t + 1 < t1 ? 2 * bins : bins;
+      if (isSilent(re, o1, o1 + count) && isSilent(im, o1, o1 + count)) continue; // adds nothing
       if (t + 1 < t1) {
         // Z = X1 + i X2 over the full circle, stored re/im-swapped so a forward FFT computes N * ifft;
         // imaginary parts of DC and Nyquist are dropped, as irfft does
@@ -310,6 +319,12 @@ export class StftPlan {
       }
     }
   }
+}
+
+/** True when `values[start, end)` are all exactly zero (stops at the first that is not). */
+function isSilent(values: Float32Array | Float64Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (values[i] !== 0) return false;
+  return true;
 }
 
 /** Frame-major (frames x bins) to bin-major (bins x frames). */
