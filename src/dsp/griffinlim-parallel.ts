@@ -7,7 +7,7 @@
  * to them. Overlap-add buffers alternate between two sets by iteration parity, so one barrier per iteration is
  * enough. `run` stays synchronous: the main thread computes its share and waits on Atomics.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Decibels, Samples } from '../units.ts';
 import { DEFAULT_GRIFFIN_LIM, GriffinLim, initialEstimate, magnitudeError, updateFrames, type GriffinLimOptions, type UpdateBuffers, type GriffinLimResult } from './griffinlim.ts';
@@ -150,6 +150,15 @@ type WorkerMessage =
   | { kind: 'shape'; key: string; shape: Shape; buffers: SharedArrayBuffer[]; parties: number }
   | { kind: 'run'; key: string; job: Job; party: number };
 
+/**
+ * Threads worth using now: the idle cores (cores minus the 1-minute load average, rounded), 1 to 4. Threads
+ * that meet at a barrier every iteration lose badly when a core is busy with someone else's work.
+ */
+export function autoThreads(): number {
+  const idle = Math.round(availableParallelism() - loadavg()[0]!);
+  return Math.max(1, Math.min(4, idle));
+}
+
 /** ParallelGriffinLim: `GriffinLim.run` with the frames split across threads. Create with `create`. */
 export class ParallelGriffinLim {
   private readonly shapes = new Map<string, { plan: StftPlan; state: SharedState; scratch: Scratch; serial: GriffinLim }>();
@@ -163,10 +172,10 @@ export class ParallelGriffinLim {
   }
 
   /**
-   * Starts `threads - 1` workers (default: one per core, at most 4). With one thread, or when workers cannot
-   * start, runs on the main thread alone.
+   * Starts `threads - 1` workers (default `autoThreads()`). With one thread, or when workers cannot start, runs
+   * on the main thread alone.
    */
-  static async create(defaults: GriffinLimOptions = {}, threads = Math.min(4, availableParallelism())): Promise<ParallelGriffinLim> {
+  static async create(defaults: GriffinLimOptions = {}, threads = autoThreads()): Promise<ParallelGriffinLim> {
     const workers: Worker[] = [];
     try {
       for (let i = 1; i < threads; i++) {
