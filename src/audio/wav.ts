@@ -1,11 +1,12 @@
 /**
  * A tolerant WAV reader: RIFF (little-endian), RIFX (big-endian), RF64/BW64 (64-bit sizes).
  *
- * Codecs: PCM of any bit depth (8-bit unsigned, 12/16/20/24/32/48... signed, left-justified in
- * their byte containers), IEEE float 32/64, A-law, mu-law, IMA-ADPCM, each also inside
- * WAVE_FORMAT_EXTENSIBLE. Real files lie: the data size may run past the end of the file (we read
- * what is there), chunks may skip their pad byte, junk may trail the data. We walk the chunks
- * ourselves because general-purpose readers (wavefile included) reject many such files.
+ * Codecs: PCM of any bit depth (8-bit unsigned; 12/16/20/24/32/48/64-bit signed, in byte
+ * containers, left- or right-justified as the data shows), IEEE float 32/64, A-law, mu-law,
+ * IMA-ADPCM and MS ADPCM, each also inside WAVE_FORMAT_EXTENSIBLE. Real files lie: the data size
+ * may run past the end of the file (we read what is there), chunks may skip their pad byte, junk
+ * may trail the data. We walk the chunks ourselves because general-purpose readers (wavefile
+ * included) reject many such files; tests use wavefile as an independent writer.
  */
 import type { AudioFileInfo, DecodedAudio } from './types.ts';
 
@@ -22,6 +23,7 @@ export const WAV_LIMITS = {
 /** WAVE format tags we decode. */
 const FORMAT = { pcm: 0x0001, msAdpcm: 0x0002, float: 0x0003, alaw: 0x0006, mulaw: 0x0007, imaAdpcm: 0x0011, extensible: 0xfffe };
 
+/** Names of codecs we do not decode, for a clearer "unsupported codec" error. */
 const FORMAT_NAMES: Record<number, string> = {
   0x0031: 'GSM 6.10',
   0x0040: 'G.721 ADPCM',
@@ -83,7 +85,11 @@ function looksLikeChunkId(bytes: Uint8Array, offset: number): boolean {
 }
 
 /** Chunk ids we expect to meet; an exact match is the strongest evidence of a chunk boundary. */
-const KNOWN_CHUNKS = new Set(['data', 'fmt ', 'fact', 'LIST', 'bext', 'cue ', 'smpl', 'inst', 'JUNK', 'junk', 'PAD ', 'id3 ', 'ID3 ', 'iXML', 'axml', 'umid', 'ds64', 'labl', 'plst', 'regn', 'PEAK', 'minf', 'elm1', 'chna', 'chrp', 'acid', 'strc', 'cart', 'afsp', 'DISP', 'FLLR', 'filr']);
+const KNOWN_CHUNKS = new Set([
+  'data', 'fmt ', 'fact', 'LIST', 'bext', 'cue ', 'smpl', 'inst', 'JUNK', 'junk', 'PAD ', 'id3 ', 'ID3 ', 'iXML', 'axml',
+  'umid', 'ds64', 'labl', 'plst', 'regn', 'PEAK', 'minf', 'elm1', 'chna', 'chrp', 'acid', 'strc', 'cart', 'afsp', 'DISP',
+  'FLLR', 'filr',
+]);
 
 /** How much a position looks like the start of a chunk: 2 known id, 1 printable id, 0 neither. */
 function chunkScore(bytes: Uint8Array, offset: number): number {
