@@ -252,8 +252,9 @@ function clickEnd(x: Float32Array, sampleRate: Hertz, opts: ClickOptions): numbe
 export function removeEdgeClicks(samples: Float32Array, sampleRate: Hertz, options: Partial<ClickOptions> = {}): Float32Array {
   const opts = { ...DEFAULT_CLEANUP.click, ...options };
   const start = clickEnd(samples, sampleRate, opts);
-  const reversed = samples.slice().reverse();
-  const end = clickEnd(reversed, sampleRate, opts);
+  // Only the tail matters for the end click: reverse just that, not the whole recording.
+  const tail = Math.round((opts.maxClick + opts.context) * sampleRate);
+  const end = clickEnd(samples.slice(Math.max(0, samples.length - tail)).reverse(), sampleRate, opts);
   if (start === 0 && end === 0) return samples;
   const out = samples.slice();
   const fade = Math.round(opts.fade * sampleRate);
