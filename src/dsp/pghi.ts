@@ -11,8 +11,9 @@
  * with t in frames, k in bins, derivatives by centred differences. A Hann window of length W is treated as the
  * Gaussian with lambda = 0.25645 W^2 (the paper's fit). Starting from the loudest bin, a max-heap spreads phase to
  * neighbours by trapezoidal integration of these slopes, loudest first; bins quieter than `tolerance` times the
- * peak get random phase. (A bucket queue over quantised levels stands in for the heap: same order to 0.03 dB.) The phase is returned in the STFT's convention (frame-start reference, window centred in
- * the frame), ready to seed Griffin-Lim.
+ * peak get random phase. (A bucket queue over 4096 quantised levels stands in for the heap: the same order to
+ * about 0.03 dB, in O(1) per bin.) The phase is returned in the STFT's convention (frame-start reference,
+ * window centred in the frame), ready to seed Griffin-Lim.
  */
 import { mulberry32 } from './random.ts';
 import { resolveStftOptions, toBinMajor, toFrameMajor } from './stft.ts';
@@ -69,8 +70,7 @@ export function pghiFrameMajor(
     }
   }
 
-  // heap integration, loudest first. The "heap" is a bucket queue over 4096 quantised levels (0.003 nats
-  // apart): O(1) per bin instead of O(log n), with no audible difference in the order.
+  // heap integration, loudest first, through a bucket queue: head[level] starts a linked list (next[])
   const done = new Uint8Array(size);
   const level = quantiseLevels(logS, logFloor, LEVELS); // -1 for quiet bins
   for (let i = 0; i < size; i++) {
@@ -99,6 +99,7 @@ export function pghiFrameMajor(
       const t = (i / bins) | 0;
       const k = i - t * bins;
       const p = phase[i]!;
+      // the four neighbours: next frame, previous frame, next bin, previous bin
       for (let d = 0; d < 4; d++) {
         let j: number, value: number;
         if (d === 0) {
