@@ -253,7 +253,7 @@ export function removeEdgeClicks(samples: Float32Array, sampleRate: Hertz, optio
   const opts = { ...DEFAULT_CLEANUP.click, ...options };
   const start = clickEnd(samples, sampleRate, opts);
   // Only the tail matters for the end click: reverse just that, not the whole recording.
-  const tail = Math.round((opts.maxClick + opts.context) * sampleRate);
+  const tail = Math.round(opts.maxClick * sampleRate) + Math.round(opts.context * sampleRate);
   const end = clickEnd(samples.slice(Math.max(0, samples.length - tail)).reverse(), sampleRate, opts);
   if (start === 0 && end === 0) return samples;
   const out = samples.slice();
