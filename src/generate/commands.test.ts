@@ -40,6 +40,7 @@ describe('generation commands', () => {
     const html = await fs.readFile(path.join(out, 'index.html'), 'utf8');
     expect(html).toContain('src="sample-03.wav"');
     expect(html).toContain('src="sample-03.png"');
+    expect(html).toContain('nearest training item: '); // the fixture's dataset is still there
     expect(existsSync(path.join(out, 'curves.svg'))).toBe(true);
   });
 

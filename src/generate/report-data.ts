@@ -13,6 +13,8 @@ import { pca2, scatterSvg, umap2 } from '../report/embed.ts';
 import type { AudioClip, GeneratedItem, ImageRef, InterpolationStrip, LatentMap, ReconstructionRow } from '../report/html.ts';
 import type { EpochMetrics } from '../train/checkpoint.ts';
 import { renderCurvesSvg } from '../train/curves.ts';
+import { nearestItems } from './distance.ts';
+import type { DbRange } from './invert.ts';
 import { encodeItems } from './model.ts';
 import type { GeneratedSound, Interpolation, Reconstruction } from './operations.ts';
 import type { ClipSettings } from './spectra.ts';
@@ -114,4 +116,25 @@ export async function latentMaps(vae: Vae, ds: SpectrogramDataset, options: Part
   const maps: LatentMap[] = [{ title: 'PCA of the latent means', svg: scatterSvg(pca2(mus), labels, names), note }];
   if (o.umap && n >= 3) maps.push({ title: 'UMAP of the latent means', svg: scatterSvg(umap2(mus), labels, names), note });
   return maps;
+}
+
+/**
+ * "nearest training item: NAME (d dB RMS apart)" for each generated sample: a copy detector. A sample much closer
+ * to one training item than validation items usually are has been memorised rather than made up.
+ */
+export async function copyNotes(ds: SpectrogramDataset, sounds: GeneratedSound[], range: DbRange): Promise<string[]> {
+  const size = ds.shape[0] * ds.shape[1];
+  async function* train() {
+    for await (const b of ds.batches(ds.indices('train'), 256, { shuffle: false })) {
+      yield {
+        indices: b.indices,
+        items: b.indices.map((index, k) => {
+          const it = ds.manifest.items[index]!;
+          return { x01: b.data.subarray(k * size, (k + 1) * size), range: { min: it.min, max: it.max } };
+        }),
+      };
+    }
+  }
+  const nearest = await nearestItems(sounds.map((s) => ({ x01: s.x01, range })), train());
+  return nearest.map((n) => (n.index >= 0 ? `nearest training item: ${path.basename(ds.manifest.items[n.index]!.source)} (${n.distance.toFixed(1)} dB RMS apart)` : ''));
 }

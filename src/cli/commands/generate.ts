@@ -1,9 +1,11 @@
 /** `soundvae generate`: new sounds from the prior of a trained checkpoint. */
+import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { UserError } from '../../errors.ts';
+import { openDataset } from '../../dataset/store.ts';
+import { describeError, UserError } from '../../errors.ts';
 import { DEFAULT_INVERT } from '../../generate/invert.ts';
 import { DEFAULT_SAMPLE, generateSamples } from '../../generate/operations.ts';
-import { writeSamples } from '../../generate/report-data.ts';
+import { copyNotes, writeSamples } from '../../generate/report-data.ts';
 import { closeSession, openSession, writeSessionReport } from '../../generate/session.ts';
 
 interface GenerateArgs {
@@ -54,7 +56,21 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     const s = await openSession(args.checkpoint, args.backend, { iterations: args.iters });
     try {
       const { sounds, range, seconds } = generateSamples(s.g, { count: args.count, temperature: args.temperature, seed: args.seed });
-      const items = await writeSamples(args.out, '.', sounds, s.g.clip, Boolean(args.report));
+      // With a report, name each sample's nearest training item when the training dataset is still there.
+      let notes: string[] = [];
+      if (args.report && existsSync(s.ckpt.dataset.path)) {
+        try {
+          const ds = await openDataset(s.ckpt.dataset.path);
+          try {
+            if (ds.shape.join('x') === s.ckpt.inputShape.join('x')) notes = await copyNotes(ds, sounds, range);
+          } finally {
+            await ds.close();
+          }
+        } catch (err) {
+          console.error(`soundvae: no copy check: ${describeError(err)}`);
+        }
+      }
+      const items = await writeSamples(args.out, '.', sounds, s.g.clip, Boolean(args.report), notes);
       const clipSeconds = s.g.clip.clipSamples / s.g.clip.sampleRate;
       console.log(
         `${sounds.length} sounds -> ${args.out}  (decode + Griffin-Lim ${((1000 * seconds) / sounds.length).toFixed(0)} ms per ${clipSeconds.toFixed(2)} s clip; de-normalised to ${range.min.toFixed(1)}..${range.max.toFixed(1)} dB)`,

@@ -4,12 +4,10 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { openDataset, type SpectrogramDataset } from '../../dataset/store.ts';
 import { UserError } from '../../errors.ts';
-import { nearestItems } from '../../generate/distance.ts';
 import { DEFAULT_INVERT } from '../../generate/invert.ts';
 import { DEFAULT_SAMPLE, generateSamples, inputsFromDataset, interpolate, reconstruct } from '../../generate/operations.ts';
-import { DEFAULT_LATENT_MAP, latentMaps, writeInterpolations, writeReconstructions, writeSamples } from '../../generate/report-data.ts';
+import { copyNotes, DEFAULT_LATENT_MAP, latentMaps, writeInterpolations, writeReconstructions, writeSamples } from '../../generate/report-data.ts';
 import { closeSession, openSession, writeSessionReport } from '../../generate/session.ts';
-import type { GeneratedSound } from '../../generate/operations.ts';
 import { checkCount } from './generate.ts';
 import { printReconstructions } from './reconstruct.ts';
 
@@ -37,21 +35,6 @@ everything beside it:
 * a 2-D map of the dataset's latent means (PCA and UMAP) coloured by label;
 * the training curves.
 The dataset is the one the checkpoint was trained on unless --data names another with the same shape.`;
-
-/** Notes "nearest training item: NAME (d dB)" for generated samples: a copy detector. */
-async function copyNotes(ds: SpectrogramDataset, sounds: GeneratedSound[], range: { min: number; max: number }): Promise<string[]> {
-  const size = ds.shape[0] * ds.shape[1];
-  async function* train() {
-    for await (const b of ds.batches(ds.indices('train'), 256, { shuffle: false })) {
-      yield {
-        indices: b.indices,
-        items: b.indices.map((index, k) => ({ x01: b.data.subarray(k * size, (k + 1) * size), range: { min: ds.manifest.items[index]!.min, max: ds.manifest.items[index]!.max } })),
-      };
-    }
-  }
-  const nearest = await nearestItems(sounds.map((s) => ({ x01: s.x01, range })), train());
-  return nearest.map((n) => (n.index >= 0 ? `nearest training item: ${path.basename(ds.manifest.items[n.index]!.source)} (${n.distance.toFixed(1)} dB RMS apart)` : ''));
-}
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report',
