@@ -48,10 +48,13 @@ export interface PreprocessOptions {
   overwrite: boolean;
   /** Seconds between manifest commits. Default 2. */
   commitEvery: Seconds;
+  /** Called once the inputs are listed, before any file is read. */
+  onStart?: (p: PreprocessProgress) => void;
+  /** Called after each file. */
   onProgress?: (p: PreprocessProgress) => void;
 }
 
-export const DEFAULT_PREPROCESS: Omit<PreprocessOptions, 'onProgress'> = {
+export const DEFAULT_PREPROCESS: Omit<PreprocessOptions, 'onProgress' | 'onStart'> = {
   preset: 'digits',
   overrides: {},
   labels: { from: 'none' },
@@ -304,6 +307,15 @@ export async function preprocess(inputs: readonly string[], out: string, options
     return false;
   };
 
+  const progress = (): PreprocessProgress => ({
+    filesDone: summary.alreadyDone + head,
+    filesTotal: files.length,
+    alreadyDone: summary.alreadyDone,
+    clips: summary.clips,
+    failed: summary.failed.length,
+    elapsed: (performance.now() - t0) / 1000,
+  });
+  o.onStart?.(progress());
   try {
     feed();
     while (head < todo.length) {
@@ -315,14 +327,7 @@ export async function preprocess(inputs: readonly string[], out: string, options
       pending.delete(head);
       head++;
       feed();
-      o.onProgress?.({
-        filesDone: summary.alreadyDone + head,
-        filesTotal: files.length,
-        alreadyDone: summary.alreadyDone,
-        clips: summary.clips,
-        failed: summary.failed.length,
-        elapsed: (performance.now() - t0) / 1000,
-      });
+      o.onProgress?.(progress());
       if (performance.now() - lastCommit > o.commitEvery * 1000) {
         await writer.commit();
         lastCommit = performance.now();

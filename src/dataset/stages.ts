@@ -238,7 +238,9 @@ export class FileProcessor {
     const { samples: loaded } = await this.loader.load(file, firstOnly ? this.settings.clip : undefined);
     const { samples, start } = this.cleaner.active ? this.cleaner.clean(loaded) : { samples: loaded, start: 0 };
     const minLength = this.settings.minDuration * sr;
-    for (const span of this.splitter.spans(samples.length)) {
+    const spans = this.splitter.spans(samples.length);
+    if (spans.length === 0 && samples.length > 0) onSkip('too short'); // shorter than one clip, and short ones dropped
+    for (const span of spans) {
       const clip = samples.subarray(span.offset, span.offset + span.length);
       if (span.length < minLength) {
         onSkip('too short');

@@ -180,13 +180,11 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
         dtype: args.dtype,
         workers: args.workers,
         overwrite: Boolean(args.overwrite),
-        onProgress: showProgress
-          ? (p) => {
-              // The files to read are known once inputs are listed and finished ones skipped: start the bar then.
-              progress ??= createProgress({ total: p.filesTotal - p.alreadyDone, label: 'preprocess', unit: 'files' });
-              progress.update(p.filesDone - p.alreadyDone, { clips: p.clips, ...(p.failed ? { failed: p.failed } : {}) });
-            }
-          : undefined,
+        // The files to read are known once inputs are listed and finished ones skipped: start the bar then.
+        onStart: (p) => {
+          if (showProgress) progress = createProgress({ total: p.filesTotal - p.alreadyDone, label: 'preprocess', unit: 'files' });
+        },
+        onProgress: (p) => progress?.update(p.filesDone - p.alreadyDone, { clips: p.clips, ...(p.failed ? { failed: p.failed } : {}) }),
       });
     } catch (err) {
       progress?.clear();
