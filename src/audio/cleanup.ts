@@ -290,9 +290,11 @@ export function normalizePeak(samples: Float32Array, targetDb: Decibels = DEFAUL
 /** A biquad filter (direct form I), coefficients normalised by a0. */
 function biquad(x: Float64Array, b: [number, number, number], a: [number, number]): Float64Array {
   const y = new Float64Array(x.length);
+  const [b0, b1, b2] = b;
+  const [a1, a2] = a;
   let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
   for (let i = 0; i < x.length; i++) {
-    const v = b[0] * x[i]! + b[1] * x1 + b[2] * x2 - a[0] * y1 - a[1] * y2;
+    const v = b0 * x[i]! + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
     x2 = x1;
     x1 = x[i]!;
     y2 = y1;
@@ -308,7 +310,7 @@ function biquad(x: Float64Array, b: [number, number, number], a: [number, number
  * at 48 kHz this gives the standard's published coefficients exactly.
  */
 function kWeight(samples: Float32Array, sampleRate: Hertz): Float64Array {
-  const x = Float64Array.from(samples);
+  const x = new Float64Array(samples);
   {
     const f0 = 1681.974450955533, G = 3.999843853973347, Q = 0.7071752369554196;
     const K = Math.tan((Math.PI * f0) / sampleRate);
@@ -327,25 +329,37 @@ function kWeight(samples: Float32Array, sampleRate: Hertz): Float64Array {
 /**
  * Integrated loudness in LUFS (ITU-R BS.1770-4, mono): K-weighting, 400 ms blocks with 75 %
  * overlap, an absolute gate at -70 LUFS and a relative gate 10 LU below the ungated mean.
- * Returns -Infinity for silence or input shorter than one block.
+ * A signal shorter than one block is measured as a single block (the standard leaves it undefined).
+ * Returns -Infinity for silence.
  */
 export function loudnessLufs(samples: Float32Array, sampleRate: Hertz): Decibels {
+  if (samples.length === 0) return -Infinity;
   const y = kWeight(samples, sampleRate);
-  const block = Math.round(0.4 * sampleRate);
-  const step = Math.round(0.1 * sampleRate);
-  const powers: number[] = [];
-  for (let start = 0; start + block <= y.length; start += step) {
-    let s = 0;
-    for (let i = start; i < start + block; i++) s += y[i]! * y[i]!;
-    powers.push(s / block);
-  }
   const lufs = (z: number) => -0.691 + 10 * Math.log10(z);
+  const step = Math.round(0.1 * sampleRate);
+  const stepsPerBlock = 4;
+  if (y.length < step * stepsPerBlock) {
+    let s = 0;
+    for (let i = 0; i < y.length; i++) s += y[i]! * y[i]!;
+    const z = s / y.length;
+    return lufs(z) > -70 ? lufs(z) : -Infinity;
+  }
+  // Sums of squares per 100 ms step; a 400 ms block is four consecutive steps.
+  const steps = new Float64Array(Math.floor(y.length / step));
+  for (let k = 0; k < steps.length; k++) {
+    let s = 0;
+    for (let i = k * step; i < (k + 1) * step; i++) s += y[i]! * y[i]!;
+    steps[k] = s;
+  }
+  const powers: number[] = [];
+  for (let k = 0; k + stepsPerBlock <= steps.length; k++) {
+    powers.push((steps[k]! + steps[k + 1]! + steps[k + 2]! + steps[k + 3]!) / (step * stepsPerBlock));
+  }
   const mean = (zs: number[]) => zs.reduce((a, b) => a + b, 0) / zs.length;
   const absolute = powers.filter((z) => lufs(z) > -70);
   if (absolute.length === 0) return -Infinity;
   const relativeGate = lufs(mean(absolute)) - 10;
-  const gated = absolute.filter((z) => lufs(z) > relativeGate);
-  return lufs(mean(gated));
+  return lufs(mean(absolute.filter((z) => lufs(z) > relativeGate)));
 }
 
 /**
@@ -361,9 +375,10 @@ export function normalizeLoudness(
   options: Partial<LoudnessOptions> = {},
 ): Float32Array {
   const opts = { ...DEFAULT_CLEANUP.loudness, ...options };
-  const level = opts.method === 'lufs' ? loudnessLufs(samples, sampleRate) : gainToDb(rms(samples));
   const p = peak(samples);
-  if (!Number.isFinite(level) || p === 0 || rms(samples) === 0) return samples;
+  if (p === 0) return samples;
+  const level = opts.method === 'lufs' ? loudnessLufs(samples, sampleRate) : gainToDb(rms(samples));
+  if (!Number.isFinite(level)) return samples;
   const gain = Math.min(dbToGain(opts.target - level), dbToGain(opts.maxPeakDb) / p);
   return scaled(samples, gain);
 }
