@@ -95,6 +95,11 @@ export class StftPlan {
   private readonly padTarget: Int32Array;
   private readonly sourceIndex: Int32Array; // padded index -> the interior index it copies (-1: zero)
   private readonly fft: ComplexFft;
+  /** Even nFft: each real frame is one complex FFT of half the size (fields below); odd: two frames per FFT. */
+  private readonly halfSize: boolean;
+  private readonly halfFft: ComplexFft | undefined;
+  private readonly halfWindow: Float64Array; // window * 2 / nFft: irfft's scale for the half-size path
+  private readonly twiddle: Float64Array; // e^{-2 pi i k / nFft} for k <= nFft / 4, interleaved
   private readonly zIn: Float64Array;
   private readonly zOut: Float64Array;
 
@@ -137,6 +142,15 @@ export class StftPlan {
     this.fft = createFft(nFft);
     this.zIn = new Float64Array(2 * nFft);
     this.zOut = new Float64Array(2 * nFft);
+    this.halfSize = nFft % 2 === 0 && nFft >= 4 && process.env.SOUNDVAE_STFT_PAIRS !== '1';
+    const m = nFft / 2;
+    this.halfFft = this.halfSize ? createFft(m) : undefined;
+    this.halfWindow = this.window.map((v) => v / m);
+    this.twiddle = new Float64Array(2 * (Math.floor(m / 2) + 1));
+    for (let k = 0; k <= m / 2; k++) {
+      this.twiddle[2 * k] = Math.cos((-2 * Math.PI * k) / nFft);
+      this.twiddle[2 * k + 1] = Math.sin((-2 * Math.PI * k) / nFft);
+    }
   }
 
   /** Copies `signal` (any length; cut or zero-filled to `length`) into `padded` and fills the padding. */
@@ -174,6 +188,11 @@ export class StftPlan {
       // digital silence (padding, gaps) costs no FFT
       re.fill(0, 0, pair ? 2 * bins : bins);
       im.fill(0, 0, pair ? 2 * bins : bins);
+      return pair ? 2 : 1;
+    }
+    if (this.halfSize) {
+      this.analyzeHalf(padded, a, re, im, 0);
+      if (pair) this.analyzeHalf(padded, a + hop, re, im, bins);
       return pair ? 2 : 1;
     }
     if (pair) {
@@ -250,6 +269,11 @@ export class StftPlan {
       const o1 = t * bins;
       const count = t + 1 < t1 ? 2 * bins : bins;
       if (isSilent(re, o1, o1 + count) && isSilent(im, o1, o1 + count)) continue; // adds nothing
+      if (this.halfSize) {
+        this.synthesizeHalf(re, im, o1, padded, a);
+        if (t + 1 < t1) this.synthesizeHalf(re, im, o1 + bins, padded, a + hop);
+        continue;
+      }
       if (t + 1 < t1) {
         // Z = X1 + i X2 over the full circle, stored re/im-swapped so a forward FFT computes N * ifft;
         // imaginary parts of DC and Nyquist are dropped, as irfft does
@@ -292,6 +316,66 @@ export class StftPlan {
         fft.transform(zOut, zIn);
         for (let n = 0, m = 1; n < N; n++, m += 2) padded[a + n]! += w[n]! * zOut[m]!;
       }
+    }
+  }
+
+  /**
+   * One real frame (padded samples from `a`) to bins `o .. o + nFft/2` of re/im, through a complex FFT of size
+   * M = nFft/2: z[n] = x[2n] + i x[2n+1]; with E, O the DFTs of the even and odd samples,
+   * X[k] = E[k] + W^k O[k] and X[M-k] = conj(E[k] - W^k O[k]), W = e^{-2 pi i / nFft}.
+   */
+  private analyzeHalf(padded: Float64Array, a: number, re: Float64Array, im: Float64Array, o: number): void {
+    const { window: w, zIn, zOut, twiddle: tw } = this;
+    const m = this.options.nFft / 2;
+    for (let n = 0; n < 2 * m; n++) zIn[n] = w[n]! * padded[a + n]!;
+    this.halfFft!.transform(zOut, zIn);
+    re[o] = zOut[0]! + zOut[1]!;
+    im[o] = 0;
+    re[o + m] = zOut[0]! - zOut[1]!;
+    im[o + m] = 0;
+    for (let k = 1, j = 2 * (m - 1); 2 * k <= m; k++, j -= 2) {
+      const ar = zOut[2 * k]!, ai = zOut[2 * k + 1]!;
+      const cr = zOut[j]!, ci = zOut[j + 1]!;
+      const er = 0.5 * (ar + cr), ei = 0.5 * (ai - ci);
+      const or = 0.5 * (ai + ci), oi = 0.5 * (cr - ar);
+      const wr = tw[2 * k]!, wi = tw[2 * k + 1]!;
+      const tr = wr * or - wi * oi, ti = wr * oi + wi * or;
+      re[o + k] = er + tr;
+      im[o + k] = ei + ti;
+      re[o + m - k] = er - tr;
+      im[o + m - k] = ti - ei;
+    }
+  }
+
+  /**
+   * The inverse of `analyzeHalf`, overlap-added with the synthesis window at `a`: Z[k] = E[k] + i O[k] with
+   * E = (X[k] + conj X[M-k]) / 2, O = (X[k] - conj X[M-k]) conj(W^k) / 2, then z = ifft_M(Z) holds the even
+   * samples in its real part and the odd ones in its imaginary part. Imaginary parts of DC and Nyquist are
+   * dropped, as irfft does.
+   */
+  private synthesizeHalf(re: Float32Array, im: Float32Array, o: number, out: Float64Array, a: number): void {
+    const { halfWindow: w, zIn, zOut, twiddle: tw } = this;
+    const m = this.options.nFft / 2;
+    // stored re/im-swapped, so a forward FFT computes M * ifft
+    const r0 = re[o]!, rm = re[o + m]!;
+    zIn[0] = 0.5 * (r0 - rm);
+    zIn[1] = 0.5 * (r0 + rm);
+    for (let k = 1, j = 2 * (m - 1); 2 * k <= m; k++, j -= 2) {
+      const xr = re[o + k]!, xi = im[o + k]!;
+      const yr = re[o + m - k]!, yi = im[o + m - k]!;
+      const er = 0.5 * (xr + yr), ei = 0.5 * (xi - yi);
+      const dr = xr - yr, di = xi + yi;
+      const wr = tw[2 * k]!, wi = tw[2 * k + 1]!;
+      const or = 0.5 * (dr * wr + di * wi), oi = 0.5 * (di * wr - dr * wi);
+      zIn[2 * k] = ei + or;
+      zIn[2 * k + 1] = er - oi;
+      zIn[j] = or - ei;
+      zIn[j + 1] = er + oi;
+    }
+    this.halfFft!.transform(zOut, zIn);
+    for (let n = 0; n < 2 * m; n += 2) {
+      out[a + n]! += w[n]! * zOut[n + 1]!;
+      out[a + n + 1]! += w[n + 1]! * zOut[n]!;
     }
   }
 
