@@ -2,12 +2,13 @@
  * Training (and decoding) speed of the VAE on random 256x64 inputs, optionally beside the PyTorch reference.
  *
  *   npm run bench -- train [--preset default|reference] [--filters 64,64,64,64,32] [--batch 16] [--steps 5]
- *                          [--workers 1] [--micro 0] [--backend wasm] [--decode] [--torch] [--profile]
+ *                          [--workers 1] [--micro 0] [--backend wasm] [--decode] [--torch [--torch-threads 2]] [--profile]
  *
  * Prints `train: N samples/s` (median over steps after one warm-up step), and with --decode the inference
- * figure; with --torch it runs /usr/bin/python3 ../shared/reference/vae_torch.py in the same run.
+ * figure; with --torch it runs /usr/bin/python3 ../shared/reference/vae_torch.py in the same run. Each figure
+ * also gives CPU seconds per step (all threads), which other work on the machine disturbs less than wall time.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
@@ -32,6 +33,7 @@ const args = yargs(hideBin(process.argv))
   .option('width', { type: 'number', default: 64 })
   .option('decode', { type: 'boolean', default: false, describe: 'also time decoding (inference)' })
   .option('torch', { type: 'boolean', default: false, describe: 'also run the PyTorch reference' })
+  .option('torch-threads', { type: 'number', default: 2, describe: 'PyTorch threads (1 gives a CPU-time figure undisturbed by spinning)' })
   .option('profile', { type: 'boolean', default: false, describe: 'print the slowest kernels of one step' })
   .strict()
   .parseSync();
@@ -101,17 +103,33 @@ if (args.decode) {
 }
 await engine.dispose();
 
+/** Runs the PyTorch reference under /usr/bin/time: its samples/s and its whole-process CPU seconds. */
+function runTorch(script: string, size: string, what: string, steps: number): { samplesPerS: number; cpu: number; backend: string } {
+  const res = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', '/usr/bin/python3', script, size, what, String(args.batch), String(steps), String(args.torchThreads)], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`vae_torch.py failed: ${res.stderr.trim().split('\n').pop()}`);
+  const result = JSON.parse(res.stdout.trim().split('\n').pop()!) as { samples_per_s: number; backend: string };
+  const cpuLine = res.stderr.trim().split('\n').reverse().find((l) => l.startsWith('CPU '))!;
+  const [user, system] = cpuLine.slice(4).split(' ').map(Number);
+  return { samplesPerS: result.samples_per_s, cpu: user! + system!, backend: result.backend };
+}
+
 if (args.torch) {
   const script = TORCH_SCRIPTS.find((p) => existsSync(p));
   const size = config.filters.join(',') === VAE_PRESETS.reference.filters.join(',') ? 'full' : 'small';
-  if (!script || !existsSync('/usr/bin/python3')) {
-    console.log('torch: skipped (no /usr/bin/python3 or vae_torch.py)');
+  if (!script || !existsSync('/usr/bin/python3') || !existsSync('/usr/bin/time')) {
+    console.log('torch: skipped (needs /usr/bin/python3, /usr/bin/time and ../shared/reference/vae_torch.py)');
   } else {
     if (size === 'small' && config.filters.join(',') !== '64,64,64,64,32') console.log('torch: note, it runs its own small model 64,64,64,64,32');
+    const steps = Math.max(3, args.steps);
     for (const what of args.decode ? ['train', 'decode'] : ['train']) {
-      const out = execFileSync('/usr/bin/python3', [script, size, what, String(args.batch), String(Math.max(3, args.steps))], { encoding: 'utf8' });
-      const result = JSON.parse(out.trim().split('\n').pop()!) as { samples_per_s: number; backend: string };
-      console.log(`torch ${what}: ${result.samples_per_s.toFixed(2)} samples/s (${result.backend}, ${size})`);
+      // CPU per step = difference between a run of `steps` steps and a run of 1, which cancels start-up and warm-up.
+      const one = runTorch(script, size, what, 1);
+      const many = runTorch(script, size, what, steps);
+      const cpuPerStep = (many.cpu - one.cpu) / (steps - 1);
+      console.log(
+        `torch ${what}: ${many.samplesPerS.toFixed(2)} samples/s (${many.backend}, ${size}, batch ${args.batch}, ` +
+          `cpu ${cpuPerStep.toFixed(3)} s/${what === 'train' ? 'step' : 'batch'}, load ${os.loadavg()[0]!.toFixed(2)})`,
+      );
     }
   }
 }
