@@ -10,8 +10,9 @@
  * Reflect padding mirrors without repeating the edge sample (numpy 'reflect'), and keeps mirroring for signals
  * shorter than the pad, where torch would refuse.
  *
- * Internally an `StftPlan` keeps frame-major Float32 spectra and Float64 signal buffers and packs two real frames into one complex FFT, so
- * Griffin-Lim can call it hundreds of times without allocating.
+ * Internally an `StftPlan` keeps frame-major Float32 spectra and Float64 signal buffers, and computes each real
+ * frame of an even nFft with one complex FFT of half the size (odd nFft: two real frames share one complex FFT),
+ * so Griffin-Lim can call it hundreds of times without allocating.
  */
 import type { Samples } from '../units.ts';
 import { createFft, type ComplexFft } from './fft.ts';
