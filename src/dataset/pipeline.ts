@@ -246,7 +246,9 @@ export async function preprocess(inputs: readonly string[], out: string, options
       wake();
     },
     onError(id, reason) {
-      pending.get(id)!.error = reason;
+      // The summary names the file already.
+      const file = todo[id]!;
+      pending.get(id)!.error = reason.startsWith(`${file}: `) ? reason.slice(file.length + 2) : reason;
       wake();
     },
     onCrash(err) {
