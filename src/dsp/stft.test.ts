@@ -49,20 +49,20 @@ describe('createFft', () => {
 });
 
 describe('stft', () => {
-  it('matches a direct windowed DFT of reflect-padded, centred frames', () => {
+  it.each([64, 63, 48])('matches a direct windowed DFT of reflect-padded, centred frames (nFft %i)', (nFft) => {
     const x = signal(300);
-    const nFft = 64, hop = 16;
+    const hop = 16;
     const X = stft(x, { nFft, hop });
     expect(X.frames).toBe(frameCount(300, { nFft, hop }));
     expect(X.frames).toBe(1 + Math.floor(300 / hop));
-    expect(X.bins).toBe(33);
+    expect(X.bins).toBe(Math.floor(nFft / 2) + 1);
     const w = hann(nFft);
     const at = (i: number) => x[i < 0 ? -i : i >= x.length ? 2 * (x.length - 1) - i : i]!;
     for (const t of [0, 1, 9, X.frames - 1]) {
-      for (const k of [0, 1, 7, 32]) {
+      for (const k of [0, 1, 7, 12, Math.floor(nFft / 2)]) {
         let re = 0, im = 0;
         for (let n = 0; n < nFft; n++) {
-          const v = w[n]! * at(t * hop + n - nFft / 2);
+          const v = w[n]! * at(t * hop + n - Math.floor(nFft / 2));
           re += v * Math.cos((2 * Math.PI * k * n) / nFft);
           im -= v * Math.sin((2 * Math.PI * k * n) / nFft);
         }
