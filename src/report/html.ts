@@ -109,18 +109,17 @@ export function meanScores(scores: Scores[]): Scores | undefined {
  * @example await writeFileAtomic(path.join(out, 'index.html'), renderReport({ title: 'soundvae', generated: { items } }));
  */
 export function renderReport(data: ReportData): string {
-  const sections = [
-    data.reconstructions?.length ? reconstructionSection(data.reconstructions) : '',
-    data.generated?.items.length ? generatedSection(data.generated.items, data.generated.note) : '',
-    data.interpolations?.length ? interpolationSection(data.interpolations) : '',
-    data.latentMaps?.length ? latentSection(data.latentMaps) : '',
-    data.curves ? curvesSection(data.curves) : '',
+  const parts: Section[] = [
+    data.reconstructions?.length ? reconstructionSection(data.reconstructions) : undefined,
+    data.generated?.items.length ? generatedSection(data.generated.items, data.generated.note) : undefined,
+    data.interpolations?.length ? interpolationSection(data.interpolations) : undefined,
+    data.latentMaps?.length ? latentSection(data.latentMaps) : undefined,
+    data.curves ? curvesSection(data.curves) : undefined,
     ...(data.tables ?? []).map((t, i) => tableSection(t, `table-${i + 1}`)),
-    ...(data.sections ?? []).map((s) => section(s.id, s.title, s.html)),
-  ].filter(Boolean);
-  const nav = [...sections.join('').matchAll(/<section id="([^"]+)"><h2>([^<]*)<\/h2>/g)]
-    .map((m) => `<a href="#${m[1]}">${m[2]}</a>`)
-    .join('');
+    ...(data.sections ?? []),
+  ].filter((p): p is Section => p !== undefined);
+  const sections = parts.map(renderSection);
+  const nav = parts.map((p) => `<a href="#${escapeHtml(p.id)}">${escapeHtml(p.title)}</a>`).join('');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -155,8 +154,19 @@ export async function writeReport(dir: string, data: ReportData): Promise<string
 // ---------------------------------------------------------------------------------------------------------------
 // Sections
 
-function section(id: string, title: string, body: string): string {
-  return `<section id="${escapeHtml(id)}"><h2>${escapeHtml(title)}</h2>\n${body}\n</section>`;
+/** A titled part of the page; `html` is its body. */
+interface Section {
+  id: string;
+  title: string;
+  html: string;
+}
+
+function section(id: string, title: string, html: string): Section {
+  return { id, title, html };
+}
+
+function renderSection(s: Section): string {
+  return `<section id="${escapeHtml(s.id)}"><h2>${escapeHtml(s.title)}</h2>\n${s.html}\n</section>`;
 }
 
 function facts(list: { label: string; value: string }[]): string {
@@ -188,7 +198,7 @@ function scoreLine(s: Scores): string {
   return `<p class="scores"><span title="spectral convergence">SC <b>${fmt.sc(s.spectralConvergence)}</b></span><span title="log-spectral distance">LSD <b>${fmt.lsd(s.logSpectralDistance)}</b></span></p>`;
 }
 
-function reconstructionSection(rows: ReconstructionRow[]): string {
+function reconstructionSection(rows: ReconstructionRow[]): Section {
   const oracle = meanScores(rows.map((r) => r.oracle.scores));
   const recon = meanScores(rows.map((r) => r.reconstruction.scores));
   const summary = `<div class="summary">
@@ -217,12 +227,12 @@ ${oracle && recon ? `<tfoot><tr><th colspan="2">mean</th><th>${fmt.sc(oracle.spe
   return section('reconstructions', 'Reconstructions', summary + items.join('\n') + table);
 }
 
-function generatedSection(items: GeneratedItem[], note?: string): string {
+function generatedSection(items: GeneratedItem[], note?: string): Section {
   const cards = items.map((g) => clipFigure(g.clip, escapeHtml(g.name), g.note ? `<p class="note">${escapeHtml(g.note)}</p>` : ''));
   return section('generated', 'Generated samples', `${note ? `<p class="lead">${escapeHtml(note)}</p>` : ''}<div class="grid">${cards.join('\n')}</div>`);
 }
 
-function interpolationSection(strips: InterpolationStrip[]): string {
+function interpolationSection(strips: InterpolationStrip[]): Section {
   const body = strips.map((s) => {
     const n = s.steps.length;
     const steps = s.steps.map((clip, i) => clipFigure(clip, `t = ${n > 1 ? (i / (n - 1)).toFixed(2) : '0'}`));
@@ -232,16 +242,16 @@ function interpolationSection(strips: InterpolationStrip[]): string {
   return section('interpolations', 'Interpolations', lead + body.join('\n'));
 }
 
-function latentSection(maps: LatentMap[]): string {
+function latentSection(maps: LatentMap[]): Section {
   const figures = maps.map((m) => `<figure class="map">${m.svg}<figcaption>${escapeHtml(m.title)}${m.note ? ` — ${escapeHtml(m.note)}` : ''}</figcaption></figure>`);
   return section('latent', 'Latent map', `<p class="lead">The latent means of the dataset's items, flattened to two dimensions and coloured by label: items with the same label should gather.</p><div class="maps">${figures.join('')}</div>`);
 }
 
-function curvesSection(curves: ImageRef): string {
+function curvesSection(curves: ImageRef): Section {
   return section('curves', 'Training curves', `<figure class="curves">${image(curves)}</figure>`);
 }
 
-function tableSection(t: ReportTable, id: string): string {
+function tableSection(t: ReportTable, id: string): Section {
   const head = `<tr>${t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
   const body = t.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`).join('');
   return section(id, t.title, `${t.note ? `<p class="lead">${escapeHtml(t.note)}</p>` : ''}<table class="data"><thead>${head}</thead><tbody>${body}</tbody></table>`);
