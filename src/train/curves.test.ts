@@ -25,6 +25,14 @@ describe('curves', () => {
     expect(chooseScale([2, 2]).max).toBeGreaterThan(2);
   });
 
+  it('labels every tick differently', () => {
+    const svg = renderCurvesSvg(epochs(3).map((m, i) => ({ ...m, train: { ...m.train, loss: [1.2e5, 6.5e4, 2.7e4][i]! } })));
+    const lossPanel = svg.split('font-weight="bold"')[1]!; // from the first panel's title to the second's
+    const labels = [...lossPanel.matchAll(/text-anchor="end" dominant-baseline="middle">([^<]+)</g)].map((m) => m[1]);
+    expect(labels).toContain('1.5e+5');
+    expect(new Set(labels).size).toBe(labels.length);
+  });
+
   it('draws three panels with a train and a validation line each', () => {
     const svg = renderCurvesSvg(epochs(6));
     expect(svg.startsWith('<svg')).toBe(true);

@@ -82,7 +82,8 @@ function position(scale: Scale, v: number): number {
 
 function label(v: number): string {
   const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e4 || a < 1e-2)) return v.toExponential(0);
+  // toExponential() without digits keeps only the digits needed: 150000 -> "1.5e+5", never two equal labels.
+  if (a !== 0 && (a >= 1e4 || a < 1e-2)) return Number(v.toPrecision(3)).toExponential();
   return String(Number(v.toPrecision(3)));
 }
 
