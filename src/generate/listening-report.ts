@@ -1,0 +1,111 @@
+/**
+ * The whole listening report of a checkpoint, as one function (the `report` command and the demo call it):
+ * reconstructions of validation items, prior samples with a copy check, interpolations between two items of
+ * different labels, the latent map of the dataset and the training curves.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { openDataset, type SpectrogramDataset } from '../dataset/store.ts';
+import { UserError } from '../errors.ts';
+import { DEFAULT_INVERT } from './invert.ts';
+import { DEFAULT_SAMPLE, generateSamples, inputsFromDataset, interpolate, reconstruct, type Reconstruction } from './operations.ts';
+import { copyNotes, DEFAULT_LATENT_MAP, latentMaps, writeInterpolations, writeReconstructions, writeSamples } from './report-data.ts';
+import { closeSession, openSession, writeSessionReport } from './session.ts';
+
+export interface ListeningReportOptions {
+  checkpoint: string;
+  out: string;
+  /** Dataset folder; default the one the checkpoint was trained on (skipped with a notice when it is gone). */
+  data?: string;
+  /** Validation items to reconstruct. */
+  count: number;
+  /** Sounds from the prior. */
+  samples: number;
+  /** Interpolation steps. */
+  steps: number;
+  temperature: number;
+  seed: number;
+  iterations: number;
+  /** Dataset items on the latent map. */
+  mapItems: number;
+  umap: boolean;
+  backend?: string;
+  /** Notices (missing dataset, unreadable sources). */
+  warn: (message: string) => void;
+}
+
+export const DEFAULT_LISTENING_REPORT: Omit<ListeningReportOptions, 'checkpoint' | 'out'> = {
+  count: 6,
+  samples: DEFAULT_SAMPLE.count,
+  steps: 7,
+  temperature: DEFAULT_SAMPLE.temperature,
+  seed: DEFAULT_SAMPLE.seed,
+  iterations: DEFAULT_INVERT.iterations,
+  mapItems: DEFAULT_LATENT_MAP.maxItems,
+  umap: true,
+  warn: (m) => console.error(`soundvae: ${m}`),
+};
+
+/** Opens the dataset for a report, checking it fits the checkpoint; undefined (with a notice) when absent. */
+async function openReportDataset(dir: string, explicit: boolean, shape: [number, number], warn: (m: string) => void): Promise<SpectrogramDataset | undefined> {
+  if (!explicit && !existsSync(dir)) {
+    warn(`${dir}: the training dataset is not there; the report has no reconstructions or latent map (give --data)`);
+    return undefined;
+  }
+  const ds = await openDataset(dir);
+  if (ds.shape.join('x') !== shape.join('x')) {
+    await ds.close();
+    throw new UserError(`${dir}: items are ${ds.shape.join('x')} but the checkpoint takes ${shape.join('x')}`);
+  }
+  return ds;
+}
+
+/**
+ * Writes `out/index.html` with everything beside it.
+ * @returns the report's path and the reconstructions (to print their scores).
+ * @example const { file } = await writeListeningReport({ checkpoint: 'runs/digits', out: 'report' });
+ */
+export async function writeListeningReport(
+  options: Partial<ListeningReportOptions> & Pick<ListeningReportOptions, 'checkpoint' | 'out'>,
+): Promise<{ file: string; reconstructions: Reconstruction[] }> {
+  const o = { ...DEFAULT_LISTENING_REPORT, ...options };
+  const s = await openSession(o.checkpoint, o.backend, { iterations: o.iterations });
+  try {
+    const ds = await openReportDataset(o.data ?? s.ckpt.dataset.path, o.data !== undefined, s.ckpt.inputShape, o.warn);
+    try {
+      const split = ds && ds.indices('validation').length > 0 ? 'validation' : 'train';
+      const inputs = ds && o.count > 0 ? await inputsFromDataset(s.g, ds, split, o.count, (m) => o.warn(`${m} (skipped)`)) : [];
+      const recs = reconstruct(s.g, inputs);
+      const rows = await writeReconstructions(o.out, 'reconstruct', recs, s.g.clip, true);
+
+      const { sounds, range } = o.samples > 0 ? generateSamples(s.g, { count: o.samples, temperature: o.temperature, seed: o.seed }) : { sounds: [], range: { min: 0, max: 0 } };
+      const notes = ds && sounds.length ? await copyNotes(ds, sounds, range) : [];
+      const generated = await writeSamples(o.out, 'generate', sounds, s.g.clip, true, notes);
+
+      // Interpolate between the first item and the first with another label (or simply the last).
+      const a = inputs[0];
+      const b = inputs.find((i) => i.label !== a?.label) ?? inputs.at(-1);
+      const interps = a && b && a !== b ? interpolate(s.g, a, b, o.steps, ['linear', 'spherical']) : [];
+      const strips = await writeInterpolations(o.out, 'interpolate', interps, s.g.clip, true);
+
+      const maps = ds && o.mapItems > 0 ? await latentMaps(s.ckpt.vae, ds, { maxItems: o.mapItems, umap: o.umap }) : [];
+      const epochs = s.ckpt.training.epoch;
+      const file = await writeSessionReport(o.out, s, {
+        title: 'soundvae listening report',
+        subtitle: `${path.basename(path.dirname(s.ckpt.dir))}/${path.basename(s.ckpt.dir)} after ${epochs} epoch${epochs === 1 ? '' : 's'}`,
+        reconstructions: rows,
+        generated: {
+          items: generated,
+          note: `Latents from N(0, I) × ${o.temperature}, seed ${o.seed}; de-normalised with the training set's mean per-item range (${range.min.toFixed(1)} to ${range.max.toFixed(1)} dB). The nearest training item (RMS dB distance of the spectrograms) flags copies.`,
+        },
+        interpolations: strips,
+        latentMaps: maps,
+      });
+      return { file, reconstructions: recs };
+    } finally {
+      await ds?.close();
+    }
+  } finally {
+    closeSession(s);
+  }
+}
