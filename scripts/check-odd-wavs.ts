@@ -32,7 +32,7 @@ const SETTINGS = {
   lossyFrameSlack: 3456,
 };
 
-const LOSSLESS = new Set(['wav', 'rifx', 'rf64', 'flac', 'aiff', 'au']);
+const LOSSLESS = new Set(['wav', 'rifx', 'rf64', 'w64', 'flac', 'aiff', 'au']);
 
 interface ChildResult {
   file: string;

@@ -51,7 +51,7 @@ function startsWith(bytes: Uint8Array, text: string, at = 0): boolean {
  * format. Covers what we can decode plus a few common non-audio files, to give a clear error.
  */
 export function sniffContainer(bytes: Uint8Array): string | undefined {
-  if (isWav(bytes)) return startsWith(bytes, 'RIFX') ? 'rifx' : startsWith(bytes, 'RIFF') ? 'wav' : 'rf64';
+  if (isWav(bytes)) return startsWith(bytes, 'RIFX') ? 'rifx' : startsWith(bytes, 'RIFF') ? 'wav' : startsWith(bytes, 'riff') ? 'w64' : 'rf64';
   if (isAiff(bytes)) return 'aiff';
   if (isAu(bytes)) return 'au';
   if (startsWith(bytes, 'fLaC')) return 'flac';
@@ -196,7 +196,7 @@ export async function decodeAudioBytes(
     throw new UserError(`${file}: truncated: shorter than ${startsWith(bytes, 'FORM') ? 'an AIFF' : 'a WAV'} header`);
   }
   const container = sniffContainer(bytes);
-  if (container === 'wav' || container === 'rifx' || container === 'rf64' || container === 'aiff' || container === 'au') {
+  if (container === 'wav' || container === 'rifx' || container === 'rf64' || container === 'w64' || container === 'aiff' || container === 'au') {
     try {
       return container === 'aiff' ? decodeAiff(bytes, file) : container === 'au' ? decodeAu(bytes, file) : decodeWav(bytes, file);
     } catch (err) {

@@ -312,6 +312,25 @@ describe('decodeWav: odd and lying files', () => {
     expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
   });
 
+  it('reads Sony Wave64 (GUID chunk ids, 64-bit sizes, 8-byte alignment)', () => {
+    const tail = [0xf3, 0xac, 0xd3, 0x11, 0x8c, 0xd1, 0x00, 0xc0, 0x4f, 0x8e, 0xdb, 0x8a];
+    const chunk = (id: string, body: Uint8Array) => {
+      const head = new Uint8Array(24);
+      head.set(Buffer.from(id, 'latin1'));
+      head.set(tail, 4);
+      new DataView(head.buffer).setBigUint64(16, BigInt(24 + body.length), true);
+      return [...head, ...body, ...new Array((8 - (body.length % 8)) % 8).fill(0)];
+    };
+    const odd = new Uint8Array(5).fill(7); // forces padding before the next chunk
+    const body = [...chunk('fmt ', fmtChunk(1, 1, rate, 16)), ...chunk('junk', odd), ...chunk('data', int16Data(tone))];
+    const riff = [0x72, 0x69, 0x66, 0x66, 0x2e, 0x91, 0xcf, 0x11, 0xa5, 0xd6, 0x28, 0xdb, 0x04, 0xc1, 0x00, 0x00];
+    const file = new Uint8Array([...riff, 0, 0, 0, 0, 0, 0, 0, 0, ...Buffer.from('wave', 'latin1'), ...tail, ...body]);
+    new DataView(file.buffer).setBigUint64(16, BigInt(file.length), true);
+    const { info, channels } = decodeWav(file);
+    expect(info.container).toBe('w64');
+    expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
+  });
+
   it('gives one-line causes for broken files', () => {
     expect(() => decodeWav(new Uint8Array(0))).toThrow(/empty/);
     expect(() => decodeWav(new Uint8Array([82, 73, 70, 70, 0]))).toThrow(/truncated/);

@@ -50,7 +50,7 @@ export interface WavFormat {
 
 /** Where things are in a WAV file, without decoding the samples. */
 export interface WavLayout {
-  container: 'wav' | 'rifx' | 'rf64';
+  container: 'wav' | 'rifx' | 'rf64' | 'w64';
   littleEndian: boolean;
   format: WavFormat;
   /** Byte offset and length of the sample data actually present in the file. */
@@ -62,10 +62,50 @@ export interface WavLayout {
   factFrames?: number;
 }
 
-/** True when the first bytes look like a WAV file of any flavour. */
+/** True when the first bytes look like a WAV file of any flavour (RIFF, RIFX, RF64, BW64, Sony Wave64). */
 export function isWav(bytes: Uint8Array): boolean {
   const id = ascii(bytes, 0);
-  return (id === 'RIFF' || id === 'RIFX' || id === 'RF64' || id === 'BW64') && ascii(bytes, 8) === 'WAVE';
+  return ((id === 'RIFF' || id === 'RIFX' || id === 'RF64' || id === 'BW64') && ascii(bytes, 8) === 'WAVE') || isW64(bytes);
+}
+
+/** The tail shared by Wave64's chunk GUIDs ('fmt ', 'data', ... then this); 'riff' has its own. */
+const W64_GUID_TAIL = [0xf3, 0xac, 0xd3, 0x11, 0x8c, 0xd1, 0x00, 0xc0, 0x4f, 0x8e, 0xdb, 0x8a];
+const W64_RIFF_TAIL = [0x2e, 0x91, 0xcf, 0x11, 0xa5, 0xd6, 0x28, 0xdb, 0x04, 0xc1, 0x00, 0x00];
+
+function hasTail(bytes: Uint8Array, at: number, tail: number[]): boolean {
+  return bytes.length >= at + 16 && tail.every((b, i) => bytes[at + 4 + i] === b);
+}
+
+/** Sony Wave64: RIFF with 16-byte GUID chunk ids, 64-bit sizes that count the 24-byte header, 8-byte alignment. */
+function isW64(bytes: Uint8Array): boolean {
+  return bytes.length >= 40 && ascii(bytes, 0) === 'riff' && hasTail(bytes, 0, W64_RIFF_TAIL) && ascii(bytes, 24) === 'wave';
+}
+
+function parseW64Layout(bytes: Uint8Array, fileSize: number): WavLayout {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let format: WavFormat | undefined;
+  let dataOffset = -1;
+  let dataBytes = 0;
+  let declaredDataBytes = 0;
+  let factFrames: number | undefined;
+  for (let pos = 40; pos + 24 <= bytes.length; ) {
+    const id = hasTail(bytes, pos, W64_GUID_TAIL) ? ascii(bytes, pos) : '';
+    const size = Number(view.getBigUint64(pos + 16, true));
+    const body = pos + 24;
+    if (size < 24) break; // a size that does not even cover its own header: stop here
+    if (id === 'fmt ' && !format) format = parseFmt(view, body, Math.min(size - 24, bytes.length - body), true);
+    else if (id === 'fact' && body + 4 <= bytes.length) factFrames = Number(view.getBigUint64(body, true));
+    else if (id === 'data' && dataOffset < 0) {
+      dataOffset = body;
+      declaredDataBytes = size - 24;
+      dataBytes = Math.max(0, Math.min(declaredDataBytes, fileSize - body));
+      if (format) break;
+    }
+    pos += Math.ceil(size / 8) * 8;
+  }
+  if (!format) fail('no fmt chunk (not a complete Wave64 file)');
+  if (dataOffset < 0) fail('no data chunk (header only)');
+  return { container: 'w64', littleEndian: true, format, dataOffset, dataBytes, declaredDataBytes, factFrames };
 }
 
 function ascii(bytes: Uint8Array, offset: number, length = 4): string {
@@ -109,6 +149,7 @@ function fail(cause: string): never {
 export function parseWavLayout(bytes: Uint8Array, fileSize = bytes.length): WavLayout {
   if (bytes.length < 12) fail(bytes.length === 0 ? 'empty file' : 'truncated: shorter than a WAV header');
   if (!isWav(bytes)) fail('not a WAV file');
+  if (isW64(bytes)) return parseW64Layout(bytes, fileSize);
   const id = ascii(bytes, 0);
   const littleEndian = id !== 'RIFX';
   const container = id === 'RIFX' ? 'rifx' : id === 'RIFF' ? 'wav' : 'rf64';
