@@ -257,7 +257,7 @@ export async function preprocess(inputs: readonly string[], out: string, options
     },
   };
   const chunkItems = Math.max(1, Math.floor(CHUNK_BYTES / (values * 4)));
-  const pool = o.workers > 0 && todo.length > 0 ? workerRunner(Math.min(o.workers, Math.max(1, todo.length)), { settings, chunkItems, creditBytes: CREDIT_BYTES }, events) : undefined;
+  const pool = o.workers > 0 && todo.length > 0 ? workerRunner(Math.min(o.workers, Math.max(1, todo.length)), { settings, chunkItems, creditBytes: CREDIT_BYTES, concurrency: 2 }, events) : undefined;
   const runner: Runner = pool ?? inThreadRunner(settings, chunkItems, events);
   // Keep workers well ahead, so none idles while the main thread writes; memory is bounded by the credit.
   const inFlight = FILES_AHEAD * (pool ? Math.min(o.workers, todo.length) : 1);

@@ -30,6 +30,8 @@ export interface WorkerConfig {
   chunkItems: number;
   /** Bytes of clips posted but not yet written by the main thread before the worker waits. */
   creditBytes: number;
+  /** Files processed at once (interleaved at their awaits). */
+  concurrency: number;
 }
 
 /**
@@ -71,40 +73,40 @@ if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundva
   const processor = new FileProcessor(config.settings);
   const queue: { id: number; file: string }[] = [];
   let unackedBytes = 0;
-  let wake: (() => void) | undefined;
-  let busy = false;
+  let waiting: (() => void)[] = [];
 
   const post = async (id: number, clips: ClipMeta[], data: Float32Array, last: boolean, skipped: Partial<Record<ClipSkip, number>>) => {
     // A fresh buffer per chunk, so it can be transferred rather than copied.
     const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
     port.postMessage({ type: 'clips', id, clips, data: owned, last, skipped } satisfies FromWorker, [owned.buffer as ArrayBuffer]);
     unackedBytes += owned.byteLength;
-    while (unackedBytes >= config.creditBytes) await new Promise<void>((r) => (wake = r));
+    while (unackedBytes >= config.creditBytes) await new Promise<void>((r) => waiting.push(r));
   };
 
-  const drain = async () => {
-    if (busy) return;
-    busy = true;
-    while (queue.length) {
+  // Two files at a time: while one waits for its bytes from disk, the other computes.
+  let active = 0;
+  const pump = () => {
+    while (active < config.concurrency && queue.length) {
       const { id, file } = queue.shift()!;
-      try {
-        await processFileInChunks(processor, file, config.chunkItems, (c, d, l, s) => post(id, c, d, l, s));
-      } catch (err) {
-        port.postMessage({ type: 'error', id, reason: describeError(err) } satisfies FromWorker);
-      }
+      active++;
+      processFileInChunks(processor, file, config.chunkItems, (c, d, l, s) => post(id, c, d, l, s))
+        .catch((err) => port.postMessage({ type: 'error', id, reason: describeError(err) } satisfies FromWorker))
+        .finally(() => {
+          active--;
+          pump();
+        });
     }
-    busy = false;
   };
 
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'ack') {
       unackedBytes -= msg.bytes;
-      const w = wake;
-      wake = undefined;
-      w?.();
+      const ready = waiting;
+      waiting = [];
+      for (const w of ready) w();
     } else {
       queue.push({ id: msg.id, file: msg.file });
-      void drain();
+      pump();
     }
   });
 }
