@@ -7,6 +7,18 @@
  * The model's strides need height (bins) divisible by 32 and width (frames) by 16: every preset drops the
  * Nyquist bin (nFft/2 bins) and chooses the clip length so that `frames = 1 + floor(clip / hop)` is a
  * multiple of 16.
+ *
+ * How `digits` and `music` were chosen (`npm run bench -- preprocess --presets-only`): oracle magnitudes of 24
+ * real clips each (FSDD; the music folder), Nyquist bin zeroed, inverted by Griffin-Lim (32 iterations, momentum
+ * 0.99, random phase); spectral convergence of the result measured on a dense STFT (hop nFft/8), because a
+ * hop of nFft/2 is easy to match on its own STFT (-25.5 dB) while the audio is poor:
+ *
+ *   FSDD   8 kHz  512/256 (n/2) -12.7 dB | 8 kHz 512/128 (n/4) -23.5 dB | 8 kHz 256/64 -22.4 dB
+ *          22.05 kHz 512/256 (reference) -11.5 dB | 22.05 kHz 512/128 -20.3 dB
+ *   music  22.05 kHz 1024/512 (n/2) -13.3 dB | 1024/256 -21.0 dB | 512/128 -19.9 dB | 2048/512 -22.1 dB
+ *
+ * digits: 8 kHz 512/128 inverts best and keeps the reference's 256 x 64 (over 1 s instead of 0.74 s, at the
+ * files' own rate). music: 1024/256 is within 1.1 dB of 2048/512 at half the height (512 bins, not 1024).
  */
 import type { ResampleQuality } from '../audio/resample.ts';
 import type { Decibels, Hertz, Ratio, Samples, Seconds } from '../units.ts';
