@@ -73,7 +73,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       const items = await writeSamples(args.out, '.', sounds, s.g.clip, Boolean(args.report), notes);
       const clipSeconds = s.g.clip.clipSamples / s.g.clip.sampleRate;
       console.log(
-        `${sounds.length} sounds -> ${args.out}  (decode + Griffin-Lim ${((1000 * seconds) / sounds.length).toFixed(0)} ms per ${clipSeconds.toFixed(2)} s clip; de-normalised to ${range.min.toFixed(1)}..${range.max.toFixed(1)} dB)`,
+        `${sounds.length} sound${sounds.length === 1 ? '' : 's'} -> ${args.out}  (decode + Griffin-Lim ${((1000 * seconds) / sounds.length).toFixed(0)} ms per ${clipSeconds.toFixed(2)} s clip; de-normalised to ${range.min.toFixed(1)}..${range.max.toFixed(1)} dB)`,
       );
       if (args.report) {
         const file = await writeSessionReport(args.out, s, {
