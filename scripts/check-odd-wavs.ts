@@ -11,7 +11,8 @@
  *    lossless formats the same samples as sox (max difference below 1e-3);
  *  - every other file is either decoded or refused with a one-line "FILE: cause" error.
  *
- * Usage: node --import tsx scripts/check-odd-wavs.ts [DIR] [--timeout-ms 20000] [--verbose]
+ * Usage: node --import tsx scripts/check-odd-wavs.ts [DIR] [--timeout-ms 20000] [--isolate] [--verbose]
+ * (--isolate decodes mp3/flac/ogg/... in decodeAudio's worker thread, as `{ isolate: true }` does).
  * Prints a table and a summary line; exits 1 on any violation.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -65,7 +66,7 @@ async function child(files: string[]): Promise<void> {
     const start = performance.now();
     const result: ChildResult = { file, ok: false, ms: 0 };
     try {
-      const { info, channels } = await decodeAudio(file);
+      const { info, channels } = await decodeAudio(file, { isolate: process.env.CHECK_ISOLATE === '1' });
       Object.assign(result, {
         ok: true,
         container: info.container,
@@ -154,6 +155,7 @@ async function runChildren(files: string[], timeoutMs: number): Promise<Map<stri
     const batch = remaining;
     const proc = spawn(process.execPath, ['--import', 'tsx', self, '--child', ...batch], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CHECK_ISOLATE: process.argv.includes('--isolate') ? '1' : '0' },
     });
     let stderr = '';
     proc.stderr.on('data', (d) => (stderr += d));

@@ -11,16 +11,23 @@ import { fileError, UserError } from '../errors.ts';
 import type { AudioFileInfo, DecodedAudio } from './types.ts';
 import { aiffInfo, decodeAiff, isAiff } from './aiff.ts';
 import { auInfo, decodeAu, isAu } from './au.ts';
+import { IsolatedDecodeError, isolatedAudioDecode } from './isolate.ts';
 import { decodeWav, isWav, wavInfo } from './wav.ts';
 
 export interface DecodeOptions {
   /** Give up on a decoder that has not finished after this many milliseconds. Default 60000. */
   timeoutMs: number;
+  /**
+   * Run third-party decoders (mp3, flac, ogg, ...) in a worker thread, so that even a synchronous
+   * endless loop or a WebAssembly crash is cut off by `timeoutMs`. Our own WAV/AIFF/.au readers
+   * always run in-process (their loops are bounded by the file size). Default false.
+   */
+  isolate: boolean;
   /** Refuse files larger than this many bytes (a whole file is held in memory). Default 2 GiB. */
   maxFileBytes: number;
 }
 
-export const DEFAULT_DECODE: DecodeOptions = { timeoutMs: 60_000, maxFileBytes: 2 ** 31 };
+export const DEFAULT_DECODE: DecodeOptions = { timeoutMs: 60_000, isolate: false, maxFileBytes: 2 ** 31 };
 
 /**
  * File extensions taken as audio when walking a folder (files named explicitly are always tried,
@@ -123,20 +130,23 @@ function sanitise(channels: Float32Array[]): Float32Array[] {
   return channels;
 }
 
-async function decodeWithAudioDecode(bytes: Uint8Array, file: string, container: string, timeoutMs: number): Promise<DecodedAudio> {
+async function decodeWithAudioDecode(bytes: Uint8Array, file: string, container: string, opts: DecodeOptions): Promise<DecodedAudio> {
   let result;
+  const what = `${container === 'unknown' ? 'audio' : container} decoder`;
   try {
-    // Node's console.warn noise from some decoders is not ours to print.
-    result = await withTimeout(decodeOther(bytes), timeoutMs, `${container} decoder`);
+    result = opts.isolate
+      ? await isolatedAudioDecode().decode(bytes, opts.timeoutMs, what)
+      : await withTimeout(decodeOther(bytes), opts.timeoutMs, what);
   } catch (err) {
     const cause = err instanceof Error ? err.message : String(err);
     if (/unknown audio format/i.test(cause)) throw new UserError(`${file}: not an audio file (${describeNonAudio(bytes)})`);
     if (/no decoder for/i.test(cause)) throw new UserError(`${file}: unsupported format (${cause.replace(/^no decoder for /i, '')})`);
-    const what = container === 'unknown' ? describeNonAudio(bytes) : container;
+    const label = container === 'unknown' ? describeNonAudio(bytes) : container;
     // A decoder tripping over its own state (TypeError and the like) means a stream it could not follow.
-    const internal = err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
+    const kind = err instanceof IsolatedDecodeError ? err.kind : err instanceof Error ? err.constructor.name : '';
+    const internal = kind === 'TypeError' || kind === 'ReferenceError' || kind === 'RangeError';
     const detail = internal ? `corrupt or truncated stream (decoder error: ${cause.split('\n')[0]})` : cause.split('\n')[0];
-    throw new UserError(`${file}: cannot decode ${what}: ${detail}`);
+    throw new UserError(`${file}: cannot decode ${label}: ${detail}`);
   }
   const channels = (result?.channelData ?? []).filter((c) => c && c.length >= 0);
   const sampleRate = result?.sampleRate ?? 0;
@@ -171,7 +181,7 @@ function codecOf(container: string): string {
  * Decodes an audio file of any supported format to Float32 channels in [-1, 1].
  *
  * @param file path to the file
- * @param options `timeoutMs` (default 60 s) and `maxFileBytes` (default 2 GiB)
+ * @param options `timeoutMs` (default 60 s), `isolate` (default false), `maxFileBytes` (default 2 GiB)
  * A WAV file whose data chunk is validly empty decodes to zero frames; callers that need audio check `info.frames`.
  * @throws UserError "FILE: cause" for a missing, empty, truncated, unsupported or non-audio file
  * @example
@@ -203,7 +213,7 @@ export async function decodeAudioBytes(
       throw fileError(file, err);
     }
   }
-  return decodeWithAudioDecode(bytes, file, container ?? 'unknown', opts.timeoutMs);
+  return decodeWithAudioDecode(bytes, file, container ?? 'unknown', opts);
 }
 
 /**
