@@ -65,7 +65,8 @@ export async function describeFiles(files: string[]): Promise<FileInfoResult[]> 
   const results: FileInfoResult[] = [];
   for (const file of files) {
     try {
-      results.push({ ok: true, ...(await readAudioInfo(file)) });
+      // Isolated: a file that hangs a third-party decoder is cut off instead of freezing the listing.
+      results.push({ ok: true, ...(await readAudioInfo(file, { isolate: true })) });
     } catch (err) {
       const message = describeError(err);
       results.push({ ok: false, file, error: message.startsWith(file) ? message : `${file}: ${message}` });
