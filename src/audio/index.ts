@@ -11,6 +11,9 @@ export {
   type DecodeOptions,
 } from './decode.ts';
 export { decodeWav, wavInfo, isWav, parseWavLayout, WAV_LIMITS } from './wav.ts';
+export { decodeAiff, aiffInfo, isAiff } from './aiff.ts';
+export { decodeAu, auInfo, isAu } from './au.ts';
+export { IsolatedDecoder } from './isolate.ts';
 export { loadAudio, DEFAULT_LOAD, type LoadOptions, type LoadedAudio } from './load.ts';
 export { toMono } from './mono.ts';
 export { openAudio, readBlocks, DEFAULT_BLOCKS, type AudioReader, type AudioBlock, type BlockOptions } from './reader.ts';
