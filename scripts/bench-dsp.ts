@@ -10,6 +10,7 @@
  * (../shared/reference/ref_gl.py), both scored by ../shared/reference/sc.py. With --make-clips SRC the clips are
  * first made by make_clips.py (200 FSDD clips at 22050 Hz, 0.74 s).
  *   npm run bench -- dsp --clips /tmp/clips --make-clips ../shared/data/fsdd
+ * --clips DIR --sweep: mean SC against iterations (0 to 100) for random and PGHI starts over every 4th clip.
  * Options: --n-fft 512 --hop 128 --iters 32 --runs 7 --threads 2 --out DIR (default a temp folder) --reference DIR.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,6 +18,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadAudio } from '../src/audio/index.ts';
 import { GriffinLim, ParallelGriffinLim, magnitude, stft, type GriffinLimOptions, type GriffinLimResult, type PhaseInit, type Spectrogram } from '../src/dsp/index.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -172,6 +174,34 @@ function clips(dir: string): void {
   }
 }
 
+/** Mean SC against iterations, random vs PGHI start, over every 4th clip (in this process, one thread). */
+async function sweep(dir: string): Promise<void> {
+  const nFft = num('n-fft', 512), hop = num('hop', 128);
+  const files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.wav')).sort().filter((_, i) => i % 4 === 0);
+  const iterations = [0, 2, 4, 8, 16, 32, 100];
+  const engine = new GriffinLim({ nFft, hop });
+  const sums = new Map<string, { sc: number; ms: number }>();
+  for (const f of files) {
+    const { samples } = await loadAudio(path.join(dir, f));
+    const S = magnitude(stft(samples, { nFft, hop }));
+    for (const init of ['random', 'pghi'] as const) {
+      for (const it of iterations) {
+        const t0 = performance.now();
+        const r = engine.run(S, { iterations: it, init, length: samples.length });
+        const cell = sums.get(`${init} ${it}`) ?? { sc: 0, ms: 0 };
+        cell.sc += r.spectralConvergence / files.length;
+        cell.ms += (performance.now() - t0) / files.length;
+        sums.set(`${init} ${it}`, cell);
+      }
+    }
+  }
+  console.log(`mean SC (dB) and ms per clip (1 thread, SC measurement included) over ${files.length} clips, by iterations:`);
+  for (const init of ['random', 'pghi']) {
+    console.log(`${init.padEnd(7)} ${iterations.map((it) => { const c = sums.get(`${init} ${it}`)!; return `${it}: ${c.sc.toFixed(2)} (${c.ms.toFixed(0)} ms)`; }).join(' | ')}`);
+  }
+}
+
 const clipDir = arg('clips');
-if (clipDir) clips(clipDir);
+if (clipDir && flag('sweep')) await sweep(clipDir);
+else if (clipDir) clips(clipDir);
 else await singleClip();
