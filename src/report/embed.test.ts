@@ -18,7 +18,7 @@ describe('pca2', () => {
       const b = 2 * noise(rand);
       return Float32Array.from({ length: d }, (_, j) => 10 + a * u[j]! + b * w[j]! + 0.1 * noise(rand));
     });
-    const { points, explained, axes } = pca2(vectors);
+    const { points, explained = [0, 0], axes } = pca2(vectors);
     expect(points).toHaveLength(200);
     // PC1 must follow coordinate 2 (centred), PC2 coordinate 7, up to sign.
     const corr = (k: 0 | 1, j: number) => {

@@ -12,6 +12,8 @@ export interface Embedding {
   points: Point2[];
   /** Axis names, e.g. "PC1 (31% of variance)" or "UMAP 1". */
   axes: [string, string];
+  /** PCA only: the share of variance each axis explains. */
+  explained?: [number, number];
 }
 
 export interface PcaOptions {
@@ -31,7 +33,7 @@ export const DEFAULT_PCA: PcaOptions = { iterations: 300, tolerance: 1e-10, seed
  * each component is positive, which makes the map repeatable.
  * @returns the 2-D points and the share of variance each axis explains.
  */
-export function pca2(vectors: ArrayLike<number>[], options: Partial<PcaOptions> = {}): Embedding & { explained: [number, number] } {
+export function pca2(vectors: ArrayLike<number>[], options: Partial<PcaOptions> = {}): Embedding {
   const o = { ...DEFAULT_PCA, ...options };
   const n = vectors.length;
   if (n === 0) return { points: [], axes: ['PC1', 'PC2'], explained: [0, 0] };
