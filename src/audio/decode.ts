@@ -1,9 +1,9 @@
 /**
  * Decoding any audio file to Float32 channels. The format is sniffed from the content (magic
- * bytes), never taken from the extension. WAV/RIFX/RF64, AIFF/AIFF-C and Sun .au go through our own
- * tolerant readers (wav.ts, aiff.ts, au.ts); everything else (mp3, flac, ogg vorbis, opus, m4a/aac, wma, amr, qoa, webm, caf, ...) through
- * the pure JS/WASM decoders of the `audio-decode` package. Every failure becomes a one-line
- * `UserError` "FILE: cause".
+ * bytes), never taken from the extension. WAV (RIFF, RIFX, RF64, Wave64), AIFF/AIFF-C and Sun .au
+ * go through our own tolerant readers (wav.ts, aiff.ts, au.ts); everything else (mp3, flac, ogg
+ * vorbis, opus, m4a/aac, wma, amr, qoa, webm, caf, ...) through the pure JS/WASM decoders of the
+ * `audio-decode` package. Every failure becomes a one-line `UserError` "FILE: cause".
  */
 import { promises as fs } from 'node:fs';
 import decodeOther from 'audio-decode';
@@ -44,8 +44,8 @@ export function hasAudioExtension(file: string): boolean {
   return dot >= 0 && AUDIO_EXTENSIONS.has(file.slice(dot + 1).toLowerCase());
 }
 
-/** Bytes read by `readAudioInfo` for a WAV header before falling back to the whole file. */
-const WAV_HEAD_BYTES = 1 << 20;
+/** Bytes `readAudioInfo` reads for a WAV/AIFF/.au header; a header not within them means decoding the whole file. */
+const HEADER_BYTES = 1 << 20;
 
 function startsWith(bytes: Uint8Array, text: string, at = 0): boolean {
   if (bytes.length < at + text.length) return false;
@@ -104,7 +104,8 @@ async function readBytes(file: string, maxFileBytes: number): Promise<Uint8Array
   if (stat.isDirectory()) throw new UserError(`${file}: is a folder, not an audio file`);
   if (stat.size === 0) throw new UserError(`${file}: empty file`);
   if (stat.size > maxFileBytes) {
-    throw new UserError(`${file}: too large to load at once (${(stat.size / 2 ** 30).toFixed(1)} GiB); split it first`);
+    const gib = (n: number) => (n / 2 ** 30).toFixed(1);
+    throw new UserError(`${file}: too large to load at once (${gib(stat.size)} GiB, limit ${gib(maxFileBytes)} GiB): split it, or read a WAV in blocks`);
   }
   const buf = await fs.readFile(file);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -230,7 +231,7 @@ export async function readAudioInfo(file: string, options: Partial<DecodeOptions
     const handle = await fs.open(file, 'r');
     try {
       size = (await handle.stat()).size;
-      head = new Uint8Array(Math.min(size, WAV_HEAD_BYTES));
+      head = new Uint8Array(Math.min(size, HEADER_BYTES));
       await handle.read(head, 0, head.length, 0);
     } finally {
       await handle.close();
@@ -246,7 +247,7 @@ export async function readAudioInfo(file: string, options: Partial<DecodeOptions
       return isAiff(head) ? aiffInfo(head, file, size) : wavInfo(head, file, size);
     } catch (err) {
       // A big file whose fmt chunk lies past the head: read it all. Anything else is a real error.
-      if (size <= WAV_HEAD_BYTES) throw fileError(file, err);
+      if (size <= HEADER_BYTES) throw fileError(file, err);
     }
   }
   return (await decodeAudio(file, opts)).info;
