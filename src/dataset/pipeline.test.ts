@@ -93,4 +93,34 @@ describe('preprocess', () => {
     expect(Array.from(await db.read(db.indices()))).toEqual(Array.from(await da.read(da.indices())));
     await Promise.all([da.close(), db.close()]);
   });
+
+  it('resumes after an interruption and ends with the same store as an uninterrupted run', async () => {
+    const files = ['0_ann_0.wav', '0_ann_1.wav', '1_bob_0.wav', '1_bob_1.wav', '2_cy_0.wav', '2_cy_1.wav'].map((f) => path.join(inputs, f));
+    const clean = path.join(dir, 'clean');
+    const broken = path.join(dir, 'broken');
+    await preprocess(files, clean, { preset: 'reference', workers: 0 });
+    // Interrupted after the third file (commits after every file here, as a long run does every 2 s).
+    await expect(
+      preprocess(files, broken, {
+        preset: 'reference',
+        workers: 0,
+        commitEvery: 0,
+        onProgress: (p) => {
+          if (p.filesDone === 3) throw new Error('power cut');
+        },
+      }),
+    ).rejects.toThrow('power cut');
+    const partial = await openDataset(broken);
+    expect(partial.size).toBeGreaterThan(0);
+    expect(partial.size).toBeLessThan(6);
+    await partial.close();
+    const resumed = await preprocess(files, broken, { preset: 'reference', workers: 0 });
+    expect(resumed.alreadyDone).toBeGreaterThan(0);
+    expect(resumed.alreadyDone + resumed.read).toBe(6);
+    const [a, b] = [await openDataset(clean), await openDataset(broken)];
+    expect(b.manifest.items.map((it) => it.source)).toEqual(a.manifest.items.map((it) => it.source));
+    expect(Array.from(await b.read(b.indices()))).toEqual(Array.from(await a.read(a.indices())));
+    expect(b.meanSpectrogram()![100]).toBeCloseTo(a.meanSpectrogram()![100]!, 6);
+    await Promise.all([a.close(), b.close()]);
+  });
 });

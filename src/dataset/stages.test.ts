@@ -7,7 +7,7 @@ import { resample } from '../audio/resample.ts';
 import { amplitudeToDb } from '../dsp/db.ts';
 import { magnitude, stft } from '../dsp/stft.ts';
 import { PRESETS, resolveSettings, shapeWarning, spectrogramShape } from './presets.ts';
-import { Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, Splitter } from './stages.ts';
+import { Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, ResampledReader, resampleRange, Splitter } from './stages.ts';
 
 function sine(freq: number, sr: number, n: number, amp = 0.5): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * freq * i) / sr));
@@ -86,4 +86,25 @@ describe('stages', () => {
     expect(maxErr).toBeLessThan(1e-5); // summation order only
     expect((await loader.load(file)).samples.length).toBe(whole.length);
   });
+});
+
+describe('resampling by parts', () => {
+  const x = Float32Array.from({ length: 20000 }, (_, i) => Math.sin(i * 0.01) * Math.cos(i * 0.0007) + 0.1 * Math.sin(i * 1.3));
+  for (const [from, to] of [[8000, 22050], [44100, 22050], [22050, 22050]] as const) {
+    it(`ResampledReader gives the whole-file result in blocks, ${from} -> ${to}`, () => {
+      const whole = resample(x, from, to);
+      const reader = new ResampledReader(x, from, to, 'default', 3000);
+      expect(reader.length).toBe(whole.length);
+      let maxErr = 0;
+      // Overlapping reads, as 50 % overlapping clips make them.
+      for (let a = 0; a < reader.length; a += 1500) {
+        const part = reader.read(a, a + 3000);
+        expect(part.length).toBe(Math.min(3000, whole.length - a));
+        for (let i = 0; i < part.length; i++) maxErr = Math.max(maxErr, Math.abs(part[i]! - whole[a + i]!));
+      }
+      expect(maxErr).toBeLessThan(1e-5);
+      const mid = resampleRange(x, from, to, 'default', 7777, 9999);
+      for (let i = 0; i < mid.length; i++) expect(Math.abs(mid[i]! - whole[7777 + i]!)).toBeLessThan(1e-5);
+    });
+  }
 });

@@ -11,7 +11,7 @@
  */
 import { decodeAudio } from '../audio/decode.ts';
 import { toMono } from '../audio/mono.ts';
-import { RESAMPLE_QUALITIES, resample } from '../audio/resample.ts';
+import { RESAMPLE_QUALITIES, resample, resampledLength, type ResampleQuality } from '../audio/resample.ts';
 import {
   clipOffsets,
   normalizeLoudness,
@@ -26,41 +26,100 @@ import { StftPlan } from '../dsp/stft.ts';
 import type { Samples, Seconds } from '../units.ts';
 import { spectrogramShape, type CleanupSettings, type PreprocessSettings } from './presets.ts';
 
-/** Loaded audio: mono at the target rate, and how long the file was. */
-export interface LoadedClipSource {
+/** Decoded audio: mono at the file's own rate. */
+export interface DecodedMono {
   samples: Float32Array;
-  /** The file's full duration, before any cut. */
+  sampleRate: number;
+  /** The file's duration. */
   duration: Seconds;
 }
 
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
 /**
- * Loader: decode, mix to mono, resample to the target rate. Given `maxSamples`, only what that many output
- * samples need is resampled, as `librosa.load(duration=...)` reads only that much.
+ * Output samples [outStart, outEnd) of `resample(samples, from, to)`, computed from only the input they need:
+ * the input is cut at a multiple of the ratio's denominator (so output positions line up with the whole-file
+ * resampling) with the filter's reach on both sides. Equal to slicing the whole result, up to float rounding.
+ * @example resampleRange(x, 8000, 22050, 'default', 0, 16317) // the first 0.74 s at 22.05 kHz
+ */
+export function resampleRange(
+  samples: Float32Array,
+  from: number,
+  to: number,
+  quality: ResampleQuality,
+  outStart: Samples,
+  outEnd: Samples,
+): Float32Array {
+  if (from === to) return samples.subarray(outStart, outEnd);
+  const g = gcd(from, to);
+  const up = to / g;
+  const down = from / g;
+  const filter = RESAMPLE_QUALITIES[quality];
+  const reach = Math.ceil((filter.zeros / filter.rolloff) * Math.max(1, from / to)) + 2;
+  const m = Math.max(0, Math.floor(((outStart * down) / up - reach) / down));
+  const s0 = m * down;
+  const s1 = Math.min(samples.length, Math.ceil((outEnd * down) / up) + reach);
+  const y = resample(samples.subarray(s0, s1), from, to, { quality });
+  return y.subarray(outStart - m * up, outEnd - m * up);
+}
+
+/**
+ * Reads a long signal at another rate piece by piece: `read(a, b)` gives output samples [a, b), resampling a
+ * block at a time, so a long recording is never held whole at the target rate. Reads must move forward.
+ */
+export class ResampledReader {
+  readonly length: Samples;
+  private buf: Float32Array = new Float32Array(0);
+  private bufStart = 0;
+
+  constructor(
+    private readonly samples: Float32Array,
+    private readonly from: number,
+    private readonly to: number,
+    private readonly quality: ResampleQuality,
+    /** Output samples resampled at once. */
+    private readonly block: Samples = 1 << 20,
+  ) {
+    this.length = resampledLength(samples.length, from, to);
+  }
+
+  read(start: Samples, end: Samples): Float32Array {
+    end = Math.min(end, this.length);
+    if (start < this.bufStart || end > this.bufStart + this.buf.length) {
+      this.buf = resampleRange(this.samples, this.from, this.to, this.quality, start, Math.min(this.length, Math.max(end, start + this.block)));
+      this.bufStart = start;
+    }
+    return this.buf.subarray(start - this.bufStart, end - this.bufStart);
+  }
+}
+
+/**
+ * Loader: decode and mix to mono at the file's rate; `load` also resamples to the target rate. Given
+ * `maxSamples`, only what that many output samples need is resampled, as `librosa.load(duration=...)` reads
+ * only that much.
  */
 export class Loader {
   constructor(private readonly settings: Pick<PreprocessSettings, 'sampleRate' | 'resampleQuality'>) {}
+
+  /** Mono samples at the file's own rate. */
+  async decode(file: string): Promise<DecodedMono> {
+    const { info, channels } = await decodeAudio(file);
+    return { samples: toMono(channels), sampleRate: info.sampleRate, duration: info.frames / info.sampleRate };
+  }
 
   /**
    * @param file any format the audio layer decodes.
    * @param maxSamples keep at most this many samples at the target rate (default: all).
    */
-  async load(file: string, maxSamples?: Samples): Promise<LoadedClipSource> {
+  async load(file: string, maxSamples?: Samples): Promise<{ samples: Float32Array; duration: Seconds }> {
+    const { samples: mono, sampleRate: from, duration } = await this.decode(file);
     const { sampleRate, resampleQuality } = this.settings;
-    const { info, channels } = await decodeAudio(file);
-    let mono = toMono(channels);
-    const from = info.sampleRate;
-    if (maxSamples !== undefined) {
-      // Keep enough input for the filter's reach past the cut, so the kept samples are exactly those of
-      // resampling the whole file
-      // (up to rounding: the resampler sums edge samples in another order).
-      const filter = RESAMPLE_QUALITIES[resampleQuality];
-      const reach = Math.ceil((filter.zeros / filter.rolloff) * Math.max(1, from / sampleRate)) + 2;
-      const need = Math.ceil((maxSamples * from) / sampleRate) + reach;
-      if (mono.length > need) mono = mono.subarray(0, need);
-    }
-    let samples = resample(mono, from, sampleRate, { quality: resampleQuality });
-    if (maxSamples !== undefined && samples.length > maxSamples) samples = samples.subarray(0, maxSamples);
-    return { samples, duration: info.frames / from };
+    const length = resampledLength(mono.length, from, sampleRate);
+    const samples = resampleRange(mono, from, sampleRate, resampleQuality, 0, Math.min(length, maxSamples ?? length));
+    return { samples, duration };
   }
 }
 
@@ -213,7 +272,6 @@ export type ClipSkip = 'silent' | 'too short';
  */
 export class FileProcessor {
   readonly loader: Loader;
-  readonly cleaner: Cleaner;
   readonly splitter: Splitter;
   readonly padder: Padder;
   readonly extractor: LogSpectrogramExtractor;
@@ -221,7 +279,6 @@ export class FileProcessor {
 
   constructor(readonly settings: PreprocessSettings) {
     this.loader = new Loader(settings);
-    this.cleaner = new Cleaner(settings.cleanup, settings.sampleRate);
     this.splitter = new Splitter(settings);
     this.padder = new Padder(settings);
     this.extractor = new LogSpectrogramExtractor(settings);
@@ -233,15 +290,18 @@ export class FileProcessor {
    */
   async *process(file: string, onSkip: (why: ClipSkip) => void = () => undefined): AsyncGenerator<ClipResult> {
     const sr = this.settings.sampleRate;
-    // One clip from the start needs only its own samples, unless clean-up may move the start.
-    const firstOnly = this.settings.split === 'first' && !this.cleaner.active;
-    const { samples: loaded } = await this.loader.load(file, firstOnly ? this.settings.clip : undefined);
-    const { samples, start } = this.cleaner.active ? this.cleaner.clean(loaded) : { samples: loaded, start: 0 };
+    const decoded = await this.loader.decode(file);
+    // Clean-up runs at the file's own rate, on the whole file; clips are then resampled block by block.
+    const cleaner = new Cleaner(this.settings.cleanup, decoded.sampleRate);
+    const { samples, start } = cleaner.active ? cleaner.clean(decoded.samples) : { samples: decoded.samples, start: 0 };
+    // One clip from the start resamples only that clip; long recordings about 47 s at a time.
+    const block = this.settings.split === 'first' ? this.settings.clip : Math.max(this.settings.clip, 1 << 20);
+    const reader = new ResampledReader(samples, decoded.sampleRate, sr, this.settings.resampleQuality, block);
     const minLength = this.settings.minDuration * sr;
-    const spans = this.splitter.spans(samples.length);
-    if (spans.length === 0 && samples.length > 0) onSkip('too short'); // shorter than one clip, and short ones dropped
+    const spans = this.splitter.spans(reader.length);
+    if (spans.length === 0 && reader.length > 0) onSkip('too short'); // shorter than one clip, and short ones dropped
     for (const span of spans) {
-      const clip = samples.subarray(span.offset, span.offset + span.length);
+      const clip = reader.read(span.offset, span.offset + span.length);
       if (span.length < minLength) {
         onSkip('too short');
         continue;
@@ -251,7 +311,7 @@ export class FileProcessor {
         continue;
       }
       const { data, min, max } = this.normaliser.normalise(this.extractor.extract(this.padder.pad(clip)));
-      yield { offset: (start + span.offset) / sr, duration: span.length / sr, min, max, data };
+      yield { offset: start / decoded.sampleRate + span.offset / sr, duration: span.length / sr, min, max, data };
     }
   }
 }
