@@ -71,18 +71,23 @@ export function encodeWav(
   view.setUint32(offset + 4, dataBytes, true);
   offset += 8;
 
-  for (let i = 0; i < frames; i++) {
-    for (const c of channels) {
-      const s = c[i]!;
-      if (isFloat) {
-        view.setFloat32(offset, s, true);
-        offset += 4;
-      } else {
-        const clipped = s > 1 ? 1 : s < -1 ? -1 : s || 0;
-        view.setInt16(offset, Math.round(clipped * 32767), true);
-        offset += 2;
+  // Typed-array views write the samples directly (WAV is little-endian, like every machine Node runs on;
+  // the header offsets, 44 or 58, keep them aligned for 2-byte samples; float data is copied into place).
+  const nc = channels.length;
+  if (isFloat) {
+    const out = new Float32Array(frames * nc);
+    channels.forEach((c, ch) => {
+      for (let i = 0, o = ch; i < frames; i++, o += nc) out[o] = c[i]!;
+    });
+    new Uint8Array(buffer, offset, dataBytes).set(new Uint8Array(out.buffer));
+  } else {
+    const out = new Int16Array(buffer, offset, frames * nc);
+    channels.forEach((c, ch) => {
+      for (let i = 0, o = ch; i < frames; i++, o += nc) {
+        const s = c[i]!;
+        out[o] = Math.round((s > 1 ? 1 : s < -1 ? -1 : s || 0) * 32767);
       }
-    }
+    });
   }
   return new Uint8Array(buffer);
 }
