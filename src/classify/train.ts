@@ -65,7 +65,7 @@ function oneHot(classIndex: number[], classes: number): tf.Tensor2D {
 }
 
 /** Turns a batch of spectrogram items into the classifier's input: [n, H, W, 1], or latent means for 'latent'. */
-function makeInput(data: Float32Array, n: number, shape: [number, number], vae?: Vae): tf.Tensor {
+export function classifierInput(data: Float32Array, n: number, shape: [number, number], vae?: Vae): tf.Tensor {
   return tf.tidy(() => {
     const x = tf.tensor4d(data, [n, shape[0], shape[1], 1]);
     return vae ? encode(vae, x).mu : x;
@@ -117,7 +117,7 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
       for await (const batch of ds.batches(train.map((t) => t.index), config.batchSize, { seed: opts.seed, epoch })) {
         const n = batch.indices.length;
         const y = oneHot(batch.indices.map((i) => classOf.get(i)!), classes.length);
-        const x = makeInput(batch.data, n, ds.shape, vae);
+        const x = classifierInput(batch.data, n, ds.shape, vae);
         const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
         tf.dispose([x, y]);
         lossSum += loss! * n;
@@ -151,7 +151,8 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
   }
 }
 
-async function loadVaeFor(opts: { vaeCheckpoint?: string }): Promise<Vae> {
+/** The VAE a latent probe reads its inputs from. */
+export async function loadVaeFor(opts: { vaeCheckpoint?: string }): Promise<Vae> {
   if (!opts.vaeCheckpoint) throw new UserError('the latent probe needs a trained VAE: pass --vae-checkpoint DIR');
   return (await loadCheckpoint(opts.vaeCheckpoint)).vae;
 }
@@ -180,11 +181,48 @@ export async function predictItems(model: tf.LayersModel, ds: SpectrogramDataset
   for (let start = 0; start < indices.length; start += batchSize) {
     const chunk = indices.slice(start, start + batchSize);
     const data = await ds.read(chunk);
-    const probs = tf.tidy(() => model.predict(makeInput(data, chunk.length, ds.shape, vae)) as tf.Tensor);
+    const probs = tf.tidy(() => model.predict(classifierInput(data, chunk.length, ds.shape, vae)) as tf.Tensor);
     out.set(await probs.data(), start * classes);
     probs.dispose();
   }
   return out;
+}
+
+/** The layer whose output is a classifier's last hidden representation: what the embedding map shows. */
+export const EMBEDDING_LAYER: Record<ClassifierKind, string | null> = { cnn: 'embedding', crnn: 'bigru', latent: null };
+
+/**
+ * Class probabilities [n, classes] and the last hidden layer's outputs [n, dim] for dataset items (inference mode).
+ * For the latent probe the hidden representation is its input, the VAE's latent means.
+ */
+export async function embedItems(
+  model: tf.LayersModel,
+  kind: ClassifierKind,
+  ds: SpectrogramDataset,
+  indices: number[],
+  batchSize: number,
+  vae?: Vae,
+): Promise<{ probs: Float32Array; embeddings: Float32Array[] }> {
+  const layer = EMBEDDING_LAYER[kind];
+  // A second view of the same layers with two outputs; it shares the weights, so it is not disposed on its own.
+  const twoHeads = layer ? tf.model({ inputs: model.inputs, outputs: [model.getLayer(layer).output as tf.SymbolicTensor, model.outputs[0]!] }) : undefined;
+  const classes = (model.outputs[0]!.shape as number[])[1]!;
+  const probs = new Float32Array(indices.length * classes);
+  const embeddings: Float32Array[] = [];
+  for (let start = 0; start < indices.length; start += batchSize) {
+    const chunk = indices.slice(start, start + batchSize);
+    const data = await ds.read(chunk);
+    const [hidden, p] = tf.tidy(() => {
+      const x = classifierInput(data, chunk.length, ds.shape, vae);
+      return twoHeads ? (twoHeads.predict(x) as tf.Tensor[]) : [x.clone(), model.predict(x) as tf.Tensor];
+    }) as [tf.Tensor2D, tf.Tensor];
+    probs.set(await p.data(), start * classes);
+    const dim = hidden.shape[1];
+    const flat = (await hidden.data()) as Float32Array;
+    for (let i = 0; i < chunk.length; i++) embeddings.push(flat.slice(i * dim, (i + 1) * dim));
+    tf.dispose([hidden, p]);
+  }
+  return { probs, embeddings };
 }
 
 function crossEntropy(probs: Float32Array, truth: number[], classes: number): number {

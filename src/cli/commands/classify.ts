@@ -3,7 +3,10 @@ import type { Argv, CommandModule } from 'yargs';
 import { initBackend, type BackendName } from '../../backend/backend.ts';
 import { formatReport } from '../../classify/metrics.ts';
 import { CLASSIFIER_KINDS, type ClassifierKind } from '../../classify/models.ts';
+import { DEFAULT_PREDICT, formatPredictions, predictFiles } from '../../classify/predict.ts';
+import { DEFAULT_CLASSIFY_REPORT, writeClassificationReport } from '../../classify/report.ts';
 import { DEFAULT_CLASSIFY_TRAIN, evaluateClassifier, trainClassifier, type EpochRecord } from '../../classify/train.ts';
+import { UserError } from '../../errors.ts';
 
 interface ClassifyTrainArgs {
   data: string;
@@ -24,6 +27,29 @@ interface ClassifyEvalArgs {
   data?: string;
   json?: boolean;
   backend?: string;
+}
+
+interface ClassifyPredictArgs {
+  classifier: string;
+  files: string[];
+  top: number;
+  'max-clips': number;
+  json?: boolean;
+  backend?: string;
+}
+
+interface ClassifyReportArgs {
+  classifier: string;
+  out: string;
+  data?: string;
+  'map-items': number;
+  umap: boolean;
+  backend?: string;
+}
+
+/** A whole number of at least `min`, or a one-line error naming the option. */
+function positiveInt(name: string, value: number, min = 1): void {
+  if (!Number.isInteger(value) || value < min) throw new UserError(`--${name} must be a whole number of at least ${min} (got ${value})`);
 }
 
 /** Train and validation loss and accuracy per epoch, side by side, so over-fitting shows. */
@@ -91,9 +117,55 @@ const evalCmd: CommandModule<object, ClassifyEvalArgs> = {
   },
 };
 
+const predictCmd: CommandModule<object, ClassifyPredictArgs> = {
+  command: 'predict <files..>',
+  describe: 'Top classes with probabilities for audio files; long files by clip, with a summary per file',
+  builder: (y) =>
+    y
+      .positional('files', { type: 'string', array: true, demandOption: true, describe: 'Audio files in any format soundvae reads' })
+      .option('classifier', { type: 'string', demandOption: true, describe: 'Folder written by classify train' })
+      .option('top', { type: 'number', default: DEFAULT_PREDICT.top, describe: 'Classes listed per clip and per file' })
+      .option('max-clips', { type: 'number', default: DEFAULT_PREDICT.maxClips, describe: 'Clips of one file at most' })
+      .option('json', { type: 'boolean', describe: 'Machine-readable output' })
+      .example('$0 classify predict --classifier classifiers/digits hello.wav long-take.flac', 'Which digit, per clip and per file') as unknown as Argv<ClassifyPredictArgs>,
+  handler: async (args) => {
+    positiveInt('top', args.top);
+    positiveInt('max-clips', args['max-clips']);
+    await initBackend(args.backend as BackendName | undefined);
+    const results = await predictFiles(args.classifier, args.files, { top: args.top, maxClips: args['max-clips'] });
+    console.log(args.json ? JSON.stringify(results, null, 2) : formatPredictions(results));
+    const failed = results.filter((r) => r.error !== undefined);
+    // Every readable file was classified; the exit status still says that some were not.
+    if (failed.length) {
+      console.error(`${failed.length} of ${results.length} files skipped`);
+      process.exitCode = 1;
+    }
+  },
+};
+
+const reportCmd: CommandModule<object, ClassifyReportArgs> = {
+  command: 'report',
+  describe: 'Write an offline HTML page: confusion matrix, per-class precision/recall, curves, embedding maps',
+  builder: (y) =>
+    y
+      .option('classifier', { type: 'string', demandOption: true, describe: 'Folder written by classify train' })
+      .option('out', { type: 'string', demandOption: true, describe: 'Report folder (index.html is written there)' })
+      .option('data', { type: 'string', describe: 'Dataset to evaluate on (default: the one it was trained on)' })
+      .option('map-items', { type: 'number', default: DEFAULT_CLASSIFY_REPORT.mapItems, describe: 'Validation items on the embedding maps (spread evenly)' })
+      .option('umap', { type: 'boolean', default: DEFAULT_CLASSIFY_REPORT.umap, describe: 'Add a UMAP map beside PCA (--no-umap to skip)' })
+      .example('$0 classify report --classifier classifiers/digits --out report-digits', 'Then open report-digits/index.html') as unknown as Argv<ClassifyReportArgs>,
+  handler: async (args) => {
+    positiveInt('map-items', args['map-items']);
+    await initBackend(args.backend as BackendName | undefined);
+    const { file, report } = await writeClassificationReport({ classifier: args.classifier, out: args.out, data: args.data, mapItems: args['map-items'], umap: args.umap });
+    console.log(`accuracy ${(100 * report.accuracy).toFixed(1)}%, top-3 ${(100 * report.top3).toFixed(1)}% on ${report.count} validation items`);
+    console.log(`report: ${file}`);
+  },
+};
+
 export const classifyCommand: CommandModule = {
   command: 'classify <command>',
   describe: 'Classify sounds from their spectrograms (genre, digit, speaker...)',
-  builder: (y: Argv) => y.command(trainCmd).command(evalCmd).demandCommand(1, 'Name a classify command: train or eval'),
+  builder: (y: Argv) => y.command(trainCmd).command(evalCmd).command(predictCmd).command(reportCmd).demandCommand(1, 'Name a classify command: train, eval, predict or report'),
   handler: () => {},
 };
