@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDatasetWriter, openDataset, readManifest, shuffled, MANIFEST_FILE } from './store.ts';
+import { createDatasetWriter, LOCK_FILE, openDataset, readManifest, shuffled, MANIFEST_FILE } from './store.ts';
 
 const shape: [number, number] = [4, 3];
 const values = shape[0] * shape[1];
@@ -147,5 +147,15 @@ describe('dataset store', () => {
     await fsp.writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify(m));
     await fsp.truncate(path.join(dir, 'shard-00000.bin'), 10);
     await expect(openDataset(dir)).rejects.toThrow(/truncated shard/);
+  });
+
+  it('allows one writer at a time and takes over the lock of a dead process', async () => {
+    const w = await createDatasetWriter(dir, { shape, settings: {} });
+    await expect(createDatasetWriter(dir, { shape, settings: {} })).rejects.toThrow(/another soundvae process \(pid \d+\)/);
+    w.close();
+    await fsp.writeFile(path.join(dir, LOCK_FILE), '999999999'); // no such process
+    const again = await createDatasetWriter(dir, { shape, settings: {} });
+    again.close();
+    expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
   });
 });

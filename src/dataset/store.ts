@@ -295,7 +295,57 @@ export async function createDatasetWriter(dir: string, options: DatasetWriterOpt
   const shardItems = Math.max(1, Math.floor((options.shardBytes ?? DEFAULT_STORE.shardBytes) / itemBytes));
   const split: SplitOptions = { ...DEFAULT_SPLIT, ...options.split };
   await fsp.mkdir(dir, { recursive: true });
+  const unlock = takeLock(dir);
+  try {
+    return await openWriter(dir, options, { shape, dtype, values, itemBytes, shardItems, split }, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
 
+export const LOCK_FILE = '.writer.lock';
+
+/** Whether a process id is alive on this machine. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One writer per dataset directory: a lock file holding the writer's pid. A lock left by a process that died
+ * (a crash, kill -9) is taken over.
+ * @returns the function that releases it.
+ */
+function takeLock(dir: string): () => void {
+  const file = path.join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(file, err);
+      const pid = Number(fs.readFileSync(file, 'utf8'));
+      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+        throw new UserError(`${dir}: another soundvae process (pid ${pid}) is writing this dataset`);
+      }
+      fs.rmSync(file, { force: true });
+    }
+  }
+  throw new UserError(`${dir}: cannot take the writer lock ${file}`);
+}
+
+async function openWriter(
+  dir: string,
+  options: DatasetWriterOptions,
+  layout: { shape: [number, number]; dtype: StoreDtype; values: number; itemBytes: number; shardItems: number; split: SplitOptions },
+  unlock: () => void,
+): Promise<DatasetWriter> {
+  const { shape, dtype, values, itemBytes, shardItems, split } = layout;
   const now = new Date().toISOString();
   let manifest: DatasetManifest = {
     schema: DATASET_SCHEMA,
@@ -470,6 +520,7 @@ export async function createDatasetWriter(dir: string, options: DatasetWriterOpt
       if (closed) return;
       closed = true;
       closeFds();
+      unlock();
     },
   };
   return writer;
