@@ -47,13 +47,15 @@ up, cut into clips, padded, turned into a log-magnitude spectrogram (|STFT| in d
 [0, 1] with its own min and max, which are kept to turn generated spectrograms back into dB.
 
 Presets (--preset; any setting can be overridden by the options below):
-* reference  the original Keras tutorial exactly: 22050 Hz, first 0.74 s (16317 samples) right
-             zero-padded, n_fft 512, hop 256, Nyquist bin dropped -> 256 x 64, dB ref 1, amin 1e-5,
-             top_db 80, per-file min-max.
-* digits     (default) spoken digits at 8 kHz: ends trimmed, first 1.008 s, n_fft 512, hop 128
-             (n_fft/4: Griffin-Lim inverts it far better than hop n_fft/2) -> 256 x 64.
-* music      long recordings at 22050 Hz: clicks muted, ends trimmed, silences > 2 s shortened, peak
-             normalised, cut into 1.47 s clips with 50 % overlap, n_fft 1024, hop 256 -> 512 x 128.
+* reference: the original Keras tutorial exactly. 22050 Hz, first 0.74 s (16317 samples),
+  right zero padding, n_fft 512, hop 256, Nyquist bin dropped -> 256 x 64, dB ref 1,
+  amin 1e-5, top_db 80, per-file min-max.
+* digits (default): spoken digits at their own 8 kHz, ends trimmed, first 1.008 s, n_fft 512,
+  hop 128 -> 256 x 64. Hop n_fft/4 because Griffin-Lim inverts it far better than n_fft/2
+  (-23.5 dB against -12.7 dB spectral convergence on FSDD).
+* music: long recordings at 22050 Hz. Clicks muted, ends trimmed, silences over 2 s shortened,
+  peak normalised, cut into 1.47 s clips with 50 % overlap, n_fft 1024, hop 256 -> 512 x 128.
+
 The model needs bins divisible by 32 and frames by 16: frames = 1 + floor(clip / hop), so choose
 --frames (it sets the clip length) rather than --clip.
 
