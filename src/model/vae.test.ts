@@ -89,6 +89,8 @@ describe('conv VAE model', () => {
     expect(y1.shape).toEqual([5, 8, 4]);
     expect(Array.from(y2.dataSync())).toEqual(Array.from(y1.dataSync()));
     expect(() => decode(vae, tf.zeros([2, 5]) as tf.Tensor2D)).toThrow(/latent vectors of 3/);
+    expect(decode(vae, tf.zeros([0, 3]) as tf.Tensor2D).shape).toEqual([0, 8, 4]);
+    expect(encode(vae, tf.zeros([0, 8, 4])).mu.shape).toEqual([0, 3]);
   });
 
   it('loads weights by name and refuses mismatched ones', () => {

@@ -173,6 +173,7 @@ export function encode(vae: Vae, x: tf.Tensor, batchSize = DEFAULT_INFERENCE_BAT
   const [h, w] = vae.inputShape;
   const n = x.shape[0]!;
   if (x.size !== n * h * w) throw new UserError(`encode expects items of ${h}x${w}, got shape [${x.shape.join(', ')}]`);
+  if (n === 0) return { mu: tf.zeros([0, vae.config.latent]), logvar: tf.zeros([0, vae.config.latent]) };
   const mus: tf.Tensor[] = [];
   const logvars: tf.Tensor[] = [];
   for (let start = 0; start < n; start += batchSize) {
@@ -198,6 +199,7 @@ export function decode(vae: Vae, z: tf.Tensor2D, batchSize = DEFAULT_INFERENCE_B
   const [h, w] = vae.inputShape;
   const [n, latent] = z.shape;
   if (latent !== vae.config.latent) throw new UserError(`decode expects latent vectors of ${vae.config.latent}, got ${latent}`);
+  if (n === 0) return tf.zeros([0, h, w]);
   const parts: tf.Tensor[] = [];
   for (let start = 0; start < n; start += batchSize) {
     const count = Math.min(batchSize, n - start);
