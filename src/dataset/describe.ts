@@ -77,6 +77,10 @@ export function summarise(dir: string, m: DatasetManifest): DatasetSummary {
   };
 }
 
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
@@ -90,7 +94,7 @@ export function formatDatasetSummary(s: DatasetSummary): string {
   const lines = [
     `${s.dir}: soundvae dataset v${s.version}`,
     `  items      ${s.items} spectrograms of ${s.shape[0]} x ${s.shape[1]} (bins x frames), ${s.dtype}, ${mib(s.bytes)}`,
-    `  splits     train ${s.splits.train} (${s.groups.train} groups), validation ${s.splits.validation} (${s.groups.validation} groups)`,
+    `  splits     train ${s.splits.train} (${plural(s.groups.train, 'group')}), validation ${s.splits.validation} (${plural(s.groups.validation, 'group')})`,
     `  labels     ${labelText}`,
     `  sources    ${s.sources.done} files used, ${s.sources.empty} gave no clip, ${s.sources.failed} failed; ${(s.audioSeconds / 60).toFixed(1)} min of audio`,
     `  range (dB) items' min ${s.stats.minMean.toFixed(1)} ± ${s.stats.minStd.toFixed(1)}, max ${s.stats.maxMean.toFixed(1)} ± ${s.stats.maxStd.toFixed(1)}; overall ${s.stats.min.toFixed(1)} .. ${s.stats.max.toFixed(1)}`,
