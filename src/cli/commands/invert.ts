@@ -79,12 +79,14 @@ export const invertCommand: CommandModule<object, InvertArgs> = {
     let failed = 0;
     for (const file of args.inputs) {
       try {
+        const target = uniqueName(args.out, file, used);
+        if (path.resolve(target) === path.resolve(file)) throw new UserError('would overwrite the input; choose another --out');
         const { samples, sampleRate } = await loadAudio(file, { sampleRate: args.sampleRate });
         if (samples.length === 0) throw new UserError('no samples');
         const started = performance.now();
         const result = engine.run(magnitude(stft(samples, stftOptions)), { length: samples.length });
         const ms = performance.now() - started;
-        const target = uniqueName(args.out, file, used);
+
         await writeWav(target, result.audio, sampleRate, { encoding: args.encoding });
         console.log(`${file} -> ${target}  SC ${result.spectralConvergence.toFixed(2)} dB  (${ms.toFixed(1)} ms)`);
       } catch (err) {
