@@ -86,7 +86,6 @@ export const invertCommand: CommandModule<object, InvertArgs> = {
         const started = performance.now();
         const result = engine.run(magnitude(stft(samples, stftOptions)), { length: samples.length });
         const ms = performance.now() - started;
-
         await writeWav(target, result.audio, sampleRate, { encoding: args.encoding });
         console.log(`${file} -> ${target}  SC ${result.spectralConvergence.toFixed(2)} dB  (${ms.toFixed(1)} ms)`);
       } catch (err) {
