@@ -21,9 +21,13 @@ class WorkerClient {
   private failure: Error | undefined;
 
   constructor(private readonly worker: Worker) {
+    // Idle workers do not keep the process alive (a caller that forgets dispose() can still exit); a worker
+    // is referenced only while a request to it is pending.
+    worker.unref();
     worker.on('message', (reply: Reply) => {
       const p = this.pending;
       this.pending = undefined;
+      worker.unref();
       if (!p) return;
       if (reply.ok) p.resolve(reply.value);
       else p.reject(reply.name === 'UserError' ? new UserError(reply.error) : new Error(reply.error));
@@ -43,6 +47,7 @@ class WorkerClient {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<T>((resolve, reject) => {
       this.pending = { resolve: resolve as (v: unknown) => void, reject };
+      this.worker.ref();
       this.worker.postMessage(msg, transfer);
     });
   }
