@@ -123,4 +123,20 @@ describe('preprocess', () => {
     expect(b.meanSpectrogram()![100]).toBeCloseTo(a.meanSpectrogram()![100]!, 6);
     await Promise.all([a.close(), b.close()]);
   });
+
+  it('shares a long recording between workers and gets the same clips as one thread', async () => {
+    const long = path.join(dir, 'long.wav');
+    const x = Float32Array.from({ length: 8000 * 12 }, (_, i) => 0.3 * Math.sin(i * (0.05 + 0.02 * Math.sin(i / 4000))));
+    await fsp.writeFile(long, encodeWav(x, 8000));
+    const opts = { preset: 'reference' as const, overrides: { split: 'clips' as const, overlap: 0.5 } };
+    const a = await preprocess([long, path.join(inputs, '0_ann_0.wav')], path.join(dir, 'long-a'), { ...opts, workers: 0 });
+    const b = await preprocess([long, path.join(inputs, '0_ann_0.wav')], path.join(dir, 'long-b'), { ...opts, workers: 2, longFileBytes: 1000 });
+    expect(a.clips).toBe(Math.floor((12 * 22050 - 16317) / 8159) + 1 + 1 + 1); // full clips, the padded tail, the short file
+    expect(b.clips).toBe(a.clips);
+    const [da, db] = [await openDataset(path.join(dir, 'long-a')), await openDataset(path.join(dir, 'long-b'))];
+    expect(db.manifest.items.map((it) => it.offset)).toEqual(da.manifest.items.map((it) => it.offset));
+    expect(Array.from(await db.read(db.indices()))).toEqual(Array.from(await da.read(da.indices())));
+    expect(db.manifest.sources[long]).toEqual({ status: 'done', items: a.clips - 1 });
+    await Promise.all([da.close(), db.close()]);
+  });
 });

@@ -6,6 +6,7 @@
  * store whatever the timing), marks each file done, and commits the manifest every couple of seconds, always
  * between files, so an interrupted run resumes from the last committed file and never stores half a file.
  */
+import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { describeError, UserError } from '../errors.ts';
@@ -18,6 +19,21 @@ import type { ClipSkip } from './stages.ts';
 import { FileProcessor } from './stages.ts';
 import { createDatasetWriter, type DatasetManifest, type DatasetWriter, type StoreDtype } from './store.ts';
 import { processFileInChunks, type ClipMeta, type FromWorker, type ToWorker, type WorkerConfig } from './worker.ts';
+
+/** Clip data per message, and per worker not yet written: what bounds memory whatever the input. */
+const CHUNK_BYTES = 4 << 20;
+const CREDIT_BYTES = 32 << 20;
+/** Files handed out ahead of the one being written, per worker (short files: keeps workers busy). */
+const FILES_AHEAD = 32;
+/** Files at least this big are shared between the workers, each making the clips of one part. */
+const LONG_FILE_BYTES = 16 << 20;
+
+/** A unit of work: a file, or the `part`-th of `parts` consecutive shares of a long file's clips. */
+interface Task {
+  file: string;
+  part: number;
+  parts: number;
+}
 
 /** Where progress goes: called after each file. */
 export interface PreprocessProgress {
@@ -46,6 +62,8 @@ export interface PreprocessOptions {
   workers: number;
   /** Start afresh even when the output folder holds a dataset made with other settings. Default false. */
   overwrite: boolean;
+  /** Files at least this big are shared among the workers. Default 16 MiB. */
+  longFileBytes: number;
   /** Seconds between manifest commits. Default 2. */
   commitEvery: Seconds;
   /** Called once the inputs are listed, before any file is read. */
@@ -63,6 +81,7 @@ export const DEFAULT_PREPROCESS: Omit<PreprocessOptions, 'onProgress' | 'onStart
   dtype: 'float32',
   workers: Math.min(4, os.availableParallelism?.() ?? os.cpus().length),
   overwrite: false,
+  longFileBytes: LONG_FILE_BYTES,
   commitEvery: 2,
 };
 
@@ -100,8 +119,8 @@ export interface RecordedSettings extends PreprocessSettings {
 
 /** The per-file work: either a worker pool or this thread. */
 interface Runner {
-  /** Starts a file; chunks arrive through `onChunk` in order, ending with last = true, or `onError`. */
-  start(id: number, file: string): void;
+  /** Starts a task; chunks arrive through `onChunk` in order, ending with last = true, or `onError`. */
+  start(id: number, task: Task): void;
   ack(id: number, bytes: number): void;
   close(): Promise<void>;
 }
@@ -112,20 +131,15 @@ interface RunnerEvents {
   onCrash(err: Error): void;
 }
 
-/** Clip data per message, and per worker not yet written: what bounds memory whatever the input. */
-const CHUNK_BYTES = 4 << 20;
-const CREDIT_BYTES = 32 << 20;
-/** Files handed out ahead of the one being written, per worker (short files: keeps workers busy). */
-const FILES_AHEAD = 32;
 
 function inThreadRunner(settings: PreprocessSettings, chunkItems: number, events: RunnerEvents): Runner {
   const processor = new FileProcessor(settings);
   let chain = Promise.resolve();
   return {
-    start(id, file) {
+    start(id, task) {
       // One file at a time, like a single worker; chunks are written as they come, so no credit is needed.
       chain = chain.then(() =>
-        processFileInChunks(processor, file, chunkItems, async (c, d, l, s) => events.onChunk(id, c, d, l, s)).catch((err) =>
+        processFileInChunks(processor, task, chunkItems, async (c, d, l, s) => events.onChunk(id, c, d, l, s)).catch((err) =>
           events.onError(id, describeError(err)),
         ),
       );
@@ -159,8 +173,8 @@ function workerRunner(count: number, config: WorkerConfig, events: RunnerEvents)
       load[k]!++;
       return load[k]!;
     },
-    start(id, file) {
-      workers[owner.get(id)!]!.postMessage({ type: 'file', id, file } satisfies ToWorker);
+    start(id, task) {
+      workers[owner.get(id)!]!.postMessage({ type: 'file', id, ...task } satisfies ToWorker);
     },
     ack(id, bytes) {
       workers[owner.get(id)!]?.postMessage({ type: 'ack', bytes } satisfies ToWorker);
@@ -219,17 +233,26 @@ export async function preprocess(inputs: readonly string[], out: string, options
   };
   const todo = files.filter((f) => !writer.isDone(f));
   summary.alreadyDone = files.length - todo.length;
+  const workerCount = o.workers > 0 && todo.length > 0 ? Math.min(o.workers, todo.length) : 0;
+  const tasks = await planTasks(todo, workerCount, o.longFileBytes);
 
-  // Results arrive per file id; only the head (the earliest unfinished file) is written, the rest wait.
+  // Results arrive per task id; only the head (the earliest unfinished task) is written, the rest wait.
   interface Pending {
     chunks: { clips: ClipMeta[]; data: Float32Array; last: boolean; skipped: Partial<Record<ClipSkip, number>> }[];
     error?: string;
-    firstItem?: number;
+  }
+  /** What the parts of the file being written have given so far. */
+  interface FileState {
+    firstItem: number;
     written: number;
+    skipped: Partial<Record<ClipSkip, number>>;
+    error?: string;
   }
   const pending = new Map<number, Pending>();
+  let current: FileState | undefined;
   let head = 0;
   let next = 0;
+  let filesFinished = 0;
   let lastCommit = performance.now();
   let commitInterval = o.commitEvery * 1000;
   let crash: Error | undefined;
@@ -248,7 +271,7 @@ export async function preprocess(inputs: readonly string[], out: string, options
     },
     onError(id, reason) {
       // The summary names the file already.
-      const file = todo[id]!;
+      const file = tasks[id]!.file;
       pending.get(id)!.error = reason.startsWith(`${file}: `) ? reason.slice(file.length + 2) : reason;
       wake();
     },
@@ -258,60 +281,76 @@ export async function preprocess(inputs: readonly string[], out: string, options
     },
   };
   const chunkItems = Math.max(1, Math.floor(CHUNK_BYTES / (values * 4)));
-  const pool = o.workers > 0 && todo.length > 0 ? workerRunner(Math.min(o.workers, Math.max(1, todo.length)), { settings, chunkItems, creditBytes: CREDIT_BYTES, concurrency: 2 }, events) : undefined;
+  const pool = workerCount > 0 ? workerRunner(workerCount, { settings, chunkItems, creditBytes: CREDIT_BYTES, concurrency: 2 }, events) : undefined;
   const runner: Runner = pool ?? inThreadRunner(settings, chunkItems, events);
   // Keep workers well ahead, so none idles while the main thread writes; memory is bounded by the credit.
-  const inFlight = FILES_AHEAD * (pool ? Math.min(o.workers, todo.length) : 1);
+  const inFlight = FILES_AHEAD * Math.max(1, workerCount);
   const feed = () => {
-    while (next < todo.length && next - head < inFlight) {
-      pending.set(next, { chunks: [], written: 0 });
+    while (next < tasks.length && next - head < inFlight) {
+      pending.set(next, { chunks: [] });
       pool?.assign(next);
-      runner.start(next, todo[next]!);
+      runner.start(next, tasks[next]!);
       next++;
     }
   };
 
-  /** Writes what the head file has sent; returns true when the head file is finished. */
+  /** Records a file whose last part is written: done, or failed (then nothing of it stays). */
+  const finishFile = (file: string, state: FileState) => {
+    filesFinished++;
+    summary.read++;
+    if (state.error !== undefined) {
+      writer.rollback(state.firstItem);
+      writer.markSource(file, { status: 'failed', items: 0, reason: state.error });
+      summary.failed.push({ file, reason: state.error });
+      return;
+    }
+    for (const [why, n] of Object.entries(state.skipped) as [ClipSkip, number][]) {
+      summary.clipsSkipped[why] = (summary.clipsSkipped[why] ?? 0) + n;
+    }
+    const reason = state.written ? undefined : noClipReason(state.skipped);
+    writer.markSource(file, { status: 'done', items: state.written, reason });
+    if (reason) summary.empty.push({ file, reason });
+    summary.clips += state.written;
+  };
+
+  /** Writes what the head task has sent; returns true when the head task is finished. */
   const writeHead = (): boolean => {
     const p = pending.get(head)!;
-    const file = todo[head]!;
+    const task = tasks[head]!;
+    const { file } = task;
+    const state = (current ??= { firstItem: writer.count, written: 0, skipped: {} });
     const { label, labels } = reader.read(file);
     const group = groupOf(o.groupBy, file, labels);
-    while (p.chunks.length) {
+    let done = false;
+    while (p.chunks.length && !done) {
       const c = p.chunks.shift()!;
-      p.firstItem ??= writer.count;
       c.clips.forEach((clip, k) => {
         writer.append(
           { source: file, offset: clip.offset, duration: clip.duration, label, labels, group, min: clip.min, max: clip.max },
           c.data.subarray(k * values, (k + 1) * values),
         );
       });
-      p.written += c.clips.length;
+      state.written += c.clips.length;
       runner.ack(head, c.data.byteLength);
       if (c.last) {
-        for (const [why, n] of Object.entries(c.skipped) as [ClipSkip, number][]) {
-          summary.clipsSkipped[why] = (summary.clipsSkipped[why] ?? 0) + n;
-        }
-        writer.markSource(file, { status: 'done', items: p.written, reason: p.written ? undefined : noClipReason(c.skipped) });
-        if (!p.written) summary.empty.push({ file, reason: noClipReason(c.skipped) });
-        summary.clips += p.written;
-        summary.read++;
-        return true;
+        for (const [why, n] of Object.entries(c.skipped) as [ClipSkip, number][]) state.skipped[why] = (state.skipped[why] ?? 0) + n;
+        done = true;
       }
     }
-    if (p.error !== undefined) {
-      // A file that failed part-way leaves nothing behind.
-      if (p.firstItem !== undefined) writer.rollback(p.firstItem);
-      writer.markSource(file, { status: 'failed', items: 0, reason: p.error });
-      summary.failed.push({ file, reason: p.error });
-      summary.read++;
-      return true;
+    if (!done && p.error !== undefined) {
+      state.error ??= p.error;
+      done = true;
     }
-    return false;
+    if (!done) return false;
+    if (task.part === task.parts - 1) {
+      finishFile(file, state);
+      current = undefined;
+    }
+    return true;
   };
 
   const progress = (): PreprocessProgress => ({
-    filesDone: summary.alreadyDone + head,
+    filesDone: summary.alreadyDone + filesFinished,
     filesTotal: files.length,
     alreadyDone: summary.alreadyDone,
     clips: summary.clips,
@@ -321,7 +360,7 @@ export async function preprocess(inputs: readonly string[], out: string, options
   o.onStart?.(progress());
   try {
     feed();
-    while (head < todo.length) {
+    while (head < tasks.length) {
       if (crash) throw crash;
       if (!writeHead()) {
         await new Promise<void>((r) => (wakeMain = r));
@@ -330,6 +369,7 @@ export async function preprocess(inputs: readonly string[], out: string, options
       pending.delete(head);
       head++;
       feed();
+      if (current) continue; // between parts of one file: no progress line, no commit
       o.onProgress?.(progress());
       if (performance.now() - lastCommit > commitInterval) {
         const started = performance.now();
@@ -347,6 +387,19 @@ export async function preprocess(inputs: readonly string[], out: string, options
   }
   summary.seconds = (performance.now() - t0) / 1000;
   return summary;
+}
+
+/**
+ * One task per file, except that with several workers a file of `longFileBytes` or more is shared among them
+ * (each decodes it and makes one consecutive share of its clips), so one long recording uses every core.
+ */
+async function planTasks(files: readonly string[], workers: number, longFileBytes: number): Promise<Task[]> {
+  if (workers < 2) return files.map((file) => ({ file, part: 0, parts: 1 }));
+  const sizes = await Promise.all(files.map((f) => fsp.stat(f).then((st) => st.size, () => 0)));
+  return files.flatMap((file, i) => {
+    const parts = sizes[i]! >= longFileBytes ? workers : 1;
+    return Array.from({ length: parts }, (_, part) => ({ file, part, parts }));
+  });
 }
 
 function noClipReason(skipped: Partial<Record<ClipSkip, number>>): string {

@@ -285,10 +285,15 @@ export class FileProcessor {
   }
 
   /**
-   * Clips of a file, and the clips skipped (with why) through `onSkip`.
+   * Clips of a file, and the clips skipped (with why) through `onSkip`. With `share`, only the `part`-th of
+   * `parts` consecutive shares of the clips (so workers can split a long recording).
    * @throws UserError "FILE: cause" when the file cannot be decoded.
    */
-  async *process(file: string, onSkip: (why: ClipSkip) => void = () => undefined): AsyncGenerator<ClipResult> {
+  async *process(
+    file: string,
+    onSkip: (why: ClipSkip) => void = () => undefined,
+    share: { part: number; parts: number } = { part: 0, parts: 1 },
+  ): AsyncGenerator<ClipResult> {
     const sr = this.settings.sampleRate;
     const decoded = await this.loader.decode(file);
     // Clean-up runs at the file's own rate, on the whole file; clips are then resampled block by block.
@@ -298,8 +303,10 @@ export class FileProcessor {
     const block = this.settings.split === 'first' ? this.settings.clip : Math.max(this.settings.clip, 1 << 20);
     const reader = new ResampledReader(samples, decoded.sampleRate, sr, this.settings.resampleQuality, block);
     const minLength = this.settings.minDuration * sr;
-    const spans = this.splitter.spans(reader.length);
-    if (spans.length === 0 && reader.length > 0) onSkip('too short'); // shorter than one clip, and short ones dropped
+    const all = this.splitter.spans(reader.length);
+    // Shorter than one clip, and short ones dropped (counted once for a shared file).
+    if (all.length === 0 && reader.length > 0 && share.part === 0) onSkip('too short');
+    const spans = all.slice(Math.floor((share.part * all.length) / share.parts), Math.floor(((share.part + 1) * all.length) / share.parts));
     for (const span of spans) {
       const clip = reader.read(span.offset, span.offset + span.length);
       if (span.length < minLength) {

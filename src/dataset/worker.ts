@@ -9,7 +9,7 @@ import type { PreprocessSettings } from './presets.ts';
 import { FileProcessor, type ClipSkip } from './stages.ts';
 
 /** Main -> worker. */
-export type ToWorker = { type: 'file'; id: number; file: string } | { type: 'ack'; bytes: number };
+export type ToWorker = { type: 'file'; id: number; file: string; part: number; parts: number } | { type: 'ack'; bytes: number };
 
 /** A clip's metadata (its data travels in the chunk's one Float32Array). */
 export interface ClipMeta {
@@ -35,12 +35,12 @@ export interface WorkerConfig {
 }
 
 /**
- * Processes one file, calling `post` with chunks of at most `chunkItems` clips (the last one flagged).
+ * Processes one file (or one share of a long file's clips), calling `post` with chunks of at most `chunkItems` clips (the last one flagged).
  * Shared by the worker and the in-process path, so both produce the same items.
  */
 export async function processFileInChunks(
   processor: FileProcessor,
-  file: string,
+  task: { file: string; part: number; parts: number },
   chunkItems: number,
   post: (clips: ClipMeta[], data: Float32Array, last: boolean, skipped: Partial<Record<ClipSkip, number>>) => Promise<void>,
 ): Promise<void> {
@@ -55,7 +55,8 @@ export async function processFileInChunks(
     parts.forEach((p, k) => data.set(p, k * values));
     return data;
   };
-  for await (const c of processor.process(file, (why) => (skipped[why] = (skipped[why] ?? 0) + 1))) {
+  const onSkip = (why: ClipSkip) => (skipped[why] = (skipped[why] ?? 0) + 1);
+  for await (const c of processor.process(task.file, onSkip, task)) {
     if (clips.length === chunkItems) {
       await post(clips, gather(), false, skipped);
       clips = [];
@@ -71,7 +72,7 @@ if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundva
   const port = parentPort;
   const config = (workerData as { soundvaePreprocess: WorkerConfig }).soundvaePreprocess;
   const processor = new FileProcessor(config.settings);
-  const queue: { id: number; file: string }[] = [];
+  const queue: { id: number; file: string; part: number; parts: number }[] = [];
   let unackedBytes = 0;
   let waiting: (() => void)[] = [];
 
@@ -87,9 +88,9 @@ if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundva
   let active = 0;
   const pump = () => {
     while (active < config.concurrency && queue.length) {
-      const { id, file } = queue.shift()!;
+      const { id, ...task } = queue.shift()!;
       active++;
-      processFileInChunks(processor, file, config.chunkItems, (c, d, l, s) => post(id, c, d, l, s))
+      processFileInChunks(processor, task, config.chunkItems, (c, d, l, s) => post(id, c, d, l, s))
         .catch((err) => port.postMessage({ type: 'error', id, reason: describeError(err) } satisfies FromWorker))
         .finally(() => {
           active--;
@@ -105,7 +106,7 @@ if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundva
       waiting = [];
       for (const w of ready) w();
     } else {
-      queue.push({ id: msg.id, file: msg.file });
+      queue.push({ id: msg.id, file: msg.file, part: msg.part, parts: msg.parts });
       pump();
     }
   });
