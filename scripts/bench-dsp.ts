@@ -54,28 +54,39 @@ interface Engine {
   run(mag: Spectrogram, options?: GriffinLimOptions): GriffinLimResult;
 }
 
-function benchSoundvae(engine: Engine, x: Float32Array, s: Setting, init: PhaseInit, runs: number): { ms: number; sc: number } {
+/** Median wall-clock ms, median CPU ms (all threads of the process) and SC of one setting. */
+interface Timing {
+  ms: number;
+  cpu: number;
+  sc: number;
+}
+
+function benchSoundvae(engine: Engine, x: Float32Array, s: Setting, init: PhaseInit, runs: number): Timing {
   const S = magnitude(stft(x, { nFft: 512, hop: s.hop }));
   const o: GriffinLimOptions = { nFft: 512, hop: s.hop, iterations: s.iters, init, length: x.length };
   const sc = engine.run(S, o).spectralConvergence;
   for (let r = 0; r < 3; r++) engine.run(S, { ...o, measure: false }); // JIT warm-up
   const times: number[] = [];
+  const cpu: number[] = [];
   for (let r = 0; r < runs; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     engine.run(S, { ...o, measure: false });
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
-  return { ms: median(times), sc };
+  return { ms: median(times), cpu: median(cpu), sc };
 }
 
 /** torchaudio GriffinLim on the same samples: median ms and SC per setting, in one python process. */
-function benchTorch(x: Float32Array, settings: Setting[], runs: number): { ms: number; sc: number }[] {
+function benchTorch(x: Float32Array, settings: Setting[], runs: number, threads: number): Timing[] {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-dsp-'));
   const raw = path.join(dir, 'x.f32');
   writeFileSync(raw, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
   const code = `
 import sys, time, json, numpy as np, torch, torchaudio
-torch.set_num_threads(2)
+torch.set_num_threads(int(sys.argv[4]))
 x = torch.from_numpy(np.fromfile(sys.argv[1], dtype=np.float32)); runs = int(sys.argv[2]); out = []
 win = torch.hann_window(512)
 for hop, iters in json.loads(sys.argv[3]):
@@ -84,12 +95,13 @@ for hop, iters in json.loads(sys.argv[3]):
     torch.manual_seed(0); y = gl(S)
     Y = torch.stft(y, 512, hop, window=win, return_complex=True).abs()
     sc = 20 * float(torch.log10(torch.linalg.norm(Y - S) / torch.linalg.norm(S)))
-    ts = []
+    ts, cs = [], []
     for _ in range(runs):
-        t0 = time.perf_counter(); gl(S); ts.append(1000 * (time.perf_counter() - t0))
-    out.append({'ms': float(np.median(ts)), 'sc': sc})
+        c0 = time.process_time(); t0 = time.perf_counter(); gl(S)
+        ts.append(1000 * (time.perf_counter() - t0)); cs.append(1000 * (time.process_time() - c0))
+    out.append({'ms': float(np.median(ts)), 'cpu': float(np.median(cs)), 'sc': sc})
 print(json.dumps(out))`;
-  const text = execFileSync(PYTHON, ['-c', code, raw, String(runs), JSON.stringify(settings.map((s) => [s.hop, s.iters]))], {
+  const text = execFileSync(PYTHON, ['-c', code, raw, String(runs), JSON.stringify(settings.map((s) => [s.hop, s.iters])), String(threads)], {
     encoding: 'utf8',
   });
   return JSON.parse(text);
@@ -107,26 +119,31 @@ async function singleClip(): Promise<void> {
   const parallel = await ParallelGriffinLim.create({}, num('threads', 2));
   const load = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
   console.log(`clip: chirp+noise 0.74 s at 22050 Hz (${x.length} samples), n_fft 512, momentum 0.99, median of ${runs} runs; load before: ${load()}`);
-  const torch = !flag('no-torch') && hasTorch() ? benchTorch(x, settings, runs) : undefined;
-  if (!torch) console.log('(torchaudio not measured: --no-torch, or /usr/bin/python3 has no torchaudio)');
-  const cell = (v?: { ms: number; sc: number }) => (v ? `${v.ms.toFixed(1).padStart(6)} ms ${v.sc.toFixed(2).padStart(7)} dB` : '        -         ');
-  const head = ['random, 1 thread', `random, ${parallel.threads} threads`, `pghi, ${parallel.threads} threads`, 'torchaudio (2 threads)'];
-  console.log(`hop  iters | ${head.map((h) => h.padEnd(19)).join(' | ')}`);
+  const withTorch = !flag('no-torch') && hasTorch();
+  const torch2 = withTorch ? benchTorch(x, settings, runs, 2) : undefined;
+  const torch1 = withTorch ? benchTorch(x, settings, runs, 1) : undefined;
+  if (!withTorch) console.log('(torchaudio not measured: --no-torch, or /usr/bin/python3 has no torchaudio)');
+  const cell = (v?: Timing) =>
+    v ? `${v.ms.toFixed(1).padStart(6)} ms (cpu ${v.cpu.toFixed(1).padStart(5)}) ${v.sc.toFixed(2).padStart(6)} dB` : '-'.padEnd(32);
+  const head = ['random, 1 thread', `random, ${parallel.threads} threads`, `pghi, ${parallel.threads} threads`, 'torchaudio, 1 thread', 'torchaudio, 2 threads'];
+  console.log('wall-clock median ms (median CPU ms of the process, all threads) and SC of the output');
+  console.log(`hop  iters | ${head.map((h) => h.padEnd(32)).join(' | ')}`);
   settings.forEach((s, i) => {
     const cells = [
       benchSoundvae(serial, x, s, 'random', runs),
       benchSoundvae(parallel, x, s, 'random', runs),
       benchSoundvae(parallel, x, s, 'pghi', runs),
-      torch?.[i],
+      torch1?.[i],
+      torch2?.[i],
     ];
     console.log(`${String(s.hop).padStart(3)}  ${String(s.iters).padStart(5)} | ${cells.map(cell).join(' | ')}`);
   });
   // equal time: how far PGHI gets in fewer iterations
   const line = [0, 4, 8, 16].map((iters) => {
-    const p = benchSoundvae(parallel, x, { hop: 128, iters }, 'pghi', runs);
-    return `${iters} it ${p.ms.toFixed(1)} ms ${p.sc.toFixed(2)} dB`;
+    const p = benchSoundvae(serial, x, { hop: 128, iters }, 'pghi', runs);
+    return `${iters} it ${p.ms.toFixed(1)} ms (cpu ${p.cpu.toFixed(1)}) ${p.sc.toFixed(2)} dB`;
   });
-  console.log(`pghi at hop 128 with fewer iterations (${parallel.threads} threads): ${line.join(' | ')}`);
+  console.log(`pghi at hop 128 with fewer iterations (1 thread): ${line.join(' | ')}`);
   console.log(`load after: ${load()}`);
   await parallel.close();
 }
