@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/backend.ts';
 import { createDatasetWriter } from '../dataset/store.ts';
-import { evaluateClassifier, trainClassifier } from './train.ts';
+import { openDataset } from '../dataset/store.ts';
+import { makeFixture } from '../generate/test-fixture.ts';
+import { embedItems, evaluateClassifier, loadClassifier, loadVaeFor, trainClassifier } from './train.ts';
 
 const SHAPE: [number, number] = [16, 16];
 
@@ -53,4 +55,37 @@ describe('classifier training', () => {
     expect(report.accuracy, 'three well-separated bands').toBeGreaterThanOrEqual(0.89);
     expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(9);
   });
+
+  it('trains the crnn, whose embedding is the GRU output of both directions', async () => {
+    const out = path.join(dir, 'crnn');
+    const config = { filters: [4, 4, 4] as [number, number, number], hidden: 5, batchSize: 9, learningRate: 0.01 };
+    const history = await trainClassifier({ data: path.join(dir, 'data'), out, kind: 'crnn', labelField: 'label', epochs: 2, seed: 1, config, log: () => {} });
+    expect(history.map((h) => h.valAccuracy !== null)).toEqual([true, true]);
+    const { model, info } = await loadClassifier(out);
+    const ds = await openDataset(path.join(dir, 'data'));
+    const { probs, embeddings } = await embedItems(model, info.config.kind, ds, [0, 1, 2], 2);
+    await ds.close();
+    model.dispose();
+    expect(embeddings.map((e) => e.length)).toEqual([10, 10, 10]);
+    expect(probs.length).toBe(9);
+    for (let i = 0; i < 3; i++) expect(probs[3 * i]! + probs[3 * i + 1]! + probs[3 * i + 2]!).toBeCloseTo(1, 5);
+  }, 60_000);
+
+  it("probes a VAE's latent means, which are also its embedding", async () => {
+    const root = path.join(dir, 'vae');
+    const fixture = await makeFixture(root);
+    const out = path.join(root, 'probe');
+    await trainClassifier({ data: fixture.data, out, kind: 'latent', labelField: 'digit', epochs: 2, seed: 1, vaeCheckpoint: fixture.run, log: () => {} });
+    const { report } = await evaluateClassifier(out);
+    expect(report.count, 'take 0 of three digits').toBe(3);
+    const { model, info } = await loadClassifier(out);
+    const vae = await loadVaeFor(info);
+    const ds = await openDataset(fixture.data);
+    const { embeddings } = await embedItems(model, 'latent', ds, [0, 1], 2, vae);
+    await ds.close();
+    model.dispose();
+    [vae.encoder, vae.decoder].forEach((m) => m.dispose());
+    expect(embeddings.map((e) => e.length), 'the fixture VAE has 4 latent dimensions').toEqual([4, 4]);
+    await expect(trainClassifier({ data: fixture.data, out: path.join(root, 'x'), kind: 'latent', labelField: 'digit', epochs: 1, seed: 1, log: () => {} })).rejects.toThrow(/--vae-checkpoint/);
+  }, 60_000);
 });
