@@ -63,15 +63,20 @@ function transpose(backend: WasmBackend, x: TensorInfo, perm: [number, number, n
       }
     }
   } else if (perm.join() === '3,1,2,0') {
-    // out[d, b, c, a] = x[a, b, c, d]
+    // out[d, b, c, a] = x[a, b, c, d], in tiles of 16 a's: each tile writes whole cache lines of every output
+    // row and keeps its 16 input rows in cache (an untiled loop writes d3 streams a power of two apart, which
+    // alias in the cache).
     const outRow = d1 * d2 * d0;
+    const tile = 16;
     for (let b = 0; b < d1; b++) {
       for (let c = 0; c < d2; c++) {
         const base = (b * d2 + c) * d0;
-        for (let a = 0; a < d0; a++) {
-          let from = ((a * d1 + b) * d2 + c) * d3;
-          let to = base + a;
-          for (let d = 0; d < d3; d++, from++, to += outRow) dst[to] = src[from]!;
+        for (let a0 = 0; a0 < d0; a0 += tile) {
+          const a1 = Math.min(d0, a0 + tile);
+          for (let d = 0; d < d3; d++) {
+            const to = d * outRow + base;
+            for (let a = a0; a < a1; a++) dst[to + a] = src[((a * d1 + b) * d2 + c) * d3 + d]!;
+          }
         }
       }
     }
@@ -128,27 +133,28 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: Record<strin
 /**
  * Filter gradient of a conv with one input channel (the first encoder layer; the last decoder layer's transpose):
  * as a conv, its "output pixels" would be just the kh*kw taps, which XNNPACK runs poorly. Instead gather the taps
- * as rows, patches [kh*kw, P] (P = N*OH*OW), and take one matrix product with dy [P, Co]:
- * dW [kh*kw, Co] = patches x dy.
+ * as columns, patches [P, kh*kw] (P = N*OH*OW), and take one matrix product with dy:
+ * dW^T [Co, kh*kw] = dy^T [Co, P] x patches.
  */
 function singleChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: n, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, outChannels: co } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const p = n * oh * ow;
-  // patches[tap, (n, i, j)] = x[n, i*sh - top + ki, j*sw - left + kj] (0 outside): a small gather, done in JS.
-  const patches = backend.makeOutput([kh * kw, p], 'float32');
+  // patches[(n, i, j), tap] = x[n, i*sh - top + ki, j*sw - left + kj] (0 outside): a small gather, done in JS.
+  const taps = kh * kw;
+  const patches = backend.makeOutput([p, taps], 'float32');
   const src = backend.typedArrayFromHeap(x);
   const dst = backend.typedArrayFromHeap(patches);
-  for (let ki = 0; ki < kh; ki++) {
-    for (let kj = 0; kj < kw; kj++) {
-      let at = (ki * kw + kj) * p;
-      for (let b = 0; b < n; b++) {
-        for (let i = 0; i < oh; i++) {
+  let at = 0;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        for (let ki = 0; ki < kh; ki++) {
           const row = i * sh - top + ki;
           const inside = row >= 0 && row < h;
           const base = (b * h + row) * w;
-          for (let j = 0; j < ow; j++, at++) {
+          for (let kj = 0; kj < kw; kj++, at++) {
             const col = j * sw - left + kj;
             dst[at] = inside && col >= 0 && col < w ? src[base + col]! : 0;
           }
@@ -156,10 +162,15 @@ function singleChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: Tensor
       }
     }
   }
-  const dy2 = reshape(backend, dy, [p, co]);
-  const grad = call('BatchMatMul', backend, { a: patches, b: dy2 }, { transposeA: false, transposeB: false }); // [kh*kw, Co]
+  // dW^T [Co, taps] = dy^T [Co, P] x patches [P, taps]: XNNPACK packs only the small patches matrix.
+  const dy4 = reshape(backend, dy, [p, 1, 1, co]);
+  const dyT = transpose(backend, dy4, [3, 1, 2, 0]); // [Co, 1, 1, P]
+  const a2 = reshape(backend, dyT, [co, p]);
+  const gradT = call('BatchMatMul', backend, { a: a2, b: patches }, { transposeA: false, transposeB: false }); // [Co, taps]
+  const g4 = reshape(backend, gradT, [co, 1, 1, taps]);
+  const grad = transpose(backend, g4, [3, 1, 2, 0]); // [taps, 1, 1, Co]
   const out = reshape(backend, grad, [kh, kw, 1, co]);
-  free(backend, patches, dy2, grad);
+  free(backend, patches, dy4, dyT, a2, gradT, g4, grad);
   return out;
 }
 
