@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeWav } from '../../audio/index.ts';
+import { initBackend } from '../../backend/backend.ts';
+import { FIXTURE_CLIP, FIXTURE_RATE, FIXTURE_TONES, fixtureTone, makeClassifierFixture } from '../../classify/test-fixture.ts';
+
+const bin = path.resolve(__dirname, '../../../bin/soundvae.js');
+
+describe('soundvae classify predict and report', () => {
+  let root: string;
+  let classifier: string;
+  beforeAll(async () => {
+    await initBackend('cpu');
+    root = mkdtempSync(path.join(tmpdir(), 'soundvae-classify-cli-'));
+    ({ classifier } = await makeClassifierFixture(root));
+  }, 60_000);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('predicts the readable files, reports a bad one on one line and exits 1', async () => {
+    const good = path.join(root, 'three.wav');
+    await writeWav(good, fixtureTone(FIXTURE_TONES['3']!, FIXTURE_CLIP, 9), FIXTURE_RATE);
+    const bad = path.join(root, 'bad.wav');
+    writeFileSync(bad, 'not audio');
+    const r = spawnSync('node', [bin, 'classify', 'predict', '--classifier', classifier, '--backend', 'cpu', good, bad], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`${good.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\n  1 clip: 3 \\d+\\.\\d%`));
+    expect(r.stdout).toMatch(/bad\.wav: skipped: /);
+    expect(r.stderr).toMatch(/1 of 2 files skipped/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it('writes the report page and refuses a folder that is not a classifier', () => {
+    const out = path.join(root, 'page');
+    const r = spawnSync('node', [bin, 'classify', 'report', '--classifier', classifier, '--out', out, '--backend', 'cpu', '--no-umap'], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^accuracy \d+\.\d%, top-3 100\.0% on 6 validation items/);
+    expect(existsSync(path.join(out, 'index.html'))).toBe(true);
+    const bad = spawnSync('node', [bin, 'classify', 'report', '--classifier', root, '--out', out], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/classifier\.json: missing/);
+  }, 60_000);
+});
