@@ -25,8 +25,11 @@ const CHUNK_BYTES = 4 << 20;
 const CREDIT_BYTES = 32 << 20;
 /** Files handed out ahead of the one being written, per worker (short files: keeps workers busy). */
 const FILES_AHEAD = 32;
-/** Files at least this big are shared between the workers, each making the clips of one part. */
+/** Files at least this big are shared among the workers, in parts each making a consecutive share of the clips. */
 const LONG_FILE_BYTES = 16 << 20;
+/** About one part per this many bytes of file: small enough that a part's clips fit in a worker's credit. */
+const PART_BYTES = 1 << 20;
+const MAX_PARTS = 1024;
 
 /** A unit of work: a file, or the `part`-th of `parts` consecutive shares of a long file's clips. */
 interface Task {
@@ -391,13 +394,16 @@ export async function preprocess(inputs: readonly string[], out: string, options
 
 /**
  * One task per file, except that with several workers a file of `longFileBytes` or more is shared among them
- * (each decodes it and makes one consecutive share of its clips), so one long recording uses every core.
+ * (each worker decodes it once, keeps it, and makes the consecutive shares of its clips it is given), so one
+ * long recording uses every core.
  */
 async function planTasks(files: readonly string[], workers: number, longFileBytes: number): Promise<Task[]> {
   if (workers < 2) return files.map((file) => ({ file, part: 0, parts: 1 }));
   const sizes = await Promise.all(files.map((f) => fsp.stat(f).then((st) => st.size, () => 0)));
   return files.flatMap((file, i) => {
-    const parts = sizes[i]! >= longFileBytes ? workers : 1;
+    // Many small parts rather than one per worker: results are written in order, and a worker whose part is
+    // not next can run ahead only by its credit, so big parts would serialise.
+    const parts = sizes[i]! >= longFileBytes ? Math.min(MAX_PARTS, Math.max(workers, Math.ceil(sizes[i]! / PART_BYTES))) : 1;
     return Array.from({ length: parts }, (_, part) => ({ file, part, parts }));
   });
 }

@@ -263,6 +263,15 @@ export interface ClipResult {
   data: Float32Array;
 }
 
+/** A decoded, cleaned file, ready to cut. */
+interface PreparedFile {
+  decoded: DecodedMono;
+  /** Cleaned mono samples at the file's rate. */
+  samples: Float32Array;
+  /** Samples trimmed from the start. */
+  start: Samples;
+}
+
 /** Why a clip was left out; counted in the summary. */
 export type ClipSkip = 'silent' | 'too short';
 
@@ -284,6 +293,24 @@ export class FileProcessor {
     this.extractor = new LogSpectrogramExtractor(settings);
   }
 
+  /** The last shared file prepared, so the next share of it on this thread skips decoding. */
+  private cached?: { file: string; prepared: Promise<PreparedFile> };
+
+  /**
+   * Decodes and cleans a file (clean-up runs at the file's own rate, on the whole file; clips are resampled
+   * later, block by block). A shared file is kept for its other shares; any other file drops it.
+   */
+  private prepare(file: string, shared: boolean): Promise<PreparedFile> {
+    if (this.cached?.file === file) return this.cached.prepared;
+    const prepared = this.loader.decode(file).then((decoded) => {
+      const cleaner = new Cleaner(this.settings.cleanup, decoded.sampleRate);
+      const { samples, start } = cleaner.active ? cleaner.clean(decoded.samples) : { samples: decoded.samples, start: 0 };
+      return { decoded, samples, start };
+    });
+    this.cached = shared ? { file, prepared } : undefined;
+    return prepared;
+  }
+
   /**
    * Clips of a file, and the clips skipped (with why) through `onSkip`. With `share`, only the `part`-th of
    * `parts` consecutive shares of the clips (so workers can split a long recording).
@@ -295,10 +322,7 @@ export class FileProcessor {
     share: { part: number; parts: number } = { part: 0, parts: 1 },
   ): AsyncGenerator<ClipResult> {
     const sr = this.settings.sampleRate;
-    const decoded = await this.loader.decode(file);
-    // Clean-up runs at the file's own rate, on the whole file; clips are then resampled block by block.
-    const cleaner = new Cleaner(this.settings.cleanup, decoded.sampleRate);
-    const { samples, start } = cleaner.active ? cleaner.clean(decoded.samples) : { samples: decoded.samples, start: 0 };
+    const { decoded, samples, start } = await this.prepare(file, share.parts > 1);
     // One clip from the start resamples only that clip; long recordings about 47 s at a time.
     const block = this.settings.split === 'first' ? this.settings.clip : Math.max(this.settings.clip, 1 << 20);
     const reader = new ResampledReader(samples, decoded.sampleRate, sr, this.settings.resampleQuality, block);
