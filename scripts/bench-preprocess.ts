@@ -5,12 +5,13 @@
  *    run the torchaudio reference `ref_preprocess.py DATA OUT` (2 processes), when Python and the script exist;
  * 2. parity: our reference-preset spectrograms (with the torchaudio resampling filter) against the .npy files the
  *    Python script wrote;
- * 3. scale: the same files listed `--scale` times (folders of symbolic links), to show memory stays flat;
+ * 3. scale: the same files listed `--scale` times (folders of symbolic links), to show memory stays flat, and
+ *    one long recording cut into clips;
  * 4. `--presets`: oracle Griffin-Lim inversion quality (spectral convergence) of candidate STFT settings on
  *    real clips, the measurement behind the `digits` and `music` presets.
  *
  * Options: --data DIR (default ../shared/data/fsdd), --music DIR (default ../shared/data/music), --scale N
- * (default 10, 0 to skip), --no-python, --presets (also 4), --presets-only (only 4), --clips N (default 24).
+ * (default 10, 0 to skip), --long N (FSDD end to end N times as one WAV; default 3, 0 to skip), --no-python, --presets (also 4), --presets-only (only 4), --clips N (default 24).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, promises as fsp, readFileSync, rmSync, symlinkSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { collectInputs } from '../src/dataset/inputs.ts';
 import { preprocess } from '../src/dataset/pipeline.ts';
 import { createDatasetWriter, openDataset } from '../src/dataset/store.ts';
+import { encodeWav } from '../src/audio/wav-write.ts';
 import { Loader } from '../src/dataset/stages.ts';
 import { griffinLim } from '../src/dsp/griffinlim.ts';
 import { magnitude, stft } from '../src/dsp/stft.ts';
@@ -163,6 +165,26 @@ try {
     rmSync(path.join(tmp, 'big'), { recursive: true, force: true });
   }
 
+  }
+
+  // 3b. One long recording (the files end to end, `--long` times over), cut into clips: memory stays bounded.
+  const longRepeats = Number(opt('long', '3'));
+  if (!presetsOnly && longRepeats > 0) {
+    const parts: Float32Array[] = [];
+    for (const f of files) parts.push((await new Loader({ sampleRate: 8000, resampleQuality: 'default' }).load(f)).samples);
+    const n = parts.reduce((a, p) => a + p.length, 0);
+    const long = new Float32Array(n * longRepeats);
+    let at = 0;
+    for (let r = 0; r < longRepeats; r++) for (const p of parts) (long.set(p, at), (at += p.length));
+    const wav = path.join(tmp, 'long.wav');
+    await fsp.writeFile(wav, encodeWav(long, 8000));
+    const r = timed(process.execPath, [cli, 'preprocess', wav, '--out', path.join(tmp, 'long'), '--preset', 'reference', '--split', 'clips', '--quiet', '--json']);
+    const s = JSON.parse(r.stdout) as { items: number };
+    console.log(
+      `one ${(long.length / 8000 / 60).toFixed(0)}-minute recording (8 kHz WAV, ${(long.length * 2 / 2 ** 20).toFixed(0)} MiB) in clips: ` +
+        `${r.seconds.toFixed(2)} s wall, ${s.items} clips, peak ${r.peakMiB.toFixed(0)} MiB; load ${load()}`,
+    );
+    rmSync(path.join(tmp, 'long'), { recursive: true, force: true });
   }
 
   // 4. Which STFT settings invert best (oracle magnitudes -> Griffin-Lim)?
