@@ -6,7 +6,7 @@ import { initBackend } from '../backend/backend.ts';
 import { createDatasetWriter } from '../dataset/store.ts';
 import { openDataset } from '../dataset/store.ts';
 import { makeFixture } from '../generate/test-fixture.ts';
-import { embedItems, evaluateClassifier, loadClassifier, loadVaeFor, trainClassifier } from './train.ts';
+import { embedItems, encodeItems, evaluateClassifier, predictItems, loadClassifier, loadVaeFor, trainClassifier } from './train.ts';
 
 const SHAPE: [number, number] = [16, 16];
 
@@ -82,6 +82,9 @@ describe('classifier training', () => {
     const vae = await loadVaeFor(info);
     const ds = await openDataset(fixture.data);
     const { embeddings } = await embedItems(model, 'latent', ds, [0, 1], 2, vae);
+    const direct = await predictItems(model, ds, [0, 1, 2], 2, vae);
+    const cached = await predictItems(model, ds, [0, 1, 2], 2, undefined, await encodeItems(vae, ds, [0, 1, 2], 2));
+    expect(Array.from(cached), 'cached latent means give the same predictions').toEqual(Array.from(direct).map((v) => expect.closeTo(v, 5)));
     await ds.close();
     model.dispose();
     [vae.encoder, vae.decoder].forEach((m) => m.dispose());

@@ -10,7 +10,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createProgress } from '../cli/progress.ts';
 import { UserError } from '../errors.ts';
-import { openDataset, type DatasetItem, type SpectrogramDataset } from '../dataset/store.ts';
+import { openDataset, shuffled, type BatchOptions, type DatasetItem, type SpectrogramDataset } from '../dataset/store.ts';
 import { encode, type Vae } from '../model/vae.ts';
 import { fileHandler, loadCheckpoint } from '../train/checkpoint.ts';
 import { evaluatePredictions, type ClassificationReport } from './metrics.ts';
@@ -106,6 +106,8 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
       settings: ds.manifest.settings,
     };
     const history = opts.resume ? await resumeInto(opts.out, model, info) : [];
+    // The VAE is frozen: its latent means are computed once, so the probe's epochs cost next to nothing.
+    const latents = vae ? await encodeItems(vae, ds, [...train, ...val].map((t) => t.index), config.batchSize) : undefined;
     log(`classify: ${opts.kind} on ${train.length} training / ${val.length} validation items, ${classes.length} classes (${opts.labelField})`);
     for (let epoch = history.length + 1; epoch <= opts.epochs; epoch++) {
       const started = Date.now();
@@ -114,10 +116,10 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
       let hits = 0;
       let seen = 0;
       const classOf = new Map(train.map((t) => [t.index, t.cls]));
-      for await (const batch of ds.batches(train.map((t) => t.index), config.batchSize, { seed: opts.seed, epoch })) {
+      for await (const batch of inputBatches(ds, train.map((t) => t.index), config.batchSize, { seed: opts.seed, epoch }, latents)) {
         const n = batch.indices.length;
         const y = oneHot(batch.indices.map((i) => classOf.get(i)!), classes.length);
-        const x = classifierInput(batch.data, n, ds.shape, vae);
+        const x = batch.x;
         const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
         tf.dispose([x, y]);
         lossSum += loss! * n;
@@ -126,7 +128,7 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
         bar.tick(n, { loss: (lossSum / seen).toFixed(3), acc: (hits / seen).toFixed(3) });
       }
       bar.finish();
-      const evaluated = val.length ? await predictItems(model, ds, val.map((v) => v.index), config.batchSize, vae) : undefined;
+      const evaluated = val.length ? await predictItems(model, ds, val.map((v) => v.index), config.batchSize, vae, latents) : undefined;
       const record: EpochRecord = {
         epoch,
         trainLoss: lossSum / Math.max(1, seen),
@@ -174,11 +176,69 @@ export function labelledSplits(ds: SpectrogramDataset, field: string): { classes
   return { classes, train: of('train'), val: of('validation') };
 }
 
+/** Latent means of dataset items, by item index. */
+export async function encodeItems(vae: Vae, ds: SpectrogramDataset, indices: number[], batchSize: number): Promise<Map<number, Float32Array>> {
+  const out = new Map<number, Float32Array>();
+  const d = vae.config.latent;
+  for (let start = 0; start < indices.length; start += batchSize) {
+    const chunk = indices.slice(start, start + batchSize);
+    const mu = classifierInput(await ds.read(chunk), chunk.length, ds.shape, vae);
+    const flat = (await mu.data()) as Float32Array;
+    mu.dispose();
+    chunk.forEach((index, i) => out.set(index, flat.slice(i * d, (i + 1) * d)));
+  }
+  return out;
+}
+
+/**
+ * Batches of classifier inputs for items, shuffled per epoch like the store's own batches: spectrograms read
+ * from the store, or latent means from `latents` when given.
+ */
+async function* inputBatches(
+  ds: SpectrogramDataset,
+  indices: number[],
+  batchSize: number,
+  order: BatchOptions,
+  latents?: Map<number, Float32Array>,
+): AsyncGenerator<{ indices: number[]; x: tf.Tensor }> {
+  if (!latents) {
+    for await (const b of ds.batches(indices, batchSize, order)) yield { indices: b.indices, x: classifierInput(b.data, b.indices.length, ds.shape) };
+    return;
+  }
+  const list = order.shuffle === false ? indices : shuffled(indices, order.seed ?? 0, order.epoch ?? 0);
+  for (let start = 0; start < list.length; start += batchSize) {
+    const chunk = list.slice(start, start + batchSize);
+    const rows = chunk.map((i) => latents.get(i)!);
+    const flat = new Float32Array(rows.length * rows[0]!.length);
+    rows.forEach((r, i) => flat.set(r, i * r.length));
+    yield { indices: chunk, x: tf.tensor2d(flat, [rows.length, rows[0]!.length]) };
+  }
+}
+
 /** Class probabilities [n, classes] for dataset items, in the order given (inference mode). */
-export async function predictItems(model: tf.LayersModel, ds: SpectrogramDataset, indices: number[], batchSize: number, vae?: Vae): Promise<Float32Array> {
+export async function predictItems(
+  model: tf.LayersModel,
+  ds: SpectrogramDataset,
+  indices: number[],
+  batchSize: number,
+  vae?: Vae,
+  latents?: Map<number, Float32Array>,
+): Promise<Float32Array> {
   const classes = (model.outputs[0]!.shape as number[])[1]!;
   const out = new Float32Array(indices.length * classes);
-  for (let start = 0; start < indices.length; start += batchSize) {
+  let start = 0;
+  const batches = latents ? inputBatches(ds, indices, batchSize, { shuffle: false }, latents) : undefined;
+  if (batches) {
+    for await (const b of batches) {
+      const probs = tf.tidy(() => model.predict(b.x) as tf.Tensor);
+      b.x.dispose();
+      out.set(await probs.data(), start * classes);
+      start += b.indices.length;
+      probs.dispose();
+    }
+    return out;
+  }
+  for (; start < indices.length; start += batchSize) {
     const chunk = indices.slice(start, start + batchSize);
     const data = await ds.read(chunk);
     const probs = tf.tidy(() => model.predict(classifierInput(data, chunk.length, ds.shape, vae)) as tf.Tensor);
