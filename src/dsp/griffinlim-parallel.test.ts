@@ -30,4 +30,16 @@ describe('ParallelGriffinLim', () => {
       expect(diff).toBeLessThan(1e-6);
     }
   });
+
+  it('keeps working across many clip lengths (its buffer cache is bounded)', () => {
+    const serial = new GriffinLim();
+    const o = { nFft: 128, hop: 32 };
+    for (let length = 600; length < 1200; length += 50) {
+      const x = new Float32Array(length).map((_, i) => Math.sin(0.01 * i * (1 + i / length)));
+      const S = magnitude(stft(x, o));
+      const a = serial.run(S, { ...o, iterations: 3, length });
+      const b = engine.run(S, { ...o, iterations: 3, length });
+      expect(b.spectralConvergence).toBeCloseTo(a.spectralConvergence, 6);
+    }
+  });
 });

@@ -148,7 +148,11 @@ function stateFromBuffers(buffers: SharedArrayBuffer[], parties: number): Shared
 
 type WorkerMessage =
   | { kind: 'shape'; key: string; shape: Shape; buffers: SharedArrayBuffer[]; parties: number }
-  | { kind: 'run'; key: string; job: Job; party: number };
+  | { kind: 'run'; key: string; job: Job; party: number }
+  | { kind: 'drop'; key: string };
+
+/** Clip shapes (settings and lengths) whose buffers are kept; inputs of many lengths must not grow memory. */
+const MAX_SHAPES = 8;
 
 /**
  * Threads worth using now: the idle cores (cores minus the 1-minute load average, rounded), 1 to 4. Threads
@@ -161,7 +165,8 @@ export function autoThreads(): number {
 
 /** ParallelGriffinLim: `GriffinLim.run` with the frames split across threads. Create with `create`. */
 export class ParallelGriffinLim {
-  private readonly shapes = new Map<string, { plan: StftPlan; state: SharedState; scratch: Scratch; serial: GriffinLim }>();
+  private readonly shapes = new Map<string, { plan: StftPlan; state: SharedState; scratch: Scratch }>();
+  private readonly serial: GriffinLim;
   private readonly parties: number;
 
   private constructor(
@@ -169,6 +174,7 @@ export class ParallelGriffinLim {
     private readonly defaults: GriffinLimOptions,
   ) {
     this.parties = workers.length + 1;
+    this.serial = new GriffinLim(defaults);
   }
 
   /**
@@ -204,20 +210,27 @@ export class ParallelGriffinLim {
     const o = { ...DEFAULT_GRIFFIN_LIM, ...this.defaults, ...options };
     if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`momentum must be in [0, 1), got ${o.momentum}`);
     if (!Number.isInteger(o.iterations) || o.iterations < 0) throw new RangeError(`iterations must be an integer >= 0, got ${o.iterations}`);
+    if (this.parties === 1 || o.trace) return this.serial.run(mag, options);
     const stft: StftOptions = { nFft: o.nFft, hop: o.hop, winLength: o.winLength, window: o.window, center: o.center, padMode: o.padMode };
     const shape: Shape = { stft, frames: mag.frames, length: o.length };
     const key = shapeKey(shape);
     let entry = this.shapes.get(key);
-    if (!entry) {
+    if (entry) {
+      this.shapes.delete(key); // most recently used last
+    } else {
       const plan = new StftPlan(stft, mag.frames, o.length);
       const { state, buffers } = sharedState(plan, this.parties);
-      entry = { plan, state, scratch: makeScratch(plan), serial: new GriffinLim() };
-      this.shapes.set(key, entry);
+      entry = { plan, state, scratch: makeScratch(plan) };
       for (const w of this.workers) w.postMessage({ kind: 'shape', key, shape, buffers, parties: this.parties } satisfies WorkerMessage);
+      if (this.shapes.size >= MAX_SHAPES) {
+        const oldest = this.shapes.keys().next().value!;
+        this.shapes.delete(oldest);
+        for (const w of this.workers) w.postMessage({ kind: 'drop', key: oldest } satisfies WorkerMessage);
+      }
     }
+    this.shapes.set(key, entry);
     const { plan, state, scratch } = entry;
     if (mag.bins !== plan.bins) throw new RangeError(`magnitude has ${mag.bins} bins, nFft ${o.nFft} needs ${plan.bins}`);
-    if (this.parties === 1 || o.trace) return entry.serial.run(mag, { ...this.defaults, ...options });
 
     const { S, re, im, prevRe, prevIm } = state;
     toFrameMajor(mag.data, mag.bins, mag.frames, S);
@@ -256,6 +269,10 @@ if (!isMainThread && (workerData as { soundvaeGriffinLim?: boolean } | undefined
     if (msg.kind === 'shape') {
       const plan = new StftPlan(msg.shape.stft, msg.shape.frames, msg.shape.length);
       shapes.set(msg.key, { plan, state: stateFromBuffers(msg.buffers, msg.parties), scratch: makeScratch(plan), parties: msg.parties });
+      return;
+    }
+    if (msg.kind === 'drop') {
+      shapes.delete(msg.key);
       return;
     }
     const entry = shapes.get(msg.key)!;

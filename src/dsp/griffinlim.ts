@@ -66,6 +66,9 @@ export interface GriffinLimResult {
   history?: Decibels[];
 }
 
+/** Clip shapes whose plans and buffers an engine keeps (least recently used dropped first). */
+const MAX_PLANS = 8;
+
 /** Torchaudio's guard against dividing by a zero magnitude. */
 const EPS = 1e-16;
 
@@ -83,7 +86,9 @@ export class GriffinLim {
     const o = stftOptions;
     const key = [o.nFft, o.hop, o.winLength, o.center, o.padMode, frames, length].join();
     let entry = this.plans.get(key);
-    if (!entry) {
+    if (entry) {
+      this.plans.delete(key); // most recently used last
+    } else {
       const plan = new StftPlan(stftOptions, frames, length);
       const n = frames * plan.bins;
       const f = () => new Float32Array(n);
@@ -92,8 +97,9 @@ export class GriffinLim {
         plan,
         buf: { mag: f(), re: f(), im: f(), prevRe: f(), prevIm: f(), pairRe: pair(), pairIm: pair(), phase: new Float64Array(n), padded: new Float64Array(plan.paddedLength) },
       };
-      this.plans.set(key, entry);
+      if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
     }
+    this.plans.set(key, entry);
     return entry;
   }
 
