@@ -2,19 +2,11 @@
  * Procedural sounds for the built-in demo dataset: five families that a VAE can learn to tell apart and that
  * a listener recognises at once. Each generator is a small pure function of its parameters and a seeded RNG.
  */
+import { mulberry32 } from '../dsp/random.ts';
 import type { Hertz, Seconds } from '../units.ts';
 
-/** A seeded pseudo-random source (mulberry32): same seed, same sounds. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded pseudo-random source: same seed, same sounds. */
+export const makeRng = mulberry32;
 
 /** Common settings of every generator. */
 export interface ToneSpec {
