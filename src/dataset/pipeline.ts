@@ -13,7 +13,7 @@ import { describeError, UserError } from '../errors.ts';
 import type { Seconds } from '../units.ts';
 import { collectInputs } from './inputs.ts';
 import { groupOf, labelReader, type LabelOptions } from './labels.ts';
-import { resolveSettings, shapeWarning, spectrogramShape, type PreprocessSettings, type PresetName, type SettingsOverrides } from './presets.ts';
+import { DEFAULT_PRESET, resolveSettings, shapeWarning, spectrogramShape, type PreprocessSettings, type PresetName, type SettingsOverrides } from './presets.ts';
 import type { SplitOptions } from './split.ts';
 import type { ClipSkip } from './stages.ts';
 import { FileProcessor } from './stages.ts';
@@ -76,7 +76,7 @@ export interface PreprocessOptions {
 }
 
 export const DEFAULT_PREPROCESS: Omit<PreprocessOptions, 'onProgress' | 'onStart'> = {
-  preset: 'digits',
+  preset: DEFAULT_PRESET,
   overrides: {},
   labels: { from: 'none' },
   groupBy: 'source',
@@ -134,7 +134,6 @@ interface RunnerEvents {
   onCrash(err: Error): void;
 }
 
-
 function inThreadRunner(settings: PreprocessSettings, chunkItems: number, events: RunnerEvents): Runner {
   const processor = new FileProcessor(settings);
   let chain = Promise.resolve();
@@ -159,6 +158,7 @@ function workerRunner(count: number, config: WorkerConfig, events: RunnerEvents)
   );
   const owner = new Map<number, number>();
   const load = new Array<number>(count).fill(0);
+  let closing = false;
   workers.forEach((w, k) => {
     w.on('message', (msg: FromWorker) => {
       if (msg.type === 'error' || msg.last) load[k]!--;
@@ -166,6 +166,8 @@ function workerRunner(count: number, config: WorkerConfig, events: RunnerEvents)
       else events.onChunk(msg.id, msg.clips, msg.data, msg.last, msg.skipped ?? {});
     });
     w.on('error', (err: Error) => events.onCrash(err));
+    // A worker that dies (out of memory) must not leave the run waiting for it forever.
+    w.on('exit', (code) => closing || events.onCrash(new Error(`a preprocessing worker stopped (exit code ${code})`)));
   });
   return {
     /** The least busy worker. */
@@ -183,6 +185,7 @@ function workerRunner(count: number, config: WorkerConfig, events: RunnerEvents)
       workers[owner.get(id)!]?.postMessage({ type: 'ack', bytes } satisfies ToWorker);
     },
     async close() {
+      closing = true;
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };
@@ -237,7 +240,8 @@ export async function preprocess(inputs: readonly string[], out: string, options
   const todo = files.filter((f) => !writer.isDone(f));
   summary.alreadyDone = files.length - todo.length;
   const workerCount = o.workers > 0 && todo.length > 0 ? Math.min(o.workers, todo.length) : 0;
-  const tasks = await planTasks(todo, workerCount, o.longFileBytes);
+  // Only files cut into many clips are worth sharing; one clip from the start needs one worker.
+  const tasks = await planTasks(todo, settings.split === 'clips' ? workerCount : 1, o.longFileBytes);
 
   // Results arrive per task id; only the head (the earliest unfinished task) is written, the rest wait.
   interface Pending {
