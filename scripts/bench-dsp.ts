@@ -148,12 +148,14 @@ async function singleClip(): Promise<void> {
   await parallel.close();
 }
 
-function timeProcess(cmd: string, args: string[]): { seconds: number; stdout: string } {
+/** Runs a process to completion: wall seconds, and CPU seconds (user + system, all threads) via bash's `time`. */
+function timeProcess(cmd: string, args: string[]): { seconds: number; cpu: number; stdout: string } {
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: root, maxBuffer: 64 << 20 });
+  const r = spawnSync('bash', ['-c', 'TIMEFORMAT="cpu %U %S"; time "$@" 2>/dev/null', 'bench', cmd, ...args], { encoding: 'utf8', cwd: root, maxBuffer: 64 << 20 });
   const seconds = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' / ')}`);
-  return { seconds, stdout: r.stdout };
+  const times = /cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  if (r.status !== 0 && !times) throw new Error(`${cmd} failed (${r.status})`);
+  return { seconds, cpu: times ? Number(times[1]) + Number(times[2]) : NaN, stdout: r.stdout };
 }
 
 function clips(dir: string): void {
@@ -180,12 +182,12 @@ function clips(dir: string): void {
     ]);
     const perClip = run.stdout.split('\n').map((l) => /\(([\d.]+) ms\)/.exec(l)?.[1]).filter(Boolean).map(Number);
     const gl = perClip.reduce((a, b) => a + b, 0);
-    console.log(`soundvae invert --init ${init.padEnd(6)}: whole process ${run.seconds.toFixed(2)} s (Griffin-Lim ${(gl / 1000).toFixed(2)} s, ${(gl / perClip.length).toFixed(1)} ms/clip), mean SC ${sc(target)}`);
+    console.log(`soundvae invert --init ${init.padEnd(6)}: whole process ${run.seconds.toFixed(2)} s, cpu ${run.cpu.toFixed(2)} s (Griffin-Lim ${(gl / 1000).toFixed(2)} s, ${(gl / perClip.length).toFixed(1)} ms/clip), mean SC ${sc(target)}`);
   }
   if (torch) {
     const target = path.join(out, 'torchaudio');
     const run = timeProcess(PYTHON, [path.join(reference, 'ref_gl.py'), dir, target, String(nFft), String(hop), String(iters)]);
-    console.log(`torchaudio ref_gl.py          : whole process ${run.seconds.toFixed(2)} s, mean SC ${sc(target)}`);
+    console.log(`torchaudio ref_gl.py          : whole process ${run.seconds.toFixed(2)} s, cpu ${run.cpu.toFixed(2)} s, mean SC ${sc(target)}`);
   } else {
     console.log('(torchaudio not run: --no-torch, or /usr/bin/python3 has no torchaudio)');
   }
