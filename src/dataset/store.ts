@@ -625,7 +625,8 @@ export async function openDataset(dir: string): Promise<SpectrogramDataset> {
       const q = new Uint16Array(count * values);
       const { bytesRead } = await fh.read(new Uint8Array(q.buffer), 0, bytes, first.byteOffset);
       if (bytesRead !== bytes) throw new UserError(`${path.join(dir, manifest.shards[first.shard]!.file)}: short read`);
-      for (let i = 0; i < q.length; i++) out[at + i] = q[i]! / 65535;
+      const scale = 1 / 65535;
+      for (let i = 0; i < q.length; i++) out[at + i] = q[i]! * scale;
     }
   }
 
