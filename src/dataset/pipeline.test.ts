@@ -139,4 +139,23 @@ describe('preprocess', () => {
     expect(db.manifest.sources[long]).toEqual({ status: 'done', items: a.clips - 1 });
     await Promise.all([da.close(), db.close()]);
   });
+
+  it('stops between files when aborted, keeping what is done', async () => {
+    const out = path.join(dir, 'aborted');
+    const stop = new AbortController();
+    const s = await preprocess([inputs], out, {
+      preset: 'reference',
+      workers: 0,
+      signal: stop.signal,
+      onProgress: (p) => p.filesDone === 2 && stop.abort(),
+    });
+    expect(s.interrupted).toBe(true);
+    expect(s.read).toBe(2);
+    const ds = await openDataset(out);
+    expect(ds.size).toBe(s.items);
+    await ds.close();
+    const rest = await preprocess([inputs], out, { preset: 'reference', workers: 0 });
+    expect(rest.alreadyDone).toBe(2);
+    expect(rest.interrupted).toBeUndefined();
+  });
 });

@@ -69,13 +69,15 @@ export interface PreprocessOptions {
   longFileBytes: number;
   /** Seconds between manifest commits. Default 2. */
   commitEvery: Seconds;
+  /** Stops the run between files (the work so far is committed; re-running resumes). */
+  signal?: AbortSignal;
   /** Called once the inputs are listed, before any file is read. */
   onStart?: (p: PreprocessProgress) => void;
   /** Called after each file. */
   onProgress?: (p: PreprocessProgress) => void;
 }
 
-export const DEFAULT_PREPROCESS: Omit<PreprocessOptions, 'onProgress' | 'onStart'> = {
+export const DEFAULT_PREPROCESS: Omit<PreprocessOptions, 'onProgress' | 'onStart' | 'signal'> = {
   preset: DEFAULT_PRESET,
   overrides: {},
   labels: { from: 'none' },
@@ -111,6 +113,8 @@ export interface PreprocessSummary {
   seconds: Seconds;
   /** A note when the shape does not suit the model. */
   warning?: string;
+  /** True when `signal` stopped the run before every file was read. */
+  interrupted?: boolean;
 }
 
 /** What the manifest records as the settings (resuming needs all of them equal). */
@@ -378,6 +382,10 @@ export async function preprocess(inputs: readonly string[], out: string, options
       feed();
       if (current) continue; // between parts of one file: no progress line, no commit
       o.onProgress?.(progress());
+      if (o.signal?.aborted && head < tasks.length) {
+        summary.interrupted = true;
+        break;
+      }
       if (performance.now() - lastCommit > commitInterval) {
         const started = performance.now();
         await writer.commit();

@@ -169,6 +169,13 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
     } catch (err) {
       throw new UserError(`--holdout: ${describeError(err)}`);
     }
+    // Ctrl-C stops between files: what is done is committed, and the same command resumes.
+    const stop = new AbortController();
+    const onInterrupt = () => {
+      if (stop.signal.aborted) process.exit(130); // a second Ctrl-C: leave now (the store is still consistent)
+      stop.abort();
+    };
+    process.on('SIGINT', onInterrupt);
     const showProgress = !args.quiet && !args.json;
     let progress: ProgressBar | undefined;
     let summary: PreprocessSummary;
@@ -182,6 +189,7 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
         dtype: args.dtype,
         workers: args.workers,
         overwrite: Boolean(args.overwrite),
+        signal: stop.signal,
         // The files to read are known once inputs are listed and finished ones skipped: start the bar then.
         onStart: (p) => {
           if (showProgress) progress = createProgress({ total: p.filesTotal - p.alreadyDone, label: 'preprocess', unit: 'files' });
@@ -192,10 +200,15 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
       progress?.clear();
       if (err instanceof RangeError) throw new UserError(describeError(err));
       throw err;
+    } finally {
+      process.off('SIGINT', onInterrupt);
     }
     progress?.finish();
     if (args.json) console.log(JSON.stringify(summary, null, 2));
     else printSummary(summary);
-    if (args.strict && summary.failed.length) process.exitCode = 1;
+    if (summary.interrupted) {
+      console.error(`interrupted: ${summary.items} items saved; run the same command again to resume`);
+      process.exitCode = 130;
+    } else if (args.strict && summary.failed.length) process.exitCode = 1;
   },
 };
