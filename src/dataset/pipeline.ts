@@ -223,7 +223,9 @@ export async function preprocess(inputs: readonly string[], out: string, options
   try {
     writer = await createDatasetWriter(out, { ...writerOptions, resume: true });
   } catch (err) {
-    if (!(o.overwrite && err instanceof UserError && /other settings/.test(err.message))) throw err;
+    // --overwrite replaces a dataset made differently or a damaged one, never one another process is writing.
+    const replaceable = err instanceof UserError && /other settings|corrupt manifest|not a soundvae dataset/.test(err.message);
+    if (!(o.overwrite && replaceable)) throw err;
     writer = await createDatasetWriter(out, { ...writerOptions, resume: false });
   }
 
