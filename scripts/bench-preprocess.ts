@@ -42,12 +42,15 @@ const python = '/usr/bin/python3';
 const refScript = [path.join(shared, 'reference', 'ref_preprocess.py'), path.join(shared, 'data', 'reference', 'ref_preprocess.py')].find(existsSync);
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
-/** Runs a command under /usr/bin/time; wall seconds and peak resident memory (MiB). */
-function timed(cmd: string, argv: string[]): { seconds: number; peakMiB: number; stdout: string } {
-  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  const m = /__TIME__ ([\d.]+) (\d+)/.exec(r.stderr);
+/**
+ * Runs a command under /usr/bin/time: wall seconds, CPU seconds (user + system, children included: a fairer
+ * comparison than wall time when the machine is busy) and peak resident memory (MiB) of the largest process.
+ */
+function timed(cmd: string, argv: string[]): { seconds: number; cpu: number; peakMiB: number; stdout: string } {
+  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %U %S %M', cmd, ...argv], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const m = /__TIME__ ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status}): ${r.stderr.slice(-500)}`);
-  return { seconds: Number(m[1]), peakMiB: Number(m[2]) / 1024, stdout: r.stdout };
+  return { seconds: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), peakMiB: Number(m[4]) / 1024, stdout: r.stdout };
 }
 
 /** Reads a 2-D float32 .npy file (numpy format 1.0/2.0, little-endian, C or Fortran order) as row-major. */
@@ -84,7 +87,7 @@ try {
   const ours = timed(process.execPath, [cli, 'preprocess', data, '--out', path.join(tmp, 'ours'), '--preset', 'reference', '--quiet', '--json']);
   const summary = JSON.parse(ours.stdout) as { items: number; seconds: number; failed: unknown[] };
   console.log(
-    `soundvae preprocess --preset reference: ${ours.seconds.toFixed(2)} s wall (pipeline ${summary.seconds.toFixed(2)} s), ` +
+    `soundvae preprocess --preset reference: ${ours.seconds.toFixed(2)} s wall (pipeline ${summary.seconds.toFixed(2)} s), ${ours.cpu.toFixed(2)} s CPU, ` +
       `${(files.length / ours.seconds).toFixed(0)} files/s, peak ${ours.peakMiB.toFixed(0)} MiB, ${summary.items} items, ${summary.failed.length} failed; load ${load()}`,
   );
   let pyOut: string | undefined;
@@ -93,8 +96,8 @@ try {
     try {
       const py = timed(python, [refScript, data, pyOut]);
       console.log(
-        `ref_preprocess.py (torchaudio, 2 processes):  ${py.seconds.toFixed(2)} s wall, peak ${py.peakMiB.toFixed(0)} MiB (main process); ` +
-          `ratio ${(py.seconds / ours.seconds).toFixed(2)}x; load ${load()}`,
+        `ref_preprocess.py (torchaudio, 2 processes):  ${py.seconds.toFixed(2)} s wall, ${py.cpu.toFixed(2)} s CPU, peak ${py.peakMiB.toFixed(0)} MiB (largest process); ` +
+          `we are ${(py.seconds / ours.seconds).toFixed(2)}x faster in wall time, ${(py.cpu / ours.cpu).toFixed(2)}x in CPU time; load ${load()}`,
       );
     } catch (err) {
       console.log(`ref_preprocess.py failed: ${(err as Error).message.split('\n')[0]}`);
