@@ -261,6 +261,12 @@ function accumulate(sum: Float64Array, values: Float32Array | Uint16Array, scale
   for (let i = 0; i < sum.length; i++) sum[i] += values[i]! * scale;
 }
 
+/** `out[at + i] = q[i] / 65535`: uint16 back to [0, 1] (a small loop of its own, which V8 optimises well). */
+function dequantise(q: Uint16Array, out: Float32Array, at: number): void {
+  const scale = 1 / 65535;
+  for (let i = 0; i < q.length; i++) out[at + i] = q[i]! * scale;
+}
+
 /** Encodes item values into their on-disk bytes. */
 function encodeItem(data: Float32Array, dtype: StoreDtype): Uint8Array {
   if (dtype === 'float32') return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -625,8 +631,7 @@ export async function openDataset(dir: string): Promise<SpectrogramDataset> {
       const q = new Uint16Array(count * values);
       const { bytesRead } = await fh.read(new Uint8Array(q.buffer), 0, bytes, first.byteOffset);
       if (bytesRead !== bytes) throw new UserError(`${path.join(dir, manifest.shards[first.shard]!.file)}: short read`);
-      const scale = 1 / 65535;
-      for (let i = 0; i < q.length; i++) out[at + i] = q[i]! * scale;
+      dequantise(q, out, at);
     }
   }
 
