@@ -89,6 +89,16 @@ export interface StepContribution {
   parts: tf.Tensor1D;
 }
 
+/**
+ * The BatchNorm momentum at optimiser step `step`: min(momentum, (1 + step) / (10 + step)), as TensorFlow's
+ * ExponentialMovingAverage does with num_updates. With a fixed 0.99 the moving statistics keep 0.99^t of their
+ * initial values (mean 0, variance 1) after t steps, about 10 % after 230 steps, so short runs evaluate and
+ * generate with statistics that were never measured; the warm-up makes early averages track the real ones.
+ */
+export function warmMomentum(momentum: number, step: number): number {
+  return Math.min(momentum, (1 + step) / (10 + step));
+}
+
 /** The in-process engine: model, optimiser state and the step, on the active tfjs backend. */
 export class LocalEngine implements TrainingEngine {
   private readonly trainable: tf.LayerVariable[];
@@ -96,6 +106,8 @@ export class LocalEngine implements TrainingEngine {
   private readonly moving: tf.LayerVariable[];
   private moments: { m: tf.Tensor; v: tf.Tensor }[];
   private step = 0;
+  /** Each BatchNorm layer and the momentum it was built with (warmMomentum ramps up to it). */
+  private readonly batchNorms: { layer: { momentum: number }; momentum: number }[];
 
   constructor(
     private readonly vae: Vae,
@@ -105,6 +117,9 @@ export class LocalEngine implements TrainingEngine {
     this.trainable = all.filter((w) => w.trainable);
     this.moving = all.filter((w) => !w.trainable);
     this.moments = this.trainable.map((w) => ({ m: tf.zerosLike(w.read()), v: tf.zerosLike(w.read()) }));
+    this.batchNorms = [...vae.encoder.layers, ...vae.decoder.layers]
+      .filter((l) => l.getClassName() === 'BatchNormalization')
+      .map((l) => ({ layer: l as unknown as { momentum: number }, momentum: l.getConfig().momentum as number }));
   }
 
   private itemSize(): number {
@@ -151,6 +166,8 @@ export class LocalEngine implements TrainingEngine {
     let gradSum: tf.Tensor[] | undefined;
     let partSum: tf.Tensor | undefined;
     let movingSum: tf.Tensor[] | undefined;
+    // tf.layers' own BatchNorm update (the 'layers' graph) reads the layer's momentum: give it this step's.
+    for (const b of this.batchNorms) b.layer.momentum = warmMomentum(b.momentum, this.step);
     for (const [first, size] of chunks) {
       const share = size / total;
       // Every chunk starts from the step's moving statistics, so each contributes one momentum update.
@@ -216,8 +233,8 @@ export class LocalEngine implements TrainingEngine {
     }
     return this.moving.map((w, i) => {
       const layer = w.originalName.split('/')[0]!;
-      const model = layer.startsWith('encoder') ? this.vae.encoder : this.vae.decoder;
-      const momentum = (model.getLayer(layer).getConfig().momentum as number | undefined) ?? 0.99;
+      const base = this.batchNorms.find((b) => (b.layer as unknown as tf.layers.Layer).name === layer)?.momentum ?? 0.99;
+      const momentum = warmMomentum(base, this.step);
       // moving -= (moving - batch) * (1 - momentum)
       return tf.sub(start[i]!, tf.mul(tf.sub(start[i]!, byName.get(w.originalName)!), 1 - momentum));
     });
