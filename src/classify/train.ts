@@ -101,8 +101,9 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
       classes,
       labelField: opts.labelField,
       inputShape: ds.shape,
-      data: opts.data,
-      vaeCheckpoint: opts.vaeCheckpoint,
+      // Absolute, so eval, report and the probe's VAE are found from any working directory.
+      data: path.resolve(opts.data),
+      vaeCheckpoint: opts.vaeCheckpoint && path.resolve(opts.vaeCheckpoint),
       settings: ds.manifest.settings,
     };
     const history = opts.resume ? await resumeInto(opts.out, model, info) : [];
