@@ -23,7 +23,7 @@ describe('classification report', () => {
     expect(file).toBe(path.join(out, 'index.html'));
     expect(report.count, 'takes 0 and 1 of three digits').toBe(6);
     const html = readFileSync(file, 'utf8');
-    for (const id of ['confusion', 'curves', 'embedding']) expect(html).toContain(`id="${id}"`);
+    for (const id of ['confusion', 'per-class', 'curves', 'embedding']) expect(html).toContain(`id="${id}"`);
     expect(html).toContain(`${(100 * report.accuracy).toFixed(1)}%`);
     expect(html.match(/<svg[^>]*class="scatter"/g), 'PCA and UMAP').toHaveLength(2);
     expect(html.match(/<circle cx=[^>]*fill="#4e79a7"><title>[^<]*tester/g)?.length, 'two validation items of digit 1 on each map').toBe(4);

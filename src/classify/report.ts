@@ -66,9 +66,9 @@ export async function writeClassificationReport(options: ClassifyReportOptions):
         { label: 'epochs', value: String(history.length) },
         { label: 'training time', value: `${history.reduce((s, h) => s + h.seconds, 0).toFixed(0)} s` },
       ],
-      tables: [perClassTable(report)],
       sections: [
         { id: 'confusion', title: 'Confusion matrix', html: confusionHtml(report) },
+        { id: 'per-class', title: 'Per class', html: perClassHtml(report) },
         { id: 'curves', title: 'Train vs validation', html: `<p class="lead">Loss and accuracy per epoch: a validation curve that stalls or turns up while training keeps improving is over-fitting.</p><figure class="curves">${curvesSvg(history)}</figure>` },
         {
           id: 'embedding',
@@ -98,16 +98,13 @@ export function spread(n: number, max: number): number[] {
 function embeddingMaps(vectors: Float32Array[], labels: string[], names: string[], withUmap: boolean): string[] {
   const maps: { title: string; embedding: Embedding }[] = [{ title: 'PCA', embedding: pca2(vectors) }];
   if (withUmap && vectors.length >= 3) maps.push({ title: 'UMAP', embedding: umap2(vectors) });
-  return maps.map((m) => `<figure class="map">${scatterSvg(m.embedding, labels, names, { title: m.title })}<figcaption>${escapeHtml(m.title)}</figcaption></figure>`);
+  return maps.map((m) => `<figure class="map">${scatterSvg(m.embedding, labels, names, { title: m.title })}</figure>`);
 }
 
-function perClassTable(r: ClassificationReport): NonNullable<ReportData['tables']>[number] {
-  return {
-    title: 'Per class',
-    columns: ['class', 'precision', 'recall', 'support'],
-    rows: r.perClass.map((m) => [m.label, pct(m.precision), pct(m.recall), m.support]),
-    note: 'Precision: of the items predicted as the class, the share that are; recall: of the items of the class, the share found.',
-  };
+/** Precision, recall and support per class, as a table. */
+function perClassHtml(r: ClassificationReport): string {
+  const rows = r.perClass.map((m) => `<tr><td>${escapeHtml(m.label)}</td><td>${pct(m.precision)}</td><td>${pct(m.recall)}</td><td>${m.support}</td></tr>`);
+  return `<p class="lead">Precision: of the items predicted as the class, the share that are; recall: of the items of the class, the share found.</p><table class="data"><thead><tr><th>class</th><th>precision</th><th>recall</th><th>support</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /**
@@ -156,7 +153,7 @@ function panel(title: string, train: [number, number][], val: [number, number | 
   const px = (x: number) => (x0 + m.left + ((x - first) / (last - first)) * pw).toFixed(1);
   const py = (y: number) => (m.top + (1 - y / yMax) * ph).toFixed(1);
   const out = [
-    `<text x="${x0 + w / 2}" y="16" text-anchor="middle" font-weight="600">${escapeHtml(title)}</text>`,
+    `<text x="${x0 + m.left}" y="16" font-weight="600">${escapeHtml(title)}</text>`,
     `<rect x="${x0 + m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="#fafafa" stroke="#ccc"/>`,
   ];
   for (const f of [0, 0.25, 0.5, 0.75, 1]) {
@@ -172,8 +169,9 @@ function panel(title: string, train: [number, number][], val: [number, number | 
   series.forEach((s, i) => {
     if (s.points.length > 1) out.push(`<path d="${s.points.map((p, j) => `${j ? 'L' : 'M'}${px(p[0])},${py(p[1])}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="1.6"/>`);
     for (const p of s.points) out.push(`<circle cx="${px(p[0])}" cy="${py(p[1])}" r="2.6" fill="${s.color}"><title>${s.name}, epoch ${p[0]}: ${p[1].toFixed(3)}</title></circle>`);
-    const ly = m.top + 14 + i * 15;
-    out.push(`<rect x="${x0 + m.left + pw - 78}" y="${ly - 5}" width="12" height="3" fill="${s.color}"/><text x="${x0 + m.left + pw - 62}" y="${ly}" dominant-baseline="middle">${s.name}</text>`);
+    // The legend sits in the top margin, right of the title, clear of the lines.
+    const lx = x0 + m.left + pw - 150 + i * 62;
+    out.push(`<rect x="${lx}" y="11" width="12" height="3" fill="${s.color}"/><text x="${lx + 16}" y="13" dominant-baseline="middle">${s.name}</text>`);
   });
   return out.join('\n');
 }
