@@ -143,7 +143,7 @@ export class StftPlan {
     this.fft = createFft(nFft);
     this.zIn = new Float64Array(2 * nFft);
     this.zOut = new Float64Array(2 * nFft);
-    this.halfSize = nFft % 2 === 0 && nFft >= 4 && process.env.SOUNDVAE_STFT_PAIRS !== '1';
+    this.halfSize = nFft % 2 === 0 && nFft >= 4;
     const m = nFft / 2;
     this.halfFft = this.halfSize ? createFft(m) : undefined;
     this.halfWindow = this.window.map((v) => v / m);
