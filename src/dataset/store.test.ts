@@ -159,3 +159,22 @@ describe('dataset store', () => {
     expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
   });
 });
+
+describe('fixed splits', () => {
+  it('keeps a split given at append time through commits', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'soundvae-fixed-split-'));
+    try {
+      const writer = await createDatasetWriter(dir, { shape: [2, 2], settings: {}, split: { validation: 0.5, seed: 1 } });
+      for (let i = 0; i < 8; i++) {
+        writer.append({ source: `/s/${i}.wav`, offset: 0, min: 0, max: 1, ...(i < 2 && { split: 'validation' as const }) }, new Float32Array(4));
+      }
+      const manifest = await writer.finish();
+      expect(manifest.items.slice(0, 2).map((it) => it.split)).toEqual(['validation', 'validation']);
+      const ds = await openDataset(dir);
+      expect(ds.indices('validation')).toEqual(expect.arrayContaining([0, 1]));
+      await ds.close();
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -54,7 +54,7 @@ export interface ItemMeta {
   labels?: Record<string, string>;
   /** Items of one group never straddle the split. Default: the source. */
   group?: string;
-  /** A fixed split; by default the writer assigns one from its split options. */
+  /** A fixed split, kept through every commit; by default the writer assigns one from its split options. */
   split?: Split;
   /** The item's values before min-max normalisation (dB), to de-normalise it. */
   min: number;
@@ -66,6 +66,8 @@ export interface DatasetItem extends ItemMeta {
   index: number;
   group: string;
   split: Split;
+  /** Set when the split was given at append time, so re-splitting leaves it alone. */
+  fixedSplit?: true;
   shard: number;
   byteOffset: number;
 }
@@ -477,6 +479,7 @@ async function openWriter(
         index,
         group: meta.group ?? meta.source,
         split: meta.split ?? 'train',
+        ...(meta.split && { fixedSplit: true as const }),
         shard,
         byteOffset,
       });
@@ -492,7 +495,7 @@ async function openWriter(
       for (let s = 0; s * manifest.shardItems < items.length; s++) {
         shards.push({ file: shardName(s), items: Math.min(manifest.shardItems, items.length - s * manifest.shardItems) });
       }
-      for (let i = 0; i < items.length; i++) items[i]!.split = splits[i]!;
+      for (let i = 0; i < items.length; i++) if (!items[i]!.fixedSplit) items[i]!.split = splits[i]!;
       manifest = {
         ...manifest,
         shards,
