@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatasetWriter } from '../../dataset/store.ts';
-import { checkRunArgs, overridesFromArgs, parseStrides } from './train.ts';
+import { checkRunArgs, defaultWorkers, overridesFromArgs, parseStrides } from './train.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/soundvae.js');
 /** A tiny model on 32x16 items: a step takes milliseconds on the cpu backend. */
@@ -57,6 +57,12 @@ async function trainingJson(run: string): Promise<{ epoch: number; batchInEpoch:
 }
 
 describe('train options', () => {
+  it('uses one worker per core on wasm (at most 4) and one elsewhere', () => {
+    expect(defaultWorkers('wasm')).toBe(Math.min(4, os.availableParallelism()));
+    expect(defaultWorkers('cpu')).toBe(1);
+    expect(defaultWorkers('tensorflow')).toBe(1);
+  });
+
   it('parses strides and fills kernels and strides when --filters changes the block count', () => {
     expect(parseStrides('2x2,2,2x1')).toEqual([[2, 2], [2, 2], [2, 1]]);
     expect(() => parseStrides('2x')).toThrow(/--strides '2x'/);

@@ -1,4 +1,5 @@
 /** `soundvae train`: train the VAE on a preprocessed dataset, with checkpoints, logs and exact resume. */
+import os from 'node:os';
 import type { CommandModule } from 'yargs';
 import { initBackend, type BackendName } from '../../backend/backend.ts';
 import { UserError } from '../../errors.ts';
@@ -19,7 +20,7 @@ interface TrainArgs {
   strides?: string;
   'recon-weight'?: number;
   seed?: number;
-  workers: number;
+  workers?: number;
   'micro-batch': number;
   'log-every': number;
   'save-every': number;
@@ -74,10 +75,18 @@ export function overridesFromArgs(args: TrainArgs): Partial<VaeConfig> {
   return o;
 }
 
+/**
+ * Worker threads when --workers is not given: on wasm one per core (each owns a single-threaded wasm backend), up to
+ * 4; native backends already use every core themselves.
+ */
+export function defaultWorkers(backend: BackendName): number {
+  return backend === 'wasm' ? Math.max(1, Math.min(4, os.availableParallelism())) : DEFAULT_TRAIN.workers;
+}
+
 /** Checks the run options that are not part of the model config. */
 export function checkRunArgs(args: Pick<TrainArgs, 'epochs' | 'workers' | 'micro-batch' | 'log-every' | 'save-every'>): void {
   positive('epochs', args.epochs, true);
-  positive('workers', args.workers, true);
+  if (args.workers !== undefined) positive('workers', args.workers, true);
   positive('log-every', args['log-every'], true);
   for (const [option, v] of [['micro-batch', args['micro-batch']], ['save-every', args['save-every']]] as const) {
     if (!Number.isFinite(v) || v < 0 || (option === 'micro-batch' && !Number.isInteger(v))) {
@@ -121,7 +130,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('strides', { type: 'string', describe: 'Stride per block as HxW (H = frequency), e.g. 2x2,2x2,2x1 [preset]' })
       .option('recon-weight', { type: 'number', describe: 'Weight of the reconstruction MSE against KL [preset]' })
       .option('seed', { type: 'number', describe: `Seed of weights, shuffling and noise: same seed + backend = same weights [${DEFAULT_TRAIN.seed}]` })
-      .option('workers', { type: 'number', default: DEFAULT_TRAIN.workers, describe: 'Data-parallel worker threads of the engine' })
+      .option('workers', { type: 'number', describe: 'Data-parallel worker threads, each with its own wasm backend [wasm: one per core, up to 4; other backends: 1]' })
       .option('micro-batch', { type: 'number', default: DEFAULT_TRAIN.microBatch, describe: 'Largest batch run at once (0 = fit memory automatically)' })
       .option('log-every', { type: 'number', default: DEFAULT_TRAIN.logEverySteps, describe: 'Write a metrics.jsonl line every N steps' })
       .option('save-every', {
@@ -151,6 +160,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const overrides = overridesFromArgs(args);
     checkRunArgs(args);
     const { active } = await initBackend(args.backend as BackendName | 'auto' | undefined);
+    const workers = args.workers ?? defaultWorkers(active);
     const data = await datasetSource(args.data);
     const stop = new AbortController();
     let presses = 0;
@@ -180,7 +190,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         epochs: args.epochs,
         seed: args.seed,
         seedGiven: args.seed !== undefined,
-        workers: args.workers,
+        workers,
         microBatch: args['micro-batch'],
         logEverySteps: args['log-every'],
         saveEverySeconds: args['save-every'] * 60,
