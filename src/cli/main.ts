@@ -4,7 +4,7 @@
  */
 import yargs from 'yargs';
 import { describeError, UserError } from '../errors.ts';
-import { commands } from './commands/index.ts';
+import { loadCommands } from './commands/index.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug');
@@ -28,7 +28,7 @@ export async function main(argv: string[]): Promise<void> {
       console.error(`${msg}\n\nRun with --help for usage.`);
       process.exit(1);
     });
-  for (const command of commands) cli = cli.command(command);
+  for (const command of await loadCommands(argv)) cli = cli.command(command);
   try {
     await cli.parseAsync();
   } catch (err) {
