@@ -16,3 +16,43 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     throw err;
   }
 }
+
+/** Whether a path exists. */
+export async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Flushes a folder's entries (the renames in it) to disk; best effort where folders cannot be opened. */
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await fs.open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // not supported on this platform: the rename is still atomic, only its durability is the OS's
+  }
+}
+
+/**
+ * Replaces folder `dir` by the finished folder `tmp`: dir -> dir.old, tmp -> dir, remove dir.old. At every instant
+ * either `dir` or `dir.old` holds a whole copy, so a crash never leaves only a half-written folder.
+ */
+export async function replaceDir(tmp: string, dir: string): Promise<void> {
+  const old = `${dir}.old`;
+  // When dir is missing, dir.old may be the only whole copy (an earlier replace died): keep it until tmp is in place.
+  if (await exists(dir)) {
+    await fs.rm(old, { recursive: true, force: true });
+    await fs.rename(dir, old);
+  }
+  await fs.rename(tmp, dir);
+  await syncDir(path.dirname(dir));
+  await fs.rm(old, { recursive: true, force: true });
+}

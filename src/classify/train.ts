@@ -10,6 +10,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createProgress } from '../cli/progress.ts';
 import { UserError } from '../errors.ts';
+import { replaceDir } from '../fsutil.ts';
 import { openDataset, shuffled, type BatchOptions, type DatasetItem, type SpectrogramDataset } from '../dataset/store.ts';
 import { encode, type Vae } from '../model/vae.ts';
 import { fileHandler, loadCheckpoint } from '../train/checkpoint.ts';
@@ -308,8 +309,7 @@ async function saveClassifier(out: string, model: tf.LayersModel, optimizer: tf.
   await fs.writeFile(path.join(tmp, FILES.state), JSON.stringify({ epoch: history.length, optimizer: specs }));
   await fs.writeFile(path.join(tmp, FILES.metrics), history.map((h) => JSON.stringify(h)).join('\n') + '\n');
   await fs.writeFile(path.join(tmp, FILES.info), JSON.stringify(info, null, 2));
-  await fs.rm(out, { recursive: true, force: true });
-  await fs.rename(tmp, out);
+  await replaceDir(tmp, out);
 }
 
 /** Loads weights, optimizer state and history of an earlier run into `model`; [] when there is none. */

@@ -17,6 +17,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeError, fileError, UserError } from '../errors.ts';
+import { exists, replaceDir } from '../fsutil.ts';
 import type { DatasetStats } from '../dataset/store.ts';
 import { buildVae, setVaeWeights, type NamedWeight, type Vae } from '../model/vae.ts';
 import type { Stride, VaeConfig } from '../model/vae-config.ts';
@@ -184,19 +185,6 @@ async function writeSynced(file: string, data: string | Uint8Array): Promise<voi
   }
 }
 
-/** Flushes a folder's entries (the renames in it) to disk; best effort where folders cannot be opened. */
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const fh = await fs.open(dir, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // not supported on this platform: the rename is still atomic, only its durability is the OS's
-  }
-}
 
 async function readBytes(file: string): Promise<Uint8Array> {
   try {
@@ -263,7 +251,7 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents):
   await writeSynced(path.join(tmp, CHECKPOINT_FILES.training), JSON.stringify(contents.training, null, 1));
   // config.json last: a folder without it is never taken for a checkpoint.
   await writeSynced(path.join(tmp, CHECKPOINT_FILES.config), JSON.stringify(config, null, 2));
-  await swapDir(tmp, dir);
+  await replaceDir(tmp, dir);
 }
 
 /** Copies a finished checkpoint folder to another name, atomically (e.g. last -> best). */
@@ -271,21 +259,9 @@ export async function copyCheckpoint(from: string, to: string): Promise<void> {
   const tmp = `${to}.tmp`;
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.cp(from, tmp, { recursive: true });
-  await swapDir(tmp, to);
+  await replaceDir(tmp, to);
 }
 
-/** Replaces `dir` by `tmp`: dir -> dir.old, tmp -> dir, remove dir.old. */
-async function swapDir(tmp: string, dir: string): Promise<void> {
-  const old = `${dir}.old`;
-  // When dir is missing, dir.old may be the only whole checkpoint (an earlier save died): keep it until tmp is in place.
-  if (await exists(dir)) {
-    await fs.rm(old, { recursive: true, force: true });
-    await fs.rename(dir, old);
-  }
-  await fs.rename(tmp, dir);
-  await syncDir(path.dirname(dir));
-  await fs.rm(old, { recursive: true, force: true });
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Loading
@@ -312,14 +288,6 @@ export async function resolveCheckpointDir(dir: string, prefer: 'best' | 'last' 
   throw new UserError(`${dir}: not a soundvae checkpoint (no ${CHECKPOINT_FILES.config}, and no best/ or last/ inside)`);
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await fs.access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function isNumberArray(x: unknown, length?: number): x is number[] {
   return Array.isArray(x) && x.every((v) => typeof v === 'number' && Number.isFinite(v)) && (length === undefined || x.length === length);
