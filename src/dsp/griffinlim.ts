@@ -184,16 +184,6 @@ export function magnitudeError(re: Float64Array, im: Float64Array, S: Float32Arr
 
 /** What the update reads and writes. */
 export interface UpdateBuffers {
-  mag: Float32Array;
-  re: Float32Array;
-  im: Float32Array;
-  prevRe: Float32Array;
-  prevIm: Float32Array;
-  pairRe: Float64Array;
-  pairIm: Float64Array;
-}
-
-interface Buffers {
   /** Target magnitude, frame-major. */
   mag: Float32Array;
   /** Current estimate S * e^{i angle}, frame-major. */
@@ -205,6 +195,10 @@ interface Buffers {
   /** Two frames of rebuilt STFT, hot in cache. */
   pairRe: Float64Array;
   pairIm: Float64Array;
+}
+
+/** The update's buffers plus the engine's own scratch space. */
+interface Buffers extends UpdateBuffers {
   phase: Float64Array;
   padded: Float64Array;
 }
