@@ -21,8 +21,8 @@ describe('ParallelGriffinLim', () => {
     ] as const) {
       const x = new Float32Array(length).map((_, i) => Math.sin(0.002 * i * i) + 0.1 * Math.sin(i));
       const S = magnitude(stft(x, o));
-      const a = serial.run(S, { ...o, init, iterations: 7, length });
-      const b = engine.run(S, { ...o, init, iterations: 7, length });
+      const a = serial.run(S, { ...o, init, iterations: 7, length, kernel: 'js' });
+      const b = engine.run(S, { ...o, init, iterations: 7, length, kernel: 'js' });
       expect(b.audio.length).toBe(length);
       expect(b.spectralConvergence).toBeCloseTo(a.spectralConvergence, 6);
       let diff = 0;
@@ -37,9 +37,18 @@ describe('ParallelGriffinLim', () => {
     for (let length = 600; length < 1200; length += 50) {
       const x = new Float32Array(length).map((_, i) => Math.sin(0.01 * i * (1 + i / length)));
       const S = magnitude(stft(x, o));
-      const a = serial.run(S, { ...o, iterations: 3, length });
-      const b = engine.run(S, { ...o, iterations: 3, length });
+      const a = serial.run(S, { ...o, iterations: 3, length, kernel: 'js' });
+      const b = engine.run(S, { ...o, iterations: 3, length, kernel: 'js' });
       expect(b.spectralConvergence).toBeCloseTo(a.spectralConvergence, 6);
     }
+  });
+
+  it('hands settings the WebAssembly kernel supports to it (same result as the serial engine)', () => {
+    const o = { nFft: 256, hop: 64 };
+    const x = new Float32Array(3000).map((_, i) => Math.sin(0.002 * i * i));
+    const S = magnitude(stft(x, o));
+    const a = new GriffinLim().run(S, { ...o, iterations: 5, kernel: 'wasm' });
+    const b = engine.run(S, { ...o, iterations: 5 });
+    expect(Array.from(b.audio)).toEqual(Array.from(a.audio));
   });
 });

@@ -79,3 +79,49 @@ describe('griffinLim', () => {
     expect(() => new GriffinLim().run(S, { nFft: 512, hop: 64 })).toThrow(/bins/);
   });
 });
+
+describe('the WebAssembly Griffin-Lim kernel', () => {
+  /** Root-mean-square difference of two signals relative to the first's RMS. */
+  function relativeDiff(a: Float32Array, b: Float32Array): number {
+    let d = 0, n = 0;
+    for (let i = 0; i < a.length; i++) {
+      d += (a[i]! - b[i]!) ** 2;
+      n += a[i]! ** 2;
+    }
+    return Math.sqrt(d / n);
+  }
+
+  it('follows the TypeScript loop step by step (frame counts not a multiple of four, odd settings)', () => {
+    const x = chirp(3990);
+    for (const settings of [
+      { nFft: 256, hop: 64 }, // 63 frames: the last quad has one phantom frame
+      { nFft: 256, hop: 100, winLength: 200 },
+      { nFft: 64, hop: 16, center: false },
+      { nFft: 8, hop: 2 },
+    ]) {
+      const S = magnitude(stft(x, settings));
+      for (const iterations of [0, 1, 10]) {
+        const base = { ...settings, iterations, length: x.length, trace: true };
+        const js = griffinLim(S, { ...base, kernel: 'js' });
+        const wasm = griffinLim(S, { ...base, kernel: 'wasm' });
+        const where = `${JSON.stringify(settings)} after ${iterations} iterations`;
+        expect(wasm.audio.length, where).toBe(js.audio.length);
+        expect(relativeDiff(js.audio, wasm.audio), where).toBeLessThan(iterations === 10 ? 1e-3 : 1e-5);
+        expect(wasm.spectralConvergence, where).toBeCloseTo(js.spectralConvergence, 2);
+        wasm.history!.forEach((h, i) => expect(h, `${where}, history ${i}`).toBeCloseTo(js.history![i]!, 2));
+      }
+    }
+  });
+
+  it('is used by default where it applies, and refused where it cannot run', () => {
+    const x = chirp();
+    const S = magnitude(stft(x, o));
+    const auto = griffinLim(S, { ...o, iterations: 4 });
+    expect(Array.from(auto.audio)).toEqual(Array.from(griffinLim(S, { ...o, iterations: 4, kernel: 'wasm' }).audio));
+    expect(Array.from(auto.audio)).not.toEqual(Array.from(griffinLim(S, { ...o, iterations: 4, kernel: 'js' }).audio));
+    const odd = { nFft: 200, hop: 50 }; // not a power of two: the TypeScript loop
+    const S2 = magnitude(stft(x, odd));
+    expect(griffinLim(S2, { ...odd, iterations: 4 }).spectralConvergence).toBeLessThan(-5);
+    expect(() => griffinLim(S2, { ...odd, kernel: 'wasm' })).toThrow(/power of two/);
+  });
+});

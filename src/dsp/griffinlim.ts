@@ -20,6 +20,7 @@ import { pghiFrameMajor, DEFAULT_PGHI } from './pghi.ts';
 import { mulberry32 } from './random.ts';
 import { spectralConvergenceFromSums } from './metrics.ts';
 import { StftPlan, toFrameMajor } from './stft.ts';
+import { AnalyzeMode, WasmGriffinLimPlan, wasmKernelSupports } from './griffinlim-wasm.ts';
 import type { Spectrogram, StftOptions } from './types.ts';
 
 /** How Griffin-Lim starts: a named method or a phase spectrogram (radians, bins x frames, bin-major). */
@@ -42,6 +43,11 @@ export interface GriffinLimOptions extends Partial<StftOptions> {
   trace?: boolean;
   /** PGHI's relative magnitude tolerance (see pghi.ts). Default 1e-5. */
   pghiTolerance?: number;
+  /**
+   * Which loop runs the iterations: 'wasm' the WebAssembly SIMD kernel (float32, nFft a power of two >= 8),
+   * 'js' the TypeScript one (float64 FFTs, any nFft), 'auto' (default) the kernel wherever it can.
+   */
+  kernel?: 'auto' | 'wasm' | 'js';
 }
 
 /** Every default of Griffin-Lim in one place (STFT ones as torchaudio/torch.stft). */
@@ -55,6 +61,7 @@ export const DEFAULT_GRIFFIN_LIM = {
   measure: true,
   trace: false,
   pghiTolerance: DEFAULT_PGHI.tolerance,
+  kernel: 'auto' as 'auto' | 'wasm' | 'js',
 };
 
 export interface GriffinLimResult {
@@ -77,12 +84,12 @@ const EPS = 1e-16;
  * clips of the same size allocates once. Not for concurrent use (single-threaded JS never is).
  */
 export class GriffinLim {
-  private readonly plans = new Map<string, { plan: StftPlan; buf: Buffers }>();
+  private readonly plans = new Map<string, Entry>();
 
   /** @param defaults options applied to every call unless overridden. */
   constructor(private readonly defaults: GriffinLimOptions = {}) {}
 
-  private setup(stftOptions: StftOptions, frames: number, length: number | undefined): { plan: StftPlan; buf: Buffers } {
+  private setup(stftOptions: StftOptions, frames: number, length: number | undefined): Entry {
     const o = stftOptions;
     const key = [o.nFft, o.hop, o.winLength, o.center, o.padMode, frames, length].join();
     let entry = this.plans.get(key);
@@ -113,45 +120,69 @@ export class GriffinLim {
     if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`momentum must be in [0, 1), got ${o.momentum}`);
     if (!Number.isInteger(o.iterations) || o.iterations < 0) throw new RangeError(`iterations must be an integer >= 0, got ${o.iterations}`);
     const stftOptions: StftOptions = { nFft: o.nFft, hop: o.hop, winLength: o.winLength, window: o.window, center: o.center, padMode: o.padMode };
-    const { plan, buf } = this.setup(stftOptions, mag.frames, o.length);
+    const wasm = o.kernel !== 'js' && wasmKernelSupports(o.nFft);
+    if (o.kernel === 'wasm' && !wasm) {
+      throw new RangeError(`the wasm Griffin-Lim kernel needs WebAssembly SIMD and nFft a power of two >= 8, got ${o.nFft}`);
+    }
+    const entry = this.setup(stftOptions, mag.frames, o.length);
+    const { plan, buf } = entry;
     if (mag.bins !== plan.bins) throw new RangeError(`magnitude has ${mag.bins} bins, nFft ${o.nFft} needs ${plan.bins}`);
-    const { mag: S, re, im, prevRe, prevIm, pairRe, pairIm, padded } = buf;
-    const { bins, frames } = plan;
-    const n = S.length;
-    toFrameMajor(mag.data, bins, frames, S);
+    const { mag: S, re, im, padded } = buf;
+    toFrameMajor(mag.data, plan.bins, plan.frames, S);
     let norm2 = 0;
-    for (let i = 0; i < n; i++) norm2 += S[i]! * S[i]!;
+    for (let i = 0; i < S.length; i++) norm2 += S[i]! * S[i]!;
 
-    initialEstimate(o, S, frames, stftOptions, re, im, buf.phase);
-    prevRe.fill(0);
-    prevIm.fill(0);
+    initialEstimate(o, S, plan.frames, stftOptions, re, im, buf.phase);
     const alpha = o.momentum / (1 + o.momentum);
     const history: Decibels[] | undefined = o.trace ? [] : undefined;
-    for (let iter = 0; iter < o.iterations; iter++) {
-      plan.synthesize(re, im, padded);
-      // rebuild two frames at a time and update them while they are in cache
-      let err2 = 0;
-      for (let t = 0; t < frames; t += 2) {
-        const count = plan.analyzePair(padded, t, pairRe, pairIm) * bins;
-        const base = t * bins;
-        if (history) err2 += magnitudeError(pairRe, pairIm, S, base, count);
-        updateFrames(buf, base, count, alpha);
-      }
-      if (history) history.push(spectralConvergenceFromSums(err2, norm2));
-    }
-    plan.synthesize(re, im, padded);
-    const audio = plan.extract(padded);
-    let sc = NaN;
-    if (o.measure) {
-      let err2 = 0;
-      for (let t = 0; t < frames; t += 2) {
-        const count = plan.analyzePair(padded, t, pairRe, pairIm) * bins;
-        err2 += magnitudeError(pairRe, pairIm, S, t * bins, count);
-      }
-      sc = spectralConvergenceFromSums(err2, norm2);
-    }
+    const err2 = wasm ? this.iterateWasm(entry, o.iterations, alpha, history, norm2) : iterateJs(buf, plan, o.iterations, alpha, history, norm2);
+    const sc = o.measure ? spectralConvergenceFromSums(err2(), norm2) : NaN;
+    const audio = wasm ? entry.wasm!.extract() : plan.extract(padded);
     return history ? { audio, spectralConvergence: sc, history } : { audio, spectralConvergence: sc };
   }
+
+  /** The iterations on the WebAssembly kernel; returns how to measure the output's squared error. */
+  private iterateWasm(entry: Entry, iterations: number, alpha: number, history: Decibels[] | undefined, norm2: number): () => number {
+    const k = (entry.wasm ??= new WasmGriffinLimPlan(entry.plan));
+    const { mag, re, im } = entry.buf;
+    k.start(mag, re, im);
+    for (let iter = 0; iter < iterations; iter++) {
+      k.synthesize();
+      const err2 = k.analyze(alpha, history ? AnalyzeMode.UpdateAndMeasure : AnalyzeMode.Update);
+      history?.push(spectralConvergenceFromSums(err2, norm2));
+    }
+    k.synthesize();
+    return () => k.analyze(0, AnalyzeMode.Measure);
+  }
+}
+
+/** The iterations in TypeScript; the output is left in `buf.padded`. Returns how to measure its squared error. */
+function iterateJs(buf: Buffers, plan: StftPlan, iterations: number, alpha: number, history: Decibels[] | undefined, norm2: number): () => number {
+  const { mag: S, re, im, prevRe, prevIm, pairRe, pairIm, padded } = buf;
+  const { bins, frames } = plan;
+  prevRe.fill(0);
+  prevIm.fill(0);
+  for (let iter = 0; iter < iterations; iter++) {
+    plan.synthesize(re, im, padded);
+    // rebuild two frames at a time and update them while they are in cache
+    let err2 = 0;
+    for (let t = 0; t < frames; t += 2) {
+      const count = plan.analyzePair(padded, t, pairRe, pairIm) * bins;
+      const base = t * bins;
+      if (history) err2 += magnitudeError(pairRe, pairIm, S, base, count);
+      updateFrames(buf, base, count, alpha);
+    }
+    history?.push(spectralConvergenceFromSums(err2, norm2));
+  }
+  plan.synthesize(re, im, padded);
+  return () => {
+    let err2 = 0;
+    for (let t = 0; t < frames; t += 2) {
+      const count = plan.analyzePair(padded, t, pairRe, pairIm) * bins;
+      err2 += magnitudeError(pairRe, pairIm, S, t * bins, count);
+    }
+    return err2;
+  };
 }
 
 /**
@@ -195,6 +226,13 @@ export interface UpdateBuffers {
   /** Two frames of rebuilt STFT, hot in cache. */
   pairRe: Float64Array;
   pairIm: Float64Array;
+}
+
+/** A clip shape's STFT plan, buffers, and (once used) its WebAssembly kernel instance. */
+interface Entry {
+  plan: StftPlan;
+  buf: Buffers;
+  wasm?: WasmGriffinLimPlan;
 }
 
 /** The update's buffers plus the engine's own scratch space. */

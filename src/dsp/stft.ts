@@ -91,9 +91,11 @@ export class StftPlan {
   readonly paddedLength: number;
   readonly window: Float64Array;
   private readonly synthesisWindow: Float64Array; // window / nFft, folding irfft's scale in
-  private readonly invWindowSum: Float64Array;
-  private readonly padSource: Int32Array; // for each pad sample, the padded index it mirrors (-1: zero)
-  private readonly padTarget: Int32Array;
+  /** 1 / (sum of squared windows) per padded sample, 1 where the sum vanishes: ISTFT's normalisation. */
+  readonly invWindowSum: Float64Array;
+  /** The centre padding: padded index `padTarget[j]` copies index `padSource[j]` (-1: zero). */
+  readonly padSource: Int32Array;
+  readonly padTarget: Int32Array;
   private readonly sourceIndex: Int32Array; // padded index -> the interior index it copies (-1: zero)
   private readonly fft: ComplexFft;
   /** Even nFft: each real frame is one complex FFT of half the size (fields below); odd: two frames per FFT. */

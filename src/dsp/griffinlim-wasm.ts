@@ -1,0 +1,168 @@
+/**
+ * The WebAssembly SIMD kernel of Griffin-Lim (wasm/griffinlim.c): the same ISTFT, STFT and momentum update as
+ * the TypeScript loop in griffinlim.ts, in float32, four frames per SIMD vector. This file lays out one
+ * kernel instance per clip shape: windows, twiddles and tables from an `StftPlan`, spectra in the kernel's
+ * "quad" layout (frame t, bin k at `((t >> 2) * bins + k) * 4 + (t & 3)`).
+ */
+import { isPowerOfTwo } from './fft.ts';
+import type { StftPlan } from './stft.ts';
+import { WASM_BASE64 } from './wasm/griffinlim-binary.ts';
+
+/** What `analyze` does after each quad's STFT. */
+export const AnalyzeMode = { Update: 0, UpdateAndMeasure: 1, Measure: 2 } as const;
+export type AnalyzeMode = (typeof AnalyzeMode)[keyof typeof AnalyzeMode];
+
+interface KernelExports {
+  synthesize(plan: number): void;
+  analyze(plan: number, alpha: number, mode: AnalyzeMode): number;
+  __heap_base: WebAssembly.Global;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The compiled kernel, or null where this WebAssembly has no SIMD. */
+function kernelModule(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/** True when the kernel can run these settings: WebAssembly SIMD, and nFft a power of two >= 8. */
+export function wasmKernelSupports(nFft: number): boolean {
+  return isPowerOfTwo(nFft) && nFft >= 8 && kernelModule() !== null;
+}
+
+const PAGE = 65536;
+
+/** Bump allocation of 16-byte aligned blocks in the kernel's memory, counted before the memory exists. */
+class Layout {
+  private end: number;
+  constructor(start: number) {
+    this.end = start;
+  }
+  take(bytes: number): number {
+    const at = (this.end + 15) & ~15;
+    this.end = at + bytes;
+    return at;
+  }
+  get size(): number {
+    return this.end;
+  }
+}
+
+/** One kernel instance with the buffers of one clip shape (nFft, hop, frames, length). */
+export class WasmGriffinLimPlan {
+  private readonly kernel: KernelExports;
+  private readonly memory: WebAssembly.Memory;
+  private readonly plan: number;
+  private readonly at: Record<'S' | 're' | 'im' | 'prevRe' | 'prevIm' | 'padded', number>;
+  private readonly stft: StftPlan;
+  private readonly quads: number;
+
+  constructor(stft: StftPlan) {
+    const module = kernelModule();
+    if (!module) throw new Error('this WebAssembly has no SIMD: use the TypeScript Griffin-Lim');
+    const { nFft: N, hop } = stft.options;
+    const M = N / 2, bins = stft.bins;
+    this.stft = stft;
+    this.quads = Math.ceil(stft.frames / 4);
+    const paddedTotal = Math.ceil(Math.max(stft.paddedLength, (4 * this.quads - 1) * hop + N) / 4) * 4;
+    const spectrum = this.quads * bins * 16;
+
+    // the heap starts where the kernel's stack ends; one throwaway instance tells where that is
+    const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 2 }) } });
+    const layout = new Layout((probe.exports as unknown as KernelExports).__heap_base.value as number);
+    const plan = layout.take(PLAN_FIELDS.length * 4);
+    const f32 = (n: number) => layout.take(4 * n);
+    const a = {
+      window: f32(N), synthesisWindow: f32(N), invWindowSum: f32(paddedTotal),
+      padTarget: f32(stft.padTarget.length), padSource: f32(stft.padSource.length),
+      twiddle: f32(M), realTwiddle: f32(M + 2), bitReverse: f32(M),
+      S: layout.take(spectrum), re: layout.take(spectrum), im: layout.take(spectrum),
+      prevRe: layout.take(spectrum), prevIm: layout.take(spectrum), padded: f32(paddedTotal),
+      zr: f32(4 * M), zi: f32(4 * M), xr: f32(4 * (M + 1)), xi: f32(4 * (M + 1)),
+    };
+    this.memory = new WebAssembly.Memory({ initial: Math.ceil(layout.size / PAGE) });
+    this.kernel = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    this.plan = plan;
+    this.at = a;
+
+    const buf = this.memory.buffer;
+    const fields: Record<(typeof PLAN_FIELDS)[number], number> = {
+      M, N, hop, bins, quads: this.quads, frames: stft.frames, offset: stft.offset, length: stft.length,
+      paddedTotal, padCount: stft.padTarget.length, ...a,
+    };
+    new Int32Array(buf, plan, PLAN_FIELDS.length).set(PLAN_FIELDS.map((name) => fields[name]));
+    new Float32Array(buf, a.window, N).set(stft.window);
+    new Float32Array(buf, a.synthesisWindow, N).set(stft.window.map((w) => w / M));
+    new Float32Array(buf, a.invWindowSum, paddedTotal).fill(1).set(stft.invWindowSum);
+    new Int32Array(buf, a.padTarget, stft.padTarget.length).set(stft.padTarget);
+    new Int32Array(buf, a.padSource, stft.padSource.length).set(stft.padSource);
+    const twiddle = new Float32Array(buf, a.twiddle, M);
+    for (let k = 0; k < M / 2; k++) [twiddle[2 * k], twiddle[2 * k + 1]] = [Math.cos((-2 * Math.PI * k) / M), Math.sin((-2 * Math.PI * k) / M)];
+    const realTwiddle = new Float32Array(buf, a.realTwiddle, M + 2);
+    for (let k = 0; k <= M / 2; k++) [realTwiddle[2 * k], realTwiddle[2 * k + 1]] = [Math.cos((-2 * Math.PI * k) / N), Math.sin((-2 * Math.PI * k) / N)];
+    new Int32Array(buf, a.bitReverse, M).set(bitReversal(M));
+  }
+
+  /** Loads the target magnitude and the first estimate (frame-major), and clears the momentum state. */
+  start(S: Float32Array, re: Float32Array, im: Float32Array): void {
+    this.toQuads(S, this.at.S);
+    this.toQuads(re, this.at.re);
+    this.toQuads(im, this.at.im);
+    this.view(this.at.prevRe).fill(0);
+    this.view(this.at.prevIm).fill(0);
+  }
+
+  /** ISTFT of the estimate into the padded signal. */
+  synthesize(): void {
+    this.kernel.synthesize(this.plan);
+  }
+
+  /** STFT of the padded signal, then the momentum update and/or the squared magnitude error (returned). */
+  analyze(alpha: number, mode: AnalyzeMode): number {
+    return this.kernel.analyze(this.plan, alpha, mode);
+  }
+
+  /** A copy of the signal (after `synthesize`). */
+  extract(): Float32Array {
+    return new Float32Array(this.memory.buffer, this.at.padded + 4 * this.stft.offset, this.stft.length).slice();
+  }
+
+  private view(at: number): Float32Array {
+    return new Float32Array(this.memory.buffer, at, this.quads * this.stft.bins * 4);
+  }
+
+  /** Frame-major (frames x bins) into quad layout; phantom frames get zeros. */
+  private toQuads(src: Float32Array, at: number): void {
+    const dst = this.view(at);
+    const { bins, frames } = this.stft;
+    dst.fill(0);
+    for (let t = 0; t < frames; t++) {
+      const base = (t >> 2) * bins * 4 + (t & 3);
+      for (let k = 0, s = t * bins; k < bins; k++, s++) dst[base + 4 * k] = src[s]!;
+    }
+  }
+}
+
+/** The kernel's Plan struct, field by field (4 bytes each), in the order of griffinlim.c. */
+const PLAN_FIELDS = [
+  'M', 'N', 'hop', 'bins', 'quads', 'frames', 'offset', 'length', 'paddedTotal', 'padCount',
+  'window', 'synthesisWindow', 'invWindowSum', 'padTarget', 'padSource', 'twiddle', 'realTwiddle', 'bitReverse',
+  'S', 're', 'im', 'prevRe', 'prevIm', 'padded', 'zr', 'zi', 'xr', 'xi',
+] as const;
+
+/** Bit-reversal permutation of 0..n-1 (n a power of two). */
+function bitReversal(n: number): Int32Array {
+  const bits = Math.log2(n);
+  return Int32Array.from({ length: n }, (_, i) => {
+    let r = 0;
+    for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
+    return r;
+  });
+}
