@@ -2,8 +2,9 @@
  * DSP benchmark: `npm run bench -- dsp [options]`.
  *
  * Default mode: one 0.74 s chirp + noise clip at 22050 Hz, n_fft 512, Griffin-Lim at hop 256 / 32 iterations,
- * hop 128 / 32 and hop 128 / 100, random and PGHI initial phase: median time per clip over --runs runs and the
- * spectral convergence (SC) of the output. When Debian's python3 has torchaudio, torchaudio.GriffinLim is timed
+ * hop 128 / 32 and hop 128 / 100: the WebAssembly kernel (random and PGHI initial phase) and the TypeScript loop
+ * (one thread and --threads threads): median time per clip over --runs runs and the spectral convergence (SC)
+ * of the output. When Debian's python3 has torchaudio, torchaudio.GriffinLim is timed
  * on the same signal in the same run (--no-torch skips it).
  *
  * --clips DIR: Griffin-Lim on every WAV in DIR, as whole processes, side by side with the reference script
@@ -11,7 +12,7 @@
  * first made by make_clips.py (200 FSDD clips at 22050 Hz, 0.74 s).
  *   npm run bench -- dsp --clips /tmp/clips --make-clips ../shared/data/fsdd
  * --clips DIR --sweep: mean SC against iterations (0 to 100) for random and PGHI starts over every 4th clip.
- * Options: --n-fft 512 --hop 128 --iters 32 --runs 7 --threads 2 --out DIR (default a temp folder) --reference DIR.
+ * Options: --n-fft 512 --hop 128 --iters 32 --runs 7 --rounds 3 --threads 2 --out DIR (default a temp folder) --reference DIR.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,8 @@ export function chirpPlusNoise(rate = 22050, seconds = 0.74): Float32Array {
   });
 }
 
+/** Random starts whose output SC is averaged (both soundvae's and torchaudio's). */
+const SEEDS = 8;
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 const hasTorch = () => spawnSync(PYTHON, ['-c', 'import torchaudio'], { stdio: 'ignore' }).status === 0;
 
@@ -61,10 +64,12 @@ interface Timing {
   sc: number;
 }
 
-function benchSoundvae(engine: Engine, x: Float32Array, s: Setting, init: PhaseInit, runs: number): Timing {
+function benchSoundvae(engine: Engine, x: Float32Array, s: Setting, init: PhaseInit, runs: number, kernel: 'wasm' | 'js'): Timing {
   const S = magnitude(stft(x, { nFft: 512, hop: s.hop }));
-  const o: GriffinLimOptions = { nFft: 512, hop: s.hop, iterations: s.iters, init, length: x.length };
-  const sc = engine.run(S, o).spectralConvergence;
+  const o: GriffinLimOptions = { nFft: 512, hop: s.hop, iterations: s.iters, init, length: x.length, kernel };
+  // SC: mean over seeds 0 .. SEEDS-1, so that a lucky random start decides nothing
+  let sc = 0;
+  for (let seed = 0; seed < SEEDS; seed++) sc += engine.run(S, { ...o, seed }).spectralConvergence / SEEDS;
   for (let r = 0; r < 3; r++) engine.run(S, { ...o, measure: false }); // JIT warm-up
   const times: number[] = [];
   const cpu: number[] = [];
@@ -92,16 +97,18 @@ win = torch.hann_window(512)
 for hop, iters in json.loads(sys.argv[3]):
     S = torch.stft(x, 512, hop, window=win, return_complex=True).abs()
     gl = torchaudio.transforms.GriffinLim(n_fft=512, hop_length=hop, n_iter=iters, power=1.0, momentum=0.99, length=len(x))
-    torch.manual_seed(0); y = gl(S)
-    Y = torch.stft(y, 512, hop, window=win, return_complex=True).abs()
-    sc = 20 * float(torch.log10(torch.linalg.norm(Y - S) / torch.linalg.norm(S)))
+    sc = 0
+    for seed in range(int(sys.argv[5])):
+        torch.manual_seed(seed); y = gl(S)
+        Y = torch.stft(y, 512, hop, window=win, return_complex=True).abs()
+        sc += 20 * float(torch.log10(torch.linalg.norm(Y - S) / torch.linalg.norm(S))) / int(sys.argv[5])
     ts, cs = [], []
     for _ in range(runs):
         c0 = time.process_time(); t0 = time.perf_counter(); gl(S)
         ts.append(1000 * (time.perf_counter() - t0)); cs.append(1000 * (time.process_time() - c0))
     out.append({'ms': float(np.median(ts)), 'cpu': float(np.median(cs)), 'sc': sc})
 print(json.dumps(out))`;
-  const text = execFileSync(PYTHON, ['-c', code, raw, String(runs), JSON.stringify(settings.map((s) => [s.hop, s.iters])), String(threads)], {
+  const text = execFileSync(PYTHON, ['-c', code, raw, String(runs), JSON.stringify(settings.map((s) => [s.hop, s.iters])), String(threads), String(SEEDS)], {
     encoding: 'utf8',
   });
   return JSON.parse(text);
@@ -116,34 +123,48 @@ async function singleClip(): Promise<void> {
     { hop: 128, iters: 100 },
   ];
   const serial = new GriffinLim();
-  const parallel = await ParallelGriffinLim.create({}, num('threads', 2));
+  const threads = num('threads', 2);
+  const parallel = await ParallelGriffinLim.create({ kernel: 'js' }, threads);
   const load = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
   console.log(`clip: chirp+noise 0.74 s at 22050 Hz (${x.length} samples), n_fft 512, momentum 0.99, median of ${runs} runs; load before: ${load()}`);
   const withTorch = !flag('no-torch') && hasTorch();
-  const torch2 = withTorch ? benchTorch(x, settings, runs, 2) : undefined;
-  const torch1 = withTorch ? benchTorch(x, settings, runs, 1) : undefined;
   if (!withTorch) console.log('(torchaudio not measured: --no-torch, or /usr/bin/python3 has no torchaudio)');
+  // this VM's speed drifts by up to 2x over minutes: alternate the contenders over rounds, report medians
+  const rounds = num('rounds', 3);
+  const cells: Timing[][][] = settings.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    const torch1 = withTorch ? benchTorch(x, settings, runs, 1) : undefined;
+    const torch2 = withTorch ? benchTorch(x, settings, runs, 2) : undefined;
+    settings.forEach((s, i) => {
+      const row = [
+        benchSoundvae(serial, x, s, 'random', runs, 'wasm'),
+        benchSoundvae(serial, x, s, 'pghi', runs, 'wasm'),
+        benchSoundvae(serial, x, s, 'random', runs, 'js'),
+        benchSoundvae(parallel, x, s, 'random', runs, 'js'),
+        torch1?.[i],
+        torch2?.[i],
+      ];
+      row.forEach((t, j) => t && (cells[i]![j] ??= []).push(t));
+    });
+  }
+  const combine = (ts?: Timing[]): Timing | undefined =>
+    ts && { ms: median(ts.map((t) => t.ms)), cpu: median(ts.map((t) => t.cpu)), sc: ts[0]!.sc };
   const cell = (v?: Timing) =>
     v ? `${v.ms.toFixed(1).padStart(6)} ms (cpu ${v.cpu.toFixed(1).padStart(5)}) ${v.sc.toFixed(2).padStart(6)} dB` : '-'.padEnd(32);
-  const head = ['random, 1 thread', `random, ${parallel.threads} threads`, `pghi, ${parallel.threads} threads`, 'torchaudio, 1 thread', 'torchaudio, 2 threads'];
-  console.log('wall-clock median ms (median CPU ms of the process, all threads) and SC of the output');
+  const head = ['wasm kernel, random', 'wasm kernel, pghi', 'ts loop, random', `ts loop, ${parallel.threads} threads`, 'torchaudio, 1 thread', 'torchaudio, 2 threads'];
+  console.log(`median ms over ${rounds} rounds of ${runs} runs (median CPU ms of the process, all threads); SC of the output, mean over ${SEEDS} seeds`);
+  console.log('soundvae on 1 thread unless said');
   console.log(`hop  iters | ${head.map((h) => h.padEnd(32)).join(' | ')}`);
   settings.forEach((s, i) => {
-    const cells = [
-      benchSoundvae(serial, x, s, 'random', runs),
-      benchSoundvae(parallel, x, s, 'random', runs),
-      benchSoundvae(parallel, x, s, 'pghi', runs),
-      torch1?.[i],
-      torch2?.[i],
-    ];
-    console.log(`${String(s.hop).padStart(3)}  ${String(s.iters).padStart(5)} | ${cells.map(cell).join(' | ')}`);
+    const row = Array.from({ length: head.length }, (_, j) => combine(cells[i]![j]));
+    console.log(`${String(s.hop).padStart(3)}  ${String(s.iters).padStart(5)} | ${row.map(cell).join(' | ')}`);
   });
   // equal time: how far PGHI gets in fewer iterations
   const line = [0, 4, 8, 16].map((iters) => {
-    const p = benchSoundvae(serial, x, { hop: 128, iters }, 'pghi', runs);
+    const p = benchSoundvae(serial, x, { hop: 128, iters }, 'pghi', runs, 'wasm');
     return `${iters} it ${p.ms.toFixed(1)} ms (cpu ${p.cpu.toFixed(1)}) ${p.sc.toFixed(2)} dB`;
   });
-  console.log(`pghi at hop 128 with fewer iterations (1 thread): ${line.join(' | ')}`);
+  console.log(`pghi at hop 128 with fewer iterations (wasm kernel): ${line.join(' | ')}`);
   console.log(`load after: ${load()}`);
   await parallel.close();
 }
