@@ -18,13 +18,15 @@ interface KernelExports {
   __heap_base: WebAssembly.Global;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
+let compiled: { module: WebAssembly.Module; heapBase: number } | null | undefined;
 
-/** The compiled kernel, or null where this WebAssembly has no SIMD. */
-function kernelModule(): WebAssembly.Module | null {
+/** The compiled kernel and where its heap starts (after its stack), or null where WebAssembly has no SIMD. */
+function kernelModule(): { module: WebAssembly.Module; heapBase: number } | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
+      const module = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
+      const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 2 }) } });
+      compiled = { module, heapBase: (probe.exports as unknown as KernelExports).__heap_base.value as number };
     } catch {
       compiled = null;
     }
@@ -65,8 +67,8 @@ export class WasmGriffinLimPlan {
   private readonly quads: number;
 
   constructor(stft: StftPlan) {
-    const module = kernelModule();
-    if (!module) throw new Error('this WebAssembly has no SIMD: use the TypeScript Griffin-Lim');
+    const kernel = kernelModule();
+    if (!kernel) throw new Error('this WebAssembly has no SIMD: use the TypeScript Griffin-Lim');
     const { nFft: N, hop } = stft.options;
     const M = N / 2, bins = stft.bins;
     this.stft = stft;
@@ -74,9 +76,7 @@ export class WasmGriffinLimPlan {
     const paddedTotal = Math.ceil(Math.max(stft.paddedLength, (4 * this.quads - 1) * hop + N) / 4) * 4;
     const spectrum = this.quads * bins * 16;
 
-    // the heap starts where the kernel's stack ends; one throwaway instance tells where that is
-    const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 2 }) } });
-    const layout = new Layout((probe.exports as unknown as KernelExports).__heap_base.value as number);
+    const layout = new Layout(kernel.heapBase);
     const plan = layout.take(PLAN_FIELDS.length * 4);
     const f32 = (n: number) => layout.take(4 * n);
     const a = {
@@ -88,7 +88,7 @@ export class WasmGriffinLimPlan {
       zr: f32(4 * M), zi: f32(4 * M), xr: f32(4 * (M + 1)), xi: f32(4 * (M + 1)),
     };
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(layout.size / PAGE) });
-    this.kernel = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    this.kernel = new WebAssembly.Instance(kernel.module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
     this.plan = plan;
     this.at = a;
 
