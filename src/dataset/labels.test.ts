@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileLabelPattern, groupOf, labelReader } from './labels.ts';
+import { commonFolder, compileLabelPattern, groupOf, labelReader } from './labels.ts';
 
 describe('labels', () => {
   it('reads FSDD names', () => {
@@ -23,9 +23,19 @@ describe('labels', () => {
   });
 
   it('groups by source, folder or field', () => {
-    expect(groupOf('source', '/a/b.wav', {})).toBe('/a/b.wav');
-    expect(groupOf('folder', '/a/b.wav', {})).toBe('/a');
-    expect(groupOf('speaker', '/a/1_x_2.wav', { speaker: 'x' })).toBe('speaker:x');
-    expect(groupOf('speaker', '/a/odd.wav', {})).toBe('/a/odd.wav');
+    expect(groupOf('source', '/a/b.wav', {}, '/a')).toBe('b.wav');
+    expect(groupOf('folder', '/a/b.wav', {}, '/a')).toBe('.');
+    expect(groupOf('folder', '/r/jazz/a/b.wav', {}, '/r')).toBe('jazz/a');
+    expect(groupOf('speaker', '/a/1_x_2.wav', { speaker: 'x' }, '/a')).toBe('speaker:x');
+    expect(groupOf('speaker', '/a/odd.wav', {}, '/')).toBe('a/odd.wav');
+    // the same files under another folder get the same groups
+    expect(groupOf('folder', '/home/u/data/jazz/b.wav', {}, '/home/u/data')).toBe(groupOf('folder', '/mnt/data/jazz/b.wav', {}, '/mnt/data'));
+  });
+
+  it('finds the folder every input lives in', () => {
+    expect(commonFolder(['/d/a/1.wav', '/d/b/2.wav'])).toBe('/d');
+    expect(commonFolder(['/d/a/1.wav', '/d/a/2.wav'])).toBe('/d/a');
+    expect(commonFolder(['/d/a/1.wav', '/e/2.wav'])).toBe('/');
+    expect(commonFolder(['/d/ab/1.wav', '/d/a/2.wav'])).toBe('/d'); // whole names, not string prefixes
   });
 });

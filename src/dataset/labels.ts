@@ -100,13 +100,34 @@ export function labelReader(options: Partial<LabelOptions> = {}): LabelReader {
 
 /**
  * The group of an item, whose clips must stay on one side of the split.
+ * Paths are taken relative to `root` with '/' separators, so the same files split the same way wherever the
+ * folder lives (the split hashes group names).
  * @param by 'source' (the file), 'folder' (its parent folder), or a label field (e.g. 'speaker').
- * @example groupOf('speaker', '/d/7_jackson_32.wav', { speaker: 'jackson' }) // 'speaker:jackson'
+ * @param root the folder paths are relative to: the inputs' common folder (see `commonFolder`).
+ * @example groupOf('speaker', '/d/7_jackson_32.wav', { speaker: 'jackson' }, '/d') // 'speaker:jackson'
+ * @example groupOf('folder', '/data/jazz/a/1.mp3', {}, '/data') // 'jazz/a'
  */
-export function groupOf(by: string, file: string, labels: Record<string, string>): string {
-  if (by === 'source') return file;
-  if (by === 'folder') return path.dirname(file);
+export function groupOf(by: string, file: string, labels: Record<string, string>, root: string): string {
+  const relative = path.relative(root, file).split(path.sep).join('/');
+  if (by === 'source') return relative;
+  if (by === 'folder') return path.posix.dirname(relative);
   const value = labels[by];
   // A file without that field is its own group rather than joining a shared "undefined" one.
-  return value === undefined ? file : `${by}:${value}`;
+  return value === undefined ? relative : `${by}:${value}`;
+}
+
+/**
+ * The deepest folder that contains every file (absolute paths).
+ * @example commonFolder(['/d/a/1.wav', '/d/b/2.wav']) // '/d'
+ */
+export function commonFolder(files: readonly string[]): string {
+  if (files.length === 0) return path.parse(process.cwd()).root;
+  let parts = path.dirname(files[0]!).split(path.sep);
+  for (const f of files) {
+    const other = path.dirname(f).split(path.sep);
+    let n = 0;
+    while (n < parts.length && n < other.length && parts[n] === other[n]) n++;
+    parts = parts.slice(0, n);
+  }
+  return parts.join(path.sep) || path.parse(files[0]!).root;
 }

@@ -82,6 +82,20 @@ describe('preprocess', () => {
     expect(fresh.items).toBe(1);
   });
 
+  it('splits the same files the same way wherever their folder lives', async () => {
+    const moved = path.join(dir, 'elsewhere', 'deeper', 'in');
+    await fsp.mkdir(path.dirname(moved), { recursive: true });
+    await fsp.cp(inputs, moved, { recursive: true });
+    const splits = async (from: string, out: string) => {
+      await preprocess([from], path.join(dir, out), { preset: 'reference', split: { validation: 0.4, seed: 3 }, workers: 0 });
+      const ds = await openDataset(path.join(dir, out));
+      return ds.manifest.items.map((it) => `${path.basename(it.source)} ${it.group} ${it.split}`).sort();
+    };
+    const here = await splits(inputs, 'split-here');
+    expect(here.some((s) => s.endsWith('validation')) && here.some((s) => s.endsWith('train'))).toBe(true);
+    expect(await splits(moved, 'split-moved')).toEqual(here);
+  });
+
   it('gives the same store with worker threads as in this thread', async () => {
     const files = ['0_ann_0.wav', '1_bob_1.wav', '9_bad_0.wav', '2_cy_0.wav'].map((f) => path.join(inputs, f));
     const a = await preprocess(files, path.join(dir, 'a'), { preset: 'reference', workers: 0 });

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { describeError, UserError } from '../errors.ts';
 import type { Seconds } from '../units.ts';
 import { collectInputs } from './inputs.ts';
-import { groupOf, labelReader, type LabelOptions } from './labels.ts';
+import { commonFolder, groupOf, labelReader, type LabelOptions } from './labels.ts';
 import { DEFAULT_PRESET, resolveSettings, shapeWarning, spectrogramShape, type PreprocessSettings, type PresetName, type SettingsOverrides } from './presets.ts';
 import type { SplitOptions } from './split.ts';
 import type { ClipSkip } from './stages.ts';
@@ -217,6 +217,7 @@ export async function preprocess(inputs: readonly string[], out: string, options
     throw new UserError(`cannot group by "${o.groupBy}": use source, folder${reader.fields.map((f) => `, ${f}`).join('')}`);
   }
   const files = await collectInputs(inputs);
+  const root = commonFolder(files); // groups are relative to it: moving the data keeps the split
   const recorded: RecordedSettings = { preset: o.preset, ...settings, labels: o.labels, groupBy: o.groupBy };
   const writerOptions = { shape, settings: recorded as unknown as Record<string, unknown>, dtype: o.dtype, split: o.split };
   let writer: DatasetWriter;
@@ -333,7 +334,7 @@ export async function preprocess(inputs: readonly string[], out: string, options
     const { file } = task;
     const state = (current ??= { firstItem: writer.count, written: 0, skipped: {} });
     const { label, labels } = reader.read(file);
-    const group = groupOf(o.groupBy, file, labels);
+    const group = groupOf(o.groupBy, file, labels, root);
     let done = false;
     while (p.chunks.length && !done) {
       const c = p.chunks.shift()!;
