@@ -15,7 +15,7 @@
  * Options: --n-fft 512 --hop 128 --iters 32 --runs 7 --rounds 3 --threads 2 --out DIR (default a temp folder) --reference DIR.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -108,10 +108,12 @@ for hop, iters in json.loads(sys.argv[3]):
         ts.append(1000 * (time.perf_counter() - t0)); cs.append(1000 * (time.process_time() - c0))
     out.append({'ms': float(np.median(ts)), 'cpu': float(np.median(cs)), 'sc': sc})
 print(json.dumps(out))`;
-  const text = execFileSync(PYTHON, ['-c', code, raw, String(runs), JSON.stringify(settings.map((s) => [s.hop, s.iters])), String(threads), String(SEEDS)], {
-    encoding: 'utf8',
-  });
-  return JSON.parse(text);
+  try {
+    const args = [raw, String(runs), JSON.stringify(settings.map((s) => [s.hop, s.iters])), String(threads), String(SEEDS)];
+    return JSON.parse(execFileSync(PYTHON, ['-c', code, ...args], { encoding: 'utf8' }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function singleClip(): Promise<void> {
