@@ -4,17 +4,10 @@ import { UserError } from '../errors.ts';
 import { initBackend } from '../backend/backend.ts';
 import { bottleneckShape, buildVae, decode, encode, getVaeWeights, setVaeWeights, vaeLoss } from './vae.ts';
 import type { VaeConfig } from './vae-config.ts';
+import { tinyConfig, TINY_SHAPE } from './test-fixture.ts';
 
-const TINY: VaeConfig = {
-  filters: [4, 3],
-  kernels: [3, 3],
-  strides: [[2, 2], [2, 1]],
-  latent: 3,
-  reconstructionWeight: 1000,
-  learningRate: 1e-3,
-  batchSize: 4,
-};
-const SHAPE: [number, number] = [8, 4];
+const TINY: VaeConfig = tinyConfig({ reconstructionWeight: 1000, learningRate: 1e-3 });
+const SHAPE = TINY_SHAPE;
 
 describe('conv VAE model', () => {
   beforeAll(async () => {

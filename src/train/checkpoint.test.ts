@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/backend.ts';
 import { buildVae, getVaeWeights } from '../model/vae.ts';
 import type { VaeConfig } from '../model/vae-config.ts';
+import { tinyConfig } from '../model/test-fixture.ts';
 import {
   architectureDifferences,
   copyCheckpoint,
@@ -15,15 +16,7 @@ import {
   type CheckpointContents,
 } from './checkpoint.ts';
 
-const TINY: VaeConfig = {
-  filters: [4, 4],
-  kernels: [3, 3],
-  strides: [[2, 2], [2, 2]],
-  latent: 3,
-  reconstructionWeight: 100,
-  learningRate: 1e-3,
-  batchSize: 4,
-};
+const TINY: VaeConfig = tinyConfig({ filters: [4, 4], strides: [[2, 2], [2, 2]], learningRate: 1e-3 });
 const SHAPE: [number, number] = [32, 16];
 
 let tmp: string;

@@ -2,25 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/backend.ts';
 import type { VaeConfig } from '../model/vae-config.ts';
+import { rampBatch, tinyConfig, TINY_SHAPE } from '../model/test-fixture.ts';
 import { createEngine } from './engine.ts';
 import type { EngineState, TrainingEngine } from './engine-types.ts';
 
-const TINY: VaeConfig = {
-  filters: [4, 3],
-  kernels: [3, 3],
-  strides: [[2, 2], [2, 1]],
-  latent: 3,
-  reconstructionWeight: 100,
-  learningRate: 1e-2,
-  batchSize: 6,
-};
-const SHAPE: [number, number] = [8, 4];
-
-function makeBatch(count: number, offset = 0): Float32Array {
-  const out = new Float32Array(count * 32);
-  for (let n = 0; n < count; n++) for (let i = 0; i < 32; i++) out[n * 32 + i] = 0.5 + 0.4 * Math.sin((i + 1) * (n + 1 + offset) * 0.37);
-  return out;
-}
+const TINY: VaeConfig = tinyConfig({ batchSize: 6 });
+const SHAPE = TINY_SHAPE;
+const makeBatch = rampBatch;
 
 function relDiff(a: EngineState, b: EngineState, which: (name: string) => boolean): number {
   let d = 0;

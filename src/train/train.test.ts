@@ -5,19 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/backend.ts';
 import { getVaeWeights } from '../model/vae.ts';
 import type { VaeConfig } from '../model/vae-config.ts';
+import { tinyConfig } from '../model/test-fixture.ts';
 import { disposeVae, loadCheckpoint } from './checkpoint.ts';
 import { createDatasetWriter } from '../dataset/store.ts';
 import { datasetSource, train, type Batch, type TrainingData, type TrainOptions } from './train.ts';
 
-const TINY: Partial<VaeConfig> = {
-  filters: [4, 4],
-  kernels: [3, 3],
-  strides: [[2, 2], [2, 2]],
-  latent: 4,
-  reconstructionWeight: 1000,
-  learningRate: 5e-3,
-  batchSize: 4,
-};
+const TINY: Partial<VaeConfig> = tinyConfig({ filters: [4, 4], strides: [[2, 2], [2, 2]], latent: 4, reconstructionWeight: 1000, learningRate: 5e-3 });
 const SHAPE: [number, number] = [32, 16];
 
 /** Smooth random "spectrograms" in [0, 1]: a few bright bands per item, from a seeded generator. */
