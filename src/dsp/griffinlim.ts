@@ -120,13 +120,14 @@ export class GriffinLim {
     if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`momentum must be in [0, 1), got ${o.momentum}`);
     if (!Number.isInteger(o.iterations) || o.iterations < 0) throw new RangeError(`iterations must be an integer >= 0, got ${o.iterations}`);
     const stftOptions: StftOptions = { nFft: o.nFft, hop: o.hop, winLength: o.winLength, window: o.window, center: o.center, padMode: o.padMode };
-    const wasm = o.kernel !== 'js' && wasmKernelSupports(o.nFft);
-    if (o.kernel === 'wasm' && !wasm) {
+    const wasmFits = o.kernel !== 'js' && wasmKernelSupports(o.nFft);
+    if (o.kernel === 'wasm' && !wasmFits) {
       throw new RangeError(`the wasm Griffin-Lim kernel needs WebAssembly SIMD and nFft a power of two >= 8, got ${o.nFft}`);
     }
     const entry = this.setup(stftOptions, mag.frames, o.length);
     const { plan, buf } = entry;
     if (mag.bins !== plan.bins) throw new RangeError(`magnitude has ${mag.bins} bins, nFft ${o.nFft} needs ${plan.bins}`);
+    const kernel = wasmFits ? kernelFor(entry, o.kernel === 'wasm') : undefined;
     const { mag: S, re, im, padded } = buf;
     toFrameMajor(mag.data, plan.bins, plan.frames, S);
     let norm2 = 0;
@@ -135,25 +136,36 @@ export class GriffinLim {
     initialEstimate(o, S, plan.frames, stftOptions, re, im, buf.phase);
     const alpha = o.momentum / (1 + o.momentum);
     const history: Decibels[] | undefined = o.trace ? [] : undefined;
-    const err2 = wasm ? this.iterateWasm(entry, o.iterations, alpha, history, norm2) : iterateJs(buf, plan, o.iterations, alpha, history, norm2);
+    const err2 = kernel ? iterateWasm(kernel, buf, o.iterations, alpha, history, norm2) : iterateJs(buf, plan, o.iterations, alpha, history, norm2);
     const sc = o.measure ? spectralConvergenceFromSums(err2(), norm2) : NaN;
-    const audio = wasm ? entry.wasm!.extract() : plan.extract(padded);
+    const audio = kernel ? kernel.extract() : plan.extract(padded);
     return history ? { audio, spectralConvergence: sc, history } : { audio, spectralConvergence: sc };
   }
+}
 
-  /** The iterations on the WebAssembly kernel; returns how to measure the output's squared error. */
-  private iterateWasm(entry: Entry, iterations: number, alpha: number, history: Decibels[] | undefined, norm2: number): () => number {
-    const k = (entry.wasm ??= new WasmGriffinLimPlan(entry.plan));
-    const { mag, re, im } = entry.buf;
-    k.start(mag, re, im);
-    for (let iter = 0; iter < iterations; iter++) {
-      k.synthesize();
-      const err2 = k.analyze(alpha, history ? AnalyzeMode.UpdateAndMeasure : AnalyzeMode.Update);
-      history?.push(spectralConvergenceFromSums(err2, norm2));
-    }
-    k.synthesize();
-    return () => k.analyze(0, AnalyzeMode.Measure);
+/**
+ * The shape's kernel instance, made on first use. A clip too long for WebAssembly's 4 GB memory gets the
+ * TypeScript loop instead (undefined), unless the kernel was asked for by name.
+ */
+function kernelFor(entry: Entry, required: boolean): WasmGriffinLimPlan | undefined {
+  try {
+    return (entry.wasm ??= new WasmGriffinLimPlan(entry.plan));
+  } catch (err) {
+    if (required || !(err instanceof RangeError)) throw err;
+    return undefined;
   }
+}
+
+/** The iterations on the WebAssembly kernel; returns how to measure the output's squared error. */
+function iterateWasm(k: WasmGriffinLimPlan, buf: Buffers, iterations: number, alpha: number, history: Decibels[] | undefined, norm2: number): () => number {
+  k.start(buf.mag, buf.re, buf.im);
+  for (let iter = 0; iter < iterations; iter++) {
+    k.synthesize();
+    const err2 = k.analyze(alpha, history ? AnalyzeMode.UpdateAndMeasure : AnalyzeMode.Update);
+    history?.push(spectralConvergenceFromSums(err2, norm2));
+  }
+  k.synthesize();
+  return () => k.analyze(0, AnalyzeMode.Measure);
 }
 
 /** The iterations in TypeScript; the output is left in `buf.padded`. Returns how to measure its squared error. */
