@@ -5,13 +5,16 @@
 import path from 'node:path';
 import type { SpectrogramDataset } from '../dataset/store.ts';
 import { labelReader, type LabelOptions } from '../dataset/labels.ts';
-import { describeError, fileError } from '../errors.ts';
+import { peak } from '../audio/cleanup.ts';
+import type { ClipSpan } from '../dataset/stages.ts';
+import { describeError, fileError, UserError } from '../errors.ts';
 import type { Vae } from '../model/vae.ts';
-import type { Scores } from '../report/html.ts';
+import { meanScores, type Scores } from '../report/html.ts';
+import type { Samples } from '../units.ts';
 import { priorRange, preventClipping, type DbRange, type InvertOptions } from './invert.ts';
 import { interpolatePath, samplePrior } from './latent.ts';
 import { decodeLatents, encodeItems } from './model.ts';
-import { ClipPreparer, clipSettings, preprocessSettings, type CheckpointLike, type PreparedClip } from './settings.ts';
+import { ClipPreparer, clipSettings, preprocessSettings, type CheckpointLike, type FileCover, type PreparedClip } from './settings.ts';
 import { itemsToAudio, scoreAgainstItem, type ClipSettings } from './spectra.ts';
 
 /** A loaded checkpoint as the operations use it. */
@@ -110,7 +113,7 @@ export function safeStem(file: string): string {
 }
 
 /**
- * The first clip of each file, prepared with the checkpoint's settings. Files that fail are reported through
+ * The first clip of each file (`reconstruct --first-clip`, `interpolate`), prepared with the checkpoint's settings. Files that fail are reported through
  * `onError` ("FILE: cause") and skipped.
  */
 export async function inputsFromFiles(g: Generator, files: string[], onError: (message: string) => void): Promise<ReconstructionInput[]> {
@@ -179,6 +182,138 @@ export function reconstruct(g: Generator, inputs: ReconstructionInput[]): Recons
     oracle: { audio: preventClipping(oracle[i]!), scores: scoreAgainstItem(oracle[i]!, x[i]!, ranges[i]!, g.clip) },
     reconstruction: { audio: preventClipping(recon[i]!), x01: decoded[i]!, scores: scoreAgainstItem(recon[i]!, x[i]!, ranges[i]!, g.clip) },
   }));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A whole file reconstructed clip by clip and stitched back together. */
+export interface FileReconstruction {
+  name: string;
+  label?: string;
+  file: string;
+  /** The file after the checkpoint's loading and clean-up (what its clips were cut from). */
+  original: Float32Array;
+  /** Clips the file was cut into, and how many of them had sound (were reconstructed and scored). */
+  clips: number;
+  scored: number;
+  /** Stitched like the file, as long as `original`; scores are the mean over the clips with sound. */
+  oracle: { audio: Float32Array; scores: Scores };
+  reconstruction: { audio: Float32Array; scores: Scores };
+}
+
+export interface FileReconstructOptions {
+  /** Output name (default: the file's stem). */
+  name: string;
+  /** Clips encoded, decoded and inverted together: bounds memory on long files. */
+  batch: number;
+  /** Longest crossfade where clips overlap, seconds; joins are centred in the overlap. */
+  fade: number;
+  /** Called before the first batch and after each with clips done and in all. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const DEFAULT_FILE_RECONSTRUCT = { batch: 32, fade: 0.05 };
+
+/**
+ * Where each clip of a cover is heard: clip i alone between its joins, and a raised-cosine crossfade (weights
+ * summing to one) centred in the middle of its overlap with the next clip, as long as that overlap, the clips'
+ * hop and `maxFade` allow. Stitching the clips' own audio gives back the file exactly.
+ */
+export class Stitcher {
+  readonly out: Float32Array;
+  /** [start, length] of the crossfade after clip i (none after the last). */
+  private readonly fades: { start: Samples; length: Samples }[];
+
+  constructor(
+    length: Samples,
+    private readonly spans: ClipSpan[],
+    maxFade: Samples,
+  ) {
+    this.out = new Float32Array(length);
+    this.fades = spans.slice(1).map((next, i) => {
+      const cur = spans[i]!;
+      const end = cur.offset + cur.length;
+      const overlap = Math.max(0, end - next.offset);
+      const fade = Math.max(0, Math.min(overlap, next.offset - cur.offset, Math.round(maxFade)));
+      return { start: Math.round((next.offset + end - fade) / 2), length: fade };
+    });
+  }
+
+  /** Weight of clip i at sample t of the file. */
+  private weight(i: number, t: Samples): number {
+    const before = i > 0 ? this.fades[i - 1]! : undefined;
+    const after = this.fades[i];
+    if (before && t < before.start + before.length) return t < before.start ? 0 : rise(before, t);
+    if (after && t >= after.start) return t >= after.start + after.length ? 0 : 1 - rise(after, t);
+    return 1;
+  }
+
+  /** Adds clip i's audio (its real samples, `spans[i].length` of them, from `from`). */
+  add(i: number, audio: Float32Array, from: Samples = 0): void {
+    const { offset, length } = this.spans[i]!;
+    for (let k = 0; k < length; k++) {
+      const t = offset + k;
+      if (t >= this.out.length) break;
+      const w = this.weight(i, t);
+      if (w !== 0) this.out[t]! += w * (audio[from + k] ?? 0);
+    }
+  }
+}
+
+/** Raised cosine from 0 to 1 over a fade (sample centres, so rising and falling weights sum to one). */
+function rise(fade: { start: Samples; length: Samples }, t: Samples): number {
+  return 0.5 - 0.5 * Math.cos((Math.PI * (t - fade.start + 0.5)) / fade.length);
+}
+
+/**
+ * Reconstructs a whole file: cuts it into the checkpoint's clips (`ClipPreparer.cover`), encodes each clip with
+ * sound to its latent mean, decodes and inverts `batch` clips at a time (oracle and reconstruction, each
+ * de-normalised with its clip's own range), and stitches them at their offsets with crossfades, so original,
+ * oracle and reconstruction line up sample for sample. Silent clips stay silent and are not scored.
+ * @throws UserError "FILE: ..." when the file cannot be read or holds no sound.
+ */
+export async function reconstructFile(g: Generator, file: string, options: Partial<FileReconstructOptions> = {}): Promise<FileReconstruction> {
+  const o = { ...DEFAULT_FILE_RECONSTRUCT, ...options };
+  const cover: FileCover = await g.preparer.cover(file);
+  const { samples, spans } = cover;
+  const sounding = spans.map((_, i) => i).filter((i) => peak(samples.subarray(spans[i]!.offset, spans[i]!.offset + spans[i]!.length)) > 0);
+  if (sounding.length === 0) throw new UserError(`${file}: no sound to use (silent)`);
+  const maxFade = o.fade * g.clip.sampleRate;
+  const oracle = new Stitcher(samples.length, spans, maxFade);
+  const recon = new Stitcher(samples.length, spans, maxFade);
+  const oracleScores: Scores[] = [];
+  const reconScores: Scores[] = [];
+  const batch = Math.max(1, Math.floor(o.batch));
+  o.onProgress?.(0, sounding.length);
+  for (let b = 0; b < sounding.length; b += batch) {
+    const idx = sounding.slice(b, b + batch);
+    const clips = idx.map((i) => g.preparer.clipOf(cover, spans[i]!));
+    const x = clips.map((c) => c.x01);
+    const ranges = clips.map((c) => c.range);
+    const { mu } = encodeItems(g.model.vae, x);
+    const decoded = decodeLatents(g.model.vae, mu);
+    const oa = itemsToAudio(x, ranges, g.clip, g.invert);
+    const ra = itemsToAudio(decoded, ranges, g.clip, g.invert);
+    idx.forEach((i, k) => {
+      const from = g.preparer.contentStart(spans[i]!.length);
+      oracle.add(i, oa[k]!, from);
+      recon.add(i, ra[k]!, from);
+      oracleScores.push(scoreAgainstItem(oa[k]!, x[k]!, ranges[k]!, g.clip));
+      reconScores.push(scoreAgainstItem(ra[k]!, x[k]!, ranges[k]!, g.clip));
+    });
+    o.onProgress?.(Math.min(b + batch, sounding.length), sounding.length);
+  }
+  const none: Scores = { spectralConvergence: NaN, logSpectralDistance: NaN };
+  return {
+    name: o.name ?? safeStem(file),
+    label: g.labelOf(file),
+    file,
+    original: samples,
+    clips: spans.length,
+    scored: sounding.length,
+    oracle: { audio: preventClipping(oracle.out), scores: meanScores(oracleScores) ?? none },
+    reconstruction: { audio: preventClipping(recon.out), scores: meanScores(reconScores) ?? none },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import { renderCurvesSvg } from '../train/curves.ts';
 import { nearestItems } from './distance.ts';
 import type { DbRange } from './invert.ts';
 import { encodeItems } from './model.ts';
-import type { GeneratedSound, Interpolation, Reconstruction } from './operations.ts';
+import type { FileReconstruction, GeneratedSound, Interpolation, Reconstruction } from './operations.ts';
 import type { ClipSettings } from './spectra.ts';
 
 /** Picture settings from the checkpoint's own STFT, so the images show what the model saw. */
@@ -34,15 +34,24 @@ export async function writeOutput(dir: string, base: string, audio: Float32Array
   return { src: `${base}.wav` };
 }
 
-/** Writes original, oracle and reconstruction of each item under `sub/` and returns the report rows. */
-export async function writeReconstructions(dir: string, sub: string, recs: Reconstruction[], clip: ClipSettings, withImage: boolean): Promise<ReconstructionRow[]> {
+/**
+ * Writes original, oracle and reconstruction of each item (a clip, or a whole file) under `sub/` and returns the
+ * report rows.
+ */
+export async function writeReconstructions(
+  dir: string,
+  sub: string,
+  recs: (Reconstruction | FileReconstruction)[],
+  clip: ClipSettings,
+  withImage: boolean,
+): Promise<ReconstructionRow[]> {
   const rows: ReconstructionRow[] = [];
   for (const r of recs) {
     const base = path.posix.join(sub, r.name);
     rows.push({
       name: r.name,
       label: r.label,
-      original: await writeOutput(dir, `${base}-original`, r.clip.audio, clip, withImage),
+      original: await writeOutput(dir, `${base}-original`, 'original' in r ? r.original : r.clip.audio, clip, withImage),
       oracle: { ...(await writeOutput(dir, `${base}-oracle`, r.oracle.audio, clip, withImage)), scores: r.oracle.scores },
       reconstruction: { ...(await writeOutput(dir, `${base}-reconstruction`, r.reconstruction.audio, clip, withImage)), scores: r.reconstruction.scores },
     });

@@ -3,11 +3,11 @@
  * the dataset pipeline's own stages run with it, so audio files given to generate/reconstruct/interpolate become
  * exactly the spectrograms the model learnt from, with the clip's real audio kept for listening.
  */
-import { peak } from '../audio/cleanup.ts';
-import { Cleaner, Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, Splitter } from '../dataset/stages.ts';
+import { clipOffsets, peak } from '../audio/cleanup.ts';
+import { Cleaner, Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, Splitter, type ClipSpan } from '../dataset/stages.ts';
 import type { PreprocessSettings } from '../dataset/presets.ts';
 import { UserError } from '../errors.ts';
-import type { Seconds } from '../units.ts';
+import type { Samples, Seconds } from '../units.ts';
 import type { DbRange } from './invert.ts';
 import type { ClipSettings } from './spectra.ts';
 
@@ -51,6 +51,23 @@ export interface PreparedClip {
   /** Normalised spectrogram, bins x frames, bin-major. */
   x01: Float32Array;
   range: DbRange;
+}
+
+/** A whole file cut into clips that cover all of it (see `ClipPreparer.cover`). */
+export interface FileCover {
+  file: string;
+  /** The file after loading and clean-up: the whole "original" to listen to. */
+  samples: Float32Array;
+  /** The clips in order; the last may be short (it is padded like preprocessing pads). */
+  spans: ClipSpan[];
+}
+
+/**
+ * The shortest overlap whole-file covers use, so joins can crossfade: 20 ms, at most an eighth of a clip. A
+ * checkpoint trained with more overlap keeps its own.
+ */
+export function joinSamples(clip: Samples, sampleRate: number): Samples {
+  return Math.min(Math.floor(clip / 8), Math.round(0.02 * sampleRate));
 }
 
 /** Runs the dataset stages on a file, keeping each clip's audio. */
@@ -98,6 +115,35 @@ export class ClipPreparer {
     }
     if (out.length === 0) throw new UserError(`${file}: no sound to use (silent, empty or shorter than a clip)`);
     return out;
+  }
+
+  /**
+   * The whole file cut into the checkpoint's clips: its clip length and overlap (as split 'clips' cuts them),
+   * whatever its split was, with a short trailing clip kept (padded) so every sample is covered. Without
+   * overlap, consecutive clips still share `joinSamples` samples so the joins can crossfade.
+   * @throws UserError "FILE: ..." when it cannot be read or is empty.
+   */
+  async cover(file: string): Promise<FileCover> {
+    const samples = await this.cleaned(file);
+    const { clip, overlap, sampleRate } = this.settings;
+    if (samples.length === 0) throw new UserError(`${file}: no sound to use (empty)`);
+    const hop = Math.max(1, Math.min(Math.round(clip * (1 - overlap)), clip - joinSamples(clip, sampleRate)));
+    const spans = clipOffsets(samples.length, clip, { overlap: 1 - hop / clip, keepShort: 'pad' }).map((offset) => ({
+      offset,
+      length: Math.min(clip, samples.length - offset),
+    }));
+    return { file, samples, spans };
+  }
+
+  /** One clip of a cover, prepared like `clips` prepares it (padded, spectrogram, range). */
+  clipOf(cover: FileCover, span: ClipSpan): PreparedClip {
+    return this.prepare(cover.file, span.offset / this.settings.sampleRate, cover.samples.subarray(span.offset, span.offset + span.length));
+  }
+
+  /** Where the `length` real samples of a short clip start after padding (0 for right padding). */
+  contentStart(length: Samples): Samples {
+    const { clip, pad } = this.settings;
+    return pad === 'center' && length < clip ? Math.floor((clip - length) / 2) : 0;
   }
 
   /** The clip of a file starting at `offset` seconds of the cleaned source (a dataset item's). */

@@ -1,10 +1,22 @@
 /** `soundvae reconstruct`: hear and measure what the model keeps of real sounds. */
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { openDataset } from '../../dataset/store.ts';
 import { UserError } from '../../errors.ts';
 import { DEFAULT_INVERT } from '../../generate/invert.ts';
-import { inputsFromDataset, inputsFromFiles, reconstruct, type Reconstruction, type ReconstructionInput } from '../../generate/operations.ts';
+import {
+  DEFAULT_FILE_RECONSTRUCT,
+  inputsFromDataset,
+  inputsFromFiles,
+  reconstruct,
+  reconstructFile,
+  uniqueNamer,
+  type ReconstructionInput,
+} from '../../generate/operations.ts';
 import { writeReconstructions } from '../../generate/report-data.ts';
+import type { ReconstructionRow } from '../../report/html.ts';
+import { describeError, fileError } from '../../errors.ts';
+import { createProgress } from '../progress.ts';
 import { closeSession, openSession, writeSessionReport } from '../../generate/session.ts';
 import { meanScores, type Scores } from '../../report/html.ts';
 import { checkCount } from './generate.ts';
@@ -17,31 +29,49 @@ interface ReconstructArgs {
   count: number;
   out: string;
   iters: number;
+  firstClip?: boolean;
+  batch: number;
   report?: boolean;
   backend?: string;
 }
 
-const HELP = `For each input, three WAVs side by side:
-  NAME-original.wav        the clip itself (after the checkpoint's preprocessing: rate, clean-up, padding)
-  NAME-oracle.wav          Griffin-Lim from the clip's true magnitude: what losing the phase costs alone
+const HELP = `For each input, three WAVs side by side, of the same length:
+  NAME-original.wav        the input after the checkpoint's preprocessing (rate, clean-up)
+  NAME-oracle.wav          Griffin-Lim from the true magnitude: what losing the phase costs alone
   NAME-reconstruction.wav  through the VAE (its latent mean), then Griffin-Lim: model error on top
-Both rebuilt clips are de-normalised with the clip's own dB range. Spectral convergence (SC) and
-log-spectral distance (LSD) against the clip's spectrogram are printed per item and on average:
-lower is better, and the gap between oracle and reconstruction is what the model loses.
 
-Inputs are audio files of any supported format (their first clip is used), or --data DATASET_DIR
-to take --count items spread over a split (default validation, i.e. sounds the model never trained on).`;
+Audio files of any supported format are reconstructed WHOLE: cut into the checkpoint's clips (its clip
+length and overlap; a short last clip is padded), each clip encoded, decoded and inverted (--batch clips
+at a time), and the clips stitched back at their offsets with a crossfade centred in each overlap (a
+checkpoint trained without overlap gets a short overlap, up to 20 ms, for the joins). Each clip is de-normalised with
+its own dB range. --first-clip takes only each file's first clip instead (one clip-long
+output per file). --data DATASET_DIR takes --count dataset items spread over a split (default
+validation, i.e. sounds the model never trained on), one clip each.
+
+Spectral convergence (SC) and log-spectral distance (LSD) compare each rebuilt clip with its clip's
+spectrogram; a file's scores are the MEAN OVER ITS CLIPS (silent clips left out). They are printed per
+input and on average: lower is better, and the gap between oracle and reconstruction is what the model
+loses. A file that cannot be read is reported in one line and skipped (exit status 1).`;
 
 /** "SC -12.3 dB  LSD 4.56 dB" */
 function describeScores(s: Scores | undefined): string {
   return s ? `SC ${s.spectralConvergence.toFixed(1)} dB  LSD ${s.logSpectralDistance.toFixed(2)} dB` : '–';
 }
 
+/** What a printed line needs: a name and the two scores (and the clips a whole file had). */
+interface ScoredItem {
+  name: string;
+  oracle: { scores: Scores };
+  reconstruction: { scores: Scores };
+  clips?: number;
+}
+
 /** Prints one line per item and the means. */
-export function printReconstructions(recs: Reconstruction[], log: (line: string) => void = console.log): void {
+export function printReconstructions(recs: ScoredItem[], log: (line: string) => void = console.log): void {
   const width = Math.max(4, ...recs.map((r) => r.name.length));
   for (const r of recs) {
-    log(`${r.name.padEnd(width)}  oracle ${describeScores(r.oracle.scores)}   reconstruction ${describeScores(r.reconstruction.scores)}`);
+    const clips = r.clips === undefined ? '' : `   (${r.clips} clip${r.clips === 1 ? '' : 's'})`;
+    log(`${r.name.padEnd(width)}  oracle ${describeScores(r.oracle.scores)}   reconstruction ${describeScores(r.reconstruction.scores)}${clips}`);
   }
   if (recs.length > 1) {
     log(`${'mean'.padEnd(width)}  oracle ${describeScores(meanScores(recs.map((r) => r.oracle.scores)))}   reconstruction ${describeScores(meanScores(recs.map((r) => r.reconstruction.scores)))}`);
@@ -61,15 +91,20 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       .option('count', { type: 'number', default: 8, describe: 'Items taken from --data' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output folder' })
       .option('iters', { type: 'number', default: DEFAULT_INVERT.iterations, describe: 'Griffin-Lim iterations' })
+      .option('first-clip', { type: 'boolean', describe: "Files: only each file's first clip, not the whole file" })
+      .option('batch', { type: 'number', default: DEFAULT_FILE_RECONSTRUCT.batch, describe: 'Files: clips encoded, decoded and inverted at a time (bounds memory)' })
       .option('report', { type: 'boolean', describe: 'Also write a listening report (index.html) into --out' })
       .example('$0 reconstruct --checkpoint runs/digits --data datasets/fsdd --count 8 --out recon --report', 'Eight unseen digits, heard three ways')
-      .example('$0 reconstruct --checkpoint runs/digits my-voice.m4a --out recon', 'Any file, preprocessed like the training data') as unknown as Argv<ReconstructArgs>,
+      .example('$0 reconstruct --checkpoint runs/digits my-voice.m4a --out recon', 'A whole file of any length, preprocessed like the training data')
+      .example('$0 reconstruct --checkpoint runs/music song.flac --first-clip --out recon', 'Only the first clip of the song') as unknown as Argv<ReconstructArgs>,
   handler: async (args) => {
     const files = args.inputs ?? [];
     if (files.length === 0 && !args.data) throw new UserError('give audio files or --data DATASET_DIR to reconstruct');
     if (files.length > 0 && args.data) throw new UserError('give either audio files or --data, not both');
     checkCount('count', args.count, 1);
     checkCount('iters', args.iters, 0);
+    checkCount('batch', args.batch, 1);
+    if (args.data && args.firstClip) throw new UserError('--first-clip is for audio files; --data items are one clip each');
     const s = await openSession(args.checkpoint, args.backend, { iterations: args.iters });
     let failed = 0;
     const onError = (message: string) => {
@@ -77,30 +112,61 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       console.error(`soundvae: ${message} (skipped)`);
     };
     try {
-      let inputs: ReconstructionInput[];
-      if (args.data) {
-        const ds = await openDataset(args.data);
-        try {
-          if (ds.shape.join('x') !== s.ckpt.inputShape.join('x')) {
-            throw new UserError(`${args.data}: items are ${ds.shape.join('x')} but the checkpoint takes ${s.ckpt.inputShape.join('x')}`);
+      let rows: ReconstructionRow[];
+      let scored: Parameters<typeof printReconstructions>[0];
+      if (args.data || args.firstClip) {
+        let inputs: ReconstructionInput[];
+        if (args.data) {
+          const ds = await openDataset(args.data);
+          try {
+            if (ds.shape.join('x') !== s.ckpt.inputShape.join('x')) {
+              throw new UserError(`${args.data}: items are ${ds.shape.join('x')} but the checkpoint takes ${s.ckpt.inputShape.join('x')}`);
+            }
+            if (ds.indices(args.split).length === 0) throw new UserError(`${args.data}: the ${args.split} split is empty`);
+            inputs = await inputsFromDataset(s.g, ds, args.split, args.count, onError);
+          } finally {
+            await ds.close();
           }
-          if (ds.indices(args.split).length === 0) throw new UserError(`${args.data}: the ${args.split} split is empty`);
-          inputs = await inputsFromDataset(s.g, ds, args.split, args.count, onError);
-        } finally {
-          await ds.close();
+        } else {
+          inputs = await inputsFromFiles(s.g, files, onError);
         }
+        if (inputs.length === 0) throw new UserError('no input could be read');
+        const recs = reconstruct(s.g, inputs);
+        rows = await writeReconstructions(args.out, '.', recs, s.g.clip, Boolean(args.report));
+        scored = recs;
       } else {
-        inputs = await inputsFromFiles(s.g, files, onError);
+        // Whole files, one at a time: each is written and its audio dropped before the next is read.
+        rows = [];
+        scored = [];
+        const name = uniqueNamer();
+        for (const file of files) {
+          let bar: ReturnType<typeof createProgress> | undefined;
+          try {
+            const rec = await reconstructFile(s.g, file, {
+              batch: args.batch,
+              onProgress: (done, total) => {
+                if (total <= args.batch) return;
+                bar ??= createProgress({ total, label: path.basename(file), unit: 'clips' });
+                bar.update(done);
+                if (done === total) bar.finish();
+              },
+            });
+            rec.name = name(rec.name); // only files that worked take a name, as with --first-clip
+            rows.push(...(await writeReconstructions(args.out, '.', [rec], s.g.clip, Boolean(args.report))));
+            scored.push({ name: rec.name, oracle: rec.oracle, reconstruction: rec.reconstruction, clips: rec.clips });
+          } catch (err) {
+            bar?.finish();
+            onError(describeError(fileError(file, err)));
+          }
+        }
+        if (rows.length === 0) throw new UserError('no input could be read');
       }
-      if (inputs.length === 0) throw new UserError('no input could be read');
-      const recs = reconstruct(s.g, inputs);
-      const rows = await writeReconstructions(args.out, '.', recs, s.g.clip, Boolean(args.report));
-      printReconstructions(recs);
-      console.log(`${recs.length} x 3 WAVs -> ${args.out}`);
+      printReconstructions(scored);
+      console.log(`${rows.length} x 3 WAVs -> ${args.out}`);
       if (args.report) {
         const file = await writeSessionReport(args.out, s, {
           title: 'soundvae: reconstructions',
-          subtitle: args.data ? `${recs.length} ${args.split} items of ${args.data}` : `${recs.length} files`,
+          subtitle: args.data ? `${rows.length} ${args.split} items of ${args.data}` : `${rows.length} file${rows.length === 1 ? '' : 's'}${args.firstClip ? ' (first clip each)' : ''}`,
           reconstructions: rows,
         });
         console.log(`report: ${file}`);
