@@ -94,10 +94,15 @@ export class ClipPreparer {
     return { file, offset, audio, x01: data, range: { min, max } };
   }
 
-  /** Loaded and cleaned samples of a file (decoding errors become "FILE: cause"). */
-  private async cleaned(file: string): Promise<Float32Array> {
+  /**
+   * Loaded and cleaned samples of a file (decoding errors become "FILE: cause"), and the seconds of leading
+   * silence the clean-up trimmed (dataset offsets count from the file's start, trimmed part included).
+   */
+  private async cleaned(file: string): Promise<{ samples: Float32Array; trimmed: Seconds }> {
     const { samples } = await this.loader.load(file);
-    return this.cleaner.active ? this.cleaner.clean(samples).samples : samples;
+    if (!this.cleaner.active) return { samples, trimmed: 0 };
+    const cleaned = this.cleaner.clean(samples);
+    return { samples: cleaned.samples, trimmed: cleaned.start / this.settings.sampleRate };
   }
 
   /**
@@ -105,12 +110,12 @@ export class ClipPreparer {
    * @throws UserError "FILE: ..." when it cannot be read or holds no sound.
    */
   async clips(file: string, max = 1): Promise<PreparedClip[]> {
-    const samples = await this.cleaned(file);
+    const { samples, trimmed } = await this.cleaned(file);
     const out: PreparedClip[] = [];
     for (const span of this.splitter.spans(samples.length)) {
       const clip = samples.subarray(span.offset, span.offset + span.length);
       if (peak(clip) === 0) continue;
-      out.push(this.prepare(file, span.offset / this.settings.sampleRate, clip));
+      out.push(this.prepare(file, trimmed + span.offset / this.settings.sampleRate, clip));
       if (out.length >= max) break;
     }
     if (out.length === 0) throw new UserError(`${file}: no sound to use (silent, empty or shorter than a clip)`);
@@ -124,7 +129,7 @@ export class ClipPreparer {
    * @throws UserError "FILE: ..." when it cannot be read or is empty.
    */
   async cover(file: string): Promise<FileCover> {
-    const samples = await this.cleaned(file);
+    const { samples } = await this.cleaned(file);
     const { clip, overlap, sampleRate } = this.settings;
     if (samples.length === 0) throw new UserError(`${file}: no sound to use (empty)`);
     const hop = Math.max(1, Math.min(Math.round(clip * (1 - overlap)), clip - joinSamples(clip, sampleRate)));
@@ -146,10 +151,10 @@ export class ClipPreparer {
     return pad === 'center' && length < clip ? Math.floor((clip - length) / 2) : 0;
   }
 
-  /** The clip of a file starting at `offset` seconds of the cleaned source (a dataset item's). */
+  /** The clip of a file at a dataset item's `offset`: seconds from the file's start, trimmed silence included. */
   async clipAt(file: string, offset: Seconds): Promise<PreparedClip> {
-    const samples = await this.cleaned(file);
-    const start = Math.round(offset * this.settings.sampleRate);
+    const { samples, trimmed } = await this.cleaned(file);
+    const start = Math.max(0, Math.round((offset - trimmed) * this.settings.sampleRate));
     return this.prepare(file, offset, samples.subarray(start, start + this.settings.clip));
   }
 }
