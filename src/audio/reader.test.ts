@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeAudio } from './decode.ts';
 import { loadAudio } from './load.ts';
-import { openAudio, readBlocks } from './reader.ts';
+import { openAudio, openRangedAudio, readBlocks, readRange } from './reader.ts';
 import { resample, resampleInputRange, resampleSegment } from './resample.ts';
 import { encodeWav } from './wav-write.ts';
 
@@ -68,5 +68,35 @@ describe('openAudio and readBlocks', () => {
     const cut = path.join(dir, 'cut.wav');
     writeFileSync(cut, encodeWav(left, rate).subarray(0, 30));
     await expect(openAudio(cut)).rejects.toThrow(/cut\.wav: truncated/);
+  });
+
+  it('readRange gives any stretch of the whole resampled mono signal, reading only around it', async () => {
+    const file = path.join(dir, 'range.wav');
+    const long = 300_000; // over a megabyte: read from disk, not from the header's first read
+    writeFileSync(file, encodeWav([noise(long, 4), noise(long, 5)], rate));
+    const whole = (await loadAudio(file, { sampleRate: 22050 })).samples;
+    const reader = await openAudio(file);
+    const reads: number[][] = [];
+    const read = reader.read.bind(reader);
+    reader.read = (start, count) => (reads.push([start, count]), read(start, count));
+    for (const [offset, count] of [[0, 500], [300_000, 4321], [whole.length - 100, 100]] as const) {
+      const [mono] = await readRange(reader, offset, count, { sampleRate: 22050, mono: true, resample: {} });
+      expect(mono!.length).toBe(count);
+      expect(Math.max(...mono!.map((v, i) => Math.abs(v - whole[offset + i]!)))).toBeLessThan(1e-6);
+    }
+    expect(Math.max(...reads.map(([, count]) => count!))).toBeLessThan(2000); // 4321 outputs need ~1568 frames + reach
+    await reader.close();
+  });
+
+  it('openRangedAudio leaves to whole-file decoding what a range cannot give exactly', async () => {
+    const narrow = encodeWav(left, rate);
+    new DataView(narrow.buffer).setUint16(34, 12, true); // 12-bit samples in 16-bit containers: justification is guessed from the data
+    const narrowFile = path.join(dir, 'narrow.wav');
+    writeFileSync(narrowFile, narrow);
+    expect(await openRangedAudio(narrowFile)).toBeUndefined();
+    const headerOnly = path.join(dir, 'header-only.wav');
+    writeFileSync(headerOnly, encodeWav(left, rate).subarray(0, 44));
+    expect(await openRangedAudio(headerOnly)).toBeUndefined();
+    await expect(openAudio(headerOnly)).rejects.toThrow(/header-only\.wav: truncated/);
   });
 });

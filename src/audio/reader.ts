@@ -10,7 +10,7 @@ import { decodeAudio, DEFAULT_DECODE, type DecodeOptions } from './decode.ts';
 import { toMono } from './mono.ts';
 import { resampledLength, resampleInputRange, resampleSegment, type ResampleOptions } from './resample.ts';
 import type { AudioFileInfo } from './types.ts';
-import { checkWavFormat, decodeWavFrames, isWav, parseWavLayout, wavFrameBytes, wavInfo } from './wav.ts';
+import { checkWavFormat, decodeWavFrames, isWav, parseWavLayout, wavFrameBytes, wavInfo, type WavLayout } from './wav.ts';
 
 /** An open audio file that reads frames on demand. */
 export interface AudioReader {
@@ -37,7 +37,7 @@ const HEAD_BYTES = 1 << 20;
  * await reader.close();
  */
 export async function openAudio(file: string, options: Partial<DecodeOptions> = {}): Promise<AudioReader> {
-  const ranged = await openWavRanged(file);
+  const ranged = await openRangedAudio(file);
   if (ranged) return ranged;
   const { info, channels } = await decodeAudio(file, { ...DEFAULT_DECODE, ...options });
   return {
@@ -52,8 +52,13 @@ export async function openAudio(file: string, options: Partial<DecodeOptions> = 
   };
 }
 
-/** A ranged reader for WAV files with a frame-based codec, or undefined when that does not apply. */
-async function openWavRanged(file: string): Promise<AudioReader | undefined> {
+/**
+ * A reader that reads frames from disk by range, or undefined when the file's format has none (not WAV, a block
+ * codec such as ADPCM, a header past the first megabyte): the caller then decodes the file whole. Reads give the
+ * same samples as `decodeAudio`, so the whole-file and ranged paths are interchangeable.
+ * @throws UserError "FILE: cause" for a bad short WAV, or a read that fails
+ */
+export async function openRangedAudio(file: string): Promise<AudioReader | undefined> {
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(file, 'r');
@@ -77,8 +82,12 @@ async function openWavRanged(file: string): Promise<AudioReader | undefined> {
       await handle.close();
       throw fileError(file, err);
     }
-    const frameBytes = wavFrameBytes(layout);
-    if (frameBytes === undefined) return close(handle);
+    const frameBytes = rangedFrameBytes(layout);
+    // No frames: decodeAudio says whether that is an empty file or a truncated one.
+    if (frameBytes === undefined || info.frames === 0) return close(handle);
+    // A file no bigger than its head is already in memory (most short clips): serve it from there.
+    const inHead = size <= head.length;
+    if (inHead) await handle.close();
     const { dataOffset } = layout;
     const frameLayout = layout;
     return {
@@ -87,16 +96,39 @@ async function openWavRanged(file: string): Promise<AudioReader | undefined> {
       read: async (start, count) => {
         const from = Math.max(0, Math.min(start, info.frames));
         const frames = Math.max(0, Math.min(start + count, info.frames) - from);
-        const bytes = new Uint8Array(frames * frameBytes);
-        const { bytesRead } = await handle.read(bytes, 0, bytes.length, dataOffset + from * frameBytes);
-        const whole = Math.floor(bytesRead / frameBytes);
-        return decodeWavFrames(frameLayout, new DataView(bytes.buffer, 0, whole * frameBytes), whole);
+        const at = dataOffset + from * frameBytes;
+        const bytes = inHead ? head.subarray(at, at + frames * frameBytes) : await readAt(handle, at, frames * frameBytes, file);
+        const whole = Math.floor(bytes.length / frameBytes);
+        return decodeWavFrames(frameLayout, new DataView(bytes.buffer, bytes.byteOffset, whole * frameBytes), whole);
       },
-      close: () => handle.close(),
+      close: async () => (inHead ? undefined : handle.close()),
     };
   } catch (err) {
     await handle.close().catch(() => {});
     if (err instanceof UserError) throw err;
+    throw fileError(file, err);
+  }
+}
+
+/**
+ * Bytes per frame where any range of frames decodes as it does within the whole file; undefined otherwise:
+ * block codecs, and integer PCM narrower than its container, whose justification is guessed from the data given.
+ */
+function rangedFrameBytes(layout: WavLayout): number | undefined {
+  const frameBytes = wavFrameBytes(layout);
+  if (frameBytes === undefined) return undefined;
+  const { validBits, bitsPerSample, channels } = layout.format;
+  const containerBits = (8 * frameBytes) / channels;
+  return (validBits || bitsPerSample) < containerBits ? undefined : frameBytes;
+}
+
+/** `length` bytes from `position` (fewer at the end of the file). */
+async function readAt(handle: fs.FileHandle, position: number, length: number, file: string): Promise<Uint8Array> {
+  const bytes = new Uint8Array(length);
+  try {
+    const { bytesRead } = await handle.read(bytes, 0, length, position);
+    return bytes.subarray(0, bytesRead);
+  } catch (err) {
     throw fileError(file, err);
   }
 }
@@ -132,6 +164,28 @@ export interface AudioBlock {
 }
 
 /**
+ * Output samples `[offset, offset + count)` of a recording at `sampleRate`, one array per channel or one mixed
+ * to mono. Only the input they need is read, with the resampling filter's reach on both sides, so any read
+ * equals the same stretch of resampling the whole file: blocks join seamlessly and clips can be read on demand.
+ * @example const [mono] = await readRange(reader, 22050 * 60, 22050, { sampleRate: 22050, mono: true, resample: {} });
+ */
+export async function readRange(
+  reader: AudioReader,
+  offset: Samples,
+  count: Samples,
+  options: Pick<BlockOptions, 'sampleRate' | 'mono' | 'resample'>,
+): Promise<Float32Array[]> {
+  const from = reader.info.sampleRate;
+  const to = options.sampleRate ?? from;
+  const mix = (input: Float32Array[]) => (options.mono ? [toMono(input)] : input);
+  if (from === to) return mix(await reader.read(offset, count));
+  const range = resampleInputRange(offset, count, from, to, options.resample);
+  const start = Math.max(0, range.start);
+  const input = mix(await reader.read(start, Math.max(0, range.end - start)));
+  return input.map((c) => resampleSegment(c, start, from, to, offset, count, options.resample));
+}
+
+/**
  * Reads a recording block by block at the target rate, mixed to mono by default. Each block is
  * resampled with enough context on both sides that the blocks join into exactly what resampling
  * the whole file would give, with memory bounded by the block length.
@@ -151,19 +205,7 @@ export async function* readBlocks(file: string, options: Partial<BlockOptions> =
     const total = from === to ? info.frames : resampledLength(info.frames, from, to);
     const block = Math.max(1, Math.round(opts.blockSeconds * to));
     for (let offset = 0; offset < total; offset += block) {
-      const count = Math.min(block, total - offset);
-      let channels: Float32Array[];
-      if (from === to) {
-        const input = await reader.read(offset, count);
-        channels = opts.mono ? [toMono(input)] : input;
-      } else {
-        // Read the block's input plus the filter's reach on both sides, so the joins are seamless.
-        const range = resampleInputRange(offset, count, from, to, opts.resample);
-        const start = Math.max(0, range.start);
-        const input = await reader.read(start, Math.max(0, range.end - start));
-        const mixed = opts.mono ? [toMono(input)] : input;
-        channels = mixed.map((c) => resampleSegment(c, start, from, to, offset, count, opts.resample));
-      }
+      const channels = await readRange(reader, offset, Math.min(block, total - offset), { ...opts, sampleRate: to });
       yield { channels, offset, sampleRate: to, info };
     }
   } finally {

@@ -1,13 +1,41 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { peak } from '../audio/cleanup.ts';
+import { decodeAudio } from '../audio/decode.ts';
+import { toMono } from '../audio/mono.ts';
+import * as audioReader from '../audio/reader.ts';
 import { encodeWav } from '../audio/wav-write.ts';
-import { resample } from '../audio/resample.ts';
+import { resample, resampledLength } from '../audio/resample.ts';
 import { amplitudeToDb } from '../dsp/db.ts';
 import { magnitude, stft } from '../dsp/stft.ts';
-import { PRESETS, resolveSettings, shapeWarning, spectrogramShape } from './presets.ts';
-import { Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, ResampledReader, resampleRange, Splitter } from './stages.ts';
+import { PRESETS, resolveSettings, shapeWarning, spectrogramShape, type PreprocessSettings, type SettingsOverrides } from './presets.ts';
+import {
+  Cleaner,
+  FileProcessor,
+  Loader,
+  LogSpectrogramExtractor,
+  MinMaxNormaliser,
+  Padder,
+  ResampledReader,
+  resampleRange,
+  Splitter,
+  type ClipResult,
+} from './stages.ts';
+
+/** Every frame range read from disk by ranged readers, to check what the on-demand path reads. */
+const rangedReads: { file: string; start: number; count: number }[] = [];
+vi.mock('../audio/reader.ts', async (importOriginal) => {
+  const actual = await importOriginal<typeof audioReader>();
+  const openRangedAudio: typeof actual.openRangedAudio = async (file) => {
+    const reader = await actual.openRangedAudio(file);
+    if (!reader) return reader;
+    const read = reader.read.bind(reader);
+    return { ...reader, read: (start, count) => (rangedReads.push({ file, start, count }), read(start, count)) };
+  };
+  return { ...actual, openRangedAudio };
+});
 
 function sine(freq: number, sr: number, n: number, amp = 0.5): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * freq * i) / sr));
@@ -107,4 +135,109 @@ describe('resampling by parts', () => {
       for (let i = 0; i < mid.length; i++) expect(Math.abs(mid[i]! - whole[7777 + i]!)).toBeLessThan(1e-5);
     });
   }
+});
+
+/** Clips as the whole-file path makes them, written out independently of FileProcessor. */
+async function wholeFileClips(file: string, s: PreprocessSettings): Promise<Omit<ClipResult, 'duration'>[]> {
+  const { info, channels } = await decodeAudio(file);
+  const { samples: cleaned, start } = new Cleaner(s.cleanup, info.sampleRate).clean(toMono(channels));
+  const x = resample(cleaned, info.sampleRate, s.sampleRate, { quality: s.resampleQuality });
+  const extractor = new LogSpectrogramExtractor(s);
+  const clips = new Splitter(s).spans(x.length).map((span) => ({ span, samples: x.subarray(span.offset, span.offset + span.length) }));
+  return clips
+    .filter(({ span, samples }) => span.length >= s.minDuration * s.sampleRate && peak(samples) > 0)
+    .map(({ span, samples }) => {
+      const { data, min, max } = new MinMaxNormaliser().normalise(extractor.extract(new Padder(s).pad(samples)));
+      return { offset: start / info.sampleRate + span.offset / s.sampleRate, min, max, data };
+    });
+}
+
+async function collect(clips: AsyncIterable<ClipResult>): Promise<ClipResult[]> {
+  const out: ClipResult[] = [];
+  for await (const c of clips) out.push(c);
+  return out;
+}
+
+function expectSameClips(got: Omit<ClipResult, 'duration'>[], want: Omit<ClipResult, 'duration'>[]): void {
+  expect(got.map((c) => c.offset)).toEqual(want.map((c) => c.offset));
+  let maxErr = 0;
+  got.forEach((c, i) => c.data.forEach((v, j) => (maxErr = Math.max(maxErr, Math.abs(v - want[i]!.data[j]!)))));
+  expect(maxErr).toBeLessThan(1e-6);
+}
+
+describe('FileProcessor reading on demand', () => {
+  // Over a megabyte, so frames are read from disk rather than from the header's first read.
+  const fileRate = 44100;
+  const frames = 7 * fileRate;
+  // Stereo with different channels (so mono mixing shows), a little silence up front (so trimming shows).
+  const silence = 12_000;
+  const left = Float32Array.from({ length: frames }, (_, i) => (i < silence ? 0 : 0.4 * Math.sin(i * 0.031) + 0.2 * Math.sin(i * 1.7)));
+  const right = Float32Array.from({ length: frames }, (_, i) => (i < silence ? 0 : 0.3 * Math.sin(i * 0.013 + 1) * Math.cos(i * 0.002)));
+  const small: SettingsOverrides = { clip: 4032, nFft: 256, hop: 64, split: 'clips', overlap: 0.5, keepShort: 'pad', minDuration: 0 };
+  const noCleanup = { clicks: false, trimDb: null, maxSilence: null, normalise: 'none' } as const;
+  /** Output samples per block: several blocks per file, clips straddling their edges. */
+  const block = 5000;
+  let file: string;
+  beforeAll(async () => {
+    file = path.join(dir, 'stereo-long.wav');
+    await fsp.writeFile(file, encodeWav([left, right], fileRate));
+  });
+
+  for (const sampleRate of [22050, 44100, 16000]) {
+    it(`gives the whole-file path's clips, block by block, ${fileRate} -> ${sampleRate} Hz`, async () => {
+      const s = resolveSettings('music', { ...small, sampleRate, cleanup: noCleanup });
+      const processor = new FileProcessor(s, block);
+      const decode = vi.spyOn(processor.loader, 'decode');
+      rangedReads.length = 0;
+      const got = await collect(processor.process(file));
+      expect(decode).not.toHaveBeenCalled();
+      // Never more than a block (and the filter's reach) read at once.
+      expect(Math.max(...rangedReads.map((r) => r.count))).toBeLessThan((block * fileRate) / sampleRate + 200);
+      const want = await wholeFileClips(file, s);
+      expect(got.length).toBeGreaterThan(10);
+      expectSameClips(got, want);
+    });
+  }
+
+  it('splits a file into shares that each read only their own range and join into the whole', async () => {
+    const s = resolveSettings('music', { ...small, cleanup: noCleanup });
+    const parts = 3;
+    const spans = new Splitter(s).spans(resampledLength(frames, fileRate, s.sampleRate));
+    const toInput = (n: number) => (n * fileRate) / s.sampleRate;
+    const reach = 100; // input samples of filter context on each side, and then some
+    const shares: ClipResult[][] = [];
+    for (let part = 0; part < parts; part++) {
+      rangedReads.length = 0;
+      shares.push(await collect(new FileProcessor(s, block).process(file, undefined, { part, parts })));
+      const own = spans.slice(Math.floor((part * spans.length) / parts), Math.floor(((part + 1) * spans.length) / parts));
+      const last = own.at(-1)!;
+      for (const r of rangedReads) {
+        expect(r.start).toBeGreaterThanOrEqual(toInput(own[0]!.offset) - reach);
+        expect(r.start + r.count).toBeLessThanOrEqual(toInput(last.offset + last.length) + reach);
+      }
+    }
+    expect(shares.every((share) => share.length > 3)).toBe(true);
+    expectSameClips(shares.flat(), await wholeFileClips(file, s));
+  });
+
+  it('keeps the whole-file path when clean-up is on, offsets counting what trimming cut', async () => {
+    const s = resolveSettings('music', { ...small, cleanup: { ...noCleanup, trimDb: -40, normalise: 'peak' } });
+    const processor = new FileProcessor(s, block);
+    const decode = vi.spyOn(processor.loader, 'decode');
+    const got = await collect(processor.process(file));
+    expect(decode).toHaveBeenCalledOnce();
+    const want = await wholeFileClips(file, s);
+    expect(want[0]!.offset).toBeGreaterThan(0.2); // the silence was trimmed
+    expectSameClips(got, want);
+  });
+
+  it('names a bad or truncated file in one line', async () => {
+    const s = resolveSettings('music', { ...small, cleanup: noCleanup });
+    const cut = path.join(dir, 'cut.wav');
+    await fsp.writeFile(cut, encodeWav(left, fileRate).subarray(0, 30));
+    await expect(collect(new FileProcessor(s).process(cut))).rejects.toThrow(/^.*cut\.wav: truncated/);
+    const headerOnly = path.join(dir, 'header-only.wav');
+    await fsp.writeFile(headerOnly, encodeWav(left, fileRate).subarray(0, 44));
+    await expect(collect(new FileProcessor(s).process(headerOnly))).rejects.toThrow(/header-only\.wav: truncated/);
+  });
 });

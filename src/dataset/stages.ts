@@ -10,6 +10,7 @@
  * const { data, min, max } = new MinMaxNormaliser().normalise(new LogSpectrogramExtractor(s).extract(clip));
  */
 import { decodeAudio } from '../audio/decode.ts';
+import { openRangedAudio, readRange, type AudioReader } from '../audio/reader.ts';
 import { toMono } from '../audio/mono.ts';
 import { RESAMPLE_QUALITIES, resample, resampledLength, type ResampleQuality } from '../audio/resample.ts';
 import {
@@ -66,11 +67,26 @@ export function resampleRange(
   return y.subarray(outStart - m * up, outEnd - m * up);
 }
 
+/** Samples of one file at the target rate, read forward clip by clip. */
+export interface ClipReader {
+  readonly length: Samples;
+  /**
+   * Output samples [start, end). A block read ahead stops at `until` (default: the end), so a share of a file
+   * reads only its own range.
+   */
+  read(start: Samples, end: Samples, until?: Samples): Float32Array | Promise<Float32Array>;
+}
+
+/** Where the next block read for [start, end) ends: a block's length ahead, within [end, until]. */
+function blockEnd(start: Samples, end: Samples, block: Samples, until: Samples): Samples {
+  return Math.max(end, Math.min(until, start + block));
+}
+
 /**
  * Reads a long signal at another rate piece by piece: `read(a, b)` gives output samples [a, b), resampling a
  * block at a time, so a long recording is never held whole at the target rate. Reads must move forward.
  */
-export class ResampledReader {
+export class ResampledReader implements ClipReader {
   readonly length: Samples;
   private buf: Float32Array = new Float32Array(0);
   private bufStart = 0;
@@ -86,10 +102,43 @@ export class ResampledReader {
     this.length = resampledLength(samples.length, from, to);
   }
 
-  read(start: Samples, end: Samples): Float32Array {
+  read(start: Samples, end: Samples, until: Samples = this.length): Float32Array {
     end = Math.min(end, this.length);
     if (start < this.bufStart || end > this.bufStart + this.buf.length) {
-      this.buf = resampleRange(this.samples, this.from, this.to, this.quality, start, Math.min(this.length, Math.max(end, start + this.block)));
+      const stop = Math.min(this.length, blockEnd(start, end, this.block, until));
+      this.buf = resampleRange(this.samples, this.from, this.to, this.quality, start, stop);
+      this.bufStart = start;
+    }
+    return this.buf.subarray(start - this.bufStart, end - this.bufStart);
+  }
+}
+
+/**
+ * ResampledReader's on-demand twin: each block's frames (plus the filter's reach, which keeps block edges
+ * seamless) are read from the file when needed and mixed to mono, so memory is a block or two whatever the
+ * file's length. Gives the same samples as resampling the whole decoded file.
+ */
+export class StreamedReader implements ClipReader {
+  readonly length: Samples;
+  private buf: Float32Array = new Float32Array(0);
+  private bufStart = 0;
+
+  constructor(
+    private readonly audio: AudioReader,
+    private readonly to: number,
+    private readonly quality: ResampleQuality,
+    /** Output samples read at once. */
+    private readonly block: Samples = 1 << 20,
+  ) {
+    this.length = resampledLength(audio.info.frames, audio.info.sampleRate, to);
+  }
+
+  async read(start: Samples, end: Samples, until: Samples = this.length): Promise<Float32Array> {
+    end = Math.min(end, this.length);
+    if (start < this.bufStart || end > this.bufStart + this.buf.length) {
+      const stop = Math.min(this.length, blockEnd(start, end, this.block, until));
+      const options = { sampleRate: this.to, mono: true, resample: { quality: this.quality } };
+      [this.buf] = (await readRange(this.audio, start, stop - start, options)) as [Float32Array];
       this.bufStart = start;
     }
     return this.buf.subarray(start - this.bufStart, end - this.bufStart);
@@ -123,6 +172,11 @@ export class Loader {
   }
 }
 
+/** Whether the settings turn any clean-up on. */
+export function cleanupActive(c: CleanupSettings): boolean {
+  return c.clicks || c.trimDb !== null || c.maxSilence !== null || c.normalise !== 'none';
+}
+
 /** Cleaner: the optional clean-up of a whole file (clicks, ends, long silences, level), in that order. */
 export class Cleaner {
   constructor(
@@ -132,8 +186,7 @@ export class Cleaner {
 
   /** Whether any clean-up is on. */
   get active(): boolean {
-    const c = this.cleanup;
-    return c.clicks || c.trimDb !== null || c.maxSilence !== null || c.normalise !== 'none';
+    return cleanupActive(this.cleanup);
   }
 
   /** Returns the cleaned samples and how many samples were cut from the start (to keep offsets true). */
@@ -272,6 +325,14 @@ interface PreparedFile {
   start: Samples;
 }
 
+/** A file opened for cutting into clips. */
+interface OpenedFile {
+  reader: ClipReader;
+  /** Seconds cut from the file's start by clean-up, so clip offsets stay true to the source. */
+  trimmed: Seconds;
+  close(): Promise<void>;
+}
+
 /** Why a clip was left out; counted in the summary. */
 export type ClipSkip = 'silent' | 'too short';
 
@@ -286,7 +347,11 @@ export class FileProcessor {
   readonly extractor: LogSpectrogramExtractor;
   readonly normaliser = new MinMaxNormaliser();
 
-  constructor(readonly settings: PreprocessSettings) {
+  constructor(
+    readonly settings: PreprocessSettings,
+    /** Output samples resampled at once when cutting a whole recording (about 47 s at 22.05 kHz); tests make it small. */
+    private readonly blockSamples: Samples = 1 << 20,
+  ) {
     this.loader = new Loader(settings);
     this.splitter = new Splitter(settings);
     this.padder = new Padder(settings);
@@ -312,6 +377,23 @@ export class FileProcessor {
   }
 
   /**
+   * Opens a file to be read on demand where its format has ranged reads (WAV), so memory stays a few blocks
+   * whatever its length, and each share reads only its own range. Clean-up (trimming, silence removal,
+   * levelling) needs the whole file, as do formats without ranged reads: those are decoded whole.
+   */
+  private async open(file: string, shared: boolean, block: Samples): Promise<OpenedFile> {
+    const { sampleRate, resampleQuality, cleanup } = this.settings;
+    const ranged = cleanupActive(cleanup) ? undefined : await openRangedAudio(file);
+    if (ranged) {
+      this.cached = undefined; // nothing to keep for a streamed file; drop any other file's decode
+      return { reader: new StreamedReader(ranged, sampleRate, resampleQuality, block), trimmed: 0, close: () => ranged.close() };
+    }
+    const { decoded, samples, start } = await this.prepare(file, shared);
+    const reader = new ResampledReader(samples, decoded.sampleRate, sampleRate, resampleQuality, block);
+    return { reader, trimmed: start / decoded.sampleRate, close: async () => undefined };
+  }
+
+  /**
    * Clips of a file, and the clips skipped (with why) through `onSkip`. With `share`, only the `part`-th of
    * `parts` consecutive shares of the clips (so workers can split a long recording).
    * @throws UserError "FILE: cause" when the file cannot be decoded.
@@ -322,27 +404,32 @@ export class FileProcessor {
     share: { part: number; parts: number } = { part: 0, parts: 1 },
   ): AsyncGenerator<ClipResult> {
     const sr = this.settings.sampleRate;
-    const { decoded, samples, start } = await this.prepare(file, share.parts > 1);
-    // One clip from the start resamples only that clip; long recordings about 47 s at a time.
-    const block = this.settings.split === 'first' ? this.settings.clip : Math.max(this.settings.clip, 1 << 20);
-    const reader = new ResampledReader(samples, decoded.sampleRate, sr, this.settings.resampleQuality, block);
-    const minLength = this.settings.minDuration * sr;
-    const all = this.splitter.spans(reader.length);
-    // Shorter than one clip, and short ones dropped (counted once for a shared file).
-    if (all.length === 0 && reader.length > 0 && share.part === 0) onSkip('too short');
-    const spans = all.slice(Math.floor((share.part * all.length) / share.parts), Math.floor(((share.part + 1) * all.length) / share.parts));
-    for (const span of spans) {
-      const clip = reader.read(span.offset, span.offset + span.length);
-      if (span.length < minLength) {
-        onSkip('too short');
-        continue;
+    // One clip from the start resamples only that clip; long recordings a block at a time.
+    const block = this.settings.split === 'first' ? this.settings.clip : Math.max(this.settings.clip, this.blockSamples);
+    const { reader, trimmed, close } = await this.open(file, share.parts > 1, block);
+    try {
+      const minLength = this.settings.minDuration * sr;
+      const all = this.splitter.spans(reader.length);
+      // Shorter than one clip, and short ones dropped (counted once for a shared file).
+      if (all.length === 0 && reader.length > 0 && share.part === 0) onSkip('too short');
+      const spans = all.slice(Math.floor((share.part * all.length) / share.parts), Math.floor(((share.part + 1) * all.length) / share.parts));
+      const last = spans.at(-1);
+      const until = last ? last.offset + last.length : 0;
+      for (const span of spans) {
+        const clip = await reader.read(span.offset, span.offset + span.length, until);
+        if (span.length < minLength) {
+          onSkip('too short');
+          continue;
+        }
+        if (peak(clip) === 0) {
+          onSkip('silent');
+          continue;
+        }
+        const { data, min, max } = this.normaliser.normalise(this.extractor.extract(this.padder.pad(clip)));
+        yield { offset: trimmed + span.offset / sr, duration: span.length / sr, min, max, data };
       }
-      if (peak(clip) === 0) {
-        onSkip('silent');
-        continue;
-      }
-      const { data, min, max } = this.normaliser.normalise(this.extractor.extract(this.padder.pad(clip)));
-      yield { offset: start / decoded.sampleRate + span.offset / sr, duration: span.length / sr, min, max, data };
+    } finally {
+      await close();
     }
   }
 }
