@@ -25,10 +25,18 @@ export interface DemoOptions {
 
 export const DEFAULT_DEMO_OPTIONS: DemoOptions = { count: 300, sampleRate: 16000, duration: 0.5, seed: 1 };
 
-/** A pitch drawn on a musical scale between `low` and `high`, so families span a range of notes. */
+/** How far a note may be detuned, in semitones either way: no two sounds of a family are the same. */
+const DETUNE = 0.25;
+
+/**
+ * A pitch drawn on a musical scale between `low` and `high`, so families span a range of notes, detuned a little:
+ * a bell is a function of its pitch alone, and 60 bells on 28 notes repeated themselves (duplicates that could
+ * fall on both sides of the split).
+ */
 function notePitch(rng: () => number, low: Hertz, high: Hertz): Hertz {
   const semitones = 12 * Math.log2(high / low);
-  return low * Math.pow(2, Math.floor(rng() * (semitones + 1)) / 12);
+  const note = Math.floor(rng() * (semitones + 1));
+  return low * Math.pow(2, (note + (2 * rng() - 1) * DETUNE) / 12);
 }
 
 function makeOne(family: DemoFamily, rng: () => number, base: { sampleRate: Hertz; duration: Seconds }): Float32Array {

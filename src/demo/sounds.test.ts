@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEMO_FAMILIES, makeDemoSounds } from './catalogue.ts';
+import { DEFAULT_DEMO_OPTIONS, DEMO_FAMILIES, makeDemoSounds } from './catalogue.ts';
 import { bell, chirp, makeRng, pluck } from './sounds.ts';
 
 /** Frequency of the strongest DFT bin between lo and hi Hz (a slow scan: test sizes only). */
@@ -44,6 +44,17 @@ describe('demo sounds', () => {
       const peak = a[i]!.samples.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
       expect(peak, `${a[i]!.name} peak`).toBeCloseTo(0.8, 5);
     }
+  });
+
+  it('the default catalogue holds no two identical sounds (duplicates would leak across the split)', () => {
+    const sounds = makeDemoSounds({ ...DEFAULT_DEMO_OPTIONS, duration: 0.05 });
+    const seen = new Map<string, string>();
+    for (const s of sounds) {
+      const key = Buffer.from(s.samples.buffer, s.samples.byteOffset, s.samples.byteLength).toString('base64');
+      expect(seen.get(key), `${s.name} repeats`).toBeUndefined();
+      seen.set(key, s.name);
+    }
+    expect(seen.size).toBe(DEFAULT_DEMO_OPTIONS.count);
   });
 
   it('a chirp moves from its start to its end frequency', () => {
