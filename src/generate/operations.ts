@@ -11,11 +11,12 @@ import { describeError, fileError, UserError } from '../errors.ts';
 import type { Vae } from '../model/vae.ts';
 import { meanScores, type Scores } from '../report/html.ts';
 import type { Samples } from '../units.ts';
-import { priorRange, preventClipping, type DbRange, type InvertOptions } from './invert.ts';
+import { frameCount, type Spectrogram } from '../dsp/index.ts';
+import { invertMagnitudes, priorRange, preventClipping, type DbRange, type InvertOptions } from './invert.ts';
 import { interpolatePath, samplePrior } from './latent.ts';
 import { decodeLatents, encodeItems } from './model.ts';
 import { ClipPreparer, clipSettings, preprocessSettings, type CheckpointLike, type FileCover, type PreparedClip } from './settings.ts';
-import { itemsToAudio, scoreAgainstItem, type ClipSettings } from './spectra.ts';
+import { itemMagnitude, itemsToAudio, scoreAgainstItem, type ClipSettings } from './spectra.ts';
 
 /** A loaded checkpoint as the operations use it. */
 export interface GenerationModel extends CheckpointLike {
@@ -186,7 +187,7 @@ export function reconstruct(g: Generator, inputs: ReconstructionInput[]): Recons
 
 // ---------------------------------------------------------------------------------------------------------------
 
-/** A whole file reconstructed clip by clip and stitched back together. */
+/** A whole file reconstructed clip by clip, its clips' magnitudes blended and inverted as one. */
 export interface FileReconstruction {
   name: string;
   label?: string;
@@ -196,7 +197,7 @@ export interface FileReconstruction {
   /** Clips the file was cut into, and how many of them had sound (were reconstructed and scored). */
   clips: number;
   scored: number;
-  /** Stitched like the file, as long as `original`; scores are the mean over the clips with sound. */
+  /** Inverted whole, as long as `original`; scores are the mean over the clips with sound (see `reconstructFile`). */
   oracle: { audio: Float32Array; scores: Scores };
   reconstruction: { audio: Float32Array; scores: Scores };
 }
@@ -204,9 +205,12 @@ export interface FileReconstruction {
 export interface FileReconstructOptions {
   /** Output name (default: the file's stem). */
   name: string;
-  /** Clips encoded, decoded and inverted together: bounds memory on long files. */
+  /** Clips encoded and decoded together: bounds memory on long files. */
   batch: number;
-  /** Longest crossfade where clips overlap, seconds; joins are centred in the overlap. */
+  /**
+   * Where clips overlap by more than their padded edge frames, the longest blend between them, seconds: a clip's
+   * weight rises over this many samples from its first and last clean frames.
+   */
   fade: number;
   /** Called before the first batch and after each with clips done and in all. */
   onProgress?: (done: number, total: number) => void;
@@ -214,62 +218,88 @@ export interface FileReconstructOptions {
 
 export const DEFAULT_FILE_RECONSTRUCT = { batch: 32, fade: 0.05 };
 
-/**
- * Where each clip of a cover is heard: clip i alone between its joins, and a raised-cosine crossfade (weights
- * summing to one) centred in the middle of its overlap with the next clip, as long as that overlap, the clips'
- * hop and `maxFade` allow. Stitching the clips' own audio gives back the file exactly.
- */
-export class Stitcher {
-  readonly out: Float32Array;
-  /** [start, length] of the crossfade after clip i (none after the last). */
-  private readonly fades: { start: Samples; length: Samples }[];
+/** Weight of a clip's frame whose window reaches past its real samples, relative to a clean one. */
+const EDGE_WEIGHT = 1e-3;
 
+/**
+ * A whole file's magnitude spectrogram (the file's own STFT grid: centred frames, `nFft / 2 + 1` bins) blended
+ * from its clips' spectrograms. The cover's clip hop is a multiple of the STFT hop, so frame j of a clip at offset
+ * o is the file's frame o / hop + j. Where clips overlap, each frame is the weighted mean of the clips' frames,
+ * weights summing to one: a frame whose window lies wholly in its clip's real samples ("clean") weighs far more
+ * than one computed with padding (its clip's first and last `nFft / 2` samples), and clean frames rise linearly
+ * over `fade` samples from the clip's last clean frame, so wide overlaps blend. Silent clips count as zeros.
+ */
+export class MagnitudeStitcher {
+  readonly bins: number;
+  readonly frames: number;
+  private readonly data: Float32Array;
+  private readonly weightSum: Float64Array;
+  private readonly stft: { nFft: Samples; hop: Samples };
+  private readonly fade: Samples;
+
+  /**
+   * @param length the file's samples.
+   * @param spans the cover's clips; `contentStart(span)` where its real samples start in its padded clip.
+   * @param clipFrames frames of a clip's spectrogram.
+   */
   constructor(
     length: Samples,
     private readonly spans: ClipSpan[],
-    maxFade: Samples,
+    stft: { nFft: Samples; hop: Samples },
+    private readonly clipFrames: number,
+    private readonly contentStart: (span: ClipSpan) => Samples,
+    fade: Samples,
   ) {
-    this.out = new Float32Array(length);
-    this.fades = spans.slice(1).map((next, i) => {
-      const cur = spans[i]!;
-      const end = cur.offset + cur.length;
-      const overlap = Math.max(0, end - next.offset);
-      const fade = Math.max(0, Math.min(overlap, next.offset - cur.offset, Math.round(maxFade)));
-      return { start: Math.round((next.offset + end - fade) / 2), length: fade };
+    this.stft = { nFft: stft.nFft, hop: stft.hop };
+    this.bins = Math.floor(stft.nFft / 2) + 1;
+    this.frames = frameCount(length, this.stft);
+    this.data = new Float32Array(this.bins * this.frames);
+    this.weightSum = new Float64Array(this.frames);
+    this.fade = Math.max(stft.hop, fade);
+    spans.forEach((_, i) => this.each(i, (t, w) => (this.weightSum[t]! += w)));
+  }
+
+  /** The file frame of each of clip i's frames that falls in the file, with its weight. */
+  private each(i: number, f: (fileFrame: number, weight: number, clipFrame: number) => void): void {
+    const span = this.spans[i]!;
+    const { nFft, hop } = this.stft;
+    const half = nFft / 2;
+    const start = this.contentStart(span);
+    // Exact for right-padded and full clips; a centre-padded short clip lands on the nearest frame.
+    const first = Math.round((span.offset - start) / hop);
+    for (let j = 0; j < this.clipFrames; j++) {
+      const t = first + j;
+      if (t < 0 || t >= this.frames) continue;
+      const p = j * hop;
+      const d = Math.min(p - start, start + span.length - p); // from the frame's centre to the nearer end of the real samples
+      const w = d >= half ? Math.min(1, (d - half + hop) / this.fade) : EDGE_WEIGHT * Math.max(1e-3, (d + half) / (2 * half));
+      f(t, w, j);
+    }
+  }
+
+  /** Adds clip i's linear magnitudes (`nFft / 2 + 1` bins x `clipFrames`, bin-major). */
+  add(i: number, mag: Spectrogram): void {
+    if (mag.bins !== this.bins || mag.frames !== this.clipFrames) throw new RangeError(`expected ${this.bins} x ${this.clipFrames} magnitudes, got ${mag.bins} x ${mag.frames}`);
+    this.each(i, (t, w, j) => {
+      const share = w / this.weightSum[t]!;
+      for (let k = 0; k < this.bins; k++) this.data[k * this.frames + t]! += share * mag.data[k * mag.frames + j]!;
     });
   }
 
-  /** Weight of clip i at sample t of the file. */
-  private weight(i: number, t: Samples): number {
-    const before = i > 0 ? this.fades[i - 1]! : undefined;
-    const after = this.fades[i];
-    if (before && t < before.start + before.length) return t < before.start ? 0 : rise(before, t);
-    if (after && t >= after.start) return t >= after.start + after.length ? 0 : 1 - rise(after, t);
-    return 1;
+  /** The blended magnitude (file frames no clip reaches stay zero). */
+  result(): Spectrogram {
+    return { bins: this.bins, frames: this.frames, data: this.data };
   }
-
-  /** Adds clip i's audio (its real samples, `spans[i].length` of them, from `from`). */
-  add(i: number, audio: Float32Array, from: Samples = 0): void {
-    const { offset, length } = this.spans[i]!;
-    for (let k = 0; k < length; k++) {
-      const t = offset + k;
-      if (t >= this.out.length) break;
-      const w = this.weight(i, t);
-      if (w !== 0) this.out[t]! += w * (audio[from + k] ?? 0);
-    }
-  }
-}
-
-/** Raised cosine from 0 to 1 over a fade (sample centres, so rising and falling weights sum to one). */
-function rise(fade: { start: Samples; length: Samples }, t: Samples): number {
-  return 0.5 - 0.5 * Math.cos((Math.PI * (t - fade.start + 0.5)) / fade.length);
 }
 
 /**
- * Reconstructs a whole file: cuts it into the checkpoint's clips (`ClipPreparer.cover`), encodes each clip with
- * sound to its latent mean, decodes and inverts `batch` clips at a time (oracle and reconstruction, each
- * de-normalised with its clip's own range), and stitches them at their offsets with crossfades, so original,
- * oracle and reconstruction line up sample for sample. Silent clips stay silent and are not scored.
+ * Reconstructs a whole file: cuts it into the checkpoint's clips (`ClipPreparer.cover`, clip hop on the STFT's
+ * frame grid), encodes each clip with sound to its latent mean and decodes `batch` clips at a time, de-normalises
+ * each clip's spectrogram (the true one for the oracle, the decoded one for the reconstruction) with its own dB
+ * range to linear magnitude, blends them into the file's magnitude (`MagnitudeStitcher`), and runs ONE
+ * Griffin-Lim over the whole file (the generator's options, the file's length), so the phase is coherent across
+ * clips and original, oracle and reconstruction line up sample for sample. Silent clips stay silent and are not
+ * scored; each clip's score compares its span of the whole output with its spectrogram.
  * @throws UserError "FILE: ..." when the file cannot be read or holds no sound.
  */
 export async function reconstructFile(g: Generator, file: string, options: Partial<FileReconstructOptions> = {}): Promise<FileReconstruction> {
@@ -278,30 +308,38 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
   const { samples, spans } = cover;
   const sounding = spans.map((_, i) => i).filter((i) => peak(samples.subarray(spans[i]!.offset, spans[i]!.offset + spans[i]!.length)) > 0);
   if (sounding.length === 0) throw new UserError(`${file}: no sound to use (silent)`);
-  const maxFade = o.fade * g.clip.sampleRate;
-  const oracle = new Stitcher(samples.length, spans, maxFade);
-  const recon = new Stitcher(samples.length, spans, maxFade);
-  const oracleScores: Scores[] = [];
-  const reconScores: Scores[] = [];
+  const stitch = () =>
+    new MagnitudeStitcher(samples.length, spans, g.clip.stft, g.clip.frames, (span) => g.preparer.contentStart(span.length), o.fade * g.clip.sampleRate);
+  const oracle = stitch();
+  const recon = stitch();
   const batch = Math.max(1, Math.floor(o.batch));
   o.onProgress?.(0, sounding.length);
   for (let b = 0; b < sounding.length; b += batch) {
     const idx = sounding.slice(b, b + batch);
     const clips = idx.map((i) => g.preparer.clipOf(cover, spans[i]!));
     const x = clips.map((c) => c.x01);
-    const ranges = clips.map((c) => c.range);
     const { mu } = encodeItems(g.model.vae, x);
     const decoded = decodeLatents(g.model.vae, mu);
-    const oa = itemsToAudio(x, ranges, g.clip, g.invert);
-    const ra = itemsToAudio(decoded, ranges, g.clip, g.invert);
     idx.forEach((i, k) => {
-      const from = g.preparer.contentStart(spans[i]!.length);
-      oracle.add(i, oa[k]!, from);
-      recon.add(i, ra[k]!, from);
-      oracleScores.push(scoreAgainstItem(oa[k]!, x[k]!, ranges[k]!, g.clip));
-      reconScores.push(scoreAgainstItem(ra[k]!, x[k]!, ranges[k]!, g.clip));
+      oracle.add(i, itemMagnitude(x[k]!, clips[k]!.range, g.clip));
+      recon.add(i, itemMagnitude(decoded[k]!, clips[k]!.range, g.clip));
     });
     o.onProgress?.(Math.min(b + batch, sounding.length), sounding.length);
+  }
+  const [oa, ra] = invertMagnitudes([oracle.result(), recon.result()], g.clip.stft, samples.length, g.invert);
+  // Each clip with sound scored on its span of the whole output, placed where its samples sit in its padded clip.
+  const oracleScores: Scores[] = [];
+  const reconScores: Scores[] = [];
+  const piece = new Float32Array(g.clip.clipSamples);
+  for (const i of sounding) {
+    const span = spans[i]!;
+    const { x01, range } = g.preparer.clipOf(cover, span);
+    const at = g.preparer.contentStart(span.length);
+    for (const [audio, scores] of [[oa!, oracleScores], [ra!, reconScores]] as const) {
+      piece.fill(0);
+      piece.set(audio.subarray(span.offset, span.offset + span.length), at);
+      scores.push(scoreAgainstItem(piece, x01, range, g.clip));
+    }
   }
   const none: Scores = { spectralConvergence: NaN, logSpectralDistance: NaN };
   return {
@@ -311,8 +349,8 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
     original: samples,
     clips: spans.length,
     scored: sounding.length,
-    oracle: { audio: preventClipping(oracle.out), scores: meanScores(oracleScores) ?? none },
-    reconstruction: { audio: preventClipping(recon.out), scores: meanScores(reconScores) ?? none },
+    oracle: { audio: preventClipping(oa!), scores: meanScores(oracleScores) ?? none },
+    reconstruction: { audio: preventClipping(ra!), scores: meanScores(reconScores) ?? none },
   };
 }
 

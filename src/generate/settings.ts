@@ -3,7 +3,7 @@
  * the dataset pipeline's own stages run with it, so audio files given to generate/reconstruct/interpolate become
  * exactly the spectrograms the model learnt from, with the clip's real audio kept for listening.
  */
-import { clipOffsets, peak } from '../audio/cleanup.ts';
+import { peak } from '../audio/cleanup.ts';
 import { Cleaner, Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, Splitter, type ClipSpan } from '../dataset/stages.ts';
 import type { PreprocessSettings } from '../dataset/presets.ts';
 import { UserError } from '../errors.ts';
@@ -60,14 +60,30 @@ export interface FileCover {
   samples: Float32Array;
   /** The clips in order; the last may be short (it is padded like preprocessing pads). */
   spans: ClipSpan[];
+  /** Samples between clip starts: a multiple of the STFT hop (see `coverHop`). */
+  hop: Samples;
 }
 
 /**
- * The shortest overlap whole-file covers use, so joins can crossfade: 20 ms, at most an eighth of a clip. A
- * checkpoint trained with more overlap keeps its own.
+ * The shortest overlap whole-file covers use: 20 ms (at most an eighth of a clip), and at least `nFft - hop` so
+ * that, where two clips meet, every frame of the file is a frame of one of them whose window lies wholly inside
+ * its real samples (a clip's first and last `nFft / 2` samples of frames were computed with padding). A checkpoint
+ * trained with more overlap keeps its own.
  */
-export function joinSamples(clip: Samples, sampleRate: number): Samples {
-  return Math.min(Math.floor(clip / 8), Math.round(0.02 * sampleRate));
+export function joinSamples(clip: Samples, sampleRate: number, stft?: { nFft: Samples; hop: Samples }): Samples {
+  const short = Math.min(Math.floor(clip / 8), Math.round(0.02 * sampleRate));
+  return stft ? Math.max(short, stft.nFft - stft.hop) : short;
+}
+
+/**
+ * The clip hop of a whole-file cover: the checkpoint's own (clip x (1 - overlap)), shortened to leave
+ * `joinSamples` of overlap, and rounded DOWN to a multiple of the STFT hop (at least one hop), so every clip's
+ * centred frames are frames of the file's own STFT: frame j of a clip at offset o is the file's frame o / hop + j.
+ */
+export function coverHop(settings: Pick<PreprocessSettings, 'clip' | 'overlap' | 'sampleRate' | 'nFft' | 'hop'>): Samples {
+  const { clip, overlap, sampleRate, nFft, hop } = settings;
+  const wanted = Math.min(Math.round(clip * (1 - overlap)), clip - joinSamples(clip, sampleRate, { nFft, hop }));
+  return Math.max(1, Math.floor(wanted / hop)) * hop;
 }
 
 /** Runs the dataset stages on a file, keeping each clip's audio. */
@@ -124,20 +140,22 @@ export class ClipPreparer {
 
   /**
    * The whole file cut into the checkpoint's clips: its clip length and overlap (as split 'clips' cuts them),
-   * whatever its split was, with a short trailing clip kept (padded) so every sample is covered. Without
-   * overlap, consecutive clips still share `joinSamples` samples so the joins can crossfade.
+   * whatever its split was, with a short trailing clip kept (padded) so every sample is covered. The clip hop is
+   * `coverHop`: a multiple of the STFT hop, so clips' frames land on the file's frame grid, with enough overlap
+   * for the frames near clip edges to come from a neighbour.
    * @throws UserError "FILE: ..." when it cannot be read or is empty.
    */
   async cover(file: string): Promise<FileCover> {
     const { samples } = await this.cleaned(file);
-    const { clip, overlap, sampleRate } = this.settings;
+    const { clip } = this.settings;
     if (samples.length === 0) throw new UserError(`${file}: no sound to use (empty)`);
-    const hop = Math.max(1, Math.min(Math.round(clip * (1 - overlap)), clip - joinSamples(clip, sampleRate)));
-    const spans = clipOffsets(samples.length, clip, { overlap: 1 - hop / clip, keepShort: 'pad' }).map((offset) => ({
-      offset,
-      length: Math.min(clip, samples.length - offset),
-    }));
-    return { file, samples, spans };
+    const hop = coverHop(this.settings);
+    const spans: ClipSpan[] = [];
+    let offset = 0;
+    for (; offset + clip <= samples.length; offset += hop) spans.push({ offset, length: clip });
+    const coveredTo = spans.length ? spans.at(-1)!.offset + clip : 0;
+    if (coveredTo < samples.length) spans.push({ offset, length: samples.length - offset });
+    return { file, samples, spans, hop };
   }
 
   /** One clip of a cover, prepared like `clips` prepares it (padded, spectrogram, range). */

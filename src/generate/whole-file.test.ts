@@ -9,9 +9,12 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudio, writeWav } from '../audio/index.ts';
-import { magnitude, spectralConvergence, stft } from '../dsp/index.ts';
+import { magnitude, spectralConvergence, stft, type Spectrogram } from '../dsp/index.ts';
+import { meanScores } from '../report/html.ts';
 import { disposeVae, loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.ts';
-import { createGenerator, reconstructFile, Stitcher, type Generator } from './operations.ts';
+import { createGenerator, MagnitudeStitcher, reconstructFile, type Generator } from './operations.ts';
+import { coverHop } from './settings.ts';
+import { itemMagnitude, itemsToAudio, scoreAgainstItem } from './spectra.ts';
 import { makeFixture } from './test-fixture.ts';
 
 const bin = path.resolve(__dirname, '../../bin/soundvae.js');
@@ -55,37 +58,99 @@ afterAll(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
 
-describe('Stitcher', () => {
-  for (const [what, hop, maxFade] of [
-    ['50 % overlap', 120, 1000],
-    ['a short join overlap', 210, 1000],
-    ['a fade shorter than the overlap', 120, 17],
-  ] as const) {
-    it(`gives back the signal from its own clips with ${what}`, () => {
-      const x = sweep(1000);
-      const spans = [];
-      for (let offset = 0; offset < x.length; offset += hop) {
-        spans.push({ offset, length: Math.min(CLIP, x.length - offset) });
-        if (offset + CLIP >= x.length) break;
-      }
-      const st = new Stitcher(x.length, spans, maxFade);
-      spans.forEach((s, i) => st.add(i, x.slice(s.offset, s.offset + s.length)));
-      for (let t = 0; t < x.length; t++) expect(st.out[t]).toBeCloseTo(x[t]!, 6);
-      // And ones everywhere, so the weights sum to one.
-      const ones = new Stitcher(x.length, spans, maxFade);
-      spans.forEach((s, i) => ones.add(i, new Float32Array(s.length).fill(1)));
-      for (let t = 0; t < x.length; t++) expect(ones.out[t]).toBeCloseTo(1, 6);
-    });
-  }
+/** Per-clip Griffin-Lim, then the clips' AUDIO crossfaded over their overlaps: the approach before magnitude stitching. */
+async function audioStitched(file: string): Promise<{ audio: Float32Array; perClip: number }> {
+  const cover = await g.preparer.cover(file);
+  const clips = cover.spans.map((s) => g.preparer.clipOf(cover, s));
+  const audio = itemsToAudio(
+    clips.map((c) => c.x01),
+    clips.map((c) => c.range),
+    g.clip,
+    g.invert,
+  );
+  const perClip = meanScores(audio.map((a, i) => scoreAgainstItem(a, clips[i]!.x01, clips[i]!.range, g.clip)))!.spectralConvergence;
+  const out = new Float32Array(cover.samples.length);
+  const weights = new Float32Array(cover.samples.length);
+  cover.spans.forEach((s, i) => {
+    for (let k = 0; k < s.length; k++) {
+      // a raised-cosine ramp over the overlaps at either end
+      const overlap = CLIP - cover.hop;
+      const w = Math.min(1, (k + 0.5) / overlap, (s.length - k - 0.5) / overlap);
+      const r = i === 0 && k < overlap ? 1 : i === cover.spans.length - 1 && s.length - k < overlap ? 1 : 0.5 - 0.5 * Math.cos(Math.PI * w);
+      out[s.offset + k]! += r * audio[i]![k]!;
+      weights[s.offset + k]! += r;
+    }
+  });
+  return { audio: out.map((v, t) => v / weights[t]!), perClip };
+}
 
-  it('crossfades smoothly: no weight jumps by more than the fade allows', () => {
-    const spans = [{ offset: 0, length: CLIP }, { offset: 120, length: CLIP }];
-    const st = new Stitcher(360, spans, 1000);
-    st.add(0, new Float32Array(CLIP).fill(1));
-    const w = st.out;
-    expect(w[0]).toBe(1);
-    expect(w[359]).toBe(0);
-    for (let t = 1; t < 360; t++) expect(Math.abs(w[t]! - w[t - 1]!)).toBeLessThan(0.02); // 120-sample raised cosine
+describe('whole-file covers', () => {
+  it('take a clip hop that is a multiple of the STFT hop, within the checkpoint overlap', () => {
+    for (const [clip, overlap, sampleRate, nFft, hop] of [
+      [8064, 0, 16000, 512, 128],
+      [8064, 0.3, 16000, 512, 128],
+      [16317, 0.5, 22050, 512, 128],
+      [22050, 0, 22050, 2048, 300],
+      [240, 0, 8000, 64, 16],
+      [100, 0, 8000, 512, 128], // a clip shorter than the FFT still moves on
+    ] as const) {
+      const h = coverHop({ clip, overlap, sampleRate, nFft, hop });
+      expect(h % hop, `${clip} ${overlap}`).toBe(0);
+      expect(h).toBeGreaterThanOrEqual(hop);
+      if (clip > nFft) expect(clip - h).toBeGreaterThanOrEqual(nFft - hop);
+      expect(h).toBeLessThanOrEqual(Math.max(hop, Math.round(clip * (1 - overlap))));
+    }
+  });
+
+  it('cut clips on the STFT frame grid, overlapping by at least nFft - hop', async () => {
+    const cover = await g.preparer.cover(long);
+    const { nFft, hop } = g.clip.stft;
+    expect(cover.hop % hop).toBe(0);
+    expect(CLIP - cover.hop).toBeGreaterThanOrEqual(nFft - hop);
+    for (const [i, s] of cover.spans.entries()) expect(s.offset).toBe(i * cover.hop);
+    expect(cover.spans.at(-1)!.offset + cover.spans.at(-1)!.length).toBe(cover.samples.length);
+  });
+});
+
+describe('MagnitudeStitcher', () => {
+  it("gives back the file's own STFT from its clips' spectrograms, frame for frame", async () => {
+    const cover = await g.preparer.cover(long);
+    const st = new MagnitudeStitcher(cover.samples.length, cover.spans, g.clip.stft, g.clip.frames, () => 0, 0);
+    cover.spans.forEach((s, i) => {
+      const c = g.preparer.clipOf(cover, s);
+      st.add(i, itemMagnitude(c.x01, c.range, g.clip));
+    });
+    const file = magnitude(stft(cover.samples, g.clip.stft));
+    const blend = st.result();
+    expect([blend.bins, blend.frames]).toEqual([file.bins, file.frames]);
+    // Only the Nyquist row (dropped by the model), the clips' 80 dB floors and the padded last frames differ.
+    const nyquistless = (sp: Spectrogram) => ({ bins: sp.bins - 1, frames: sp.frames, data: sp.data.subarray(0, (sp.bins - 1) * sp.frames) });
+    const own = spectralConvergence(nyquistless(blend), nyquistless(file));
+    // The same blend a frame late: what clip frames off the file's grid would give.
+    const late = { ...blend, data: blend.data.map((_, i) => (i % blend.frames === 0 ? 0 : blend.data[i - 1]!)) };
+    expect(own).toBeLessThan(-25);
+    expect(own).toBeLessThan(spectralConvergence(nyquistless(late), nyquistless(file)) - 8);
+  });
+
+  it('weighs clean frames over padded edge frames, with weights summing to one', () => {
+    const { nFft, hop } = g.clip.stft;
+    const frames = g.clip.frames;
+    const clipHop = CLIP - nFft; // clean frames of the two clips meet in the middle of the overlap
+    const spans = [{ offset: 0, length: CLIP }, { offset: clipHop, length: CLIP }];
+    const st = new MagnitudeStitcher(clipHop + CLIP, spans, g.clip.stft, frames, () => 0, 0);
+    const bins = nFft / 2 + 1;
+    st.add(0, { bins, frames, data: new Float32Array(bins * frames).fill(1) });
+    st.add(1, { bins, frames, data: new Float32Array(bins * frames).fill(3) });
+    const row = st.result().data.subarray(0, st.frames);
+    const first = clipHop / hop;
+    for (let t = 0; t < st.frames; t++) {
+      expect(row[t]).toBeGreaterThanOrEqual(1 - 1e-6);
+      expect(row[t]).toBeLessThanOrEqual(3 + 1e-6);
+      // A frame within nFft/2 of a clip's end comes (almost) wholly from the other clip.
+      if (t < first) expect(row[t]).toBeCloseTo(1, 2);
+      else if (t >= first && t < first + nFft / 2 / hop) expect(row[t]).toBeCloseTo(1, 2);
+      else if (t >= frames - nFft / 2 / hop) expect(row[t]).toBeCloseTo(3, 2);
+    }
   });
 });
 
@@ -122,6 +187,16 @@ describe('reconstructFile', () => {
     expect(own).toBeLessThan(-10);
     expect(own).toBeLessThan(sc(shuffled, r.original) - 10);
     expect(own).toBeLessThan(sc(late, r.original) - 10);
+  });
+
+  it('is phase-coherent: the whole oracle is as close to the file as single clips are to theirs, unlike stitched clip audio', async () => {
+    const r = await reconstructFile(g, long);
+    const whole = sc(r.oracle.audio, r.original);
+    const old = await audioStitched(long);
+    const stitched = sc(old.audio, r.original);
+    console.log(`whole-file oracle SC ${whole.toFixed(1)} dB, clips' own ${old.perClip.toFixed(1)} dB, clip audio stitched ${stitched.toFixed(1)} dB`);
+    expect(whole).toBeLessThan(old.perClip + 3);
+    expect(whole).toBeLessThan(stitched - 4);
   });
 
   it('gives the same audio whatever the batch size, and reports progress per batch', async () => {

@@ -40,17 +40,20 @@ const HELP = `For each input, three WAVs side by side, of the same length:
   NAME-oracle.wav          Griffin-Lim from the true magnitude: what losing the phase costs alone
   NAME-reconstruction.wav  through the VAE (its latent mean), then Griffin-Lim: model error on top
 
-Audio files of any supported format are reconstructed WHOLE: cut into the checkpoint's clips (its clip
-length and overlap; a short last clip is padded), each clip encoded, decoded and inverted (--batch clips
-at a time), and the clips stitched back at their offsets with a crossfade centred in each overlap (a
-checkpoint trained without overlap gets a short overlap, up to 20 ms, for the joins). Each clip is de-normalised with
-its own dB range. --first-clip takes only each file's first clip instead (one clip-long
-output per file). --data DATASET_DIR takes --count dataset items spread over a split (default
-validation, i.e. sounds the model never trained on), one clip each.
+Audio files of any supported format are reconstructed WHOLE: cut into the checkpoint's clips
+(its clip length and overlap, the clip hop rounded down to a multiple of the STFT hop so clips'
+frames are the file's frames, with at least nFft - hop of overlap; a short last clip is padded),
+each clip encoded and decoded (--batch clips at a time) and de-normalised with its own dB range;
+the clips' magnitudes are blended into the file's (overlapping frames weighted towards each
+clip's interior) and ONE Griffin-Lim inverts the whole file, so the phase is coherent across
+clips. --first-clip takes only each file's first clip instead (one clip-long output per file).
+--data DATASET_DIR takes --count dataset items spread over a split (default validation, i.e.
+sounds the model never trained on), one clip each.
 
-Spectral convergence (SC) and log-spectral distance (LSD) compare each rebuilt clip with its clip's
-spectrogram; a file's scores are the MEAN OVER ITS CLIPS (silent clips left out). They are printed per
-input and on average: lower is better, and the gap between oracle and reconstruction is what the model
+Spectral convergence (SC) and log-spectral distance (LSD) compare each rebuilt clip with its
+clip's spectrogram; a file's scores are the MEAN OVER ITS CLIPS (silent clips left out), each
+clip's span of the whole output scored against its own spectrogram. They are printed per input
+and on average: lower is better, and the gap between oracle and reconstruction is what the model
 loses. A file that cannot be read is reported in one line and skipped (exit status 1).`;
 
 /** "SC -12.3 dB  LSD 4.56 dB" */
@@ -92,7 +95,7 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'Output folder' })
       .option('iters', { type: 'number', default: DEFAULT_INVERT.iterations, describe: 'Griffin-Lim iterations' })
       .option('first-clip', { type: 'boolean', describe: "Files: only each file's first clip, not the whole file" })
-      .option('batch', { type: 'number', default: DEFAULT_FILE_RECONSTRUCT.batch, describe: 'Files: clips encoded, decoded and inverted at a time (bounds memory)' })
+      .option('batch', { type: 'number', default: DEFAULT_FILE_RECONSTRUCT.batch, describe: 'Files: clips encoded and decoded at a time (bounds memory)' })
       .option('report', { type: 'boolean', describe: 'Also write a listening report (index.html) into --out' })
       .example('$0 reconstruct --checkpoint runs/digits --data datasets/fsdd --count 8 --out recon --report', 'Eight unseen digits, heard three ways')
       .example('$0 reconstruct --checkpoint runs/digits my-voice.m4a --out recon', 'A whole file of any length, preprocessed like the training data')
