@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { amplitudeToDb, magnitude, spectralConvergence, stft } from '../dsp/index.ts';
-import { dbToMagnitude, denormalise, invertMagnitudes, preventClipping, priorRange } from './invert.ts';
+import { dbToMagnitude, denormalise, invertMagnitudes, limitPeaks, preventClipping, priorRange } from './invert.ts';
 import { interpolatePath, lerp, samplePrior, slerp } from './latent.ts';
 
 const norm = (v: Float32Array) => Math.hypot(...v);
@@ -34,6 +34,27 @@ describe('de-normalising and inverting', () => {
 
   it('rejects a bin count that does not fit the FFT size', () => {
     expect(() => dbToMagnitude(new Float32Array(100 * 2), 100, 2, 512)).toThrow(/100 bins/);
+  });
+
+  it('limits peaks locally, with a gain that ramps instead of jumping', () => {
+    const sr = 8000;
+    const x = Float32Array.from({ length: sr }, (_, i) => 0.5 * Math.sin(i / 5));
+    x[4000] = 1.6;
+    const y = limitPeaks(x, sr, { ceiling: 0.99, attack: 0.005, release: 0.05 });
+    expect(Math.max(...y.map(Math.abs))).toBeLessThanOrEqual(0.99 + 1e-6);
+    // far from the peak the signal keeps its level (a single gain would have scaled it by 0.99 / 1.6)
+    expect(y[1000]).toBe(x[1000]);
+    expect(y[7000]).toBe(x[7000]);
+    // the gain falls within 40 samples (5 ms) before the peak and rises within 400 after it, one step at a time
+    expect(y[4000 - 41]).toBe(x[4000 - 41]);
+    expect(y[4000 + 401]).toBe(x[4000 + 401]);
+    for (let i = 3900; i < 4500; i++) {
+      const g0 = x[i] === 0 ? 1 : y[i]! / x[i]!;
+      const g1 = x[i + 1] === 0 ? 1 : y[i + 1]! / x[i + 1]!;
+      expect(Math.abs(g1 - g0), `gain step at ${i}`).toBeLessThanOrEqual(1 / 40 + 1e-6);
+    }
+    const quiet = Float32Array.of(0.1, -0.3);
+    expect(limitPeaks(quiet, sr)).toBe(quiet);
   });
 
   it('scales clipping audio down and leaves quiet audio alone', () => {

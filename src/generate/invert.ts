@@ -10,7 +10,7 @@
  */
 import { dbToAmplitude, GriffinLim, type PhaseInit, type Spectrogram, type StftOptions } from '../dsp/index.ts';
 import { UserError } from '../errors.ts';
-import type { Decibels, Samples } from '../units.ts';
+import type { Decibels, Hertz, Samples, Seconds } from '../units.ts';
 
 /** A dB range that maps [0, 1] model values back to decibels. */
 export interface DbRange {
@@ -76,6 +76,33 @@ export function invertMagnitudes(mags: Spectrogram[], stft: StftOptions, length:
   const o = { ...DEFAULT_INVERT, ...options };
   const engine = new GriffinLim({ ...stft, iterations: o.iterations, momentum: o.momentum, init: o.init, seed: o.seed, measure: false });
   return mags.map((m) => engine.run(m, { length }).audio);
+}
+
+/** How `limitPeaks` brings overshoots down: the ceiling, and how fast the gain may fall before and rise after. */
+export const DEFAULT_LIMITER = { ceiling: 0.99, attack: 0.005 as Seconds, release: 0.05 as Seconds };
+
+/**
+ * Brings peaks above `ceiling` down with a gain that ramps down over at most `attack` before each one and back up
+ * over at most `release` after it, leaving the rest at its level: on a long file one Griffin-Lim overshoot no
+ * longer turns everything down, as `preventClipping`'s single gain would. The gain is piecewise linear (no clicks).
+ */
+export function limitPeaks(audio: Float32Array, sampleRate: Hertz, options: Partial<typeof DEFAULT_LIMITER> = {}): Float32Array {
+  const { ceiling, attack, release } = { ...DEFAULT_LIMITER, ...options };
+  const n = audio.length;
+  const gain = new Float32Array(n);
+  let limited = false;
+  for (let i = 0; i < n; i++) {
+    const a = Math.abs(audio[i]!);
+    gain[i] = a > ceiling ? ceiling / a : 1;
+    limited ||= a > ceiling;
+  }
+  if (!limited) return audio;
+  // the gain may rise by at most 1 per `release` after a dip, and fall by at most 1 per `attack` before one
+  const up = 1 / Math.max(1, release * sampleRate);
+  const down = 1 / Math.max(1, attack * sampleRate);
+  for (let i = 1; i < n; i++) gain[i] = Math.min(gain[i]!, gain[i - 1]! + up);
+  for (let i = n - 2; i >= 0; i--) gain[i] = Math.min(gain[i]!, gain[i + 1]! + down);
+  return audio.map((v, i) => v * gain[i]!);
 }
 
 /** Scales audio down to a peak of `ceiling` when it would clip; quieter audio is left as it is. */

@@ -9,14 +9,14 @@ import { peak } from '../audio/cleanup.ts';
 import type { ClipSpan } from '../dataset/stages.ts';
 import { describeError, fileError, UserError } from '../errors.ts';
 import type { Vae } from '../model/vae.ts';
-import { meanScores, type Scores } from '../report/html.ts';
+import type { Scores } from '../report/html.ts';
 import type { Samples } from '../units.ts';
-import { frameCount, type Spectrogram } from '../dsp/index.ts';
-import { invertMagnitudes, priorRange, preventClipping, type DbRange, type InvertOptions } from './invert.ts';
+import { frameCount, logSpectralDistance, magnitude, spectralConvergence, stft, type Spectrogram } from '../dsp/index.ts';
+import { invertMagnitudes, limitPeaks, priorRange, preventClipping, type DbRange, type InvertOptions } from './invert.ts';
 import { interpolatePath, samplePrior } from './latent.ts';
 import { decodeLatents, encodeItems } from './model.ts';
 import { ClipPreparer, clipSettings, preprocessSettings, type CheckpointLike, type FileCover, type PreparedClip } from './settings.ts';
-import { itemMagnitude, itemsToAudio, scoreAgainstItem, type ClipSettings } from './spectra.ts';
+import { cropSpectrogram, itemMagnitude, itemsToAudio, scoreAgainstItem, type ClipSettings } from './spectra.ts';
 
 /** A loaded checkpoint as the operations use it. */
 export interface GenerationModel extends CheckpointLike {
@@ -197,7 +197,7 @@ export interface FileReconstruction {
   /** Clips the file was cut into, and how many of them had sound (were reconstructed and scored). */
   clips: number;
   scored: number;
-  /** Inverted whole, as long as `original`; scores are the mean over the clips with sound (see `reconstructFile`). */
+  /** Inverted whole, as long as `original`; scores against the whole file's spectrogram (see `reconstructFile`). */
   oracle: { audio: Float32Array; scores: Scores };
   reconstruction: { audio: Float32Array; scores: Scores };
 }
@@ -298,8 +298,9 @@ export class MagnitudeStitcher {
  * each clip's spectrogram (the true one for the oracle, the decoded one for the reconstruction) with its own dB
  * range to linear magnitude, blends them into the file's magnitude (`MagnitudeStitcher`), and runs ONE
  * Griffin-Lim over the whole file (the generator's options, the file's length), so the phase is coherent across
- * clips and original, oracle and reconstruction line up sample for sample. Silent clips stay silent and are not
- * scored; each clip's score compares its span of the whole output with its spectrogram.
+ * clips and original, oracle and reconstruction line up sample for sample. Silent clips stay silent. Both outputs
+ * are scored against the file's own STFT magnitude (the bins the model has), before their peaks are limited for
+ * writing (`limitPeaks`).
  * @throws UserError "FILE: ..." when the file cannot be read or holds no sound.
  */
 export async function reconstructFile(g: Generator, file: string, options: Partial<FileReconstructOptions> = {}): Promise<FileReconstruction> {
@@ -327,21 +328,17 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
     o.onProgress?.(Math.min(b + batch, sounding.length), sounding.length);
   }
   const [oa, ra] = invertMagnitudes([oracle.result(), recon.result()], g.clip.stft, samples.length, g.invert);
-  // Each clip with sound scored on its span of the whole output, placed where its samples sit in its padded clip.
-  const oracleScores: Scores[] = [];
-  const reconScores: Scores[] = [];
-  const piece = new Float32Array(g.clip.clipSamples);
-  for (const i of sounding) {
-    const span = spans[i]!;
-    const { x01, range } = g.preparer.clipOf(cover, span);
-    const at = g.preparer.contentStart(span.length);
-    for (const [audio, scores] of [[oa!, oracleScores], [ra!, reconScores]] as const) {
-      piece.fill(0);
-      piece.set(audio.subarray(span.offset, span.offset + span.length), at);
-      scores.push(scoreAgainstItem(piece, x01, range, g.clip));
-    }
-  }
-  const none: Scores = { spectralConvergence: NaN, logSpectralDistance: NaN };
+  // scored against the file itself, on the bins the model has (a dropped Nyquist bin is no one's error) and
+  // within its dynamic range (top_db below the file's peak), so digital silence does not decide the LSD
+  const view = (audio: Float32Array) => cropSpectrogram(magnitude(stft(audio, g.clip.stft)), g.clip.bins, oracle.frames);
+  const truth = view(samples);
+  const floor = truth.data.reduce((m, v) => Math.max(m, v), 0) * Math.pow(10, -(g.preparer.settings.db.topDb ?? 80) / 20);
+  const floored = (s: Spectrogram) => ({ ...s, data: s.data.map((v) => Math.max(v, floor)) });
+  const target = floored(truth);
+  const score = (audio: Float32Array): Scores => {
+    const estimate = floored(view(audio));
+    return { spectralConvergence: spectralConvergence(estimate, target), logSpectralDistance: logSpectralDistance(estimate, target) };
+  };
   return {
     name: o.name ?? safeStem(file),
     label: g.labelOf(file),
@@ -349,8 +346,8 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
     original: samples,
     clips: spans.length,
     scored: sounding.length,
-    oracle: { audio: preventClipping(oa!), scores: meanScores(oracleScores) ?? none },
-    reconstruction: { audio: preventClipping(ra!), scores: meanScores(reconScores) ?? none },
+    oracle: { audio: limitPeaks(oa!, g.clip.sampleRate), scores: score(oa!) },
+    reconstruction: { audio: limitPeaks(ra!, g.clip.sampleRate), scores: score(ra!) },
   };
 }
 

@@ -50,11 +50,10 @@ clips. --first-clip takes only each file's first clip instead (one clip-long out
 --data DATASET_DIR takes --count dataset items spread over a split (default validation, i.e.
 sounds the model never trained on), one clip each.
 
-Spectral convergence (SC) and log-spectral distance (LSD) compare each rebuilt clip with its
-clip's spectrogram; a file's scores are the MEAN OVER ITS CLIPS (silent clips left out), each
-clip's span of the whole output scored against its own spectrogram. They are printed per input
-and on average: lower is better, and the gap between oracle and reconstruction is what the model
-loses. A file that cannot be read is reported in one line and skipped (exit status 1).`;
+Spectral convergence (SC) and log-spectral distance (LSD) compare each output's spectrogram with
+the input's: for a whole file, the file's own STFT magnitude (the bins the model has); for a
+clip, the clip's spectrogram. They are printed per input and on average: lower is better, and
+the gap between oracle and reconstruction is what the model loses. A file that cannot be read is reported in one line and skipped (exit status 1).`;
 
 /** "SC -12.3 dB  LSD 4.56 dB" */
 function describeScores(s: Scores | undefined): string {
