@@ -4,7 +4,8 @@
  * exactly the spectrograms the model learnt from, with the clip's real audio kept for listening.
  */
 import { peak } from '../audio/cleanup.ts';
-import { Cleaner, Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, Splitter, type ClipSpan } from '../dataset/stages.ts';
+import { Cleaner, Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, resampleRange, Splitter, type ClipSpan } from '../dataset/stages.ts';
+import { resampledLength } from '../audio/resample.ts';
 import type { PreprocessSettings } from '../dataset/presets.ts';
 import { UserError } from '../errors.ts';
 import type { Samples, Seconds } from '../units.ts';
@@ -89,7 +90,6 @@ export function coverHop(settings: Pick<PreprocessSettings, 'clip' | 'overlap' |
 /** Runs the dataset stages on a file, keeping each clip's audio. */
 export class ClipPreparer {
   private readonly loader: Loader;
-  private readonly cleaner: Cleaner;
   private readonly splitter: Splitter;
   private readonly padder: Padder;
   private readonly extractor: LogSpectrogramExtractor;
@@ -97,7 +97,6 @@ export class ClipPreparer {
 
   constructor(readonly settings: PreprocessSettings) {
     this.loader = new Loader(settings);
-    this.cleaner = new Cleaner(settings.cleanup, settings.sampleRate);
     this.splitter = new Splitter(settings);
     this.padder = new Padder(settings);
     this.extractor = new LogSpectrogramExtractor(settings);
@@ -111,14 +110,18 @@ export class ClipPreparer {
   }
 
   /**
-   * Loaded and cleaned samples of a file (decoding errors become "FILE: cause"), and the seconds of leading
-   * silence the clean-up trimmed (dataset offsets count from the file's start, trimmed part included).
+   * A file's samples as preprocessing made its clips (decoding errors become "FILE: cause"): cleaned at the
+   * file's own rate, then resampled, and the seconds of leading silence the clean-up trimmed (dataset offsets
+   * count from the file's start, trimmed part included).
    */
   private async cleaned(file: string): Promise<{ samples: Float32Array; trimmed: Seconds }> {
-    const { samples } = await this.loader.load(file);
-    if (!this.cleaner.active) return { samples, trimmed: 0 };
-    const cleaned = this.cleaner.clean(samples);
-    return { samples: cleaned.samples, trimmed: cleaned.start / this.settings.sampleRate };
+    const decoded = await this.loader.decode(file);
+    const from = decoded.sampleRate;
+    const cleaner = new Cleaner(this.settings.cleanup, from);
+    const { samples, start } = cleaner.active ? cleaner.clean(decoded.samples) : { samples: decoded.samples, start: 0 };
+    const { sampleRate, resampleQuality } = this.settings;
+    const resampled = resampleRange(samples, from, sampleRate, resampleQuality, 0, resampledLength(samples.length, from, sampleRate));
+    return { samples: resampled, trimmed: start / from };
   }
 
   /**
