@@ -16,7 +16,8 @@ import { renderCurvesSvg } from '../train/curves.ts';
 import { nearestItems } from './distance.ts';
 import type { DbRange } from './invert.ts';
 import { encodeItems } from './model.ts';
-import type { FileReconstruction, GeneratedSound, Interpolation, Reconstruction } from './operations.ts';
+import type { GeneratedSound, Interpolation, Reconstruction } from './operations.ts';
+import type { FileReconstruction } from './whole-file.ts';
 import type { ClipSettings } from './spectra.ts';
 
 /** Picture settings from the checkpoint's own STFT, so the images show what the model saw. */

@@ -2,23 +2,14 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { openDataset } from '../../dataset/store.ts';
-import { UserError } from '../../errors.ts';
+import { describeError, fileError, UserError } from '../../errors.ts';
 import { DEFAULT_INVERT } from '../../generate/invert.ts';
-import {
-  DEFAULT_FILE_RECONSTRUCT,
-  inputsFromDataset,
-  inputsFromFiles,
-  reconstruct,
-  reconstructFile,
-  uniqueNamer,
-  type ReconstructionInput,
-} from '../../generate/operations.ts';
+import { inputsFromDataset, inputsFromFiles, reconstruct, uniqueNamer, type ReconstructionInput } from '../../generate/operations.ts';
 import { writeReconstructions } from '../../generate/report-data.ts';
-import type { ReconstructionRow } from '../../report/html.ts';
-import { describeError, fileError } from '../../errors.ts';
-import { createProgress } from '../progress.ts';
 import { closeSession, openSession, writeSessionReport } from '../../generate/session.ts';
-import { meanScores, type Scores } from '../../report/html.ts';
+import { DEFAULT_FILE_RECONSTRUCT, reconstructFile } from '../../generate/whole-file.ts';
+import { meanScores, type ReconstructionRow, type Scores } from '../../report/html.ts';
+import { createProgress } from '../progress.ts';
 import { checkCount } from './generate.ts';
 
 interface ReconstructArgs {
