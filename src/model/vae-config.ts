@@ -1,6 +1,7 @@
 /**
  * Architecture and optimiser settings of the convolutional VAE, with the presets in one place.
  */
+import type { LrScheduleName } from '../train/schedule.ts';
 
 /** Stride of one conv block: [along height (frequency), along width (time)]. */
 export type Stride = [number, number];
@@ -17,6 +18,8 @@ export interface VaeConfig {
   reconstructionWeight: number;
   learningRate: number;
   batchSize: number;
+  /** How the learning rate moves over the run (src/train/schedule.ts); checkpoints without it ran 'constant'. */
+  lrSchedule?: LrScheduleName;
 }
 
 /**

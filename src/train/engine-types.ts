@@ -4,6 +4,7 @@
  * Batches cross it as plain Float32Arrays so the engine may run them in worker threads.
  */
 import type { VaeConfig } from '../model/vae-config.ts';
+import type { LrSchedule } from './schedule.ts';
 
 /** The two parts of the VAE loss, averaged over the batch, and their weighted sum. */
 export interface LossParts {
@@ -24,6 +25,8 @@ export interface EngineOptions {
   microBatch?: number;
   /** Data-parallel worker threads (wasm); 1 = in-process. */
   workers?: number;
+  /** How the learning rate moves over the steps (default constant). */
+  lrSchedule?: LrSchedule;
 }
 
 /** Everything needed to resume training bit-for-bit: weights by name, and the optimizer's state. */

@@ -12,6 +12,7 @@ import { UserError } from '../errors.ts';
 import { buildVae, getVaeWeights, setVaeWeights, vaeLoss, type Vae } from '../model/vae.ts';
 import { trainForward } from '../model/vae-train.ts';
 import type { EngineOptions, EngineState, LossParts, TrainingEngine } from './engine-types.ts';
+import { lrFactor, type LrSchedule } from './schedule.ts';
 
 /** Adam hyper-parameters besides the learning rate (Keras defaults: the reference is a Keras model). */
 export const DEFAULT_ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 };
@@ -77,6 +78,7 @@ interface LocalOptions {
   seed: number;
   microBatch: number;
   graph: TrainGraph;
+  lrSchedule?: LrSchedule;
 }
 
 /** What a shard of a batch contributes to a step, each part weighted by the shard's share of the step. */
@@ -244,7 +246,7 @@ export class LocalEngine implements TrainingEngine {
   private applyAdam(grads: tf.Tensor[]): void {
     const { beta1, beta2, epsilon } = DEFAULT_ADAM;
     const t = this.step + 1;
-    const lr = this.vae.config.learningRate;
+    const lr = this.vae.config.learningRate * lrFactor(this.opts.lrSchedule, this.step);
     const c1 = 1 - beta1 ** t;
     const c2 = Math.sqrt(1 - beta2 ** t);
     const old = this.moments;
@@ -341,5 +343,5 @@ export async function createEngine(opts: EngineOptions): Promise<TrainingEngine>
 export function createLocalEngine(opts: EngineOptions, graph: TrainGraph): LocalEngine {
   const vae = buildVae(opts.config, opts.inputShape, opts.seed);
   const microBatch = opts.microBatch && opts.microBatch > 0 ? opts.microBatch : autoMicroBatch(vae, tf.getBackend());
-  return new LocalEngine(vae, { seed: opts.seed, microBatch, graph });
+  return new LocalEngine(vae, { seed: opts.seed, microBatch, graph, lrSchedule: opts.lrSchedule });
 }

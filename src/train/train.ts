@@ -29,6 +29,7 @@ import {
   type TrainingProgress,
 } from './checkpoint.ts';
 import { renderCurvesSvg } from './curves.ts';
+import { lrSchedule } from './schedule.ts';
 
 /** One batch of spectrograms laid out [count, height, width], values in [0, 1]. */
 export interface Batch {
@@ -193,6 +194,8 @@ function resumeConflicts(ckptConfig: VaeConfig, opts: TrainOptions, ckptSeed: nu
   for (const key of ['learningRate', 'batchSize', 'reconstructionWeight'] as const) {
     if (wanted[key] !== ckptConfig[key]) out.push(`${key} ${wanted[key]} (checkpoint has ${ckptConfig[key]})`);
   }
+  const schedule = (c: VaeConfig) => c.lrSchedule ?? 'constant';
+  if (schedule(wanted) !== schedule(ckptConfig)) out.push(`lrSchedule ${schedule(wanted)} (checkpoint has ${schedule(ckptConfig)})`);
   if (opts.seedGiven && opts.seed !== undefined && opts.seed !== ckptSeed) out.push(`seed ${opts.seed} (checkpoint has ${ckptSeed})`);
   return out;
 }
@@ -266,6 +269,8 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
   let config: VaeConfig;
   let progress: TrainingProgress;
   let engine: TrainingEngine;
+  // a cosine spans this run's steps to --epochs (a resume to more epochs stretches it from there on)
+  const scheduleFor = (c: VaeConfig) => lrSchedule(c.lrSchedule ?? 'constant', o.epochs * Math.ceil(data.trainItems / c.batchSize));
   /** Where the checkpoint in last/ stands, for the message when training must stop. */
   let saved: string | undefined;
   if (o.resume) {
@@ -288,7 +293,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
       }
       config = ckpt.config;
       progress = ckpt.training;
-      engine = await createEngine({ config, inputShape: data.shape, seed: progress.seed, microBatch: o.microBatch, workers: o.workers });
+      engine = await createEngine({ config, inputShape: data.shape, seed: progress.seed, microBatch: o.microBatch, workers: o.workers, lrSchedule: scheduleFor(config) });
       await engine.setState({ weights: getVaeWeights(ckpt.vae), optimizer: ckpt.optimizer, step: ckpt.optimizerStep });
     } finally {
       disposeVae(ckpt.vae);
@@ -317,7 +322,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
       bestEpoch: null,
       metrics: [],
     };
-    engine = await createEngine({ config, inputShape: data.shape, seed: o.seed, microBatch: o.microBatch, workers: o.workers });
+    engine = await createEngine({ config, inputShape: data.shape, seed: o.seed, microBatch: o.microBatch, workers: o.workers, lrSchedule: scheduleFor(config) });
     await fs.mkdir(o.out, { recursive: true });
     await writeFileAtomic(metricsPath, '');
   }

@@ -5,6 +5,7 @@ import { initBackend, type BackendName } from '../../backend/backend.ts';
 import { UserError } from '../../errors.ts';
 import { VAE_PRESETS, type Stride, type VaeConfig, type VaePresetName } from '../../model/vae-config.ts';
 import { DEFAULT_TRAIN, RUN_FILES, datasetSource, resolveConfig, train } from '../../train/train.ts';
+import type { LrScheduleName } from '../../train/schedule.ts';
 import { formatNumber } from '../progress.ts';
 
 interface TrainArgs {
@@ -14,6 +15,7 @@ interface TrainArgs {
   epochs: number;
   'batch-size'?: number;
   lr?: number;
+  'lr-schedule'?: LrScheduleName;
   latent?: number;
   filters?: string;
   kernels?: string;
@@ -70,6 +72,7 @@ export function overridesFromArgs(args: TrainArgs): Partial<VaeConfig> {
   }
   if (args.latent !== undefined) o.latent = positive('latent', args.latent, true);
   if (args.lr !== undefined) o.learningRate = positive('lr', args.lr);
+  if (args['lr-schedule'] !== undefined) o.lrSchedule = args['lr-schedule'];
   if (args['batch-size'] !== undefined) o.batchSize = positive('batch-size', args['batch-size'], true);
   if (args['recon-weight'] !== undefined) o.reconstructionWeight = positive('recon-weight', args['recon-weight']);
   return o;
@@ -105,7 +108,7 @@ function positive(option: string, v: number, integer = false): number {
 function describeConfig(c: VaeConfig): string {
   return (
     `filters ${c.filters.join(',')}, kernels ${c.kernels.join(',')}, strides ${c.strides.map((s) => s.join('x')).join(',')}, ` +
-    `latent ${c.latent}, weight ${formatNumber(c.reconstructionWeight)}, lr ${c.learningRate}, batch ${c.batchSize}`
+    `latent ${c.latent}, weight ${formatNumber(c.reconstructionWeight)}, lr ${c.learningRate} (${c.lrSchedule ?? 'constant'}), batch ${c.batchSize}`
   );
 }
 
@@ -124,6 +127,10 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('epochs', { type: 'number', default: DEFAULT_TRAIN.epochs, describe: 'Total epochs (with --resume: counted from the start of the run)' })
       .option('batch-size', { type: 'number', describe: 'Items per optimiser step [preset]' })
       .option('lr', { type: 'number', describe: 'Adam learning rate [preset]' })
+      .option('lr-schedule', {
+        choices: ['constant', 'cosine'] as const,
+        describe: 'constant, or cosine: from --lr down to 5 % of it along half a cosine over the run (to --epochs) [preset]',
+      })
       .option('latent', { type: 'number', describe: 'Size of the latent vector z [preset]' })
       .option('filters', { type: 'string', describe: 'Conv filters per encoder block, e.g. 64,64,32 [preset]' })
       .option('kernels', { type: 'string', describe: 'Kernel size per block, e.g. 3,3,3 [preset]' })
