@@ -47,6 +47,21 @@ describe('training engine (in-process)', () => {
     await engine.dispose();
   });
 
+  it('follows the learning-rate schedule: a factor of zero leaves the weights where they are', async () => {
+    // cosine over one step to a floor of 0: the first update at full rate, every later one at rate 0
+    const engine = await createEngine({ config: TINY, inputShape: SHAPE, seed: 2, lrSchedule: { kind: 'cosine', steps: 1, floor: 0 } });
+    const weights = async () => (await engine.getState()).weights.filter((w) => /kernel/.test(w.name));
+    const before = await weights();
+    await engine.trainStep(makeBatch(4), 4);
+    const after1 = await weights();
+    await engine.trainStep(makeBatch(4, 1), 4);
+    const after2 = await weights();
+    const moved = (a: typeof before, b: typeof before) => Math.max(...a.map((w, i) => Math.max(...w.data.map((v, j) => Math.abs(v - b[i]!.data[j]!)))));
+    expect(moved(before, after1)).toBeGreaterThan(1e-4);
+    expect(moved(after1, after2)).toBe(0);
+    await engine.dispose();
+  });
+
   it('gives identical weights for the same seed, different for another', async () => {
     const run = async (seed: number) => {
       const engine = await createEngine({ config: TINY, inputShape: SHAPE, seed });
