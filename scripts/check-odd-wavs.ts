@@ -9,7 +9,9 @@
  *  - every file sox can decode must decode here to finite samples with sox's sample rate, channel
  *    count and length (exact for lossless formats, within a codec frame for lossy ones), and for
  *    lossless formats the same samples as sox (max difference below 1e-3);
- *  - every other file is either decoded or refused with a one-line "FILE: cause" error.
+ *  - every other file is either decoded or refused with a one-line "FILE: cause" error;
+ *  - where the ranged WAV reader (preprocessing's block-by-block path) takes a file, reading it in three
+ *    uneven pieces gives exactly the samples of the whole-file decode; it takes no file the decoder refuses.
  *
  * Usage: node --import tsx scripts/check-odd-wavs.ts [DIR] [--timeout-ms 20000] [--isolate] [--verbose]
  * (--isolate decodes mp3/flac/ogg/... in decodeAudio's worker thread, as `{ isolate: true }` does).
@@ -53,6 +55,8 @@ interface ChildResult {
   factFrames?: number;
   /** WAV only: bytes per sample slot (block align / channels), to spot sox's packed-sample reading. */
   slotBytes?: number;
+  /** The ranged reader: whether it took the file, and how its pieces compare with the whole decode. */
+  ranged?: { took: boolean; error?: string; frames?: number; maxDiff?: number };
   /** Comparison with sox, when sox reads the file: its header's frames (soxi) and the frames it decodes. */
   sox?: { rate: number; channels: number; frames: number; decodedFrames?: number; maxDiff?: number };
 }
@@ -85,13 +89,39 @@ async function child(files: string[]): Promise<void> {
         result.slotBytes = layout.format.blockAlign / layout.format.channels;
       }
       result.sox = compareWithSox(file, channels, LOSSLESS.has(info.container));
+      result.ranged = await compareRanged(file, channels);
     } catch (err) {
       result.error = err instanceof Error ? err.message : String(err);
       result.unexpected = !(err instanceof UserError);
       result.ms = performance.now() - start;
       result.sox = compareWithSox(file, undefined, false);
+      result.ranged = await compareRanged(file, undefined);
     }
     process.stdout.write(`${JSON.stringify(result)}\n`);
+  }
+}
+
+/** The ranged reader on the file, in three uneven pieces, against the whole-file decode (`channels`). */
+async function compareRanged(file: string, channels: Float32Array[] | undefined): Promise<ChildResult['ranged']> {
+  const { openRangedAudio } = await import('../src/audio/reader.ts');
+  try {
+    const reader = await openRangedAudio(file);
+    if (!reader) return { took: false };
+    const n = reader.info.frames;
+    const cuts = [0, Math.floor(n / 3), Math.floor((2 * n) / 3) + 1, n].map((c) => Math.min(c, n));
+    const pieces: Float32Array[][] = [];
+    for (let i = 0; i < 3; i++) pieces.push(await reader.read(cuts[i]!, cuts[i + 1]! - cuts[i]!));
+    await reader.close();
+    if (!channels) return { took: true, frames: n };
+    let maxDiff = 0;
+    channels.forEach((whole, c) => {
+      let at = 0;
+      for (const piece of pieces) for (const v of piece[c]!) maxDiff = Math.max(maxDiff, Math.abs(v - (whole[at++] ?? NaN)));
+      if (at !== whole.length) maxDiff = Infinity;
+    });
+    return { took: true, frames: n, maxDiff };
+  } catch (err) {
+    return { took: true, error: err instanceof Error ? err.message : String(err) };
   }
 }
 
@@ -207,6 +237,7 @@ function judge(file: string, soxView: string | undefined, result: ChildResult | 
     if (error.includes('\n')) problems.push('error spans lines');
     if (!error.startsWith(file)) problems.push('error does not name the file');
     if (soxReads && result.sox) problems.push(`sox decodes it but we refused: ${error}`);
+    if (result.ranged?.took && !result.ranged.error) problems.push('the ranged reader reads a file the decoder refuses');
     if (problems.length) return { file, soxReads, result, status: 'VIOLATION', note: problems.join('; ') };
     return { file, soxReads, result, status: 'refused', note: error.slice(file.length + 2) };
   }
@@ -240,7 +271,10 @@ function judge(file: string, soxView: string | undefined, result: ChildResult | 
   } else if (soxReads) {
     problems.push('sox_view says sox reads it but soxi failed here (is sox installed?)');
   }
-  const summary = `${result.container}/${result.codec} ${result.channels} ch ${result.sampleRate} Hz ${result.frames} frames`;
+  const ranged = result.ranged;
+  if (ranged?.error) problems.push(`the ranged reader fails where the decoder does not: ${ranged.error}`);
+  else if (ranged?.took && ranged.maxDiff !== 0) problems.push(`ranged pieces differ from the whole decode by ${ranged.maxDiff}`);
+  const summary = `${result.container}/${result.codec} ${result.channels} ch ${result.sampleRate} Hz ${result.frames} frames${ranged?.took ? ' (ranged ok)' : ''}`;
   const vsSox = sox
     ? ` | sox ${sox.decodedFrames ?? sox.frames} frames${sox.maxDiff !== undefined ? `, max diff ${sox.maxDiff.toExponential(1)}` : ''}`
     : '';
@@ -281,7 +315,8 @@ async function parent(): Promise<void> {
     `\n${rows.length} files in ${((performance.now() - started) / 1000).toFixed(1)} s: ` +
       `${count('ok')} decoded, ${count('refused')} refused with a one-line error, ${count('VIOLATION')} violations; ` +
       `sox-readable ${soxOk}/${soxFiles.length} match sox; not sox-readable: ` +
-      `${others.filter((r) => r.status === 'ok').length} decoded anyway, ${others.filter((r) => r.status === 'refused').length} refused`,
+      `${others.filter((r) => r.status === 'ok').length} decoded anyway, ${others.filter((r) => r.status === 'refused').length} refused; ` +
+      `ranged reader took ${rows.filter((r) => r.result?.ranged?.took).length}`,
   );
   process.exit(count('VIOLATION') ? 1 : 0);
 }
