@@ -36,7 +36,7 @@ The starting phase (--init) matters a lot:
 * zero: every phase 0 (torchaudio's rand_init=False); a pulse-like start, rarely better.
 * pghi: phase gradient heap integration (Prusa et al. 2017) estimates the phase from how
 the magnitude changes across time and frequency, loudest bins first. Before any iteration
-it is usually as good as 20-30 random-start ones, for the cost of about 15 (3 ms a second of audio).
+it is usually as good as 20-30 random-start ones, for the cost of about 15 (3-5 ms for a 0.74 s clip).
 
 Quality is printed as spectral convergence, 20 log10(||S_hat - S|| / ||S||) over STFT
 magnitudes: lower is better; -30 dB and below is very close to the original.`;
