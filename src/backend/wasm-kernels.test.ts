@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from './backend.ts';
-import { setFilterGradPath } from './wasm-kernels.ts';
 
 /** Runs `fn` on a backend and returns its results as plain arrays. */
 async function on(backend: string, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
@@ -73,43 +72,6 @@ describe('wasm extra kernels match the cpu backend', () => {
     for (let i = 0; i < 3; i++) expect(maxRelErr(wasm[i]!, cpu[i]!)).toBeLessThan(1e-5);
   });
 
-  // The im2col + GEMM filter gradient (taken by big layers only under 'auto'), forced on small shapes.
-  const GEMM_CASES = [...STRIDES, [1, 2] as [number, number], [3, 2] as [number, number]].flatMap((s) =>
-    (['same', 'valid'] as const).flatMap((pad) =>
-      [[8, 6], [7, 5], [9, 4]].flatMap((hw) => [1, 2].flatMap((n) => [2, 3].map((ch) => ({ s, pad, hw, n, ch })))),
-    ),
-  );
-  it.each(GEMM_CASES)('conv2d filter gradient by GEMM, stride $s, pad $pad, input $hw, batch $n, $ch channels', async ({ s, pad, hw, n, ch }) => {
-    const fn = () => {
-      const x = rnd([n, hw[0]!, hw[1]!, ch], 1);
-      const f = rnd([3, 3, ch, 5], 2);
-      const r = rnd(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, s, pad).shape, 3);
-      return [tf.grad((b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, b as tf.Tensor4D, s, pad), r)))(f)];
-    };
-    const cpu = await on('cpu', fn);
-    setFilterGradPath('gemm');
-    try {
-      const wasm = await on('wasm', fn);
-      expect(maxRelErr(wasm[0]!, cpu[0]!)).toBeLessThan(1e-5);
-    } finally {
-      setFilterGradPath('auto');
-    }
-  });
-
-  it('takes the GEMM filter gradient on a big layer (auto rule), matching the conv path', async () => {
-    await tf.setBackend('wasm');
-    const x = rnd([4, 128, 64, 32], 1) as tf.Tensor4D; // patches (9*32) x (4*64*32) = 2.4M entries: the GEMM path
-    const dy = rnd([4, 64, 32, 8], 2) as tf.Tensor4D;
-    const attrs = { strides: [2, 2], pad: 'same', filterShape: [3, 3, 32, 8], dataFormat: 'NHWC' } as const;
-    const run = () => (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as never) as tf.Tensor).dataSync() as Float32Array;
-    const auto = run();
-    setFilterGradPath('conv');
-    const viaConv = run();
-    setFilterGradPath('auto');
-    expect(maxRelErr(auto, viaConv)).toBeLessThan(1e-5);
-    tf.dispose([x, dy]);
-  });
-
   it('frees every intermediate', async () => {
     await tf.setBackend('wasm');
     const x = rnd([2, 8, 6, 3], 1) as tf.Tensor4D;
@@ -122,9 +84,6 @@ describe('wasm extra kernels match the cpu backend', () => {
     tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')))([x, f]));
     tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, [2, 1], 'same')))([x1, f1]));
     tf.dispose(tf.conv2dTranspose(x, ft, [2, 16, 12, 5], 2, 'same'));
-    setFilterGradPath('gemm');
-    tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')))([x, f]));
-    setFilterGradPath('auto');
     expect(ids()).toBe(before);
     tf.dispose([x, f, ft, x1, f1]);
   });

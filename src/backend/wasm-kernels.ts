@@ -4,7 +4,6 @@
  * - Conv2DBackpropFilter (missing in tfjs-backend-wasm 4.22, so every conv gradient throws): the filter gradient
  *   is a stride-1 convolution of the transposed input by the transposed output gradient, dilated by the stride.
  *   (wasm's Conv3DBackpropFilterV2 is wrong whenever stride > 1, so it is not used.)
- *   Large layers instead take im2col + GEMM (see filterGradGemm), which measured faster there.
  * - Conv2DBackpropInput (a scalar loop in wasm; it is also the forward pass of Conv2DTranspose): sub-pixel
  *   decomposition. Each of the sh*sw output phases is a stride-1 convolution of dy with the kernel taps of that
  *   phase, run on XNNPACK, then scattered into place. No wasted zeros.
@@ -13,7 +12,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs';
-import { type ConvGeometry, im2colTPhased, phaseDims, transposePhaseSplit } from './im2col.ts';
 
 /** The parts of tfjs-backend-wasm's BackendWasm used here (its class is not exported as a type). */
 interface WasmBackend {
@@ -112,7 +110,6 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: Record<strin
   checkNhwc(a.dataFormat, 'Conv2DBackpropFilter');
   const info = backend_util.computeConv2DInfo(x.shape as never, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
   if (info.inChannels === 1) return singleChannelFilterGrad(backend, x, dy, info);
-  if (filterGradPath === 'gemm' || (filterGradPath === 'auto' && useFilterGradGemm(info))) return filterGradGemm(backend, x, dy, info);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
@@ -131,65 +128,6 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: Record<strin
   const grad = transpose(backend, gradT, [1, 2, 0, 3]);
   free(backend, xT, dyT, gradT);
   return grad;
-}
-
-/** Filter-gradient implementation: 'auto' follows useFilterGradGemm. Exported for tests and benchmarks. */
-export let filterGradPath: 'auto' | 'conv' | 'gemm' = 'auto';
-export function setFilterGradPath(path: typeof filterGradPath): void {
-  filterGradPath = path;
-}
-
-/**
- * The GEMM path where the transposed patch matrix has at least 2^21 entries. Measured on the default model
- * (batch 16, 3x3 kernels, 2-core Xeon, medians of 4-7 runs, conv path vs GEMM path; timings are noisy and the
- * ratio is what matters):
- *   x 16x128x32x64, 64 out, stride 2 (patches 9.4M): 136 vs 109 ms, 149 vs 132, 126 vs 122 (GEMM faster)
- *   x 16x64x16x64,  64 out, stride 2 (2.4M):          33.5 vs 29.6 ms (GEMM faster)
- *   x 16x32x8x64,   64 out, stride 2 (590k):           8.6 vs 8.2 ms (even)
- *   x 16x32x8x64,   32 out, stride 2 (590k):           5.1 vs 6.2 ms (conv faster)
- *   x 16x16x4x64,   32 out, stride (2,1) (590k):       2.1 vs 3.7 ms (conv faster)
- *   x 16x16x4x32,   32 out, stride (2,1) (147k):       1.1 vs 1.8 ms (conv faster)
- * (Conv2D forward by im2col + GEMM was measured too and lost to XNNPACK's own conv at every layer, e.g.
- * 40.6 vs 45.8 ms minimum on the 16x128x32x64 layer, so the forward pass stays on XNNPACK.)
- */
-function useFilterGradGemm(info: backend_util.Conv2DInfo): boolean {
-  return info.filterHeight * info.filterWidth * info.inChannels * info.batchSize * info.outHeight * info.outWidth >= 1 << 21;
-}
-
-/** The whole wasm heap as one Float32Array, and the element offset of `info` in it. */
-function heapOf(backend: WasmBackend, info: TensorInfo): [Float32Array, number] {
-  const view = backend.typedArrayFromHeap(info);
-  return [new Float32Array(view.buffer), view.byteOffset / 4];
-}
-
-/**
- * dW [K, co] = patchesT [K, M] x dy [M, co] (K = kh*kw*ci, M = N*OH*OW): one plain GEMM, no transposed operand
- * (XNNPACK's transposeA matmul is very slow). patchesT is built from x split into stride phases
- * ([ci, N, sh, sw, H/sh, W/sw], one pass), where each of its rows is a shifted copy of a phase plane.
- */
-function filterGradGemm(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
-  const g: ConvGeometry = {
-    n: info.batchSize, h: info.inHeight, w: info.inWidth, ci: info.inChannels, kh: info.filterHeight, kw: info.filterWidth,
-    sh: info.strideHeight, sw: info.strideWidth, top: info.padInfo.top, left: info.padInfo.left, oh: info.outHeight, ow: info.outWidth,
-  };
-  const co = info.outChannels;
-  const k = g.kh * g.kw * g.ci;
-  const m = g.n * g.oh * g.ow;
-  const { hp, wp } = phaseDims(g);
-  const patchesT = backend.makeOutput([k, m], 'float32');
-  const xP = backend.makeOutput([g.ci * g.n, g.sh * g.sw, hp, wp], 'float32');
-  // Offsets taken after both allocations: wasm memory may have grown and moved.
-  const [heap, xAt] = heapOf(backend, x);
-  const xPAt = heapOf(backend, xP)[1];
-  transposePhaseSplit(heap, xAt, xPAt, g);
-  im2colTPhased(heap, xPAt, heapOf(backend, patchesT)[1], g);
-  free(backend, xP);
-  const dy2 = reshape(backend, dy, [m, co]);
-  const grad = call('BatchMatMul', backend, { a: patchesT, b: dy2 }, { transposeA: false, transposeB: false }); // [K, co]
-  free(backend, patchesT, dy2);
-  const out = reshape(backend, grad, [g.kh, g.kw, g.ci, co]);
-  free(backend, grad);
-  return out;
 }
 
 /**
