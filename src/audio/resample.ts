@@ -9,6 +9,7 @@
  * librosa/resampy's `kaiser_best` / `kaiser_fast`.
  */
 import type { Hertz, Samples } from '../units.ts';
+import { wasmResampleTable } from './resample-wasm.ts';
 
 /** One resampling filter design. */
 export interface ResampleFilter {
@@ -46,6 +47,11 @@ export interface ResampleOptions {
    * table (a table would hold `up x taps` numbers). Default 4096.
    */
   maxPhases: number;
+  /**
+   * Which loop runs the table path: 'auto' (default) the WebAssembly SIMD kernel where WebAssembly has SIMD,
+   * else the TypeScript loop; 'typescript' always the TypeScript loop. Both give bit-identical results.
+   */
+  kernel?: 'auto' | 'typescript';
 }
 
 export const DEFAULT_RESAMPLE: ResampleOptions = { quality: 'default', maxPhases: 4096 };
@@ -131,7 +137,7 @@ function plan(from: Hertz, to: Hertz, options: Partial<ResampleOptions>) {
   const opts = { ...DEFAULT_RESAMPLE, ...options };
   const filter = typeof opts.quality === 'string' ? RESAMPLE_QUALITIES[opts.quality] : opts.quality;
   const g = gcd(from, to);
-  return { up: to / g, down: from / g, filter, maxPhases: opts.maxPhases };
+  return { up: to / g, down: from / g, filter, maxPhases: opts.maxPhases, kernel: opts.kernel ?? 'auto' };
 }
 
 /**
@@ -201,18 +207,24 @@ export function resampleSegment(
   outCount: Samples,
   options: Partial<ResampleOptions> = {},
 ): Float32Array {
-  const { up, down, filter, maxPhases } = plan(from, to, options);
+  const { up, down, filter, maxPhases, kernel } = plan(from, to, options);
   if (up > maxPhases) return resampleDirect(segment, segmentStart, up, down, outStart, outCount, filter);
 
   const { taps, half, table } = polyphase(up, down, filter);
-  const out = new Float32Array(outCount);
-  const samples = segment;
-  const n = samples.length;
   const step = Math.floor(down / up);
   const stepRem = down % up;
   // Output k sits at input position k * down / up = i0 + p / up (i0 relative to the segment).
   let i0 = Math.floor((outStart * down) / up) - segmentStart;
   let p = (outStart * down) % up;
+  if (kernel === 'auto' && outCount > 0) {
+    const fast = wasmResampleTable(segment, table, taps, half, up, step, stepRem, i0, p, outCount);
+    if (fast) return fast;
+  }
+  // The TypeScript loop (where WebAssembly has no SIMD): the kernel in src/dsp/wasm/resample.c mirrors it
+  // operation for operation, so the two give the same bits.
+  const out = new Float32Array(outCount);
+  const samples = segment;
+  const n = samples.length;
   for (let k = 0; k < outCount; k++) {
     const start = i0 - half + 1;
     const base = p * taps;
