@@ -13,7 +13,7 @@ function noise(n: number, seed: number): Float32Array {
   });
 }
 
-const typescript: Partial<ResampleOptions> = { kernel: 'typescript' };
+const typescript: Partial<ResampleOptions> = { kernel: 'js' };
 
 /** Index of the first difference in bits (NaN-safe, -0 != +0), or -1. */
 function firstDifference(a: Float32Array, b: Float32Array): number {

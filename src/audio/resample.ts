@@ -49,9 +49,9 @@ export interface ResampleOptions {
   maxPhases: number;
   /**
    * Which loop runs the table path: 'auto' (default) the WebAssembly SIMD kernel where WebAssembly has SIMD,
-   * else the TypeScript loop; 'typescript' always the TypeScript loop. Both give bit-identical results.
+   * else the TypeScript loop; 'js' always the TypeScript loop (as GriffinLim's kernel option). Both give bit-identical results.
    */
-  kernel?: 'auto' | 'typescript';
+  kernel?: 'auto' | 'js';
 }
 
 export const DEFAULT_RESAMPLE: ResampleOptions = { quality: 'default', maxPhases: 4096 };
