@@ -49,7 +49,8 @@ export interface ResampleOptions {
   maxPhases: number;
   /**
    * Which loop runs the table path: 'auto' (default) the WebAssembly SIMD kernel where WebAssembly has SIMD,
-   * else the TypeScript loop; 'js' always the TypeScript loop (as GriffinLim's kernel option). Both give bit-identical results.
+   * else the TypeScript loop; 'js' always the TypeScript loop (as GriffinLim's option). Both give bit-identical
+   * results.
    */
   kernel?: 'auto' | 'js';
 }
