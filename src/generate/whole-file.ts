@@ -21,7 +21,7 @@ export interface FileReconstruction {
   file: string;
   /** The file after the checkpoint's loading and clean-up (what its clips were cut from). */
   original: Float32Array;
-  /** Clips the file was cut into, and how many of them had sound (were reconstructed and scored). */
+  /** Clips the file was cut into, and how many of them had sound (were encoded and decoded). */
   clips: number;
   scored: number;
   /** Inverted whole, as long as `original`; scores against the whole file's spectrogram (see `reconstructFile`). */
