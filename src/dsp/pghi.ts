@@ -14,7 +14,11 @@
  * peak get random phase. (A bucket queue over 4096 quantised levels stands in for the heap: the same order to
  * about 0.03 dB, in O(1) per bin.) The phase is returned in the STFT's convention (frame-start reference,
  * window centred in the frame), ready to seed Griffin-Lim.
+ *
+ * Everything after the logarithms runs in a WebAssembly kernel (pghi-wasm.ts, wasm/pghi.c) where WebAssembly
+ * is available, with phases bit-identical to the TypeScript loop below, which stays as the fallback.
  */
+import { pghiKernelBuffers, runPghiKernel } from './pghi-wasm.ts';
 import { mulberry32 } from './random.ts';
 import { resolveStftOptions, toBinMajor, toFrameMajor } from './stft.ts';
 import type { Spectrogram, StftOptions } from './types.ts';
@@ -25,9 +29,14 @@ export interface PghiOptions {
   tolerance?: number;
   /** Seed of the random phase of quiet bins. Default 0. */
   seed?: number;
+  /**
+   * Which loop integrates the phase: 'wasm' the WebAssembly kernel, 'js' the TypeScript one, 'auto' (default)
+   * the kernel wherever it can run. Both give the same phases, bit for bit.
+   */
+  kernel?: 'auto' | 'wasm' | 'js';
 }
 
-export const DEFAULT_PGHI: Required<PghiOptions> = { tolerance: 1e-5, seed: 0 };
+export const DEFAULT_PGHI: Required<PghiOptions> = { tolerance: 1e-5, seed: 0, kernel: 'auto' };
 
 /** lambda / W^2 of the Gaussian that stands in for a Hann window of length W (Prusa et al. 2017, table 1). */
 const HANN_LAMBDA = 0.25645;
@@ -44,18 +53,31 @@ export function pghiFrameMajor(
   phase: Float64Array,
   options: PghiOptions = {},
 ): void {
-  const { tolerance, seed } = { ...DEFAULT_PGHI, ...options };
+  const { tolerance, seed, kernel } = { ...DEFAULT_PGHI, ...options };
   const { nFft: N, hop, winLength: W, bins } = resolveStftOptions(stftOptions);
   const size = frames * bins;
+  // the kernel's buffers: the logarithms and the quiet bins' phases are written straight into its memory
+  const wasm = kernel === 'js' ? null : pghiKernelBuffers(size);
+  if (kernel === 'wasm' && !wasm) throw new RangeError(`the wasm PGHI kernel needs WebAssembly and room for ${size} bins`);
   const rand = mulberry32(seed);
   let peak = 0;
   for (let i = 0; i < size; i++) if (mag[i]! > peak) peak = mag[i]!;
-  const logS = new Float64Array(size);
+  const logS = wasm ? wasm.logS : new Float64Array(size);
   const logFloor = Math.log(Math.max(peak * tolerance, 1e-300));
   for (let i = 0; i < size; i++) logS[i] = Math.max(Math.log(mag[i]! + 1e-300), logFloor);
+  const lambda = HANN_LAMBDA * W * W;
+  const centre = Math.floor((N - W) / 2) + W / 2;
+
+  if (wasm) {
+    // quiet bins (level -1 below) get their random phase in index order, as in the loop below
+    const out = wasm.phase;
+    for (let i = 0; i < size; i++) if (logS[i]! <= logFloor) out[i] = 2 * Math.PI * rand();
+    runPghiKernel(frames, bins, { logFloor, hop, nOverLambda: N / lambda, twoPi: 2 * Math.PI, n: N, coefK: -lambda / (N * hop), centre });
+    phase.set(out);
+    return;
+  }
 
   // phase slopes: per hop along time (dt), per bin along frequency (dk)
-  const lambda = HANN_LAMBDA * W * W;
   const stepT = new Float64Array(size);
   const stepK = new Float64Array(size);
   for (let t = 0; t < frames; t++) {
@@ -126,7 +148,6 @@ export function pghiFrameMajor(
   }
 
   // from the window-centred phase of the derivation to the STFT's frame-start phase: e^{-2 pi i k c / N}
-  const centre = Math.floor((N - W) / 2) + W / 2;
   for (let t = 0; t < frames; t++) {
     for (let k = 0; k < bins; k++) phase[t * bins + k]! -= (2 * Math.PI * k * centre) / N;
   }
