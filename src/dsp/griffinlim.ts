@@ -283,7 +283,7 @@ export function initialEstimate(
     const rand = mulberry32(o.seed);
     for (let i = 0; i < n; i++) phase[i] = 2 * Math.PI * rand();
   } else if (init === 'pghi') {
-    pghiFrameMajor(S, frames, stftOptions, phase, { tolerance: o.pghiTolerance, seed: o.seed });
+    pghiFrameMajor(S, frames, stftOptions, phase, { tolerance: o.pghiTolerance, seed: o.seed, kernel: o.kernel === 'js' ? 'js' : 'auto' });
   } else {
     if (init.length !== n) throw new RangeError(`initial phase has ${init.length} values, the magnitude ${n}`);
     phase.set(toFrameMajor(init, n / frames, frames));

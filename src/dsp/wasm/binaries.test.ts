@@ -7,7 +7,7 @@ const sources = readdirSync(new URL('.', import.meta.url)).filter((f) => f.endsW
 
 describe('the embedded WebAssembly kernels', () => {
   it('include the known kernels', () => {
-    expect(sources).toEqual(expect.arrayContaining(['griffinlim.c', 'resample.c']));
+    expect(sources).toEqual(expect.arrayContaining(['griffinlim.c', 'pghi.c', 'resample.c']));
   });
 
   for (const source of sources) {
