@@ -45,7 +45,8 @@ export interface GriffinLimOptions extends Partial<StftOptions> {
   pghiTolerance?: number;
   /**
    * Which loop runs the iterations: 'wasm' the WebAssembly SIMD kernel (float32, nFft a power of two >= 8),
-   * 'js' the TypeScript one (float64 FFTs, any nFft), 'auto' (default) the kernel wherever it can.
+   * 'js' the TypeScript one (float64 FFTs, any nFft; PGHI's integration in TypeScript too), 'auto' (default) the
+   * kernel wherever it can.
    */
   kernel?: 'auto' | 'wasm' | 'js';
 }
