@@ -28,3 +28,4 @@ export { DEFAULT_PGHI, pghi, pghiFrameMajor, type PghiOptions } from './pghi.ts'
 export { mulberry32 } from './random.ts';
 export { DEFAULT_LSD_FLOOR, logSpectralDistance, signalSpectralConvergence, spectralConvergence, spectralConvergenceFromSums } from './metrics.ts';
 export { ParallelGriffinLim, autoThreads } from './griffinlim-parallel.ts';
+export { wasmKernelSupports } from './griffinlim-wasm.ts';

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { loadAudio, writeWav, type WavEncoding } from '../../audio/index.ts';
-import { DEFAULT_GRIFFIN_LIM, ParallelGriffinLim, magnitude, stft, type PhaseInit, type StftOptions } from '../../dsp/index.ts';
+import { DEFAULT_GRIFFIN_LIM, ParallelGriffinLim, magnitude, stft, wasmKernelSupports, type PhaseInit, type StftOptions } from '../../dsp/index.ts';
 import { describeError, fileError, UserError } from '../../errors.ts';
 
 interface InvertArgs {
@@ -74,7 +74,8 @@ export const invertCommand: CommandModule<object, InvertArgs> = {
       throw new UserError(`--threads must be a whole number >= 1, got ${args.threads}`);
     }
     const defaults = { ...stftOptions, iterations: args.iters, momentum: args.momentum, seed: args.seed, init: args.init as PhaseInit };
-    const engine = await ParallelGriffinLim.create(defaults, args.threads);
+    // threads serve only the TypeScript loop: with the WebAssembly kernel, start no workers
+    const engine = await ParallelGriffinLim.create(defaults, wasmKernelSupports(args.nFft) ? 1 : args.threads);
     const used = new Set<string>();
     let failed = 0;
     for (const file of args.inputs) {
