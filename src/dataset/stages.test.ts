@@ -10,6 +10,7 @@ import { encodeWav } from '../audio/wav-write.ts';
 import { resample, resampledLength } from '../audio/resample.ts';
 import { amplitudeToDb } from '../dsp/db.ts';
 import { magnitude, stft } from '../dsp/stft.ts';
+import { wasmSpectrogramSupports } from '../dsp/spectrogram-wasm.ts';
 import { PRESETS, resolveSettings, shapeWarning, spectrogramShape, type PreprocessSettings, type SettingsOverrides } from './presets.ts';
 import {
   Cleaner,
@@ -78,7 +79,8 @@ describe('stages', () => {
   it('LogSpectrogramExtractor matches STFT -> magnitude -> dB without the Nyquist bin', () => {
     const x = sine(1000, 22050, s.clip, 0.3);
     x[100] = 1; // a click, so the content is not a pure tone
-    const got = new LogSpectrogramExtractor(s).extract(x);
+    // The float64 TypeScript path: the WebAssembly kernel (float32 FFT) is held to it in the next test.
+    const got = new LogSpectrogramExtractor(s, { backend: 'typescript' }).extract(x);
     const full = amplitudeToDb(magnitude(stft(x, { nFft: 512, hop: 256 })), s.db);
     expect(full.bins).toBe(257);
     expect(got.length).toBe(256 * 64);
@@ -89,6 +91,27 @@ describe('stages', () => {
     let best = 0;
     for (let k = 0; k < 256; k++) if (got[k * 64 + 30]! > got[best * 64 + 30]!) best = k;
     expect(best).toBe(Math.round((1000 * 512) / 22050));
+  });
+
+  it('LogSpectrogramExtractor runs the WebAssembly kernel where it can, the TypeScript path on request', () => {
+    const x = sine(1000, 22050, s.clip, 0.3);
+    x[100] = 1;
+    const wasm = new LogSpectrogramExtractor(s), ts = new LogSpectrogramExtractor(s, { backend: 'typescript' });
+    expect(ts.backend).toBe('typescript');
+    if (wasmSpectrogramSupports(s.nFft, s.db)) expect(wasm.backend).toBe('wasm');
+    const a = wasm.extract(x), b = ts.extract(x);
+    const peak = Math.max(...b);
+    // float32 FFT rounding: an absolute error near eps times the peak, so well under 1e-3 dB within 60 dB of the
+    // peak, and about 1e-3 dB at the top_db floor 80 dB below it
+    let near = 0, far = 0;
+    for (let i = 0; i < a.length; i++) {
+      const err = Math.abs(a[i]! - b[i]!);
+      if (peak - b[i]! < 60) near = Math.max(near, err);
+      else far = Math.max(far, err);
+    }
+    expect(near).toBeLessThan(1e-3);
+    expect(far).toBeLessThan(1e-2);
+    expect(Math.min(...a)).toBeCloseTo(Math.min(...b), 3); // the same top_db floor
   });
 
   it('MinMaxNormaliser maps to [0, 1] and back', () => {

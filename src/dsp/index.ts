@@ -29,3 +29,4 @@ export { mulberry32 } from './random.ts';
 export { DEFAULT_LSD_FLOOR, logSpectralDistance, signalSpectralConvergence, spectralConvergence, spectralConvergenceFromSums } from './metrics.ts';
 export { ParallelGriffinLim, autoThreads } from './griffinlim-parallel.ts';
 export { wasmKernelSupports } from './griffinlim-wasm.ts';
+export { WasmSpectrogramPlan, wasmSpectrogramSupports } from './spectrogram-wasm.ts';

@@ -1,0 +1,135 @@
+/**
+ * The WebAssembly SIMD kernel of the log-magnitude spectrogram (wasm/spectrogram.c): centre padding, STFT
+ * (float32, four frames per SIMD vector, griffinlim.c's FFT), power, dB in float64 and the top_db clamp, written
+ * bin-major. One instance per clip shape: windows, twiddles and tables come from an `StftPlan`.
+ *
+ * Matches `amplitudeToDb(|stft|)` with a numeric ref up to float32 FFT rounding (well under 1e-3 dB).
+ */
+import { DEFAULT_DB } from './db.ts';
+import { isPowerOfTwo } from './fft.ts';
+import type { StftPlan } from './stft.ts';
+import type { DbOptions } from './types.ts';
+import { WASM_BASE64 } from './wasm/spectrogram-binary.ts';
+
+interface KernelExports {
+  extract(plan: number): void;
+  __heap_base: WebAssembly.Global;
+}
+
+let compiled: { module: WebAssembly.Module; heapBase: number } | null | undefined;
+
+/** The compiled kernel and where its heap starts (after its stack), or null where WebAssembly has no SIMD. */
+function kernelModule(): { module: WebAssembly.Module; heapBase: number } | null {
+  if (compiled === undefined) {
+    try {
+      const module = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
+      const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 2 }) } });
+      compiled = { module, heapBase: (probe.exports as unknown as KernelExports).__heap_base.value as number };
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/**
+ * True when the kernel can compute this spectrogram: WebAssembly SIMD, nFft a power of two >= 8, and a numeric
+ * ref (for ref 'max', use the TypeScript path).
+ */
+export function wasmSpectrogramSupports(nFft: number, db: DbOptions = {}): boolean {
+  const ref = db.ref ?? DEFAULT_DB.ref;
+  return isPowerOfTwo(nFft) && nFft >= 8 && typeof ref === 'number' && kernelModule() !== null;
+}
+
+const PAGE = 65536;
+
+/** The kernel's Plan struct, field by field (4 bytes each), in the order of spectrogram.c. */
+const PLAN_FIELDS = [
+  'M', 'N', 'hop', 'outBins', 'quads', 'frames', 'padCount', 'clampTop',
+  'window', 'padTarget', 'padSource', 'twiddle', 'realTwiddle', 'bitReverse', 'padded', 'zr', 'zi', 'xr', 'xi', 'out', 'db',
+] as const;
+
+/** One kernel instance for one clip shape: `extract(signal)` gives the outBins x frames dB spectrogram. */
+export class WasmSpectrogramPlan {
+  private readonly kernel: KernelExports;
+  private readonly plan: number;
+  private readonly signal: Float32Array;
+  private readonly out: Float32Array;
+
+  /**
+   * @param stft the framing (centred, reflect or constant padding as its tables say) and clip length.
+   * @param outBins bins kept, from 0: stft.bins, or stft.bins - 1 to drop the Nyquist bin.
+   * @param db amplitudeToDb's options; ref must be a number.
+   */
+  constructor(stft: StftPlan, outBins: number, db: DbOptions = {}) {
+    const kernel = kernelModule();
+    if (!kernel) throw new Error('this WebAssembly has no SIMD: use the TypeScript spectrogram');
+    const { nFft: N, hop } = stft.options;
+    if (!isPowerOfTwo(N) || N < 8) throw new RangeError(`the spectrogram kernel needs nFft a power of two >= 8, got ${N}`);
+    if (!(outBins >= 1 && outBins <= stft.bins)) throw new RangeError(`outBins must be in [1, ${stft.bins}], got ${outBins}`);
+    const { ref, amin, topDb } = { ...DEFAULT_DB, ...db };
+    if (typeof ref !== 'number') throw new RangeError("the spectrogram kernel needs a numeric ref, not 'max'");
+    if (!(amin > 0)) throw new RangeError(`amin must be > 0, got ${amin}`);
+    if (topDb !== null && !(topDb >= 0)) throw new RangeError(`topDb must be >= 0 or null, got ${topDb}`);
+    const M = N / 2, frames = stft.frames, quads = Math.ceil(frames / 4);
+    // Room for the phantom frames of the last quad; past paddedLength the signal stays zero.
+    const paddedTotal = Math.ceil(Math.max(stft.paddedLength, (4 * quads - 1) * hop + N) / 4) * 4;
+
+    let end = kernel.heapBase;
+    const take = (bytes: number) => {
+      const at = (end + 15) & ~15;
+      end = at + bytes;
+      return at;
+    };
+    const plan = take(PLAN_FIELDS.length * 4);
+    const f32 = (n: number) => take(4 * n);
+    const a = {
+      window: f32(N), padTarget: f32(stft.padTarget.length), padSource: f32(stft.padSource.length),
+      twiddle: f32(M), realTwiddle: f32(M + 2), bitReverse: f32(M), padded: f32(paddedTotal),
+      zr: f32(4 * M), zi: f32(4 * M), xr: f32(4 * (M + 1)), xi: f32(4 * (M + 1)), out: f32(outBins * frames), db: take(3 * 8),
+    };
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
+    this.kernel = new WebAssembly.Instance(kernel.module, { env: { memory } }).exports as unknown as KernelExports;
+    this.plan = plan;
+
+    const buf = memory.buffer;
+    const fields: Record<(typeof PLAN_FIELDS)[number], number> = {
+      M, N, hop, outBins, quads, frames, padCount: stft.padTarget.length, clampTop: topDb === null ? 0 : 1, ...a,
+    };
+    new Int32Array(buf, plan, PLAN_FIELDS.length).set(PLAN_FIELDS.map((name) => fields[name]));
+    new Float32Array(buf, a.window, N).set(stft.window);
+    new Int32Array(buf, a.padTarget, stft.padTarget.length).set(stft.padTarget);
+    new Int32Array(buf, a.padSource, stft.padSource.length).set(stft.padSource);
+    const twiddle = new Float32Array(buf, a.twiddle, M);
+    for (let k = 0; k < M / 2; k++) [twiddle[2 * k], twiddle[2 * k + 1]] = [Math.cos((-2 * Math.PI * k) / M), Math.sin((-2 * Math.PI * k) / M)];
+    const realTwiddle = new Float32Array(buf, a.realTwiddle, M + 2);
+    for (let k = 0; k <= M / 2; k++) [realTwiddle[2 * k], realTwiddle[2 * k + 1]] = [Math.cos((-2 * Math.PI * k) / N), Math.sin((-2 * Math.PI * k) / N)];
+    new Int32Array(buf, a.bitReverse, M).set(bitReversal(M));
+    new Float64Array(buf, a.db, 3).set([amin * amin, 20 * Math.log10(Math.max(amin, Math.abs(ref))), topDb ?? 0]);
+    new Float32Array(buf, a.padded, paddedTotal).fill(0);
+    this.signal = new Float32Array(buf, a.padded + 4 * stft.offset, stft.length);
+    this.out = new Float32Array(buf, a.out, outBins * frames);
+  }
+
+  /** The dB spectrogram (outBins x frames, bin-major) of one clip (cut or zero-filled to the plan's length), in a new array. */
+  extract(signal: Float32Array): Float32Array {
+    const n = this.signal.length;
+    if (signal.length >= n) this.signal.set(signal.length === n ? signal : signal.subarray(0, n));
+    else {
+      this.signal.set(signal);
+      this.signal.fill(0, signal.length);
+    }
+    this.kernel.extract(this.plan);
+    return this.out.slice();
+  }
+}
+
+/** Bit-reversal permutation of 0..n-1 (n a power of two). */
+function bitReversal(n: number): Int32Array {
+  const bits = Math.log2(n);
+  return Int32Array.from({ length: n }, (_, i) => {
+    let r = 0;
+    for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
+    return r;
+  });
+}
