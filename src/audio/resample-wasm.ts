@@ -9,43 +9,29 @@
  * would take too much of it.
  */
 import { WASM_BASE64 } from '../dsp/wasm/resample-binary.ts';
+import { align16, instantiate, loadKernel, PAGE, type CompiledKernel } from '../dsp/wasm/load.ts';
 
 interface KernelExports {
   resample(
     x: number, n: number, table: number, taps: number, half: number, up: number, step: number, stepRem: number,
     i0: number, p: number, out: number, count: number,
   ): void;
-  __heap_base: WebAssembly.Global;
 }
 
-let compiled: { module: WebAssembly.Module; heapBase: number } | null | undefined;
 
-/** The compiled kernel and where its heap starts, or null where WebAssembly has no SIMD. */
-function kernelModule(): { module: WebAssembly.Module; heapBase: number } | null {
-  if (compiled === undefined) {
-    try {
-      const module = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
-      const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 2 }) } });
-      compiled = { module, heapBase: (probe.exports as unknown as KernelExports).__heap_base.value as number };
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+/** The compiled kernel, or null where WebAssembly has no SIMD. */
+const kernelModule = () => loadKernel(WASM_BASE64);
 
 /** True when the kernel can run here (WebAssembly SIMD). */
 export function wasmResampleSupported(): boolean {
   return kernelModule() !== null;
 }
 
-const PAGE = 65536;
 /** Input samples per kernel call: 2 MiB of float64. */
 const CHUNK_INPUT = 1 << 18;
 /** Bytes of tables kept before the instance starts afresh. */
 const MAX_TABLE_BYTES = 64 << 20;
 
-const align16 = (n: number) => (n + 15) & ~15;
 
 /** The process's kernel instance, its memory and the tables it holds. */
 class Kernel {
@@ -56,10 +42,10 @@ class Kernel {
   /** End of the tables: the scratch area starts here. */
   end: number;
 
-  constructor(module: WebAssembly.Module, heapBase: number, bytes: number) {
-    this.end = align16(heapBase);
+  constructor(compiled: CompiledKernel, bytes: number) {
+    this.end = align16(compiled.heapBase);
     this.memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil((this.end + bytes) / PAGE)) });
-    this.exports = new WebAssembly.Instance(module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    this.exports = instantiate<KernelExports>(compiled, this.memory);
   }
 
   /** Makes sure the memory holds `bytes` bytes. */
@@ -72,12 +58,12 @@ class Kernel {
 let kernel: Kernel | null = null;
 
 /** Where `table` lives in the kernel's memory (copying it in as float64 the first time). */
-function tableAddress(module: { module: WebAssembly.Module; heapBase: number }, table: Float32Array): { k: Kernel; at: number } {
+function tableAddress(module: CompiledKernel, table: Float32Array): { k: Kernel; at: number } {
   let k = kernel;
   const known = k?.tables.get(table);
   if (k && known !== undefined) return { k, at: known };
   const bytes = align16(8 * table.length);
-  if (!k || k.end + bytes - module.heapBase > MAX_TABLE_BYTES) k = kernel = new Kernel(module.module, module.heapBase, bytes + (4 << 20));
+  if (!k || k.end + bytes - module.heapBase > MAX_TABLE_BYTES) k = kernel = new Kernel(module, bytes + (4 << 20));
   const at = k.end;
   k.reserve(at + bytes);
   new Float64Array(k.memory.buffer, at, table.length).set(table);

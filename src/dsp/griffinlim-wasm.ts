@@ -7,6 +7,7 @@
 import { isPowerOfTwo } from './fft.ts';
 import type { StftPlan } from './stft.ts';
 import { WASM_BASE64 } from './wasm/griffinlim-binary.ts';
+import { align16, instantiate, loadKernel, PAGE } from './wasm/load.ts';
 
 /** What `analyze` does after each quad's STFT. */
 export const AnalyzeMode = { Update: 0, UpdateAndMeasure: 1, Measure: 2 } as const;
@@ -15,31 +16,17 @@ export type AnalyzeMode = (typeof AnalyzeMode)[keyof typeof AnalyzeMode];
 interface KernelExports {
   synthesize(plan: number): void;
   analyze(plan: number, alpha: number, mode: AnalyzeMode): number;
-  __heap_base: WebAssembly.Global;
 }
 
-let compiled: { module: WebAssembly.Module; heapBase: number } | null | undefined;
 
-/** The compiled kernel and where its heap starts (after its stack), or null where WebAssembly has no SIMD. */
-function kernelModule(): { module: WebAssembly.Module; heapBase: number } | null {
-  if (compiled === undefined) {
-    try {
-      const module = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
-      const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 2 }) } });
-      compiled = { module, heapBase: (probe.exports as unknown as KernelExports).__heap_base.value as number };
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+/** The compiled kernel, or null where WebAssembly has no SIMD. */
+const kernelModule = () => loadKernel(WASM_BASE64);
 
 /** True when the kernel can run these settings: WebAssembly SIMD, and nFft a power of two >= 8. */
 export function wasmKernelSupports(nFft: number): boolean {
   return isPowerOfTwo(nFft) && nFft >= 8 && kernelModule() !== null;
 }
 
-const PAGE = 65536;
 
 /** Bump allocation of 16-byte aligned blocks in the kernel's memory, counted before the memory exists. */
 class Layout {
@@ -48,7 +35,7 @@ class Layout {
     this.end = start;
   }
   take(bytes: number): number {
-    const at = (this.end + 15) & ~15;
+    const at = align16(this.end);
     this.end = at + bytes;
     return at;
   }
@@ -88,7 +75,7 @@ export class WasmGriffinLimPlan {
       zr: f32(4 * M), zi: f32(4 * M), xr: f32(4 * (M + 1)), xi: f32(4 * (M + 1)),
     };
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(layout.size / PAGE) });
-    this.kernel = new WebAssembly.Instance(kernel.module, { env: { memory: this.memory } }).exports as unknown as KernelExports;
+    this.kernel = instantiate<KernelExports>(kernel, this.memory);
     this.plan = plan;
     this.at = a;
 

@@ -8,6 +8,7 @@
  * spectrogram seen: log-magnitudes and phases (16 bytes a bin) then the kernel's scratch (about 37 bytes a bin).
  */
 import { WASM_BASE64 } from './wasm/pghi-binary.ts';
+import { align16, instantiate, loadKernel, PAGE } from './wasm/load.ts';
 
 interface KernelExports {
   scratchBytes(size: number): number;
@@ -15,30 +16,15 @@ interface KernelExports {
     logS: number, phase: number, frames: number, bins: number, logFloor: number, hop: number, nOverLambda: number,
     twoPi: number, n: number, coefK: number, centre: number, scratch: number,
   ): void;
-  __heap_base: WebAssembly.Global;
 }
 
-const PAGE = 65536;
 /** The most a wasm32 memory can hold, in pages (4 GiB). */
 const MAX_PAGES = 65536;
-const align16 = (n: number) => (n + 15) & ~15;
 
-let compiled: { module: WebAssembly.Module; heapBase: number } | null | undefined;
 let kernel: { exports: KernelExports; memory: WebAssembly.Memory; heapBase: number } | undefined;
 
-/** The compiled kernel and where its heap starts, or null where WebAssembly is missing or refuses it. */
-function kernelModule(): { module: WebAssembly.Module; heapBase: number } | null {
-  if (compiled === undefined) {
-    try {
-      const module = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
-      const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 2 }) } });
-      compiled = { module, heapBase: (probe.exports as unknown as KernelExports).__heap_base.value as number };
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+/** The compiled kernel, or null where WebAssembly has no SIMD. */
+const kernelModule = () => loadKernel(WASM_BASE64);
 
 /** True when the kernel can run here. */
 export function wasmPghiSupported(): boolean {
@@ -72,7 +58,7 @@ export function pghiKernelBuffers(size: number): { logS: Float64Array; phase: Fl
   if (!module) return null;
   if (!kernel) {
     const memory = new WebAssembly.Memory({ initial: Math.ceil((module.heapBase + PAGE) / PAGE) });
-    const exports = new WebAssembly.Instance(module.module, { env: { memory } }).exports as unknown as KernelExports;
+    const exports = instantiate<KernelExports>(module, memory);
     kernel = { exports, memory, heapBase: module.heapBase };
   }
   // scratchBytes is computed in unsigned 32-bit arithmetic: keep its argument where that cannot wrap

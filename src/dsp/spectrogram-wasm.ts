@@ -10,27 +10,15 @@ import { isPowerOfTwo } from './fft.ts';
 import type { StftPlan } from './stft.ts';
 import type { DbOptions } from './types.ts';
 import { WASM_BASE64 } from './wasm/spectrogram-binary.ts';
+import { align16, instantiate, loadKernel, PAGE } from './wasm/load.ts';
 
 interface KernelExports {
   extract(plan: number): void;
-  __heap_base: WebAssembly.Global;
 }
 
-let compiled: { module: WebAssembly.Module; heapBase: number } | null | undefined;
 
-/** The compiled kernel and where its heap starts (after its stack), or null where WebAssembly has no SIMD. */
-function kernelModule(): { module: WebAssembly.Module; heapBase: number } | null {
-  if (compiled === undefined) {
-    try {
-      const module = new WebAssembly.Module(Buffer.from(WASM_BASE64, 'base64'));
-      const probe = new WebAssembly.Instance(module, { env: { memory: new WebAssembly.Memory({ initial: 2 }) } });
-      compiled = { module, heapBase: (probe.exports as unknown as KernelExports).__heap_base.value as number };
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+/** The compiled kernel, or null where WebAssembly has no SIMD. */
+const kernelModule = () => loadKernel(WASM_BASE64);
 
 /**
  * True when the kernel can compute this spectrogram: WebAssembly SIMD, nFft a power of two >= 8, and a numeric
@@ -41,7 +29,6 @@ export function wasmSpectrogramSupports(nFft: number, db: DbOptions = {}): boole
   return isPowerOfTwo(nFft) && nFft >= 8 && typeof ref === 'number' && kernelModule() !== null;
 }
 
-const PAGE = 65536;
 
 /** The kernel's Plan struct, field by field (4 bytes each), in the order of spectrogram.c. */
 const PLAN_FIELDS = [
@@ -77,7 +64,7 @@ export class WasmSpectrogramPlan {
 
     let end = kernel.heapBase;
     const take = (bytes: number) => {
-      const at = (end + 15) & ~15;
+      const at = align16(end);
       end = at + bytes;
       return at;
     };
@@ -89,7 +76,7 @@ export class WasmSpectrogramPlan {
       zr: f32(4 * M), zi: f32(4 * M), xr: f32(4 * (M + 1)), xi: f32(4 * (M + 1)), out: f32(outBins * frames), db: take(3 * 8),
     };
     const memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
-    this.kernel = new WebAssembly.Instance(kernel.module, { env: { memory } }).exports as unknown as KernelExports;
+    this.kernel = instantiate<KernelExports>(kernel, memory);
     this.plan = plan;
 
     const buf = memory.buffer;
