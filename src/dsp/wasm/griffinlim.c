@@ -1,9 +1,8 @@
 /*
  * The inner loop of Griffin-Lim in WebAssembly SIMD: ISTFT, STFT and the momentum update, four frames at a time.
  *
- * Each 128-bit vector holds the same value (a sample, a bin) of four consecutive frames, one per lane, so the FFT
- * below is written like a scalar radix-2 FFT and every lane runs the same arithmetic with no shuffles; only the
- * moves between the signal and the frames transpose 4x4 blocks. Spectra live in that "quad" layout:
+ * Each 128-bit vector holds the same value (a sample, a bin) of four consecutive frames, one per lane (the STFT
+ * and FFT of quad-stft.h, shared with spectrogram.c). Spectra live in that "quad" layout:
  * value of frame t, bin k at vector (t / 4) * bins + k, lane t % 4. Frames past the last are phantom frames
  * with zero target magnitude: they stay zero and count in no sum.
  *
@@ -13,18 +12,9 @@
  * which fills a Plan in linear memory; this file has no libc and no state of its own.
  *
  * Build: scripts/build-wasm.sh (clang --target=wasm32 -msimd128), which embeds the binary in
- * griffinlim-wasm-binary.ts.
+ * griffinlim-binary.ts.
  */
-#include <wasm_simd128.h>
-
-typedef v128_t v;
-
-#define ADD wasm_f32x4_add
-#define SUB wasm_f32x4_sub
-#define MUL wasm_f32x4_mul
-#define SPLAT wasm_f32x4_splat
-#define LOAD(p) wasm_v128_load(p)
-#define STORE(p, x) wasm_v128_store((p), (x))
+#include "quad-stft.h"
 
 /* Field order is mirrored by PLAN_FIELDS in griffinlim-wasm.ts: every field is 4 bytes. */
 typedef struct Plan {
@@ -55,103 +45,15 @@ typedef struct Plan {
 /* Torchaudio's guard against dividing by a zero magnitude. */
 #define EPS 1e-16f
 
-static void transpose4(v *a, v *b, v *c, v *d) {
-  v t0 = wasm_i32x4_shuffle(*a, *b, 0, 4, 1, 5);
-  v t1 = wasm_i32x4_shuffle(*a, *b, 2, 6, 3, 7);
-  v t2 = wasm_i32x4_shuffle(*c, *d, 0, 4, 1, 5);
-  v t3 = wasm_i32x4_shuffle(*c, *d, 2, 6, 3, 7);
-  *a = wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5);
-  *b = wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7);
-  *c = wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5);
-  *d = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7);
-}
-
-static int silentFloats(const float *x, int n) {
-  for (int i = 0; i < n; i++) if (x[i] != 0.0f) return 0;
-  return 1;
-}
-
 static int silentVectors(const v *x, int n) {
   for (int i = 0; i < n; i++) if (wasm_v128_any_true(x[i])) return 0;
   return 1;
 }
 
-/* In-place forward FFT of zr + i zi (M points, input in bit-reversed order, output natural), four lanes. */
-static void fft(const Plan *p) {
-  const int M = p->M;
-  v *zr = p->zr, *zi = p->zi;
-  /* the first two stages have twiddles 1 and -i: radix-4 butterflies without multiplications */
-  for (int i = 0; i < M; i += 4) {
-    v r0 = zr[i], i0 = zi[i], r1 = zr[i + 1], i1 = zi[i + 1];
-    v r2 = zr[i + 2], i2 = zi[i + 2], r3 = zr[i + 3], i3 = zi[i + 3];
-    v ar = ADD(r0, r1), ai = ADD(i0, i1), br = SUB(r0, r1), bi = SUB(i0, i1);
-    v cr = ADD(r2, r3), ci = ADD(i2, i3), dr = SUB(r2, r3), di = SUB(i2, i3);
-    zr[i] = ADD(ar, cr);
-    zi[i] = ADD(ai, ci);
-    zr[i + 2] = SUB(ar, cr);
-    zi[i + 2] = SUB(ai, ci);
-    zr[i + 1] = ADD(br, di); /* b + d * (-i) */
-    zi[i + 1] = SUB(bi, dr);
-    zr[i + 3] = SUB(br, di);
-    zi[i + 3] = ADD(bi, dr);
-  }
-  for (int len = 8; len <= M; len <<= 1) {
-    const int half = len >> 1, step = 2 * (M / len);
-    for (int j = 0; j < half; j++) {
-      const v wr = SPLAT(p->twiddle[j * step]), wi = SPLAT(p->twiddle[j * step + 1]);
-      for (int i = j; i < M; i += len) {
-        const int k = i + half;
-        v br = zr[k], bi = zi[k];
-        v tr = SUB(MUL(br, wr), MUL(bi, wi)), ti = ADD(MUL(br, wi), MUL(bi, wr));
-        v ar = zr[i], ai = zi[i];
-        zr[i] = ADD(ar, tr);
-        zi[i] = ADD(ai, ti);
-        zr[k] = SUB(ar, tr);
-        zi[k] = SUB(ai, ti);
-      }
-    }
-  }
-}
-
-/* STFT of the four frames of quad q into xr, xi (bins 0..M): z[n] = x[2n] + i x[2n+1], then split. */
+/* STFT of the four frames of quad q into p->xr, p->xi. */
 static void analyzeQuad(const Plan *p, int q) {
-  const int N = p->N, M = p->M, hop = p->hop;
-  const float *x0 = p->padded + 4 * q * hop, *x1 = x0 + hop, *x2 = x1 + hop, *x3 = x2 + hop;
-  v *xr = p->xr, *xi = p->xi;
-  if (silentFloats(x0, 3 * hop + N)) { /* digital silence costs no FFT */
-    for (int k = 0; k <= M; k++) xr[k] = xi[k] = wasm_f32x4_const_splat(0);
-    return;
-  }
-  const int *rev = p->bitReverse;
-  v *zr = p->zr, *zi = p->zi;
-  for (int n = 0; n < N; n += 4) {
-    const v w = LOAD(p->window + n);
-    v a = MUL(LOAD(x0 + n), w), b = MUL(LOAD(x1 + n), w), c = MUL(LOAD(x2 + n), w), d = MUL(LOAD(x3 + n), w);
-    transpose4(&a, &b, &c, &d); /* now sample n, n+1, n+2, n+3 of the four frames */
-    const int j = n >> 1;
-    zr[rev[j]] = a;
-    zi[rev[j]] = b;
-    zr[rev[j + 1]] = c;
-    zi[rev[j + 1]] = d;
-  }
-  fft(p);
-  /* X[k] = E[k] + W^k O[k], X[M-k] = conj(E[k] - W^k O[k]) with E, O the DFTs of even and odd samples */
-  const v half = SPLAT(0.5f);
-  xr[0] = ADD(zr[0], zi[0]);
-  xr[M] = SUB(zr[0], zi[0]);
-  xi[0] = xi[M] = wasm_f32x4_const_splat(0);
-  for (int k = 1; 2 * k <= M; k++) {
-    const int j = M - k;
-    v ar = zr[k], ai = zi[k], cr = zr[j], ci = zi[j];
-    v er = MUL(half, ADD(ar, cr)), ei = MUL(half, SUB(ai, ci));
-    v or = MUL(half, ADD(ai, ci)), oi = MUL(half, SUB(cr, ar));
-    v wr = SPLAT(p->realTwiddle[2 * k]), wi = SPLAT(p->realTwiddle[2 * k + 1]);
-    v tr = SUB(MUL(wr, or), MUL(wi, oi)), ti = ADD(MUL(wr, oi), MUL(wi, or));
-    xr[k] = ADD(er, tr);
-    xi[k] = ADD(ei, ti);
-    xr[j] = SUB(er, tr);
-    xi[j] = SUB(ti, ei);
-  }
+  const QuadStft s = {p->M, p->N, p->hop, p->window, p->twiddle, p->realTwiddle, p->bitReverse};
+  quadAnalyze(&s, p->padded + 4 * q * p->hop, p->zr, p->zi, p->xr, p->xi);
 }
 
 /* Lanes of quad q that hold real frames (all ones) rather than phantom ones (zero). */
@@ -217,7 +119,7 @@ static void overlapAddQuad(const Plan *p, int q) {
     zr[rev[j]] = SUB(or, ei);
     zi[rev[j]] = ADD(er, oi);
   }
-  fft(p);
+  quadFft(zr, zi, M, p->twiddle);
   float *y0 = p->padded + 4 * q * hop, *y1 = y0 + hop, *y2 = y1 + hop, *y3 = y2 + hop;
   for (int n = 0; n < N; n += 4) {
     const int j = n >> 1;
