@@ -6,6 +6,7 @@
  */
 import { isPowerOfTwo } from './fft.ts';
 import type { StftPlan } from './stft.ts';
+import { writeQuadStftTables } from './wasm/quad-stft.ts';
 import { WASM_BASE64 } from './wasm/griffinlim-binary.ts';
 import { align16, instantiate, loadKernel, PAGE } from './wasm/load.ts';
 
@@ -85,16 +86,9 @@ export class WasmGriffinLimPlan {
       paddedTotal, padCount: stft.padTarget.length, ...a,
     };
     new Int32Array(buf, plan, PLAN_FIELDS.length).set(PLAN_FIELDS.map((name) => fields[name]));
-    new Float32Array(buf, a.window, N).set(stft.window);
+    writeQuadStftTables(buf, a, stft);
     new Float32Array(buf, a.synthesisWindow, N).set(stft.window.map((w) => w / M));
     new Float32Array(buf, a.invWindowSum, paddedTotal).fill(1).set(stft.invWindowSum);
-    new Int32Array(buf, a.padTarget, stft.padTarget.length).set(stft.padTarget);
-    new Int32Array(buf, a.padSource, stft.padSource.length).set(stft.padSource);
-    const twiddle = new Float32Array(buf, a.twiddle, M);
-    for (let k = 0; k < M / 2; k++) [twiddle[2 * k], twiddle[2 * k + 1]] = [Math.cos((-2 * Math.PI * k) / M), Math.sin((-2 * Math.PI * k) / M)];
-    const realTwiddle = new Float32Array(buf, a.realTwiddle, M + 2);
-    for (let k = 0; k <= M / 2; k++) [realTwiddle[2 * k], realTwiddle[2 * k + 1]] = [Math.cos((-2 * Math.PI * k) / N), Math.sin((-2 * Math.PI * k) / N)];
-    new Int32Array(buf, a.bitReverse, M).set(bitReversal(M));
   }
 
   /** Loads the target magnitude and the first estimate (frame-major), and clears the momentum state. */
@@ -143,13 +137,3 @@ const PLAN_FIELDS = [
   'window', 'synthesisWindow', 'invWindowSum', 'padTarget', 'padSource', 'twiddle', 'realTwiddle', 'bitReverse',
   'S', 're', 'im', 'prevRe', 'prevIm', 'padded', 'zr', 'zi', 'xr', 'xi',
 ] as const;
-
-/** Bit-reversal permutation of 0..n-1 (n a power of two). */
-function bitReversal(n: number): Int32Array {
-  const bits = Math.log2(n);
-  return Int32Array.from({ length: n }, (_, i) => {
-    let r = 0;
-    for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
-    return r;
-  });
-}

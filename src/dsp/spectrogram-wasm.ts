@@ -9,6 +9,7 @@ import { DEFAULT_DB } from './db.ts';
 import { isPowerOfTwo } from './fft.ts';
 import type { StftPlan } from './stft.ts';
 import type { DbOptions } from './types.ts';
+import { writeQuadStftTables } from './wasm/quad-stft.ts';
 import { WASM_BASE64 } from './wasm/spectrogram-binary.ts';
 import { align16, instantiate, loadKernel, PAGE } from './wasm/load.ts';
 
@@ -84,14 +85,7 @@ export class WasmSpectrogramPlan {
       M, N, hop, outBins, quads, frames, padCount: stft.padTarget.length, clampTop: topDb === null ? 0 : 1, ...a,
     };
     new Int32Array(buf, plan, PLAN_FIELDS.length).set(PLAN_FIELDS.map((name) => fields[name]));
-    new Float32Array(buf, a.window, N).set(stft.window);
-    new Int32Array(buf, a.padTarget, stft.padTarget.length).set(stft.padTarget);
-    new Int32Array(buf, a.padSource, stft.padSource.length).set(stft.padSource);
-    const twiddle = new Float32Array(buf, a.twiddle, M);
-    for (let k = 0; k < M / 2; k++) [twiddle[2 * k], twiddle[2 * k + 1]] = [Math.cos((-2 * Math.PI * k) / M), Math.sin((-2 * Math.PI * k) / M)];
-    const realTwiddle = new Float32Array(buf, a.realTwiddle, M + 2);
-    for (let k = 0; k <= M / 2; k++) [realTwiddle[2 * k], realTwiddle[2 * k + 1]] = [Math.cos((-2 * Math.PI * k) / N), Math.sin((-2 * Math.PI * k) / N)];
-    new Int32Array(buf, a.bitReverse, M).set(bitReversal(M));
+    writeQuadStftTables(buf, a, stft);
     new Float64Array(buf, a.db, 3).set([amin * amin, 20 * Math.log10(Math.max(amin, Math.abs(ref))), topDb ?? 0]);
     new Float32Array(buf, a.padded, paddedTotal).fill(0);
     this.signal = new Float32Array(buf, a.padded + 4 * stft.offset, stft.length);
@@ -109,14 +103,4 @@ export class WasmSpectrogramPlan {
     this.kernel.extract(this.plan);
     return this.out.slice();
   }
-}
-
-/** Bit-reversal permutation of 0..n-1 (n a power of two). */
-function bitReversal(n: number): Int32Array {
-  const bits = Math.log2(n);
-  return Int32Array.from({ length: n }, (_, i) => {
-    let r = 0;
-    for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
-    return r;
-  });
 }
