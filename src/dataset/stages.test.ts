@@ -80,7 +80,7 @@ describe('stages', () => {
     const x = sine(1000, 22050, s.clip, 0.3);
     x[100] = 1; // a click, so the content is not a pure tone
     // The float64 TypeScript path: the WebAssembly kernel (float32 FFT) is held to it in the next test.
-    const got = new LogSpectrogramExtractor(s, { backend: 'typescript' }).extract(x);
+    const got = new LogSpectrogramExtractor(s, { kernel: 'js' }).extract(x);
     const full = amplitudeToDb(magnitude(stft(x, { nFft: 512, hop: 256 })), s.db);
     expect(full.bins).toBe(257);
     expect(got.length).toBe(256 * 64);
@@ -96,9 +96,9 @@ describe('stages', () => {
   it('LogSpectrogramExtractor runs the WebAssembly kernel where it can, the TypeScript path on request', () => {
     const x = sine(1000, 22050, s.clip, 0.3);
     x[100] = 1;
-    const wasm = new LogSpectrogramExtractor(s), ts = new LogSpectrogramExtractor(s, { backend: 'typescript' });
-    expect(ts.backend).toBe('typescript');
-    if (wasmSpectrogramSupports(s.nFft, s.db)) expect(wasm.backend).toBe('wasm');
+    const wasm = new LogSpectrogramExtractor(s), ts = new LogSpectrogramExtractor(s, { kernel: 'js' });
+    expect(ts.kernel).toBe('typescript');
+    if (wasmSpectrogramSupports(s.nFft, s.db)) expect(wasm.kernel).toBe('wasm');
     const a = wasm.extract(x), b = ts.extract(x);
     const peak = Math.max(...b);
     // float32 FFT rounding: an absolute error near eps times the peak, so well under 1e-3 dB within 60 dB of the

@@ -250,35 +250,35 @@ export class Padder {
 export class LogSpectrogramExtractor {
   readonly shape: [number, number];
   /** Which implementation runs: the WebAssembly SIMD kernel, or the TypeScript STFT (float64 FFT). */
-  readonly backend: 'wasm' | 'typescript';
+  readonly kernel: 'wasm' | 'js';
   private readonly plan: StftPlan;
   private readonly padded: Float64Array;
   private readonly re: Float32Array;
   private readonly im: Float32Array;
-  private readonly kernel: WasmSpectrogramPlan | null;
+  private readonly wasm: WasmSpectrogramPlan | null;
 
   /**
-   * @param options.backend 'auto' (default): the WebAssembly kernel where it runs (SIMD, nFft a power of two
-   * >= 8, a numeric ref), else TypeScript; 'typescript' forces the TypeScript path (tests, comparisons).
+   * @param options.kernel 'auto' (default): the WebAssembly kernel where it runs (SIMD, nFft a power of two
+   * >= 8, a numeric ref), else TypeScript; 'js' forces the TypeScript path (as GriffinLim's option).
    */
   constructor(
     private readonly settings: Pick<PreprocessSettings, 'nFft' | 'hop' | 'clip' | 'dropNyquist' | 'db'>,
-    options: { backend?: 'auto' | 'typescript' } = {},
+    options: { kernel?: 'auto' | 'js' } = {},
   ) {
     this.shape = spectrogramShape(settings);
     this.plan = new StftPlan({ nFft: settings.nFft, hop: settings.hop, center: true, padMode: 'reflect' }, this.shape[1], settings.clip);
-    const useKernel = (options.backend ?? 'auto') === 'auto' && wasmSpectrogramSupports(settings.nFft, settings.db);
-    this.kernel = useKernel ? new WasmSpectrogramPlan(this.plan, this.shape[0], settings.db) : null;
-    this.backend = this.kernel ? 'wasm' : 'typescript';
-    const size = this.kernel ? 0 : this.plan.frames * this.plan.bins;
-    this.padded = new Float64Array(this.kernel ? 0 : this.plan.paddedLength);
+    const useKernel = (options.kernel ?? 'auto') === 'auto' && wasmSpectrogramSupports(settings.nFft, settings.db);
+    this.wasm = useKernel ? new WasmSpectrogramPlan(this.plan, this.shape[0], settings.db) : null;
+    this.kernel = this.wasm ? 'wasm' : 'js';
+    const size = this.wasm ? 0 : this.plan.frames * this.plan.bins;
+    this.padded = new Float64Array(this.wasm ? 0 : this.plan.paddedLength);
     this.re = new Float32Array(size);
     this.im = new Float32Array(size);
   }
 
   /** The log-magnitude spectrogram of one clip of exactly `clip` samples. */
   extract(signal: Float32Array): Float32Array {
-    if (this.kernel) return this.kernel.extract(signal);
+    if (this.wasm) return this.wasm.extract(signal);
     const [outBins, frames] = this.shape;
     const { bins } = this.plan;
     this.plan.load(signal, this.padded);
