@@ -52,6 +52,8 @@ export interface EpochMetrics {
   samplesPerSecond: number;
   /** Wall time of the epoch (training and validation). */
   seconds: number;
+  /** Learning rate of the epoch's last step (runs before schedules existed lack it). */
+  learningRate?: number;
 }
 
 /** Where training stands: enough to continue exactly. */

@@ -107,6 +107,19 @@ describe('train', () => {
     disposeVae(best.vae);
   });
 
+  it('records the learning rate per epoch, falling along a cosine when asked', async () => {
+    const out = path.join(tmp, 'cosine');
+    const result = await train(memoryData(trainSet, valSet), { ...quiet, out, epochs: 3, overrides: { ...TINY, lrSchedule: 'cosine' } });
+    const rates = result.metrics.map((m) => m.learningRate!);
+    const steps = result.metrics.map((m) => m.step);
+    const lr = TINY.learningRate!;
+    // the last step of each epoch: lr * (0.05 + 0.95 * (1 + cos(pi * (step - 1) / total)) / 2)
+    rates.forEach((r, i) => expect(r).toBeCloseTo(lr * (0.05 + 0.475 * (1 + Math.cos((Math.PI * (steps[i]! - 1)) / steps.at(-1)!))), 12));
+    expect(rates[2]).toBeLessThan(rates[1]!);
+    const constant = await train(memoryData(trainSet, valSet), { ...quiet, out: path.join(tmp, 'constant'), epochs: 1 });
+    expect(constant.metrics[0]!.learningRate).toBe(lr);
+  });
+
   it('gives the same weights for the same seed, and others for another seed', async () => {
     const a = path.join(tmp, 'seed-a');
     const b = path.join(tmp, 'seed-b');

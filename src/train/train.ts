@@ -29,7 +29,7 @@ import {
   type TrainingProgress,
 } from './checkpoint.ts';
 import { renderCurvesSvg } from './curves.ts';
-import { lrSchedule } from './schedule.ts';
+import { lrFactor, lrSchedule } from './schedule.ts';
 
 /** One batch of spectrograms laid out [count, height, width], values in [0, 1]. */
 export interface Batch {
@@ -404,6 +404,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
         ...(val ? { val } : {}),
         samplesPerSecond: progress.partial.items / Math.max(trainSeconds, 1e-9),
         seconds: progress.partial.seconds + (performance.now() - started) / 1000,
+        learningRate: config.learningRate * lrFactor(scheduleFor(config), progress.step - 1),
       };
       // Best by validation loss, or by training loss when there is no validation split.
       const score = (val ?? train).loss;
@@ -424,6 +425,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
       log(
         `epoch ${epoch + 1}/${o.epochs}: train ${describeParts(train)}` +
           (val ? `, validation ${describeParts(val)}` : '') +
+          `${config.lrSchedule === 'cosine' ? `, lr ${formatNumber(metrics.learningRate!)}` : ''}` +
           `, ${formatNumber(metrics.samplesPerSecond)} samples/s, ${formatDuration(metrics.seconds)}${isBest ? ', best so far' : ''}`,
       );
     }
