@@ -19,7 +19,7 @@ import {
   LogSpectrogramExtractor,
   MinMaxNormaliser,
   Padder,
-  ResampledReader,
+  resampledReader,
   resampleRange,
   Splitter,
   type ClipResult,
@@ -142,14 +142,14 @@ describe('stages', () => {
 describe('resampling by parts', () => {
   const x = Float32Array.from({ length: 20000 }, (_, i) => Math.sin(i * 0.01) * Math.cos(i * 0.0007) + 0.1 * Math.sin(i * 1.3));
   for (const [from, to] of [[8000, 22050], [44100, 22050], [22050, 22050]] as const) {
-    it(`ResampledReader gives the whole-file result in blocks, ${from} -> ${to}`, () => {
+    it(`resampledReader gives the whole-file result in blocks, ${from} -> ${to}`, async () => {
       const whole = resample(x, from, to);
-      const reader = new ResampledReader(x, from, to, 'default', 3000);
+      const reader = resampledReader(x, from, to, 'default', 3000);
       expect(reader.length).toBe(whole.length);
       let maxErr = 0;
       // Overlapping reads, as 50 % overlapping clips make them.
       for (let a = 0; a < reader.length; a += 1500) {
-        const part = reader.read(a, a + 3000);
+        const part = await reader.read(a, a + 3000);
         expect(part.length).toBe(Math.min(3000, whole.length - a));
         for (let i = 0; i < part.length; i++) maxErr = Math.max(maxErr, Math.abs(part[i]! - whole[a + i]!));
       }

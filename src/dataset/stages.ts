@@ -75,7 +75,7 @@ export interface ClipReader {
    * Output samples [start, end). A block read ahead stops at `until` (default: the end), so a share of a file
    * reads only its own range.
    */
-  read(start: Samples, end: Samples, until?: Samples): Float32Array | Promise<Float32Array>;
+  read(start: Samples, end: Samples, until?: Samples): Promise<Float32Array>;
 }
 
 /** Where the next block read for [start, end) ends: a block's length ahead, within [end, until]. */
@@ -84,66 +84,45 @@ function blockEnd(start: Samples, end: Samples, block: Samples, until: Samples):
 }
 
 /**
- * Reads a long signal at another rate piece by piece: `read(a, b)` gives output samples [a, b), resampling a
- * block at a time, so a long recording is never held whole at the target rate. Reads must move forward.
+ * Reads a long signal at the target rate piece by piece: `read(a, b)` gives output samples [a, b) from a block
+ * fetched `block` samples at a time, so a long recording is never held whole at the target rate. Reads must move
+ * forward. `fetch(start, stop)` makes output samples [start, stop); see `resampledReader` and `streamedReader`.
  */
-export class ResampledReader implements ClipReader {
-  readonly length: Samples;
+export class BlockReader implements ClipReader {
   private buf: Float32Array = new Float32Array(0);
   private bufStart = 0;
 
   constructor(
-    private readonly samples: Float32Array,
-    private readonly from: number,
-    private readonly to: number,
-    private readonly quality: ResampleQuality,
-    /** Output samples resampled at once. */
+    readonly length: Samples,
+    private readonly fetch: (start: Samples, stop: Samples) => Float32Array | Promise<Float32Array>,
+    /** Output samples fetched at once. */
     private readonly block: Samples = 1 << 20,
-  ) {
-    this.length = resampledLength(samples.length, from, to);
-  }
+  ) {}
 
-  read(start: Samples, end: Samples, until: Samples = this.length): Float32Array {
+  async read(start: Samples, end: Samples, until: Samples = this.length): Promise<Float32Array> {
     end = Math.min(end, this.length);
     if (start < this.bufStart || end > this.bufStart + this.buf.length) {
-      const stop = Math.min(this.length, blockEnd(start, end, this.block, until));
-      this.buf = resampleRange(this.samples, this.from, this.to, this.quality, start, stop);
+      this.buf = await this.fetch(start, Math.min(this.length, blockEnd(start, end, this.block, until)));
       this.bufStart = start;
     }
     return this.buf.subarray(start - this.bufStart, end - this.bufStart);
   }
 }
 
+/** A decoded signal at another rate, resampled a block at a time. */
+export function resampledReader(samples: Float32Array, from: number, to: number, quality: ResampleQuality, block?: Samples): BlockReader {
+  return new BlockReader(resampledLength(samples.length, from, to), (a, b) => resampleRange(samples, from, to, quality, a, b), block);
+}
+
 /**
- * ResampledReader's on-demand twin: each block's frames (plus the filter's reach, which keeps block edges
+ * The on-demand twin of `resampledReader`: each block's frames (plus the filter's reach, which keeps block edges
  * seamless) are read from the file when needed and mixed to mono, so memory is a block or two whatever the
  * file's length. Gives the same samples as resampling the whole decoded file.
  */
-export class StreamedReader implements ClipReader {
-  readonly length: Samples;
-  private buf: Float32Array = new Float32Array(0);
-  private bufStart = 0;
-
-  constructor(
-    private readonly audio: AudioReader,
-    private readonly to: number,
-    private readonly quality: ResampleQuality,
-    /** Output samples read at once. */
-    private readonly block: Samples = 1 << 20,
-  ) {
-    this.length = resampledLength(audio.info.frames, audio.info.sampleRate, to);
-  }
-
-  async read(start: Samples, end: Samples, until: Samples = this.length): Promise<Float32Array> {
-    end = Math.min(end, this.length);
-    if (start < this.bufStart || end > this.bufStart + this.buf.length) {
-      const stop = Math.min(this.length, blockEnd(start, end, this.block, until));
-      const options = { sampleRate: this.to, mono: true, resample: { quality: this.quality } };
-      [this.buf] = (await readRange(this.audio, start, stop - start, options)) as [Float32Array];
-      this.bufStart = start;
-    }
-    return this.buf.subarray(start - this.bufStart, end - this.bufStart);
-  }
+export function streamedReader(audio: AudioReader, to: number, quality: ResampleQuality, block?: Samples): BlockReader {
+  const options = { sampleRate: to, mono: true, resample: { quality } };
+  const length = resampledLength(audio.info.frames, audio.info.sampleRate, to);
+  return new BlockReader(length, async (a, b) => ((await readRange(audio, a, b - a, options)) as [Float32Array])[0], block);
 }
 
 /**
@@ -403,10 +382,10 @@ export class FileProcessor {
     const ranged = cleanupActive(cleanup) ? undefined : await openRangedAudio(file);
     if (ranged) {
       this.cached = undefined; // nothing to keep for a streamed file; drop any other file's decode
-      return { reader: new StreamedReader(ranged, sampleRate, resampleQuality, block), trimmed: 0, close: () => ranged.close() };
+      return { reader: streamedReader(ranged, sampleRate, resampleQuality, block), trimmed: 0, close: () => ranged.close() };
     }
     const { decoded, samples, start } = await this.prepare(file, shared);
-    const reader = new ResampledReader(samples, decoded.sampleRate, sampleRate, resampleQuality, block);
+    const reader = resampledReader(samples, decoded.sampleRate, sampleRate, resampleQuality, block);
     return { reader, trimmed: start / decoded.sampleRate, close: async () => undefined };
   }
 
