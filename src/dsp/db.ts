@@ -14,6 +14,17 @@ import type { DbOptions, Spectrogram } from './types.ts';
 /** librosa's defaults: ref 1, amin 1e-5 (-100 dB), topDb 80. */
 export const DEFAULT_DB: Required<DbOptions> = { ref: 1, amin: 1e-5, topDb: 80 };
 
+/**
+ * dB options with librosa's defaults filled in and checked.
+ * @throws RangeError when amin is not positive or topDb is negative.
+ */
+export function resolveDbOptions(options: DbOptions = {}): Required<DbOptions> {
+  const o = { ...DEFAULT_DB, ...options };
+  if (!(o.amin > 0)) throw new RangeError(`amin must be > 0, got ${o.amin}`);
+  if (o.topDb !== null && !(o.topDb >= 0)) throw new RangeError(`topDb must be >= 0 or null, got ${o.topDb}`);
+  return o;
+}
+
 function refValue(values: ArrayLike<number>, ref: number | 'max'): number {
   if (ref !== 'max') return Math.abs(ref);
   let peak = 0;
@@ -31,9 +42,7 @@ export function amplitudeToDb(amplitude: ArrayLike<number>, options?: DbOptions)
 export function amplitudeToDb(amplitude: Spectrogram, options?: DbOptions): Spectrogram;
 export function amplitudeToDb(input: ArrayLike<number> | Spectrogram, options: DbOptions = {}): Float32Array | Spectrogram {
   if (isSpectrogram(input)) return { ...input, data: amplitudeToDb(input.data, options) };
-  const { ref, amin, topDb } = { ...DEFAULT_DB, ...options };
-  if (!(amin > 0)) throw new RangeError(`amin must be > 0, got ${amin}`);
-  if (topDb !== null && !(topDb >= 0)) throw new RangeError(`topDb must be >= 0 or null, got ${topDb}`);
+  const { ref, amin, topDb } = resolveDbOptions(options);
   const offset = 20 * Math.log10(Math.max(amin, refValue(input, ref)));
   const out = new Float32Array(input.length);
   let peak = -Infinity;

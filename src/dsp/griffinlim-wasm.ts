@@ -6,9 +6,9 @@
  */
 import { isPowerOfTwo } from './fft.ts';
 import type { StftPlan } from './stft.ts';
-import { writeQuadStftTables } from './wasm/quad-stft.ts';
+import { quadPaddedLength, takeQuadStftBuffers, writeQuadStftTables } from './wasm/quad-stft.ts';
 import { WASM_BASE64 } from './wasm/griffinlim-binary.ts';
-import { align16, instantiate, loadKernel, PAGE } from './wasm/load.ts';
+import { instantiate, Layout, loadKernel, PAGE } from './wasm/load.ts';
 
 /** What `analyze` does after each quad's STFT. */
 export const AnalyzeMode = { Update: 0, UpdateAndMeasure: 1, Measure: 2 } as const;
@@ -29,22 +29,6 @@ export function wasmKernelSupports(nFft: number): boolean {
 }
 
 
-/** Bump allocation of 16-byte aligned blocks in the kernel's memory, counted before the memory exists. */
-class Layout {
-  private end: number;
-  constructor(start: number) {
-    this.end = start;
-  }
-  take(bytes: number): number {
-    const at = align16(this.end);
-    this.end = at + bytes;
-    return at;
-  }
-  get size(): number {
-    return this.end;
-  }
-}
-
 /** One kernel instance with the buffers of one clip shape (nFft, hop, frames, length). */
 export class WasmGriffinLimPlan {
   private readonly kernel: KernelExports;
@@ -61,19 +45,16 @@ export class WasmGriffinLimPlan {
     const M = N / 2, bins = stft.bins;
     this.stft = stft;
     this.quads = Math.ceil(stft.frames / 4);
-    const paddedTotal = Math.ceil(Math.max(stft.paddedLength, (4 * this.quads - 1) * hop + N) / 4) * 4;
+    const paddedTotal = quadPaddedLength(stft);
     const spectrum = this.quads * bins * 16;
 
     const layout = new Layout(kernel.heapBase);
     const plan = layout.take(PLAN_FIELDS.length * 4);
     const f32 = (n: number) => layout.take(4 * n);
     const a = {
-      window: f32(N), synthesisWindow: f32(N), invWindowSum: f32(paddedTotal),
-      padTarget: f32(stft.padTarget.length), padSource: f32(stft.padSource.length),
-      twiddle: f32(M), realTwiddle: f32(M + 2), bitReverse: f32(M),
+      ...takeQuadStftBuffers(layout, stft), synthesisWindow: f32(N), invWindowSum: f32(paddedTotal),
       S: layout.take(spectrum), re: layout.take(spectrum), im: layout.take(spectrum),
       prevRe: layout.take(spectrum), prevIm: layout.take(spectrum), padded: f32(paddedTotal),
-      zr: f32(4 * M), zi: f32(4 * M), xr: f32(4 * (M + 1)), xi: f32(4 * (M + 1)),
     };
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(layout.size / PAGE) });
     this.kernel = instantiate<KernelExports>(kernel, this.memory);

@@ -8,7 +8,7 @@
  * spectrogram seen: log-magnitudes and phases (16 bytes a bin) then the kernel's scratch (about 37 bytes a bin).
  */
 import { WASM_BASE64 } from './wasm/pghi-binary.ts';
-import { align16, instantiate, loadKernel, PAGE } from './wasm/load.ts';
+import { instantiate, Layout, loadKernel, PAGE } from './wasm/load.ts';
 
 interface KernelExports {
   scratchBytes(size: number): number;
@@ -32,21 +32,20 @@ export function wasmPghiSupported(): boolean {
 }
 
 /** Where the buffers of one call lie in the kernel's memory. */
-interface Layout {
+interface Buffers {
   logS: number;
   phase: number;
   scratch: number;
   end: number;
 }
 
-function layout(heapBase: number, size: number, scratchBytes: number): Layout {
-  const logS = align16(heapBase);
-  const phase = align16(logS + 8 * size);
-  const scratch = align16(phase + 8 * size);
-  return { logS, phase, scratch, end: scratch + scratchBytes };
+function layout(heapBase: number, size: number, scratchBytes: number): Buffers {
+  const l = new Layout(heapBase);
+  const logS = l.take(8 * size), phase = l.take(8 * size), scratch = l.take(scratchBytes);
+  return { logS, phase, scratch, end: l.size };
 }
 
-let current: (Layout & { size: number }) | undefined;
+let current: (Buffers & { size: number }) | undefined;
 
 /**
  * Views of the kernel's memory for a spectrogram of `size` bins (frames x bins, frame-major): `logS` to fill

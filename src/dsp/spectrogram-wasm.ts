@@ -5,13 +5,13 @@
  *
  * Matches `amplitudeToDb(|stft|)` with a numeric ref up to float32 FFT rounding (well under 1e-3 dB).
  */
-import { DEFAULT_DB } from './db.ts';
+import { DEFAULT_DB, resolveDbOptions } from './db.ts';
 import { isPowerOfTwo } from './fft.ts';
 import type { StftPlan } from './stft.ts';
 import type { DbOptions } from './types.ts';
-import { writeQuadStftTables } from './wasm/quad-stft.ts';
+import { quadPaddedLength, takeQuadStftBuffers, writeQuadStftTables } from './wasm/quad-stft.ts';
 import { WASM_BASE64 } from './wasm/spectrogram-binary.ts';
-import { align16, instantiate, loadKernel, PAGE } from './wasm/load.ts';
+import { instantiate, Layout, loadKernel, PAGE } from './wasm/load.ts';
 
 interface KernelExports {
   extract(plan: number): void;
@@ -55,28 +55,17 @@ export class WasmSpectrogramPlan {
     const { nFft: N, hop } = stft.options;
     if (!isPowerOfTwo(N) || N < 8) throw new RangeError(`the spectrogram kernel needs nFft a power of two >= 8, got ${N}`);
     if (!(outBins >= 1 && outBins <= stft.bins)) throw new RangeError(`outBins must be in [1, ${stft.bins}], got ${outBins}`);
-    const { ref, amin, topDb } = { ...DEFAULT_DB, ...db };
+    const { ref, amin, topDb } = resolveDbOptions(db);
     if (typeof ref !== 'number') throw new RangeError("the spectrogram kernel needs a numeric ref, not 'max'");
-    if (!(amin > 0)) throw new RangeError(`amin must be > 0, got ${amin}`);
-    if (topDb !== null && !(topDb >= 0)) throw new RangeError(`topDb must be >= 0 or null, got ${topDb}`);
     const M = N / 2, frames = stft.frames, quads = Math.ceil(frames / 4);
-    // Room for the phantom frames of the last quad; past paddedLength the signal stays zero.
-    const paddedTotal = Math.ceil(Math.max(stft.paddedLength, (4 * quads - 1) * hop + N) / 4) * 4;
+    const paddedTotal = quadPaddedLength(stft);
 
-    let end = kernel.heapBase;
-    const take = (bytes: number) => {
-      const at = align16(end);
-      end = at + bytes;
-      return at;
-    };
-    const plan = take(PLAN_FIELDS.length * 4);
-    const f32 = (n: number) => take(4 * n);
+    const layout = new Layout(kernel.heapBase);
+    const plan = layout.take(PLAN_FIELDS.length * 4);
     const a = {
-      window: f32(N), padTarget: f32(stft.padTarget.length), padSource: f32(stft.padSource.length),
-      twiddle: f32(M), realTwiddle: f32(M + 2), bitReverse: f32(M), padded: f32(paddedTotal),
-      zr: f32(4 * M), zi: f32(4 * M), xr: f32(4 * (M + 1)), xi: f32(4 * (M + 1)), out: f32(outBins * frames), db: take(3 * 8),
+      ...takeQuadStftBuffers(layout, stft), padded: layout.take(4 * paddedTotal), out: layout.take(4 * outBins * frames), db: layout.take(3 * 8),
     };
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(end / PAGE) });
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(layout.size / PAGE) });
     this.kernel = instantiate<KernelExports>(kernel, memory);
     this.plan = plan;
 

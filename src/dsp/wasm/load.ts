@@ -16,6 +16,25 @@ export const PAGE = 65536;
 /** Rounds up to a multiple of 16 bytes (SIMD loads and float64 want aligned buffers). */
 export const align16 = (n: number) => (n + 15) & ~15;
 
+/** Bump allocation of 16-byte aligned blocks in a kernel's memory, counted before the memory exists. */
+export class Layout {
+  private end: number;
+  /** @param start the first free address (the kernel's heap base). */
+  constructor(start: number) {
+    this.end = start;
+  }
+  /** The address of a new block of `bytes` bytes. */
+  take(bytes: number): number {
+    const at = align16(this.end);
+    this.end = at + bytes;
+    return at;
+  }
+  /** The bytes the layout spans from address 0. */
+  get size(): number {
+    return this.end;
+  }
+}
+
 const cache = new Map<string, CompiledKernel | null>();
 
 /**
