@@ -14,7 +14,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Decibels, Samples } from '../units.ts';
-import { DEFAULT_GRIFFIN_LIM, GriffinLim, initialEstimate, magnitudeError, updateFrames, type GriffinLimOptions, type UpdateBuffers, type GriffinLimResult } from './griffinlim.ts';
+import { GriffinLim, initialEstimate, magnitudeError, resolveGriffinLimOptions, updateFrames, type GriffinLimOptions, type UpdateBuffers, type GriffinLimResult } from './griffinlim.ts';
 import { wasmKernelSupports } from './griffinlim-wasm.ts';
 import { spectralConvergenceFromSums } from './metrics.ts';
 import { StftPlan, toFrameMajor } from './stft.ts';
@@ -212,9 +212,7 @@ export class ParallelGriffinLim {
 
   /** As `GriffinLim.run`; `trace` falls back to a single thread. */
   run(mag: Spectrogram, options: GriffinLimOptions = {}): GriffinLimResult {
-    const o = { ...DEFAULT_GRIFFIN_LIM, ...this.defaults, ...options };
-    if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`momentum must be in [0, 1), got ${o.momentum}`);
-    if (!Number.isInteger(o.iterations) || o.iterations < 0) throw new RangeError(`iterations must be an integer >= 0, got ${o.iterations}`);
+    const o = resolveGriffinLimOptions(this.defaults, options);
     if (this.parties === 1 || o.trace || (o.kernel !== 'js' && wasmKernelSupports(o.nFft))) return this.serial.run(mag, options);
     const stft: StftOptions = { nFft: o.nFft, hop: o.hop, winLength: o.winLength, window: o.window, center: o.center, padMode: o.padMode };
     const shape: Shape = { stft, frames: mag.frames, length: o.length };

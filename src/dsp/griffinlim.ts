@@ -117,9 +117,7 @@ export class GriffinLim {
    * @param options see GriffinLimOptions; defaults in DEFAULT_GRIFFIN_LIM.
    */
   run(mag: Spectrogram, options: GriffinLimOptions = {}): GriffinLimResult {
-    const o = { ...DEFAULT_GRIFFIN_LIM, ...this.defaults, ...options };
-    if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`momentum must be in [0, 1), got ${o.momentum}`);
-    if (!Number.isInteger(o.iterations) || o.iterations < 0) throw new RangeError(`iterations must be an integer >= 0, got ${o.iterations}`);
+    const o = resolveGriffinLimOptions(this.defaults, options);
     const stftOptions: StftOptions = { nFft: o.nFft, hop: o.hop, winLength: o.winLength, window: o.window, center: o.center, padMode: o.padMode };
     const wasmFits = o.kernel !== 'js' && wasmKernelSupports(o.nFft);
     if (o.kernel === 'wasm' && !wasmFits) {
@@ -142,6 +140,17 @@ export class GriffinLim {
     const audio = kernel ? kernel.extract() : plan.extract(padded);
     return history ? { audio, spectralConvergence: sc, history } : { audio, spectralConvergence: sc };
   }
+}
+
+/**
+ * Options with every default filled in (DEFAULT_GRIFFIN_LIM, then an engine's defaults, then the call's) and checked.
+ * @throws RangeError when momentum is outside [0, 1) or iterations is not a whole number >= 0.
+ */
+export function resolveGriffinLimOptions(defaults: GriffinLimOptions, options: GriffinLimOptions) {
+  const o = { ...DEFAULT_GRIFFIN_LIM, ...defaults, ...options };
+  if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`momentum must be in [0, 1), got ${o.momentum}`);
+  if (!Number.isInteger(o.iterations) || o.iterations < 0) throw new RangeError(`iterations must be an integer >= 0, got ${o.iterations}`);
+  return o;
 }
 
 /**
