@@ -150,6 +150,14 @@ export class Loader {
     const samples = resampleRange(mono, from, sampleRate, resampleQuality, 0, Math.min(length, maxSamples ?? length));
     return { samples, duration };
   }
+
+  /** Mono samples at the file's own rate, cleaned there: clean-up works on the whole file, before resampling. */
+  async decodeCleaned(file: string, cleanup: CleanupSettings): Promise<PreparedFile> {
+    const decoded = await this.decode(file);
+    const cleaner = new Cleaner(cleanup, decoded.sampleRate);
+    const { samples, start } = cleaner.active ? cleaner.clean(decoded.samples) : { samples: decoded.samples, start: 0 };
+    return { decoded, samples, start };
+  }
 }
 
 /** Whether the settings turn any clean-up on. */
@@ -313,7 +321,7 @@ export interface ClipResult {
 }
 
 /** A decoded, cleaned file, ready to cut. */
-interface PreparedFile {
+export interface PreparedFile {
   decoded: DecodedMono;
   /** Cleaned mono samples at the file's rate. */
   samples: Float32Array;
@@ -363,11 +371,7 @@ export class FileProcessor {
    */
   private prepare(file: string, shared: boolean): Promise<PreparedFile> {
     if (this.cached?.file === file) return this.cached.prepared;
-    const prepared = this.loader.decode(file).then((decoded) => {
-      const cleaner = new Cleaner(this.settings.cleanup, decoded.sampleRate);
-      const { samples, start } = cleaner.active ? cleaner.clean(decoded.samples) : { samples: decoded.samples, start: 0 };
-      return { decoded, samples, start };
-    });
+    const prepared = this.loader.decodeCleaned(file, this.settings.cleanup);
     this.cached = shared ? { file, prepared } : undefined;
     return prepared;
   }

@@ -4,7 +4,7 @@
  * exactly the spectrograms the model learnt from, with the clip's real audio kept for listening.
  */
 import { peak } from '../audio/cleanup.ts';
-import { Cleaner, Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, resampleRange, Splitter, type ClipSpan } from '../dataset/stages.ts';
+import { Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, resampleRange, Splitter, type ClipSpan } from '../dataset/stages.ts';
 import { resampledLength } from '../audio/resample.ts';
 import type { PreprocessSettings } from '../dataset/presets.ts';
 import { UserError } from '../errors.ts';
@@ -115,10 +115,8 @@ export class ClipPreparer {
    * count from the file's start, trimmed part included).
    */
   private async cleaned(file: string): Promise<{ samples: Float32Array; trimmed: Seconds }> {
-    const decoded = await this.loader.decode(file);
+    const { decoded, samples, start } = await this.loader.decodeCleaned(file, this.settings.cleanup);
     const from = decoded.sampleRate;
-    const cleaner = new Cleaner(this.settings.cleanup, from);
-    const { samples, start } = cleaner.active ? cleaner.clean(decoded.samples) : { samples: decoded.samples, start: 0 };
     const { sampleRate, resampleQuality } = this.settings;
     const resampled = resampleRange(samples, from, sampleRate, resampleQuality, 0, resampledLength(samples.length, from, sampleRate));
     return { samples: resampled, trimmed: start / from };
