@@ -4,7 +4,7 @@
  */
 import { peak } from '../audio/cleanup.ts';
 import type { ClipSpan } from '../dataset/stages.ts';
-import { frameCount, logSpectralDistance, magnitude, spectralConvergence, stft, type Spectrogram } from '../dsp/index.ts';
+import { DEFAULT_DB, frameCount, logSpectralDistance, magnitude, spectralConvergence, stft, type Spectrogram } from '../dsp/index.ts';
 import { UserError } from '../errors.ts';
 import type { Scores } from '../report/html.ts';
 import type { Samples } from '../units.ts';
@@ -159,7 +159,7 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
   // within its dynamic range (top_db below the file's peak), so digital silence does not decide the LSD
   const view = (audio: Float32Array) => cropSpectrogram(magnitude(stft(audio, g.clip.stft)), g.clip.bins, oracle.frames);
   const truth = view(samples);
-  const floor = truth.data.reduce((m, v) => Math.max(m, v), 0) * Math.pow(10, -(g.preparer.settings.db.topDb ?? 80) / 20);
+  const floor = truth.data.reduce((m, v) => Math.max(m, v), 0) * Math.pow(10, -(g.preparer.settings.db.topDb ?? DEFAULT_DB.topDb!) / 20);
   const floored = (s: Spectrogram) => ({ ...s, data: s.data.map((v) => Math.max(v, floor)) });
   const target = floored(truth);
   const score = (audio: Float32Array): Scores => {

@@ -44,7 +44,8 @@ sounds the model never trained on), one clip each.
 Spectral convergence (SC) and log-spectral distance (LSD) compare each output's spectrogram with
 the input's: for a whole file, the file's own STFT magnitude (the bins the model has); for a
 clip, the clip's spectrogram. They are printed per input and on average: lower is better, and
-the gap between oracle and reconstruction is what the model loses. A file that cannot be read is reported in one line and skipped (exit status 1).`;
+the gap between oracle and reconstruction is what the model loses. A file that cannot be read is
+reported in one line and skipped (exit status 1).`;
 
 /** "SC -12.3 dB  LSD 4.56 dB" */
 function describeScores(s: Scores | undefined): string {
