@@ -8,6 +8,7 @@
  * extremes (lowest min, highest max) would stretch every sample over the widest range any item had, which sounds
  * loud and noisy. See `priorRange`.
  */
+import { peak } from '../audio/cleanup.ts';
 import { dbToAmplitude, GriffinLim, type PhaseInit, type Spectrogram, type StftOptions } from '../dsp/index.ts';
 import { UserError } from '../errors.ts';
 import type { Decibels, Hertz, Samples, Seconds } from '../units.ts';
@@ -88,15 +89,9 @@ export const DEFAULT_LIMITER = { ceiling: 0.99, attack: 0.005 as Seconds, releas
  */
 export function limitPeaks(audio: Float32Array, sampleRate: Hertz, options: Partial<typeof DEFAULT_LIMITER> = {}): Float32Array {
   const { ceiling, attack, release } = { ...DEFAULT_LIMITER, ...options };
+  if (peak(audio) <= ceiling) return audio;
   const n = audio.length;
-  const gain = new Float32Array(n);
-  let limited = false;
-  for (let i = 0; i < n; i++) {
-    const a = Math.abs(audio[i]!);
-    gain[i] = a > ceiling ? ceiling / a : 1;
-    limited ||= a > ceiling;
-  }
-  if (!limited) return audio;
+  const gain = Float32Array.from(audio, (v) => (Math.abs(v) > ceiling ? ceiling / Math.abs(v) : 1));
   // the gain may rise by at most 1 per `release` after a dip, and fall by at most 1 per `attack` before one
   const up = 1 / Math.max(1, release * sampleRate);
   const down = 1 / Math.max(1, attack * sampleRate);
@@ -107,9 +102,8 @@ export function limitPeaks(audio: Float32Array, sampleRate: Hertz, options: Part
 
 /** Scales audio down to a peak of `ceiling` when it would clip; quieter audio is left as it is. */
 export function preventClipping(audio: Float32Array, ceiling = 0.99): Float32Array {
-  let peak = 0;
-  for (const v of audio) peak = Math.max(peak, Math.abs(v));
-  if (peak <= ceiling) return audio;
-  const g = ceiling / peak;
+  const top = peak(audio);
+  if (top <= ceiling) return audio;
+  const g = ceiling / top;
   return audio.map((v) => v * g);
 }
