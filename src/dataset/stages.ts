@@ -12,7 +12,7 @@
 import { decodeAudio } from '../audio/decode.ts';
 import { openRangedAudio, readRange, type AudioReader } from '../audio/reader.ts';
 import { toMono } from '../audio/mono.ts';
-import { RESAMPLE_QUALITIES, resample, resampledLength, type ResampleQuality } from '../audio/resample.ts';
+import { resampledLength, resampleSegment, type ResampleQuality } from '../audio/resample.ts';
 import {
   clipOffsets,
   normalizeLoudness,
@@ -36,15 +36,9 @@ export interface DecodedMono {
   duration: Seconds;
 }
 
-function gcd(a: number, b: number): number {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
 /**
- * Output samples [outStart, outEnd) of `resample(samples, from, to)`, computed from only the input they need:
- * the input is cut at a multiple of the ratio's denominator (so output positions line up with the whole-file
- * resampling) with the filter's reach on both sides. Equal to slicing the whole result, up to float rounding.
+ * Output samples [outStart, outEnd) of `resample(samples, from, to)`, computed from only the input they need
+ * (`resampleSegment` with the whole signal as its segment): equal to slicing the whole result.
  * @example resampleRange(x, 8000, 22050, 'default', 0, 16317) // the first 0.74 s at 22.05 kHz
  */
 export function resampleRange(
@@ -56,16 +50,8 @@ export function resampleRange(
   outEnd: Samples,
 ): Float32Array {
   if (from === to) return samples.subarray(outStart, outEnd);
-  const g = gcd(from, to);
-  const up = to / g;
-  const down = from / g;
-  const filter = RESAMPLE_QUALITIES[quality];
-  const reach = Math.ceil((filter.zeros / filter.rolloff) * Math.max(1, from / to)) + 2;
-  const m = Math.max(0, Math.floor(((outStart * down) / up - reach) / down));
-  const s0 = m * down;
-  const s1 = Math.min(samples.length, Math.ceil((outEnd * down) / up) + reach);
-  const y = resample(samples.subarray(s0, s1), from, to, { quality });
-  return y.subarray(outStart - m * up, outEnd - m * up);
+  const end = Math.min(outEnd, resampledLength(samples.length, from, to));
+  return resampleSegment(samples, 0, from, to, outStart, Math.max(0, end - outStart), { quality });
 }
 
 /** Samples of one file at the target rate, read forward clip by clip. */
