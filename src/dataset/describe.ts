@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { MANIFEST_FILE, readManifest, type DatasetManifest, type DatasetStats } from './store.ts';
+import { checkDatasetFiles, MANIFEST_FILE, readManifest, type DatasetManifest, type DatasetStats } from './store.ts';
 
 export interface DatasetSummary {
   dir: string;
@@ -25,6 +25,8 @@ export interface DatasetSummary {
   stats: Omit<DatasetStats, 'meanSpectrogram'>;
   settings: Record<string, unknown>;
   updated: string;
+  /** Missing or truncated shards ("FILE: what"); empty when every shard is whole. Checksums: `soundvae verify`. */
+  problems: string[];
 }
 
 /** Whether a path is a folder holding a dataset manifest. */
@@ -38,7 +40,9 @@ export function isDatasetDir(dir: string): boolean {
  * @example console.log(formatDatasetSummary(await describeDataset('datasets/fsdd')));
  */
 export async function describeDataset(dir: string): Promise<DatasetSummary> {
-  return summarise(dir, await readManifest(dir));
+  const m = await readManifest(dir);
+  const check = await checkDatasetFiles(dir, m);
+  return { ...summarise(dir, m), problems: check.problems.map((p) => `${p.file}: ${p.problem}`) };
 }
 
 /** The summary of a manifest already read. */
@@ -74,6 +78,7 @@ export function summarise(dir: string, m: DatasetManifest): DatasetSummary {
     stats,
     settings: m.settings,
     updated: m.updated,
+    problems: [],
   };
 }
 
@@ -106,5 +111,7 @@ export function formatDatasetSummary(s: DatasetSummary): string {
     );
   }
   lines.push(`  updated    ${s.updated}`);
+  for (const p of s.problems) lines.push(`  DAMAGED    ${p}`);
+  if (s.problems.length) lines.push(`  repair     re-run the same preprocess command: it remakes the damaged items`);
   return lines.join('\n');
 }

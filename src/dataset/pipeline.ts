@@ -115,6 +115,8 @@ export interface PreprocessSummary {
   warning?: string;
   /** True when `signal` stopped the run before every file was read. */
   interrupted?: boolean;
+  /** Damage a resumed dataset had (a truncated, missing or corrupt shard): those items were dropped and made again. */
+  repaired?: { file: string; problem: string }[];
 }
 
 /** What the manifest records as the settings (resuming needs all of them equal). */
@@ -243,6 +245,7 @@ export async function preprocess(inputs: readonly string[], out: string, options
     clipsSkipped: {},
     seconds: 0,
     warning: shapeWarning(shape),
+    ...(writer.repaired.length ? { repaired: writer.repaired.map(({ file, problem }) => ({ file, problem })) } : {}),
   };
   const todo = files.filter((f) => !writer.isDone(f));
   summary.alreadyDone = files.length - todo.length;

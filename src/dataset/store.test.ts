@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createDatasetWriter, LOCK_FILE, openDataset, readManifest, shuffled, MANIFEST_FILE } from './store.ts';
+import { checkDatasetFiles, createDatasetWriter, LOCK_FILE, openDataset, readManifest, shuffled, MANIFEST_FILE } from './store.ts';
+import { describeDataset, formatDatasetSummary } from './describe.ts';
 
 const shape: [number, number] = [4, 3];
 const values = shape[0] * shape[1];
@@ -157,6 +158,74 @@ describe('dataset store', () => {
     const again = await createDatasetWriter(dir, { shape, settings: {} });
     again.close();
     expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
+  });
+});
+
+describe('damaged datasets (issue 12)', () => {
+  const itemBytes = values * 4;
+  const shard0 = () => path.join(dir, 'shard-00000.bin');
+
+  /** Resumes like a re-run of preprocess: sources not done are (re)made. Returns the writer's repairs. */
+  async function resumeAll(n: number) {
+    const w = await createDatasetWriter(dir, { shape, settings: { preset: 'test' }, resume: true });
+    const repaired = w.repaired;
+    for (let i = 0; i < n; i++) {
+      const source = `/src/file${i}.wav`;
+      if (w.isDone(source)) continue;
+      w.append({ source, offset: 0, min: -80 + i, max: i, label: String(i % 3) }, itemData(i));
+      w.markSource(source, { status: 'done', items: 1 });
+    }
+    await w.finish();
+    return repaired;
+  }
+
+  async function expectWhole(n: number) {
+    const ds = await openDataset(dir);
+    expect(ds.size).toBe(n);
+    const data = await ds.read(Array.from({ length: n }, (_, i) => i));
+    for (let i = 0; i < n; i++) expect(Array.from(data.subarray(i * values, (i + 1) * values))).toEqual(Array.from(itemData(i)));
+    await ds.close();
+    expect((await checkDatasetFiles(dir, await readManifest(dir), { checksums: true })).problems).toEqual([]);
+  }
+
+  it('resume redoes the items of a truncated shard instead of zero-filling them', async () => {
+    await (await writeItems(10)).finish();
+    await fsp.truncate(shard0(), 5 * itemBytes); // items 5-9 lost
+    // before: the writer zero-extended the shard back to 10 items and kept them as done
+    const repaired = await resumeAll(10);
+    expect(repaired).toHaveLength(1);
+    expect(repaired[0]!.problem).toMatch(/truncated: 240 bytes, the manifest records 480 \(items 5-9 lost\)/);
+    await expectWhole(10);
+  });
+
+  it('resume redoes a deleted shard and corrupt items found by their checksums', async () => {
+    await (await writeItems(10, { shardBytes: itemBytes * 4 })).finish(); // shards of 4, 4, 2
+    await fsp.rm(path.join(dir, 'shard-00001.bin'));
+    const fh = await fsp.open(shard0(), 'r+');
+    await fh.write(new Uint8Array(8).fill(0xff), 0, 8, 2 * itemBytes + 4); // NaNs in item 2, same size
+    await fh.close();
+    const check = await checkDatasetFiles(dir, await readManifest(dir), { checksums: true });
+    expect(check.problems.map((p) => p.problem)).toEqual(['checksum mismatch in item 2', 'missing']);
+    expect(check.firstBad).toBe(2);
+    const repaired = await resumeAll(10);
+    expect(repaired).toHaveLength(2);
+    await expectWhole(10);
+  });
+
+  it('info reports a truncated or deleted shard (sizes), and openDataset says how to repair', async () => {
+    await (await writeItems(6, { shardBytes: itemBytes * 3 })).finish();
+    expect((await describeDataset(dir)).problems).toEqual([]);
+    await fsp.truncate(shard0(), itemBytes);
+    await fsp.rm(path.join(dir, 'shard-00001.bin'));
+    const summary = await describeDataset(dir);
+    expect(summary.problems).toEqual([
+      `${shard0()}: truncated: ${itemBytes} bytes, the manifest records ${3 * itemBytes} (items 1-2 lost)`,
+      `${path.join(dir, 'shard-00001.bin')}: missing`,
+    ]);
+    expect(formatDatasetSummary(summary)).toMatch(/DAMAGED/);
+    await expect(openDataset(dir)).rejects.toThrow(/truncated shard .*re-running the same preprocess command remakes it/);
+    await fsp.truncate(shard0(), 3 * itemBytes);
+    await expect(openDataset(dir)).rejects.toThrow(/shard-00001\.bin: shard missing; the dataset is damaged/);
   });
 });
 

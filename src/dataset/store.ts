@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileError, UserError } from '../errors.ts';
-import { writeFileAtomic } from '../fsutil.ts';
+import { crc32, takeDirLock, writeFileAtomic } from '../fsutil.ts';
 import { mulberry32 } from '../dsp/random.ts';
 import type { Seconds } from '../units.ts';
 import { assignSplits, DEFAULT_SPLIT, type Split, type SplitOptions } from './split.ts';
@@ -70,6 +70,8 @@ export interface DatasetItem extends ItemMeta {
   fixedSplit?: true;
   shard: number;
   byteOffset: number;
+  /** CRC-32 of the item's bytes as stored (absent in datasets made before checksums were recorded). */
+  crc?: number;
 }
 
 /** What happened to a source file, so a re-run can skip it. */
@@ -142,6 +144,8 @@ export interface DatasetWriter {
   readonly shape: [number, number];
   /** Items appended so far, committed or not. */
   readonly count: number;
+  /** What a resuming writer found damaged and dropped (its sources are made again); empty when all was whole. */
+  readonly repaired: DatasetProblem[];
   /** Whether a source was already processed (by this run or a committed earlier one). */
   isDone(source: string): boolean;
   /** Records a source as done (with the items it gave) or failed; committed with the next commit. */
@@ -280,6 +284,116 @@ function encodeItem(data: Float32Array, dtype: StoreDtype): Uint8Array {
   return new Uint8Array(q.buffer);
 }
 
+/** A damaged part of a dataset: the file, what is wrong, and the first item it affects. */
+export interface DatasetProblem {
+  file: string;
+  problem: string;
+  firstItem: number;
+}
+
+/** What checkDatasetFiles found. */
+export interface DatasetCheck {
+  problems: DatasetProblem[];
+  /** The first item that is missing or damaged; undefined when all are whole. */
+  firstBad?: number;
+  /** Items whose bytes were compared with a recorded checksum (0 when not asked, or none recorded). */
+  checksummed: number;
+  /** Items the manifest records. */
+  items: number;
+}
+
+/** Bytes read at once when scanning shards. */
+const SCAN_BYTES = 8 << 20;
+
+/**
+ * Calls `fn(index, bytes)` for items [0, count) in order, reading each shard sequentially in large blocks; stops at
+ * the first shard that is missing or short (the caller checks sizes first). `bytes` is reused between calls.
+ */
+async function forEachStoredItem(
+  dir: string,
+  m: DatasetManifest,
+  count: number,
+  fn: (index: number, bytes: Uint8Array) => void,
+): Promise<void> {
+  const per = Math.max(1, Math.floor(SCAN_BYTES / m.itemBytes));
+  const buf = new Uint8Array(per * m.itemBytes);
+  for (let s = 0; s * m.shardItems < count; s++) {
+    const first = s * m.shardItems;
+    const n = Math.min(m.shardItems, count - first);
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(path.join(dir, m.shards[s]?.file ?? shardName(s)), 'r');
+    } catch {
+      return;
+    }
+    try {
+      for (let k = 0; k < n; k += per) {
+        const want = Math.min(per, n - k) * m.itemBytes;
+        const { bytesRead } = await fh.read(buf, 0, want, k * m.itemBytes);
+        const whole = Math.floor(bytesRead / m.itemBytes);
+        for (let j = 0; j < whole; j++) fn(first + k + j, buf.subarray(j * m.itemBytes, (j + 1) * m.itemBytes));
+        if (bytesRead < want) return;
+      }
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+/**
+ * Checks a dataset's shards against its manifest: every shard present and at least as long as the items it records,
+ * and (with `checksums`) every item's bytes against the CRC-32 recorded when it was written.
+ * @example
+ * const { problems } = await checkDatasetFiles('data/digits', await readManifest('data/digits'), { checksums: true });
+ */
+export async function checkDatasetFiles(dir: string, m: DatasetManifest, options: { checksums?: boolean } = {}): Promise<DatasetCheck> {
+  const problems: DatasetProblem[] = [];
+  const count = m.items.length;
+  let firstBad: number | undefined;
+  const bad = (file: string, problem: string, firstItem: number) => {
+    problems.push({ file, problem, firstItem });
+    firstBad = Math.min(firstBad ?? Infinity, firstItem);
+  };
+  for (let s = 0; s * m.shardItems < count; s++) {
+    const name = m.shards[s]?.file ?? shardName(s);
+    const file = path.join(dir, name);
+    const first = s * m.shardItems;
+    const need = Math.min(m.shardItems, count - first) * m.itemBytes;
+    let size: number;
+    try {
+      size = (await fsp.stat(file)).size;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      bad(file, code === 'ENOENT' ? 'missing' : `unreadable (${(err as Error).message})`, first);
+      continue;
+    }
+    if (size < need) {
+      const whole = Math.floor(size / m.itemBytes);
+      bad(file, `truncated: ${size} bytes, the manifest records ${need} (items ${first + whole}-${first + need / m.itemBytes - 1} lost)`, first + whole);
+    }
+  }
+  let checksummed = 0;
+  if (options.checksums) {
+    const mismatched = new Map<number, number[]>();
+    await forEachStoredItem(dir, m, count, (i, bytes) => {
+      const it = m.items[i]!;
+      if (it.crc === undefined) return;
+      checksummed++;
+      if (crc32(bytes) !== it.crc) {
+        const list = mismatched.get(it.shard) ?? [];
+        list.push(i);
+        mismatched.set(it.shard, list);
+      }
+    });
+    for (const [shard, list] of mismatched) {
+      const shown = list.slice(0, 5).join(', ') + (list.length > 5 ? `, ... (${list.length} items)` : '');
+      bad(path.join(dir, m.shards[shard]?.file ?? shardName(shard)), `checksum mismatch in item${list.length === 1 ? '' : 's'} ${shown}`, list[0]!);
+    }
+  }
+  problems.sort((a, b) => a.firstItem - b.firstItem);
+  return { problems, firstBad, checksummed, items: count };
+}
+
 /**
  * Opens a dataset directory for appending.
  *
@@ -314,37 +428,13 @@ export async function createDatasetWriter(dir: string, options: DatasetWriterOpt
 
 export const LOCK_FILE = '.writer.lock';
 
-/** Whether a process id is alive on this machine. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * One writer per dataset directory: a lock file holding the writer's pid. A lock left by a process that died
  * (a crash, kill -9) is taken over.
  * @returns the function that releases it.
  */
 function takeLock(dir: string): () => void {
-  const file = path.join(dir, LOCK_FILE);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
-      return () => fs.rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw fileError(file, err);
-      const pid = Number(fs.readFileSync(file, 'utf8'));
-      if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
-        throw new UserError(`${dir}: another soundvae process (pid ${pid}) is writing this dataset`);
-      }
-      fs.rmSync(file, { force: true });
-    }
-  }
-  throw new UserError(`${dir}: cannot take the writer lock ${file}`);
+  return takeDirLock(dir, LOCK_FILE, 'is writing this dataset');
 }
 
 async function openWriter(
@@ -372,6 +462,7 @@ async function openWriter(
     updated: now,
   };
   const sum = new Float64Array(values);
+  const repaired: DatasetProblem[] = [];
 
   const exists = fs.existsSync(manifestPath(dir));
   if (exists && options.resume) {
@@ -385,28 +476,42 @@ async function openWriter(
         `${dir}: holds a dataset made with other settings or shape; choose another output folder or start afresh (--overwrite)`,
       );
     }
+    // Kept items are checked against the shards (sizes and checksums): from the first damaged item on, everything is
+    // dropped and the sources it came from are made again.
+    const check = await checkDatasetFiles(dir, old, { checksums: true });
+    repaired.push(...check.problems);
     // Items of a source that never finished are dropped from the end, so re-running it cannot duplicate them.
-    let keep = old.items.length;
-    while (keep > 0 && old.sources[old.items[keep - 1]!.source]?.status !== 'done') keep--;
-    manifest = { ...old, split, shardItems: old.shardItems, items: old.items.slice(0, keep), updated: now };
+    let keep = Math.min(old.items.length, check.firstBad ?? Infinity);
+    const redo = new Set<string>();
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (let i = keep; i < old.items.length; i++) redo.add(old.items[i]!.source);
+      while (keep > 0 && (redo.has(old.items[keep - 1]!.source) || old.sources[old.items[keep - 1]!.source]?.status !== 'done')) {
+        keep--;
+        changed = true;
+      }
+      // A source with items on both sides of the cut (not written in one run) goes wholly.
+      const first = old.items.findIndex((it, i) => i < keep && redo.has(it.source));
+      if (first >= 0) {
+        keep = first;
+        changed = true;
+      }
+    }
+    const sources = { ...old.sources };
+    for (const source of redo) delete sources[source];
+    manifest = { ...old, split, shardItems: old.shardItems, sources, items: old.items.slice(0, keep), updated: now };
     const oldMean = meanSpectrogram(old);
     if (oldMean && old.stats.count > 0) {
       // The running sum is recovered from the mean of what was there, then corrected for dropped items below.
       for (let i = 0; i < values; i++) sum[i] = oldMean[i]! * old.stats.count;
     }
     if (keep < old.items.length) {
-      // Rare (a library user committed mid-source): recompute the sum from the kept items.
+      // Rare (damage, or a library user committed mid-source): recompute the sum from the kept items.
       sum.fill(0);
-      const reader = await openDataset(dir);
-      try {
-        for (let i = 0; i < keep; i += 64) {
-          const idx = Array.from({ length: Math.min(64, keep - i) }, (_, k) => i + k);
-          const data = await reader.read(idx);
-          for (let k = 0; k < data.length; k++) sum[k % values] += data[k]!;
-        }
-      } finally {
-        await reader.close();
-      }
+      await forEachStoredItem(dir, old, keep, (_i, bytes) => {
+        const v = dtype === 'float32' ? new Float32Array(bytes.buffer, bytes.byteOffset, values) : new Uint16Array(bytes.buffer, bytes.byteOffset, values);
+        accumulate(sum, v, dtype === 'float32' ? 1 : 1 / 65535);
+      });
     }
   } else if (exists || !options.resume) {
     await fsp.rm(manifestPath(dir), { force: true });
@@ -456,6 +561,7 @@ async function openWriter(
     get count() {
       return items.length;
     },
+    repaired,
     isDone: (source) => sources[source]?.status === 'done',
     markSource(source, record) {
       sources[source] = record;
@@ -482,6 +588,7 @@ async function openWriter(
         ...(meta.split && { fixedSplit: true as const }),
         shard,
         byteOffset,
+        crc: crc32(bytes),
       });
       return index;
     },
@@ -604,13 +711,15 @@ export async function openDataset(dir: string): Promise<SpectrogramDataset> {
   for (const shard of manifest.shards) {
     const file = path.join(dir, shard.file);
     let size: number;
+    const repair = `the dataset is damaged: soundvae verify ${dir} lists what, and re-running the same preprocess command remakes it`;
     try {
       size = (await fsp.stat(file)).size;
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${file}: shard missing; ${repair}`);
       throw fileError(file, err);
     }
     if (size < shard.items * itemBytes) {
-      throw new UserError(`${file}: truncated shard (${size} bytes, the manifest records ${shard.items * itemBytes})`);
+      throw new UserError(`${file}: truncated shard (${size} bytes, the manifest records ${shard.items * itemBytes}); ${repair}`);
     }
   }
   const handles = new Map<number, Promise<fsp.FileHandle>>();

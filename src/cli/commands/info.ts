@@ -112,6 +112,7 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
     if (args.target.length === 1 && isDatasetDir(args.target[0]!)) {
       const summary = await describeDataset(args.target[0]!); // a dataset folder is summarised, not listed
       console.log(args.json ? JSON.stringify(summary, null, 2) : formatDatasetSummary(summary));
+      if (summary.problems.length) process.exitCode = 1; // a damaged dataset
       return;
     }
     await printFiles(args.target, Boolean(args.json));

@@ -96,6 +96,7 @@ function overridesFrom(args: PreprocessArgs): SettingsOverrides {
 }
 
 function printSummary(s: PreprocessSummary): void {
+  for (const r of s.repaired ?? []) console.error(`repaired: ${r.file}: ${r.problem}; the items from there on were made again`);
   const skipped = Object.entries(s.clipsSkipped).map(([why, n]) => `${n} ${why}`);
   console.log(
     `${s.out}: ${s.items} items of ${s.shape[0]} x ${s.shape[1]}; this run read ${s.read} of ${s.files} files` +
