@@ -6,7 +6,6 @@
  * `audio-decode` package. Every failure becomes a one-line `UserError` "FILE: cause".
  */
 import { promises as fs } from 'node:fs';
-import decodeOther from 'audio-decode';
 import { fileError, UserError } from '../errors.ts';
 import type { AudioFileInfo, DecodedAudio } from './types.ts';
 import { aiffInfo, decodeAiff, isAiff } from './aiff.ts';
@@ -137,7 +136,7 @@ async function decodeWithAudioDecode(bytes: Uint8Array, file: string, container:
   try {
     result = opts.isolate
       ? await isolatedAudioDecode().decode(bytes, opts.timeoutMs, what)
-      : await withTimeout(decodeOther(bytes), opts.timeoutMs, what);
+      : await withTimeout(import('audio-decode').then((m) => m.default(bytes)), opts.timeoutMs, what); // loaded on first use (slow to load)
   } catch (err) {
     const cause = err instanceof Error ? err.message : String(err);
     if (/unknown audio format/i.test(cause)) throw new UserError(`${file}: not an audio file (${describeNonAudio(bytes)})`);

@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import { hasAudioExtension, readAudioInfo } from '../../audio/decode.ts';
 import type { AudioFileInfo } from '../../audio/types.ts';
-import { probeBackends } from '../../backend/backend.ts';
 import { describeDataset, formatDatasetSummary, isDatasetDir } from '../../dataset/describe.ts';
 import { describeError, UserError } from '../../errors.ts';
 
@@ -15,6 +14,7 @@ interface InfoArgs {
 }
 
 async function printBackends(json: boolean): Promise<void> {
+  const { probeBackends } = await import('../../backend/backend.ts'); // tfjs loads only for --backends
   const attempts = await probeBackends();
   const active = attempts.find((a) => a.ok)?.name;
   if (json) {
