@@ -810,3 +810,25 @@ export async function openDataset(dir: string): Promise<SpectrogramDataset> {
   };
   return dataset;
 }
+
+/**
+ * Checks that a batch read from `ds` holds only finite values in [0, 1] (what preprocessing stores) and returns its
+ * data; otherwise throws a UserError naming the item, its shard and its source, so damaged data is not mistaken for a
+ * training problem.
+ */
+export function checkBatchValues(ds: SpectrogramDataset, batch: Batch): Float32Array {
+  const data = batch.data;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v >= 0 && v <= 1) continue;
+    const values = ds.shape[0] * ds.shape[1];
+    const index = batch.indices[Math.floor(i / values)]!;
+    const item = ds.manifest.items[index];
+    const where = item ? `${path.join(ds.dir, ds.manifest.shards[item.shard]?.file ?? shardName(item.shard))}: item ${index} (${item.source} at ${item.offset} s)` : `${ds.dir}: item ${index}`;
+    throw new UserError(
+      `${where} holds ${v} at value ${i % values}, outside [0, 1]: the dataset is damaged (soundvae verify ${ds.dir} lists what; ` +
+        're-running the same preprocess command remakes damaged items)',
+    );
+  }
+  return data;
+}

@@ -58,7 +58,7 @@ describe('checkpoint', () => {
     const dir = path.join(tmp, 'run1', 'last');
     await saveCheckpoint(dir, c);
     const names = (await fs.readdir(dir)).sort();
-    expect(names).toEqual(['config.json', 'decoder', 'encoder', 'optimizer.bin', 'optimizer.json', 'training.json']);
+    expect(names).toEqual(['checksums.json', 'config.json', 'decoder', 'encoder', 'optimizer.bin', 'optimizer.json', 'training.json']);
     expect((await fs.readdir(path.join(tmp, 'run1'))).sort()).toEqual(['last']); // no temp or old folder left
     const modelJson = JSON.parse(await fs.readFile(path.join(dir, 'encoder', 'model.json'), 'utf8'));
     expect(modelJson.format).toBe('layers-model');
@@ -117,6 +117,13 @@ describe('checkpoint', () => {
     await saveCheckpoint(dir, contents(4));
     const bin = path.join(dir, 'decoder', 'weights.bin');
     const good = await fs.readFile(bin);
+    await fs.writeFile(bin, good.subarray(0, good.length - 8));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/decoder\/weights\.bin: \d+ bytes, \d+ recorded \(the checkpoint is corrupt\)/);
+    // Random bytes of the right size (they loaded and generated silence before checksums were recorded).
+    await fs.writeFile(bin, Buffer.from(good.map((_, i) => (i * 151 + 7) & 0xff)));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/decoder\/weights\.bin: checksum mismatch .*\(the checkpoint is corrupt\)$/);
+    // Checkpoints saved before checksums existed are still checked for their structure.
+    await fs.rm(path.join(dir, 'checksums.json'));
     await fs.writeFile(bin, good.subarray(0, good.length - 8));
     await expect(loadCheckpoint(dir)).rejects.toThrow(/decoder\/weights\.bin: holds \d+ bytes but model.json describes \d+/);
     await fs.writeFile(bin, good);

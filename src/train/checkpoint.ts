@@ -17,7 +17,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describeError, fileError, UserError } from '../errors.ts';
-import { exists, replaceDir } from '../fsutil.ts';
+import { exists, replaceDir, writeError } from '../fsutil.ts';
+import { assertCheckpointIntact, CHECKSUMS_FILE, computeChecksums } from './checksums.ts';
 import type { DatasetStats } from '../dataset/store.ts';
 import { buildVae, setVaeWeights, type NamedWeight, type Vae } from '../model/vae.ts';
 import type { Stride, VaeConfig } from '../model/vae-config.ts';
@@ -178,13 +179,28 @@ export function fileHandler(dir: string): tf.io.IOHandler {
 
 /** Writes a file and flushes it to disk, so a checkpoint renamed into place is whole even after a power cut. */
 async function writeSynced(file: string, data: string | Uint8Array): Promise<void> {
-  const fh = await fs.open(file, 'w');
   try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await fs.open(file, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw writeError(file, err); // "FILE: disk full (...)" names the file
   }
+}
+
+/**
+ * The error of a failed save, after its temporary folder is removed: file-system errors say which file, that the
+ * temporary is gone and whether an earlier checkpoint is still in place.
+ */
+async function savingError(err: unknown, dir: string, tmp: string): Promise<Error> {
+  const e = writeError(tmp, err);
+  if (!(e instanceof UserError)) return e;
+  const kept = (await exists(path.join(dir, CHECKPOINT_FILES.config))) || (await exists(path.join(`${dir}.old`, CHECKPOINT_FILES.config)));
+  return new UserError(`${e.message}; ${tmp} removed, ${kept ? `${dir} still holds the checkpoint saved before` : 'no checkpoint was saved yet'}`, { cause: err });
 }
 
 
@@ -226,6 +242,15 @@ function packFloats(entries: NamedWeight[]): { bytes: Uint8Array; specs: tf.io.W
  */
 export async function saveCheckpoint(dir: string, contents: CheckpointContents): Promise<void> {
   const tmp = `${dir}.tmp`;
+  try {
+    await writeCheckpoint(tmp, dir, contents);
+  } catch (err) {
+    await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw await savingError(err, dir, tmp);
+  }
+}
+
+async function writeCheckpoint(tmp: string, dir: string, contents: CheckpointContents): Promise<void> {
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp, { recursive: true });
   const vae = buildVae(contents.config, contents.inputShape, contents.training.seed);
@@ -251,17 +276,26 @@ export async function saveCheckpoint(dir: string, contents: CheckpointContents):
     JSON.stringify({ step: contents.state.step, weightsManifest: [{ paths: [CHECKPOINT_FILES.optimizerBin], weights: optimizer.specs }] }),
   );
   await writeSynced(path.join(tmp, CHECKPOINT_FILES.training), JSON.stringify(contents.training, null, 1));
-  // config.json last: a folder without it is never taken for a checkpoint.
-  await writeSynced(path.join(tmp, CHECKPOINT_FILES.config), JSON.stringify(config, null, 2));
+  // Then the checksums of every file (config.json's included), and config.json last: a folder without it is never
+  // taken for a checkpoint.
+  const configText = JSON.stringify(config, null, 2);
+  const sums = await computeChecksums(tmp, { [CHECKPOINT_FILES.config]: new TextEncoder().encode(configText) });
+  await writeSynced(path.join(tmp, CHECKSUMS_FILE), JSON.stringify(sums, null, 1));
+  await writeSynced(path.join(tmp, CHECKPOINT_FILES.config), configText);
   await replaceDir(tmp, dir);
 }
 
 /** Copies a finished checkpoint folder to another name, atomically (e.g. last -> best). */
 export async function copyCheckpoint(from: string, to: string): Promise<void> {
   const tmp = `${to}.tmp`;
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.cp(from, tmp, { recursive: true });
-  await replaceDir(tmp, to);
+  try {
+    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.cp(from, tmp, { recursive: true });
+    await replaceDir(tmp, to);
+  } catch (err) {
+    await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw await savingError(err, to, tmp);
+  }
 }
 
 
@@ -287,6 +321,12 @@ export async function resolveCheckpointDir(dir: string, prefer: 'best' | 'last' 
     }
   }
   if (!(await exists(dir))) throw new UserError(`${dir}: no such checkpoint folder`);
+  // Name what is missing in a run folder whose checkpoint folders exist but are incomplete.
+  const damaged = [];
+  for (const name of ['best', 'last']) {
+    if (await exists(path.join(dir, name))) damaged.push(`${name}/${CHECKPOINT_FILES.config} missing`);
+  }
+  if (damaged.length) throw new UserError(`${dir}: no whole checkpoint: ${damaged.join(', ')} (soundvae verify ${dir} shows what else)`);
   throw new UserError(`${dir}: not a soundvae checkpoint (no ${CHECKPOINT_FILES.config}, and no best/ or last/ inside)`);
 }
 
@@ -378,6 +418,7 @@ async function loadModel(dir: string, input: (number | null)[], output: (number 
  */
 export async function loadCheckpoint(dir: string, prefer: 'best' | 'last' = 'best'): Promise<LoadedCheckpoint> {
   const root = await resolveCheckpointDir(dir, prefer);
+  await assertCheckpointIntact(root); // recorded checksums: corrupt bytes fail here rather than generate silence
   const configPath = path.join(root, CHECKPOINT_FILES.config);
   const cfg = checkConfigJson(configPath, await readJson(configPath));
   const trainingPath = path.join(root, CHECKPOINT_FILES.training);

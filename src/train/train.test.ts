@@ -169,7 +169,7 @@ describe('train', () => {
 
   it('refuses a mismatched resume and an existing checkpoint with one-line errors', async () => {
     const data = memoryData(trainSet, valSet);
-    await expect(train(data, { ...quiet, out: full(), epochs: 5 })).rejects.toThrow(/already holds a checkpoint; add --resume/);
+    await expect(train(data, { ...quiet, out: full(), epochs: 5 })).rejects.toThrow(/already holds a run \(last\/, best\/, metrics.jsonl, curves.svg\); add --resume/);
     await expect(
       train(data, { ...quiet, out: full(), epochs: 5, resume: true, overrides: { ...TINY, filters: [8, 4] } }),
     ).rejects.toThrow(/cannot resume with filters \[8,4\] \(checkpoint has \[4,4\]\)/);
@@ -200,7 +200,7 @@ describe('datasetSource', () => {
     const dir = path.join(tmp, 'store');
     const w = await createDatasetWriter(dir, { shape: SHAPE, settings: { hop: 4 }, split: { validation: 0.25, seed: 1 } });
     makeItems(12, 5).forEach((x, i) => {
-      x[0] = i; // tag each item so batches can be traced back
+      x[0] = i / 100; // tag each item so batches can be traced back (values stay in [0, 1])
       w.append({ source: `/s/${i}.wav`, offset: 0, min: -60 - i, max: 0 }, x);
       w.markSource(`/s/${i}.wav`, { status: 'done', items: 1 });
     });

@@ -11,11 +11,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { writeFileAtomic } from '../fsutil.ts';
+import { writeError, writeFileAtomic } from '../fsutil.ts';
+import { describeMissingCheckpoint, lockRun, prepareNewRun, reconcileMetricsLog } from './run-folder.ts';
 import { getVaeWeights } from '../model/vae.ts';
 import { VAE_PRESETS, type VaeConfig, type VaePresetName } from '../model/vae-config.ts';
 import { createProgress, formatDuration, formatNumber, type ProgressStream } from '../cli/progress.ts';
-import { openDataset, shuffled } from '../dataset/store.ts';
+import { checkBatchValues, openDataset, shuffled } from '../dataset/store.ts';
 import { createEngine } from './engine.ts';
 import type { LossParts, TrainingEngine } from './engine-types.ts';
 import {
@@ -72,10 +73,10 @@ export async function datasetSource(dir: string): Promise<TrainingData & { close
     async *trainBatches(epoch, batchSize, seed, skip) {
       // The epoch's order depends on (seed, epoch) alone; skipping batches on resume reads nothing for them.
       const order = shuffled(trainIdx, seed, epoch).slice(skip * batchSize);
-      for await (const b of ds.batches(order, batchSize, { shuffle: false })) yield { data: b.data, count: b.indices.length };
+      for await (const b of ds.batches(order, batchSize, { shuffle: false })) yield { data: checkBatchValues(ds, b), count: b.indices.length };
     },
     async *validationBatches(batchSize) {
-      for await (const b of ds.batches(valIdx, batchSize, { shuffle: false })) yield { data: b.data, count: b.indices.length };
+      for await (const b of ds.batches(valIdx, batchSize, { shuffle: false })) yield { data: checkBatchValues(ds, b), count: b.indices.length };
     },
     info: {
       path: dir,
@@ -109,6 +110,8 @@ export interface TrainOptions {
   workers?: number;
   /** Continue the checkpoint in `out/last`. */
   resume?: boolean;
+  /** Replace a run already in `out`; without it a new run refuses to start there. */
+  overwrite?: boolean;
   /** Write a metrics line every this many steps (besides one per epoch). */
   logEverySteps?: number;
   /**
@@ -200,25 +203,6 @@ function resumeConflicts(ckptConfig: VaeConfig, opts: TrainOptions, ckptSeed: nu
   return out;
 }
 
-/** Keeps the metrics log lines that the resumed checkpoint had reached (a killed run may have logged more). */
-async function trimMetricsLog(file: string, step: number): Promise<void> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    return;
-  }
-  const kept = text.split('\n').filter((line) => {
-    if (!line.trim()) return false;
-    try {
-      return (JSON.parse(line) as { step?: number }).step! <= step;
-    } catch {
-      return false; // a line cut short by kill -9
-    }
-  });
-  await writeFileAtomic(file, kept.map((l) => l + '\n').join(''));
-}
-
 /**
  * After a kill between saving last/ and copying it to best/, best/ lags behind: copy it again.
  * (The loss that made last/ the best is recorded in last/'s training.json.)
@@ -259,6 +243,17 @@ async function hasCheckpoint(out: string): Promise<boolean> {
  * const result = await train(data, { out: 'runs/digits', epochs: 30, overrides: { latent: 64 } });
  */
 export async function train(data: TrainingData, opts: TrainOptions): Promise<TrainResult> {
+  if (data.trainItems < 1) throw new UserError(`${data.info.path}: the dataset has no training items`);
+  // One trainer per run folder: a second one (or a second --resume) is refused with the first one's pid.
+  const unlock = await lockRun(opts.out);
+  try {
+    return await trainLocked(data, opts);
+  } finally {
+    unlock();
+  }
+}
+
+async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<TrainResult> {
   const o = { ...DEFAULT_TRAIN, ...dropUndefined(opts), out: opts.out };
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const lastDir = path.join(o.out, RUN_FILES.last);
@@ -274,9 +269,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
   /** Where the checkpoint in last/ stands, for the message when training must stop. */
   let saved: string | undefined;
   if (o.resume) {
-    if (!(await hasCheckpoint(o.out))) {
-      throw new UserError(`${o.out}: no checkpoint to resume (the run stopped before saving one?); start it again without --resume`);
-    }
+    if (!(await hasCheckpoint(o.out))) throw new UserError(await describeMissingCheckpoint(o.out));
     const ckpt = await loadCheckpoint(o.out, 'last');
     try {
       const conflicts = resumeConflicts(ckpt.config, opts, ckpt.training.seed);
@@ -298,7 +291,8 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
     } finally {
       disposeVae(ckpt.vae);
     }
-    await trimMetricsLog(metricsPath, progress.step);
+    const metricsFix = await reconcileMetricsLog(metricsPath, progress);
+    if (metricsFix.restored) log(`${metricsPath}: ${metricsFix.restored} epoch line(s) lost to an earlier kill restored from the checkpoint`);
     await repairBest(o.out, ckpt.dir, progress);
     saved = `epoch ${progress.epoch}, step ${progress.step}`;
     if (progress.backend && progress.backend !== tf.getBackend()) {
@@ -307,9 +301,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
     progress.backend = tf.getBackend();
     log(`resuming ${ckpt.dir}: epoch ${progress.epoch}${progress.batchInEpoch ? ` + ${progress.batchInEpoch} batches` : ''}, step ${progress.step}`);
   } else {
-    if (await hasCheckpoint(o.out)) {
-      throw new UserError(`${o.out}: already holds a checkpoint; add --resume to continue it, or choose another --out`);
-    }
+    await prepareNewRun(o.out, Boolean(opts.overwrite)); // never replaces a run without --overwrite
     config = resolveConfig(o.preset, opts.overrides);
     progress = {
       epoch: 0,
@@ -333,7 +325,10 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
     saved = `epoch ${progress.epoch}, step ${progress.step}`;
     lastSave = performance.now();
   };
-  const appendMetrics = (record: object) => fs.appendFile(metricsPath, JSON.stringify({ ...record, time: new Date().toISOString() }) + '\n');
+  const appendMetrics = (record: object) =>
+    fs.appendFile(metricsPath, JSON.stringify({ ...record, time: new Date().toISOString() }) + '\n').catch((err: unknown) => {
+      throw writeError(metricsPath, err);
+    });
   const result = (status: TrainResult['status']): TrainResult => ({
     status,
     epoch: progress.epoch,
@@ -418,9 +413,11 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
         bestEpoch: isBest ? epoch + 1 : progress.bestEpoch,
         metrics: [...progress.metrics, metrics],
       };
+      // The epoch's log line before its checkpoint: a kill in between leaves a line past the checkpoint, which resuming
+      // drops; a kill after the save (e.g. during the best/ copy) finds the line already there.
+      await appendMetrics({ type: 'epoch', ...metrics });
       await save(lastDir);
       if (isBest) await copyCheckpoint(lastDir, bestDir);
-      await appendMetrics({ type: 'epoch', ...metrics });
       await writeFileAtomic(path.join(o.out, RUN_FILES.curves), renderCurvesSvg(progress.metrics));
       log(
         `epoch ${epoch + 1}/${o.epochs}: train ${describeParts(train)}` +

@@ -5,6 +5,7 @@ import { initBackend, type BackendName } from '../../backend/backend.ts';
 import { UserError } from '../../errors.ts';
 import { VAE_PRESETS, type Stride, type VaeConfig, type VaePresetName } from '../../model/vae-config.ts';
 import { DEFAULT_TRAIN, RUN_FILES, datasetSource, resolveConfig, train } from '../../train/train.ts';
+import { keptCheckpointNote, watchLauncher } from '../../train/run-folder.ts';
 import type { LrScheduleName } from '../../train/schedule.ts';
 import { formatNumber } from '../progress.ts';
 
@@ -27,6 +28,7 @@ interface TrainArgs {
   'log-every': number;
   'save-every': number;
   resume?: boolean;
+  overwrite?: boolean;
   backend?: string;
 }
 
@@ -146,6 +148,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         describe: 'Also save last/ every N minutes inside long epochs (0 = only at epoch ends)',
       })
       .option('resume', { type: 'boolean', describe: 'Continue the run in --out exactly where it stopped (Ctrl-C or a crash)' })
+      .option('overwrite', { type: 'boolean', describe: 'Replace a run already in --out (without it a new run there is refused)' })
       .example('$0 train --data data/digits --out runs/digits', 'Train the default model for 20 epochs')
       .example('$0 train --data data/digits --out runs/digits --resume --epochs 40', 'Continue that run up to epoch 40')
       .example('$0 train --data data/digits --out runs/ref --preset reference --backend wasm', 'The original architecture')
@@ -171,18 +174,23 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const data = await datasetSource(args.data);
     const stop = new AbortController();
     let presses = 0;
-    // Ctrl-C (SIGINT) or a polite kill (SIGTERM, e.g. from a job scheduler): save and stop.
-    const onSigint = () => {
+    let exitCode = 130;
+    // Ctrl-C (SIGINT), a polite kill (SIGTERM, e.g. from a job scheduler) or the launcher (npx) gone: save and stop,
+    // exiting 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+    const onSigint = (signal: NodeJS.Signals | 'launcher gone') => {
       presses++;
+      exitCode = signal === 'SIGINT' ? 130 : 143;
       if (presses > 1) {
-        process.stderr.write('\nsoundvae: stopped without saving (the last saved checkpoint is kept)\n');
-        process.exit(130);
+        process.stderr.write(`\nsoundvae: stopped without saving (${keptCheckpointNote(args.out)})\n`);
+        process.exit(exitCode);
       }
-      process.stderr.write('\nsoundvae: finishing this step and saving; press Ctrl-C again to quit at once\n');
+      const why = signal === 'launcher gone' ? 'the process that started this one (npx/npm) has gone; ' : '';
+      process.stderr.write(`\nsoundvae: ${why}finishing this step and saving; press Ctrl-C again to quit at once\n`);
       stop.abort();
     };
     process.on('SIGINT', onSigint);
     process.on('SIGTERM', onSigint);
+    const stopWatching = watchLauncher(() => onSigint('launcher gone'));
     try {
       if (!args.resume) {
         const config = resolveConfig((args.preset ?? DEFAULT_TRAIN.preset) as VaePresetName, overrides);
@@ -202,6 +210,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         logEverySteps: args['log-every'],
         saveEverySeconds: args['save-every'] * 60,
         resume: args.resume,
+        overwrite: args.overwrite,
         signal: stop.signal,
       });
       if (result.status === 'interrupted') {
@@ -209,7 +218,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
           `soundvae: interrupted at epoch ${result.epoch + 1}, step ${result.step}; saved ${result.checkpoint}. ` +
             `Continue with: soundvae train --data ${args.data} --out ${args.out} --resume --epochs ${args.epochs}`,
         );
-        process.exitCode = 130;
+        process.exitCode = exitCode;
         return;
       }
       const best = result.bestValLoss === null ? '' : `, best loss ${formatNumber(result.bestValLoss)}`;
@@ -217,6 +226,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
+      stopWatching();
       await data.close();
     }
   },
