@@ -34,7 +34,7 @@ export function isDiskFull(err: unknown): boolean {
  */
 export function writeError(file: string, err: unknown): Error {
   if (err instanceof UserError) return err;
-  if (isDiskFull(err)) return new UserError(`${file}: disk full (${describeError(err)}); free some space and run again`, { cause: err });
+  if (isDiskFull(err)) return new UserError(`${file}: disk full (${describeError(err)})`, { cause: err });
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return code ? fileError(file, err) : (err as Error);
 }
