@@ -3,14 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/backend.ts';
-import { createDatasetWriter, openDataset } from '../dataset/store.ts';
+import { openDataset } from '../dataset/store.ts';
 import { amplitudeToDb, magnitude, stft } from '../dsp/index.ts';
-import { buildVae } from '../model/vae.ts';
-import type { VaeConfig } from '../model/vae-config.ts';
+import { disposeVae, loadCheckpoint } from '../train/checkpoint.ts';
 import { evaluate } from './evaluate.ts';
+import { createGenerator } from './operations.ts';
+import { loadOrFitSampler } from './session.ts';
+import { makeFixture } from './test-fixture.ts';
 import { scoreAgainstItem, type ClipSettings } from './spectra.ts';
 
-const TINY: VaeConfig = { filters: [4, 4], kernels: [3, 3], strides: [[2, 2], [2, 2]], latent: 4, reconstructionWeight: 1000, learningRate: 1e-3, batchSize: 4 };
 // 32 bins of a 64-point FFT (Nyquist dropped, like the reference), 8 frames of hop 16: 120-sample clips.
 const SETTINGS: ClipSettings = { sampleRate: 8000, clipSamples: 120, stft: { nFft: 64, hop: 16 }, bins: 32, frames: 8 };
 
@@ -34,37 +35,35 @@ afterAll(async () => {
 });
 
 describe('evaluate', () => {
-  it('scores reconstructions against the oracle and catches a copied item', async () => {
-    const w = await createDatasetWriter(dir, { shape: [32, 8], settings: {}, split: { holdout: { field: 'set', values: ['val'] } } });
-    const freqs = [300, 500, 700, 900, 1100, 1300, 1500, 1700];
-    freqs.forEach((f, i) => {
-      const it = toneItem(f);
-      w.append({ source: `tone-${i}`, offset: 0, min: it.min, max: it.max, labels: { set: i < 6 ? 'train' : 'val' } }, it.x01);
-    });
-    // A validation item identical to training item 0: its nearest-training distance must be 0.
-    const copy = toneItem(freqs[0]!);
-    w.append({ source: 'copy', offset: 0, min: copy.min, max: copy.max, labels: { set: 'val' } }, copy.x01);
-    await w.finish();
-    const ds = await openDataset(dir);
+  it('scores reconstructions model-only and after Griffin-Lim, and judges every sampler against real items', async () => {
+    const fx = await makeFixture(path.join(dir, 'fixture'));
+    const ckpt = await loadCheckpoint(fx.run);
+    const ds = await openDataset(fx.data);
     try {
-      const vae = buildVae(TINY, [32, 8], 1);
-      const stats = ds.manifest.stats;
-      const r = await evaluate(vae, ds, SETTINGS, stats, { samples: 5, batch: 2 });
+      const sampler = await loadOrFitSampler(ckpt, () => {});
+      expect(sampler).toBeDefined();
+      const g = createGenerator(ckpt, { iterations: 4 }, sampler);
+      const r = await evaluate(g, ds, { samples: 4, batch: 2, perLabel: 0, trainReference: 10 });
       expect(r.validation.items).toBe(3);
-      // The oracle only loses phase; an untrained model loses far more.
+      // The oracle only loses phase; an untrained model loses far more, before Griffin-Lim too.
       expect(r.validation.oracle!.spectralConvergence).toBeLessThan(-10);
       expect(r.validation.reconstruction!.spectralConvergence).toBeGreaterThan(r.validation.oracle!.spectralConvergence + 3);
-      expect(r.prior.samples).toBe(5);
-      expect(r.prior.validationNearestTrain!.min).toBeCloseTo(0, 3);
-      expect(r.prior.validationNearestTrain!.mean).toBeGreaterThan(1);
-      expect(r.prior.nearestTrain.mean).toBeGreaterThan(0);
-      expect(r.prior.diversity).toBeGreaterThanOrEqual(0);
-      expect(r.prior.validationDiversity).toBeGreaterThan(1);
-      expect(r.prior.secondsPerSample).toBeGreaterThan(0);
-      vae.encoder.dispose();
-      vae.decoder.dispose();
+      expect(r.validation.model!.spectralConvergence).toBeGreaterThan(-3);
+      // Written reconstructions are levelled to their originals.
+      expect(Math.abs(r.validation.levelWritten)).toBeLessThan(0.1);
+      expect(r.generation.map((x) => x.sampler)).toEqual(['prior', 'gaussian', 'gmm']);
+      for (const x of r.generation) {
+        expect(x.samples).toBe(4);
+        expect(x.frechetFeature).toBeGreaterThanOrEqual(0);
+        // levelled to the training clips' median loudness unless a limiter had to pull a peak down
+        expect(x.rms.p50).toBeLessThanOrEqual(r.real.trainRms.p50 + 0.1);
+        expect(x.rms.p50).toBeGreaterThan(r.real.trainRms.p50 - 12);
+      }
+      expect(r.real.frechetFeature).toBeGreaterThanOrEqual(0);
+      expect(r.timing.secondsPerSample).toBeGreaterThan(0);
     } finally {
       await ds.close();
+      disposeVae(ckpt.vae);
     }
   });
 

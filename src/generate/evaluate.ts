@@ -1,59 +1,101 @@
 /**
  * Measured quality of a checkpoint on its dataset (`npm run eval`):
- * - reconstructions of the validation split and their oracle (Griffin-Lim from the true magnitude), as mean
- *   spectral convergence and log-spectral distance against the stored spectrograms (see spectra.ts);
- * - samples from the prior: the distance of each to its nearest training item (a copy detector), beside the same
- *   distance for validation items (real sounds the model never saw: the distance a new sound has), and the
- *   diversity of the samples (mean pairwise distance) beside that of validation items.
+ * - validation reconstructions, model only (the decoded spectrogram de-normalised with the item's own range
+ *   against the item's magnitude: SC, LSD, level difference) and after Griffin-Lim, beside the oracle
+ *   (Griffin-Lim from the true magnitude: the cost of the phase alone);
+ * - generation, per sampler: the samples' levels against the training clips', their Fréchet distance to the
+ *   validation items on log-mel statistics (and on a classifier's embeddings when one is given), with
+ *   validation-against-training as the floor; recognisability by that classifier; diversity and the distance to
+ *   the nearest training item (a copy detector); and, per label value, the share classified as that label.
  */
 import type { SpectrogramDataset } from '../dataset/store.ts';
 import type { Scores } from '../report/html.ts';
 import { meanScores } from '../report/html.ts';
-import type { Vae } from '../model/vae.ts';
 import type { Decibels, Seconds } from '../units.ts';
 import { diversity, nearestItems, type RangedItem } from './distance.ts';
-import { priorRange, type DbRange, type InvertOptions } from './invert.ts';
-import { samplePrior } from './latent.ts';
+import type { DbRange, InvertOptions } from './invert.ts';
+import { frechetDistance, logMelStats, recognisability, type Recognisability } from './judge.ts';
+import type { ClassifierJudge } from './judge-classifier.ts';
 import { decodeLatents, encodeItems } from './model.ts';
-import { itemsToAudio, scoreAgainstItem, type ClipSettings } from './spectra.ts';
+import { generateSamples, type GeneratedSound, type Generator } from './operations.ts';
+import { levelStats, spreadPick, type LevelStats, type SamplerKind } from './sampler.ts';
+import { audioLevels, energyToRmsDb, itemEnergy, itemsToAudio, levelTo, scoreAgainstItem, scoreModelOnly } from './spectra.ts';
 
 export interface EvalOptions {
-  /** Validation items to reconstruct (the first ones, in dataset order); 0 for all. */
+  /** Validation items to reconstruct (spread over the split); 0 for all. */
   validationItems: number;
-  /** Samples drawn from the prior. */
+  /** Samples drawn per sampler. */
   samples: number;
   temperature: number;
   seed: number;
   /** Items per model/Griffin-Lim batch. */
   batch: number;
   invert: Partial<InvertOptions>;
+  /** Samplers to judge (those needing a fitted sampler are skipped without one). */
+  samplers: SamplerKind[];
+  /** Samples per label value for label-conditioned generation (0: skip). */
+  perLabel: number;
+  /** Training items used as the reference set of the Fréchet floor. */
+  trainReference: number;
 }
 
-export const DEFAULT_EVAL: EvalOptions = { validationItems: 0, samples: 32, temperature: 1, seed: 0, batch: 32, invert: {} };
+export const DEFAULT_EVAL: EvalOptions = {
+  validationItems: 0,
+  samples: 100,
+  temperature: 1,
+  seed: 0,
+  batch: 32,
+  invert: {},
+  samplers: ['prior', 'gaussian', 'gmm'],
+  perLabel: 20,
+  trainReference: 1000,
+};
+
+export interface ModelOnlyScores extends Scores {
+  /** Median over items of the decoded spectrogram's energy against the item's, in dB. */
+  levelDifference: Decibels;
+}
+
+export interface GenerationScores {
+  sampler: SamplerKind;
+  label?: string;
+  samples: number;
+  /** RMS (dBFS) of the written audio, and straight out of Griffin-Lim before levelling. */
+  rms: LevelStats;
+  rawRms: LevelStats;
+  peak: LevelStats;
+  /** Fréchet distance to the validation items on log-mel statistics, and on the classifier's embeddings. */
+  frechetFeature: number;
+  frechetClassifier?: number;
+  recognisability?: Recognisability;
+  diversity: Decibels;
+  nearestTrain: { mean: Decibels; min: Decibels };
+}
 
 export interface EvalResult {
-  validation: { items: number; oracle?: Scores; reconstruction?: Scores; seconds: Seconds };
-  prior: {
-    samples: number;
-    temperature: number;
-    /** Mean and smallest distance of a sample to its nearest training item. */
-    nearestTrain: { mean: Decibels; min: Decibels };
-    /** The same for validation items: what an unseen real sound scores. */
-    validationNearestTrain?: { mean: Decibels; min: Decibels };
-    diversity: Decibels;
-    validationDiversity?: Decibels;
-    /** Seconds to decode and invert all samples, and per sample. */
+  validation: {
+    items: number;
+    model?: ModelOnlyScores;
+    reconstruction?: Scores;
+    oracle?: Scores;
+    /** Median level of the reconstruction against the original (dB): straight from Griffin-Lim, and as written. */
+    levelRaw: Decibels;
+    levelWritten: Decibels;
     seconds: Seconds;
-    secondsPerSample: Seconds;
-    /** Seconds to decode and invert one sample on its own (latency rather than throughput). */
-    secondsSingle: Seconds;
   };
-}
-
-/** The item's own dB range from the manifest. */
-function itemRange(ds: SpectrogramDataset, index: number): DbRange {
-  const it = ds.manifest.items[index]!;
-  return { min: it.min, max: it.max };
+  /** What real sounds score: validation items against training items. */
+  real: {
+    trainRms: LevelStats;
+    frechetFeature: number;
+    frechetClassifier?: number;
+    recognisability?: Recognisability;
+    diversity: Decibels;
+    nearestTrain: { mean: Decibels; min: Decibels };
+  };
+  generation: GenerationScores[];
+  /** Label-conditioned samples: per label value, the share the classifier assigns to it. */
+  labels?: { label: string; asExpected: number }[];
+  timing: { secondsPerSample: Seconds; secondsSingle: Seconds };
 }
 
 /** Reads dataset items as RangedItems in batches. */
@@ -62,79 +104,149 @@ async function* rangedBatches(ds: SpectrogramDataset, indices: number[], batch: 
   for await (const b of ds.batches(indices, batch, { shuffle: false })) {
     yield {
       indices: b.indices,
-      items: b.indices.map((index, i) => ({ x01: b.data.subarray(i * size, (i + 1) * size), range: itemRange(ds, index) })),
+      items: b.indices.map((index, i) => {
+        const it = ds.manifest.items[index]!;
+        return { x01: b.data.subarray(i * size, (i + 1) * size), range: { min: it.min, max: it.max } };
+      }),
     };
   }
 }
 
 const meanMin = (ds: { distance: number }[]) => ({
-  mean: ds.reduce((s, d) => s + d.distance, 0) / ds.length,
+  mean: ds.reduce((s, d) => s + d.distance, 0) / Math.max(1, ds.length),
   min: Math.min(...ds.map((d) => d.distance)),
 });
 
+const median = (xs: number[]) => levelStats(xs).p50;
+
+/** Reconstructs validation items: model-only and after-Griffin-Lim scores, and levels. */
+async function judgeReconstructions(g: Generator, ds: SpectrogramDataset, indices: number[], o: EvalOptions, onProgress: (done: number, total: number) => void) {
+  const started = performance.now();
+  const model: (Scores & { levelDifference: number })[] = [];
+  const oracle: Scores[] = [];
+  const recon: Scores[] = [];
+  const levelRaw: number[] = [];
+  const levelWritten: number[] = [];
+  const items: RangedItem[] = [];
+  for await (const b of rangedBatches(ds, indices, o.batch)) {
+    const x = b.items.map((it) => it.x01);
+    const ranges = b.items.map((it) => it.range);
+    const decoded = decodeLatents(g.model.vae, encodeItems(g.model.vae, x).mu);
+    const oracleAudio = itemsToAudio(x, ranges, g.clip, o.invert);
+    const reconAudio = itemsToAudio(decoded, ranges, g.clip, o.invert);
+    b.items.forEach((it, i) => {
+      model.push(scoreModelOnly(decoded[i]!, it.x01, it.range, g.clip));
+      oracle.push(scoreAgainstItem(oracleAudio[i]!, it.x01, it.range, g.clip));
+      recon.push(scoreAgainstItem(reconAudio[i]!, it.x01, it.range, g.clip));
+      // The original's level from its spectrogram's energy; reconstructions are written levelled to it.
+      const target = energyToRmsDb(itemEnergy(it.x01, it.range, g.clip), g.clip);
+      levelRaw.push(audioLevels(reconAudio[i]!).rms - target);
+      levelWritten.push(audioLevels(levelTo(reconAudio[i]!, target)).rms - target);
+      items.push({ x01: it.x01.slice(), range: it.range });
+    });
+    onProgress(items.length, indices.length);
+  }
+  const m = meanScores(model);
+  return {
+    items,
+    result: {
+      items: indices.length,
+      model: m ? { ...m, levelDifference: median(model.map((s) => s.levelDifference)) } : undefined,
+      reconstruction: meanScores(recon),
+      oracle: meanScores(oracle),
+      levelRaw: median(levelRaw),
+      levelWritten: median(levelWritten),
+      seconds: (performance.now() - started) / 1000,
+    },
+  };
+}
+
+/** Features of real items and of generated audio (re-analysed as preprocessing would). */
+function features(g: Generator, items: RangedItem[]): Float32Array[] {
+  return items.map((it) => logMelStats(it.x01, it.range, g.clip));
+}
+
+function reanalyse(g: Generator, sounds: GeneratedSound[]): RangedItem[] {
+  return sounds.map((s) => g.preparer.fromAudio(s.audio));
+}
+
 /**
  * Runs the whole evaluation. `onProgress` hears (done, total) per batch of validation items.
- * @example const r = await evaluate(ckpt.vae, await openDataset('data/fsdd'), clipSettings(ckpt), { samples: 32 });
+ * @example const r = await evaluate(createGenerator(ckpt, {}, sampler), await openDataset('data/fsdd'));
  */
 export async function evaluate(
-  vae: Vae,
+  g: Generator,
   ds: SpectrogramDataset,
-  settings: ClipSettings,
-  stats: unknown,
   options: Partial<EvalOptions> = {},
+  judge?: ClassifierJudge,
   onProgress: (done: number, total: number) => void = () => {},
 ): Promise<EvalResult> {
   const o = { ...DEFAULT_EVAL, ...options };
-  let valIdx = ds.indices('validation');
-  if (o.validationItems > 0) valIdx = valIdx.slice(0, o.validationItems);
+  const allVal = ds.indices('validation');
+  const valIdx = o.validationItems > 0 ? spreadPick(allVal.length, o.validationItems).map((k) => allVal[k]!) : allVal;
+  const { items: valItems, result: validation } = await judgeReconstructions(g, ds, valIdx, o, onProgress);
 
-  // Reconstructions and oracle of the validation items.
-  const started = performance.now();
-  const oracle: Scores[] = [];
-  const recon: Scores[] = [];
-  const valItems: RangedItem[] = [];
-  for await (const b of rangedBatches(ds, valIdx, o.batch)) {
-    const x = b.items.map((it) => it.x01);
-    const ranges = b.items.map((it) => it.range);
-    const decoded = decodeLatents(vae, encodeItems(vae, x).mu);
-    const oracleAudio = itemsToAudio(x, ranges, settings, o.invert);
-    const reconAudio = itemsToAudio(decoded, ranges, settings, o.invert);
-    b.items.forEach((it, i) => {
-      oracle.push(scoreAgainstItem(oracleAudio[i]!, it.x01, it.range, settings));
-      recon.push(scoreAgainstItem(reconAudio[i]!, it.x01, it.range, settings));
-      valItems.push({ x01: it.x01.slice(), range: it.range });
-    });
-    onProgress(valItems.length, valIdx.length);
-  }
-  const validationSeconds = (performance.now() - started) / 1000;
-
-  // Samples from the prior: decode, invert (timed: this is what `generate` does), then compare with training.
-  const range = priorRange(stats, ds.dir);
-  const z = samplePrior(o.samples, vae.config.latent, o.temperature, o.seed);
-  const t0 = performance.now();
-  const x = decodeLatents(vae, z);
-  itemsToAudio(x, x.map(() => range), settings, o.invert);
-  const priorSeconds = (performance.now() - t0) / 1000;
-  const t1 = performance.now();
-  itemsToAudio(decodeLatents(vae, z.slice(0, 1)), [range], settings, o.invert);
-  const singleSeconds = (performance.now() - t1) / 1000;
-  const samples: RangedItem[] = x.map((x01) => ({ x01, range }));
+  // Real sounds: validation against a spread of training items.
   const trainIdx = ds.indices('train');
-  const nearest = await nearestItems([...samples, ...valItems], rangedBatches(ds, trainIdx, 256));
-  const sampleNearest = nearest.slice(0, samples.length);
-  const valNearest = nearest.slice(samples.length);
-  return {
-    validation: { items: valIdx.length, oracle: meanScores(oracle), reconstruction: meanScores(recon), seconds: validationSeconds },
-    prior: {
-      samples: samples.length,
-      temperature: o.temperature,
-      nearestTrain: meanMin(sampleNearest),
-      validationNearestTrain: valNearest.length ? meanMin(valNearest) : undefined,
-      diversity: diversity(samples),
-      validationDiversity: valItems.length > 1 ? diversity(valItems.slice(0, Math.max(2, o.samples))) : undefined,
-      seconds: priorSeconds,
-      secondsPerSample: priorSeconds / Math.max(1, samples.length),
-      secondsSingle: singleSeconds,
-    },
+  const refIdx = spreadPick(trainIdx.length, o.trainReference).map((k) => trainIdx[k]!);
+  const trainItems: RangedItem[] = [];
+  for await (const b of rangedBatches(ds, refIdx, 256)) trainItems.push(...b.items.map((it) => ({ x01: it.x01.slice(), range: it.range })));
+  const valFeatures = features(g, valItems);
+  const trainRms = g.sampler?.trainRms ?? levelStats(trainItems.map((it) => energyToRmsDb(itemEnergy(it.x01, it.range, g.clip), g.clip)));
+  const classify = (items: RangedItem[]) => judge?.run(items.map((it) => it.x01));
+  const valJudged = classify(valItems);
+  const trainJudged = classify(trainItems);
+  const nearestVal = await nearestItems(valItems, rangedBatches(ds, trainIdx, 256));
+  const real: EvalResult['real'] = {
+    trainRms,
+    frechetFeature: frechetDistance(valFeatures, features(g, trainItems)),
+    frechetClassifier: valJudged && trainJudged ? frechetDistance(valJudged.embeddings, trainJudged.embeddings) : undefined,
+    recognisability: valJudged ? recognisability(valJudged.probs, judge!.classes) : undefined,
+    diversity: diversity(valItems.slice(0, Math.max(2, Math.min(o.samples, 100)))),
+    nearestTrain: meanMin(nearestVal),
   };
+
+  // Generation, per sampler.
+  const generation: GenerationScores[] = [];
+  let timing = { secondsPerSample: NaN, secondsSingle: NaN };
+  for (const sampler of o.samplers) {
+    if (sampler !== 'prior' && !g.sampler) continue;
+    const { sounds, seconds } = generateSamples(g, { count: o.samples, temperature: o.temperature, seed: o.seed, sampler });
+    const t1 = performance.now();
+    generateSamples(g, { count: 1, temperature: o.temperature, seed: o.seed, sampler });
+    timing = { secondsPerSample: seconds / sounds.length, secondsSingle: (performance.now() - t1) / 1000 };
+    const heard = reanalyse(g, sounds);
+    const judged = classify(heard);
+    const nearest = await nearestItems(sounds.map((s) => ({ x01: s.x01, range: s.range })), rangedBatches(ds, trainIdx, 256));
+    generation.push({
+      sampler,
+      samples: sounds.length,
+      rms: levelStats(sounds.map((s) => audioLevels(s.audio).rms)),
+      rawRms: levelStats(sounds.map((s) => s.rawRms)),
+      peak: levelStats(sounds.map((s) => audioLevels(s.audio).peak)),
+      frechetFeature: frechetDistance(features(g, heard), valFeatures),
+      frechetClassifier: judged && valJudged ? frechetDistance(judged.embeddings, valJudged.embeddings) : undefined,
+      recognisability: judged ? recognisability(judged.probs, judge!.classes) : undefined,
+      diversity: diversity(sounds.map((s) => ({ x01: s.x01, range: s.range }))),
+      nearestTrain: meanMin(nearest),
+    });
+  }
+
+  // Label-conditioned generation, judged by the classifier when it predicts the sampler's label field.
+  let labels: EvalResult['labels'];
+  const values = Object.keys(g.sampler?.labels?.values ?? {}).sort();
+  if (judge && o.perLabel > 0 && values.length && values.every((v) => judge.classes.includes(v))) {
+    labels = values.map((label) => {
+      const { sounds } = generateSamples(g, { count: o.perLabel, temperature: o.temperature, seed: o.seed, sampler: 'gaussian', label });
+      const judged = judge.run(reanalyse(g, sounds).map((it) => it.x01));
+      return { label, asExpected: recognisability(judged.probs, judge.classes, label).asExpected! };
+    });
+  }
+  return { validation, real, generation, labels, timing };
+}
+
+/** The dB range of an item as the manifest records it. */
+export function itemRange(ds: SpectrogramDataset, index: number): DbRange {
+  const it = ds.manifest.items[index]!;
+  return { min: it.min, max: it.max };
 }

@@ -8,11 +8,14 @@ import { labelReader, type LabelOptions } from '../dataset/labels.ts';
 import { describeError, fileError } from '../errors.ts';
 import type { Vae } from '../model/vae.ts';
 import type { Scores } from '../report/html.ts';
-import { priorRange, preventClipping, type DbRange, type InvertOptions } from './invert.ts';
-import { interpolatePath, samplePrior } from './latent.ts';
+import { latentSize } from '../model/vae.ts';
+import { limitPeaks, priorRange, preventClipping, type DbRange, type InvertOptions } from './invert.ts';
+import { interpolatePath } from './latent.ts';
+import { DEFAULT_SAMPLER, drawCodes, rangeFor, type LatentSampler, type SamplerKind } from './sampler.ts';
+import { diversity } from './distance.ts';
 import { decodeLatents, encodeItems } from './model.ts';
 import { ClipPreparer, clipSettings, preprocessSettings, type CheckpointLike, type PreparedClip } from './settings.ts';
-import { itemsToAudio, scoreAgainstItem, type ClipSettings } from './spectra.ts';
+import { audioLevels, itemsToAudio, levelTo, scoreAgainstItem, type ClipSettings } from './spectra.ts';
 
 /** A loaded checkpoint as the operations use it. */
 export interface GenerationModel extends CheckpointLike {
@@ -28,10 +31,12 @@ export interface Generator {
   invert: Partial<InvertOptions>;
   /** Reads the main label from a file path the way the dataset did, if it had labels. */
   labelOf(file: string): string | undefined;
+  /** The densities fitted to the training codes (sampler.json), when the checkpoint has them. */
+  sampler?: LatentSampler;
 }
 
 /** Prepares a checkpoint for the operations (checks its settings once). */
-export function createGenerator(model: GenerationModel, invert: Partial<InvertOptions> = {}): Generator {
+export function createGenerator(model: GenerationModel, invert: Partial<InvertOptions> = {}, sampler?: LatentSampler): Generator {
   const settings = preprocessSettings(model);
   const labels = (settings as { labels?: Partial<LabelOptions> }).labels;
   const reader = labels && labels.from && labels.from !== 'none' ? labelReader(labels) : undefined;
@@ -41,6 +46,7 @@ export function createGenerator(model: GenerationModel, invert: Partial<InvertOp
     preparer: new ClipPreparer(settings),
     invert,
     labelOf: (file) => reader?.read(file).label ?? undefined,
+    sampler,
   };
 }
 
@@ -51,31 +57,91 @@ export interface GeneratedSound {
   z: Float32Array;
   x01: Float32Array;
   audio: Float32Array;
+  /** The dB range it was de-normalised with. */
+  range: DbRange;
+  /** The label value it was drawn for (`--label`). */
+  label?: string;
+  /** RMS level (dBFS) straight out of Griffin-Lim, before levelling. */
+  rawRms: number;
 }
 
 export interface SampleOptions {
   count: number;
   temperature: number;
   seed: number;
+  /** Where codes come from (sampler.ts); 'prior' is the tutorial's N(0, I). */
+  sampler: SamplerKind;
+  /** Draw from this label value's density only. */
+  label?: string;
+  /** Level each sample to the training clips' median RMS (needs a fitted sampler). */
+  level: boolean;
 }
 
-export const DEFAULT_SAMPLE: SampleOptions = { count: 8, temperature: 1, seed: 0 };
+export const DEFAULT_SAMPLE: SampleOptions = { count: 8, temperature: 1, seed: 0, sampler: DEFAULT_SAMPLER, level: true };
+
+/** The sampler to use when the caller did not choose: the default when the checkpoint has one, else the prior. */
+export function defaultSamplerFor(g: Generator): SamplerKind {
+  return g.sampler ? DEFAULT_SAMPLER : 'prior';
+}
 
 /**
- * Draws from the prior, decodes in one batch, de-normalises with the dataset's mean per-item range
- * (see invert.ts) and inverts with Griffin-Lim.
+ * Draws codes (sampler.ts), decodes them in one batch, de-normalises each with the range its code predicts (the
+ * prior: the dataset's mean per-item range, as the tutorial would), inverts with Griffin-Lim, and levels each to
+ * the training clips' median loudness.
  */
 export function generateSamples(g: Generator, options: Partial<SampleOptions> = {}): { sounds: GeneratedSound[]; range: DbRange; seconds: number } {
-  const o = { ...DEFAULT_SAMPLE, ...options };
-  const range = priorRange(g.model.dataset.normalization, g.model.dir);
+  const o = { ...DEFAULT_SAMPLE, sampler: defaultSamplerFor(g), ...options };
+  const mean = priorRange(g.model.dataset.normalization, g.model.dir);
   const started = performance.now();
-  const z = samplePrior(o.count, g.model.vae.config.latent, o.temperature, o.seed);
+  const z = drawCodes(g.sampler, latentSize(g.model.vae.config, g.model.vae.inputShape), o.count, o);
   const x = decodeLatents(g.model.vae, z);
-  const audio = itemsToAudio(x, x.map(() => range), g.clip, g.invert);
+  const tutorial = o.sampler === 'prior' && o.label === undefined;
+  const ranges = z.map((zi) => (tutorial || !g.sampler ? mean : rangeFor(g.sampler, zi)));
+  const audio = itemsToAudio(x, ranges, g.clip, g.invert);
   const seconds = (performance.now() - started) / 1000;
   const width = String(o.count).length;
-  const sounds = z.map((zi, i) => ({ name: `sample-${String(i + 1).padStart(Math.max(2, width), '0')}`, z: zi, x01: x[i]!, audio: preventClipping(audio[i]!) }));
-  return { sounds, range, seconds };
+  const target = o.level ? g.sampler?.trainRms.p50 : undefined;
+  const sounds = z.map((zi, i) => ({
+    name: `sample-${String(i + 1).padStart(Math.max(2, width), '0')}`,
+    z: zi,
+    x01: x[i]!,
+    audio: limitPeaks(target === undefined ? audio[i]! : levelTo(audio[i]!, target), g.clip.sampleRate),
+    range: ranges[i]!,
+    label: o.label,
+    rawRms: audioLevels(audio[i]!).rms,
+  }));
+  return { sounds, range: mean, seconds };
+}
+
+/** Below this RMS a generated sample counts as near-silent. */
+export const SILENT_RMS = -50;
+
+/**
+ * What is wrong with a batch of samples, as sentences that say the fix: near-silent samples, and collapse
+ * (every sample much like the others).
+ */
+export function sampleWarnings(sounds: GeneratedSound[], g: Generator, sampler: SamplerKind): string[] {
+  const out: string[] = [];
+  const quiet = sounds.filter((s) => audioLevels(s.audio).rms < SILENT_RMS).length;
+  if (quiet > 0) {
+    out.push(
+      `${quiet} of ${sounds.length} samples are near-silent (RMS below ${SILENT_RMS} dBFS)` +
+        (sampler === 'prior' ? '; prior draws miss where the data lies: try --sampler gmm' : g.sampler ? '' : '; fit a sampler with soundvae fit-sampler') +
+        (sounds.length > 0 && quiet === sounds.length ? ' (all silent: is the checkpoint trained? check its curves)' : ''),
+    );
+  }
+  if (sounds.length >= 4) {
+    const sample = sounds.map((s) => ({ x01: s.x01, range: s.range }));
+    const spread = diversity(sample);
+    const reference = g.sampler?.diversity;
+    if (reference !== undefined && spread < reference / 4) {
+      out.push(
+        `the samples are nearly alike (diversity ${spread.toFixed(1)} dB against ${reference.toFixed(1)} dB for training items): ` +
+          (sampler === 'prior' ? 'try --sampler gmm' : 'raise --temperature, or train longer'),
+      );
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -177,7 +243,12 @@ export function reconstruct(g: Generator, inputs: ReconstructionInput[]): Recons
     ...input,
     mu: mu[i]!,
     oracle: { audio: preventClipping(oracle[i]!), scores: scoreAgainstItem(oracle[i]!, x[i]!, ranges[i]!, g.clip) },
-    reconstruction: { audio: preventClipping(recon[i]!), x01: decoded[i]!, scores: scoreAgainstItem(recon[i]!, x[i]!, ranges[i]!, g.clip) },
+    // A blurred spectrogram loses its peaks and comes back quiet: bring it to the original's loudness.
+    reconstruction: {
+      audio: limitPeaks(levelTo(recon[i]!, audioLevels(input.clip.audio).rms), g.clip.sampleRate),
+      x01: decoded[i]!,
+      scores: scoreAgainstItem(recon[i]!, x[i]!, ranges[i]!, g.clip),
+    },
   }));
 }
 

@@ -102,6 +102,15 @@ export class ClipPreparer {
     this.extractor = new LogSpectrogramExtractor(settings);
   }
 
+  /**
+   * A clip of audio (already at the settings' rate) as preprocessing would store it: padded to the clip length,
+   * its normalised log spectrogram and dB range. What a classifier trained on the dataset should see of it.
+   */
+  fromAudio(audio: Float32Array): { x01: Float32Array; range: DbRange } {
+    const { data, min, max } = this.normaliser.normalise(this.extractor.extract(this.padder.pad(audio).slice()));
+    return { x01: data, range: { min, max } };
+  }
+
   /** The clip's spectrogram from its (padded) audio. */
   private prepare(file: string, offset: Seconds, clip: Float32Array): PreparedClip {
     const audio = this.padder.pad(clip).slice();

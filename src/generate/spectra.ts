@@ -9,7 +9,8 @@
  * the item's own floor (its min dB) like the stored target, so inaudible detail below it does not count.
  */
 import { frameCount, logSpectralDistance, magnitude, spectralConvergence, stft, type Spectrogram, type StftOptions } from '../dsp/index.ts';
-import type { Hertz, Samples } from '../units.ts';
+import { mulberry32 } from '../dsp/random.ts';
+import type { Decibels, Hertz, Samples } from '../units.ts';
 import type { Scores } from '../report/html.ts';
 import { dbToMagnitude, denormalise, invertMagnitudes, type DbRange, type InvertOptions } from './invert.ts';
 
@@ -41,6 +42,69 @@ export function itemMagnitude(x01: Float32Array, range: DbRange, s: ClipSettings
 export function itemsToAudio(x01s: Float32Array[], ranges: DbRange[], s: ClipSettings, options: Partial<InvertOptions> = {}): Float32Array[] {
   const mags = x01s.map((x, i) => itemMagnitude(x, ranges[i]!, s));
   return invertMagnitudes(mags, s.stft, outputLength(s), options);
+}
+
+/** Energy of an item's magnitude spectrogram: the sum of squared magnitudes (Parseval: proportional to the clip's). */
+export function itemEnergy(x01: Float32Array, range: DbRange, s: ClipSettings): number {
+  const m = itemMagnitude(x01, range, s).data;
+  let e = 0;
+  for (let i = 0; i < m.length; i++) e += m[i]! * m[i]!;
+  return e;
+}
+
+const energyPerPower = new Map<string, number>();
+
+/**
+ * A clip's RMS level (dBFS) from its spectrogram energy. The factor between the two (window, hop, framing) is
+ * measured once per setting on seeded noise of the clip's length, so it holds for any window.
+ */
+export function energyToRmsDb(energy: number, s: ClipSettings): Decibels {
+  const key = JSON.stringify([s.stft, s.clipSamples, s.bins, s.frames]);
+  let factor = energyPerPower.get(key);
+  if (factor === undefined) {
+    const rand = mulberry32(12345);
+    const length = outputLength(s);
+    const noise = Float32Array.from({ length }, () => rand() * 2 - 1);
+    const spec = cropSpectrogram(magnitude(stft(noise, s.stft)), s.bins, s.frames);
+    const e = spec.data.reduce((sum, v) => sum + v * v, 0);
+    const power = noise.reduce((sum, v) => sum + v * v, 0) / length;
+    factor = e / power;
+    energyPerPower.set(key, factor);
+  }
+  return 10 * Math.log10(Math.max(energy / factor, 1e-20));
+}
+
+/** RMS and peak level of audio in dBFS. */
+export function audioLevels(audio: Float32Array): { rms: Decibels; peak: Decibels } {
+  let sum = 0, top = 0;
+  for (let i = 0; i < audio.length; i++) {
+    sum += audio[i]! * audio[i]!;
+    top = Math.max(top, Math.abs(audio[i]!));
+  }
+  return { rms: 10 * Math.log10(Math.max(sum / Math.max(1, audio.length), 1e-20)), peak: 20 * Math.log10(Math.max(top, 1e-10)) };
+}
+
+/** Audio scaled so its RMS level is `target` dBFS (silence stays silent). */
+export function levelTo(audio: Float32Array, target: Decibels): Float32Array {
+  const { rms } = audioLevels(audio);
+  if (rms <= -190) return audio;
+  const gain = Math.pow(10, (target - rms) / 20);
+  return audio.map((v) => v * gain);
+}
+
+/**
+ * Model-only scores of a decoded spectrogram against the item's own: both de-normalised with the item's range,
+ * compared as magnitudes (no Griffin-Lim), and the energy difference in dB (positive: decoded louder).
+ */
+export function scoreModelOnly(decoded: Float32Array, x01: Float32Array, range: DbRange, s: ClipSettings): Scores & { levelDifference: Decibels } {
+  const est = cropSpectrogram(itemMagnitude(decoded, range, s), s.bins, s.frames);
+  const ref = cropSpectrogram(itemMagnitude(x01, range, s), s.bins, s.frames);
+  const energy = (m: Spectrogram) => m.data.reduce((sum, v) => sum + v * v, 0);
+  return {
+    spectralConvergence: spectralConvergence(est, ref),
+    logSpectralDistance: logSpectralDistance(est, ref),
+    levelDifference: 10 * Math.log10(Math.max(energy(est), 1e-30) / Math.max(energy(ref), 1e-30)),
+  };
 }
 
 /** The first `bins` x `frames` of a spectrogram (dropping a Nyquist row or trailing frames). */

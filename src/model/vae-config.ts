@@ -20,7 +20,24 @@ export interface VaeConfig {
   batchSize: number;
   /** How the learning rate moves over the run (src/train/schedule.ts); checkpoints without it ran 'constant'. */
   lrSchedule?: LrScheduleName;
+  /**
+   * How the conv grid becomes the latent code (absent = 'dense', the tutorial's):
+   * - 'dense': flatten, then dense layers to one vector of `latent` values for the whole clip;
+   * - 'time': a latent vector of `latent` values per time step of the grid (RAVE-like), made by a convolution
+   *   spanning the grid's whole height; the code is `latent * gridWidth` values, local in time, so it keeps far
+   *   more detail than one vector at the same cost.
+   */
+  bottleneck?: BottleneckKind;
+  /** Reconstruction error per element (absent = 'mse'): 'l1' (mean absolute error) blurs less (a median, not a mean). */
+  reconstructionLoss?: ReconstructionLoss;
+  /** beta: the weight of the KL term (absent = 1, the tutorial's). */
+  klWeight?: number;
+  /** Epochs over which the KL weight ramps up linearly from 0 to `klWeight` (absent or 0 = no ramp). */
+  klAnnealEpochs?: number;
 }
+
+export type BottleneckKind = 'dense' | 'time';
+export type ReconstructionLoss = 'mse' | 'l1';
 
 /**
  * `reference`: the original Keras tutorial's model, exactly (input 256 x 64 x 1).

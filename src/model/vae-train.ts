@@ -33,7 +33,7 @@ function bnEpsilon(vae: Vae, layer: string): number {
  * Training-mode forward pass and loss of one batch x [N, H, W, 1] with reparameterisation noise eps [N, latent].
  * Call inside tf.variableGrads / tf.tidy.
  */
-export function trainForward(vae: Vae, x: tf.Tensor4D, eps: tf.Tensor2D): TrainForward {
+export function trainForward(vae: Vae, x: tf.Tensor4D, eps: tf.Tensor2D, klWeight = vae.config.klWeight ?? 1): TrainForward {
   const vars = new Map(vaeVariables(vae).map((v) => [v.originalName, v.read()]));
   const w = (name: string) => vars.get(name)!;
   const { config } = vae;
@@ -51,16 +51,24 @@ export function trainForward(vae: Vae, x: tf.Tensor4D, eps: tf.Tensor2D): TrainF
     const conv = `encoder_conv_layer_${i + 1}`;
     h = block(tf.conv2d(h, w(`${conv}/kernel`) as tf.Tensor4D, config.strides[i]!, 'same'), conv, `encoder_bn_${i + 1}`);
   });
-  const flat = tf.reshape(h, [n, -1]) as tf.Tensor2D;
-  const mu = tf.add(tf.matMul(flat, w('mu/kernel') as tf.Tensor2D), w('mu/bias')) as tf.Tensor2D;
-  const logvar = tf.add(tf.matMul(flat, w('log_variance/kernel') as tf.Tensor2D), w('log_variance/bias')) as tf.Tensor2D;
+  const time = config.bottleneck === 'time';
+  const project = (name: string) =>
+    time
+      ? (tf.reshape(tf.add(tf.conv2d(h, w(`${name}/kernel`) as tf.Tensor4D, 1, 'valid'), w(`${name}/bias`)), [n, -1]) as tf.Tensor2D)
+      : (tf.add(tf.matMul(tf.reshape(h, [n, -1]) as tf.Tensor2D, w(`${name}/kernel`) as tf.Tensor2D), w(`${name}/bias`)) as tf.Tensor2D);
+  const mu = project('mu');
+  const logvar = project('log_variance');
 
   // Reparameterisation.
   const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
 
   // Decoder: dense -> reshape -> (Conv2DTranspose -> ReLU -> BatchNorm) mirroring the encoder -> 1 channel -> sigmoid.
   const grid = bottleneckShape(config, vae.inputShape);
-  let d = tf.reshape(tf.add(tf.matMul(z, w('decoder_dense/kernel') as tf.Tensor2D), w('decoder_dense/bias')), [n, ...grid]) as tf.Tensor4D;
+  let d = (
+    time
+      ? tf.add(tf.conv2dTranspose(tf.reshape(z, [n, 1, grid[1], config.latent]) as tf.Tensor4D, w('decoder_dense/kernel') as tf.Tensor4D, [n, ...grid], 1, 'valid'), w('decoder_dense/bias'))
+      : tf.reshape(tf.add(tf.matMul(z, w('decoder_dense/kernel') as tf.Tensor2D), w('decoder_dense/bias')), [n, ...grid])
+  ) as tf.Tensor4D;
   const blocks = config.filters.length;
   for (let i = blocks - 1; i >= 1; i--) {
     const k = blocks - i;
@@ -74,6 +82,6 @@ export function trainForward(vae: Vae, x: tf.Tensor4D, eps: tf.Tensor2D): TrainF
   const logits = tf.add(tf.conv2dTranspose(d, w(`${last}/kernel`) as tf.Tensor4D, [n, height, width, 1], config.strides[0]!, 'same'), w(`${last}/bias`));
   const recon = tf.sigmoid(logits);
 
-  const l = vaeLoss(x, recon, mu, logvar, config.reconstructionWeight);
+  const l = vaeLoss(x, recon, mu, logvar, config.reconstructionWeight, config.reconstructionLoss, klWeight);
   return { loss: l.loss, parts: tf.stack([l.loss, l.reconstruction, l.kl]) as tf.Tensor1D, bnStats };
 }

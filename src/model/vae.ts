@@ -1,18 +1,22 @@
 /**
  * The convolutional VAE, read top to bottom:
  *
- *   encoder:  x [H, W, 1] -> (Conv2D same -> ReLU -> BatchNorm) x blocks -> flatten -> dense mu, dense log-variance
+ *   encoder:  x [H, W, 1] -> (Conv2D same -> ReLU -> BatchNorm) x blocks -> grid [h, w, c] -> mu, log-variance
  *   sample:   z = mu + exp(logvar / 2) * eps
- *   decoder:  z -> dense -> reshape -> (Conv2DTranspose -> ReLU -> BatchNorm) mirroring the encoder
+ *   decoder:  z -> grid [h, w, c] -> (Conv2DTranspose -> ReLU -> BatchNorm) mirroring the encoder
  *             -> Conv2DTranspose to 1 channel -> sigmoid
- *   loss:     weight * MSE + KL,  KL = -0.5 * sum(1 + logvar - mu^2 - exp(logvar))
+ *   loss:     weight * MSE (or L1) + beta * KL,  KL = -0.5 * sum(1 + logvar - mu^2 - exp(logvar))
+ *
+ * The bottleneck (grid <-> z) is either the tutorial's 'dense' one (flatten, dense layers, one vector per clip) or
+ * 'time': a convolution spanning the grid's height gives `latent` values per grid column (time step), so z is a
+ * short sequence of vectors, flattened time-major to [w * latent] at the model's boundary.
  *
  * Encoder and decoder are separate tf.LayersModels so each saves in the standard tfjs layers format.
  * Layer names are fixed (not tfjs's global counters) so weights match by name across builds and checkpoints.
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import type { VaeConfig } from './vae-config.ts';
+import type { ReconstructionLoss, VaeConfig } from './vae-config.ts';
 
 export interface Vae {
   config: VaeConfig;
@@ -51,6 +55,14 @@ function checkConfig(config: VaeConfig): void {
   if (!(config.latent >= 1)) throw new UserError(`latent size must be at least 1 (got ${config.latent})`);
 }
 
+/**
+ * Values in one latent code z: `latent` for the dense bottleneck, `latent` per grid column for 'time'.
+ * @example latentSize({ ...VAE_PRESETS.default }, [256, 64]) // 16 steps x 16 = 256
+ */
+export function latentSize(config: VaeConfig, inputShape: [number, number]): number {
+  return config.bottleneck === 'time' ? config.latent * bottleneckShape(config, inputShape)[1] : config.latent;
+}
+
 /** Seeded Glorot-uniform initialiser; each layer gets its own derived seed so layers differ but builds repeat. */
 function glorot(seed: number, layer: number): tf.serialization.Serializable {
   return tf.initializers.glorotUniform({ seed: seed * 1009 + layer });
@@ -76,6 +88,17 @@ export function buildEncoder(config: VaeConfig, inputShape: [number, number], se
     x = tf.layers.reLU({ name: `encoder_relu_${k}` }).apply(x) as tf.SymbolicTensor;
     x = tf.layers.batchNormalization({ name: `encoder_bn_${k}` }).apply(x) as tf.SymbolicTensor;
   });
+  if (config.bottleneck === 'time') {
+    // One latent vector per grid column: a conv as tall as the grid, then time-major flattening.
+    const [gridH] = bottleneckShape(config, inputShape);
+    const column = (name: string, layer: number) =>
+      tf.layers.flatten({ name: `${name}_flatten` }).apply(
+        tf.layers
+          .conv2d({ filters: config.latent, kernelSize: [gridH, 1], padding: 'valid', kernelInitializer: glorot(seed, layer) as never, name })
+          .apply(x),
+      ) as tf.SymbolicTensor;
+    return tf.model({ inputs: input, outputs: [column('mu', 100), column('log_variance', 101)], name: 'encoder' });
+  }
   x = tf.layers.flatten({ name: 'encoder_flatten' }).apply(x) as tf.SymbolicTensor;
   const mu = tf.layers.dense({ units: config.latent, kernelInitializer: glorot(seed, 100) as never, name: 'mu' }).apply(x);
   const logvar = tf.layers
@@ -87,11 +110,20 @@ export function buildEncoder(config: VaeConfig, inputShape: [number, number], se
 /** Builds the decoder: dense -> reshape -> Conv2DTranspose blocks mirroring the encoder -> 1 channel -> sigmoid. */
 export function buildDecoder(config: VaeConfig, inputShape: [number, number], seed = 0): tf.LayersModel {
   const grid = bottleneckShape(config, inputShape);
-  const input = tf.input({ shape: [config.latent], name: 'decoder_input' });
-  let x = tf.layers
-    .dense({ units: grid[0] * grid[1] * grid[2], kernelInitializer: glorot(seed, 200) as never, name: 'decoder_dense' })
-    .apply(input) as tf.SymbolicTensor;
-  x = tf.layers.reshape({ targetShape: grid, name: 'decoder_reshape' }).apply(x) as tf.SymbolicTensor;
+  const input = tf.input({ shape: [latentSize(config, inputShape)], name: 'decoder_input' });
+  let x: tf.SymbolicTensor;
+  if (config.bottleneck === 'time') {
+    // Each time step's vector back to a grid column: the transpose of the encoder's tall convolution.
+    x = tf.layers.reshape({ targetShape: [1, grid[1], config.latent], name: 'decoder_reshape' }).apply(input) as tf.SymbolicTensor;
+    x = tf.layers
+      .conv2dTranspose({ filters: grid[2], kernelSize: [grid[0], 1], padding: 'valid', kernelInitializer: glorot(seed, 200) as never, name: 'decoder_dense' })
+      .apply(x) as tf.SymbolicTensor;
+  } else {
+    x = tf.layers
+      .dense({ units: grid[0] * grid[1] * grid[2], kernelInitializer: glorot(seed, 200) as never, name: 'decoder_dense' })
+      .apply(input) as tf.SymbolicTensor;
+    x = tf.layers.reshape({ targetShape: grid, name: 'decoder_reshape' }).apply(x) as tf.SymbolicTensor;
+  }
   const n = config.filters.length;
   // Mirror: block i of the decoder undoes encoder block i (same filters, kernel and stride), from the deepest up.
   for (let i = n - 1; i >= 1; i--) {
@@ -149,14 +181,24 @@ export interface LossTensors {
 }
 
 /**
- * loss = weight * MSE + KL, averaged over the batch. MSE is per element; KL is summed over latent dimensions.
+ * loss = weight * error + klWeight * KL, averaged over the batch. The error (MSE, or mean absolute error for
+ * `l1`) is per element; KL is summed over latent dimensions. `klWeight` is beta, times any warm-up ramp.
  */
-export function vaeLoss(x: tf.Tensor, recon: tf.Tensor, mu: tf.Tensor2D, logvar: tf.Tensor2D, weight: number): LossTensors {
+export function vaeLoss(
+  x: tf.Tensor,
+  recon: tf.Tensor,
+  mu: tf.Tensor2D,
+  logvar: tf.Tensor2D,
+  weight: number,
+  kind: ReconstructionLoss = 'mse',
+  klWeight = 1,
+): LossTensors {
   return tf.tidy(() => {
-    const reconstruction = tf.mean(tf.squaredDifference(x, recon)) as tf.Scalar;
+    const error = kind === 'l1' ? tf.abs(tf.sub(x, recon)) : tf.squaredDifference(x, recon);
+    const reconstruction = tf.mean(error) as tf.Scalar;
     const klPerItem = tf.mul(-0.5, tf.sum(tf.sub(tf.add(1, logvar), tf.add(tf.square(mu), tf.exp(logvar))), 1));
     const kl = tf.mean(klPerItem) as tf.Scalar;
-    const loss = tf.add(tf.mul(weight, reconstruction), kl) as tf.Scalar;
+    const loss = tf.add(tf.mul(weight, reconstruction), tf.mul(klWeight, kl)) as tf.Scalar;
     return { loss, reconstruction, kl };
   });
 }
@@ -173,7 +215,8 @@ export function encode(vae: Vae, x: tf.Tensor, batchSize = DEFAULT_INFERENCE_BAT
   const [h, w] = vae.inputShape;
   const n = x.shape[0]!;
   if (x.size !== n * h * w) throw new UserError(`encode expects items of ${h}x${w}, got shape [${x.shape.join(', ')}]`);
-  if (n === 0) return { mu: tf.zeros([0, vae.config.latent]), logvar: tf.zeros([0, vae.config.latent]) };
+  const size = latentSize(vae.config, vae.inputShape);
+  if (n === 0) return { mu: tf.zeros([0, size]), logvar: tf.zeros([0, size]) };
   const mus: tf.Tensor[] = [];
   const logvars: tf.Tensor[] = [];
   for (let start = 0; start < n; start += batchSize) {
@@ -198,7 +241,8 @@ export function encode(vae: Vae, x: tf.Tensor, batchSize = DEFAULT_INFERENCE_BAT
 export function decode(vae: Vae, z: tf.Tensor2D, batchSize = DEFAULT_INFERENCE_BATCH): tf.Tensor3D {
   const [h, w] = vae.inputShape;
   const [n, latent] = z.shape;
-  if (latent !== vae.config.latent) throw new UserError(`decode expects latent vectors of ${vae.config.latent}, got ${latent}`);
+  const size = latentSize(vae.config, vae.inputShape);
+  if (latent !== size) throw new UserError(`decode expects latent vectors of ${size}, got ${latent}`);
   if (n === 0) return tf.zeros([0, h, w]);
   const parts: tf.Tensor[] = [];
   for (let start = 0; start < n; start += batchSize) {

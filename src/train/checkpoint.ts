@@ -20,7 +20,7 @@ import { describeError, fileError, UserError } from '../errors.ts';
 import { exists, replaceDir, writeError } from '../fsutil.ts';
 import { assertCheckpointIntact, CHECKSUMS_FILE, computeChecksums } from './checksums.ts';
 import type { DatasetStats } from '../dataset/store.ts';
-import { buildVae, setVaeWeights, type NamedWeight, type Vae } from '../model/vae.ts';
+import { buildVae, latentSize, setVaeWeights, type NamedWeight, type Vae } from '../model/vae.ts';
 import type { Stride, VaeConfig } from '../model/vae-config.ts';
 import type { EngineState, LossParts } from './engine-types.ts';
 
@@ -426,10 +426,11 @@ export async function loadCheckpoint(dir: string, prefer: 'best' | 'last' = 'bes
   const optimizer = await readOptimizer(root);
   const [h, w] = cfg.inputShape;
   const config = { ...cfg.config, strides: cfg.config.strides.map((s) => [s[0], s[1]] as Stride) };
-  const encoder = await loadModel(path.join(root, CHECKPOINT_FILES.encoder), [null, h, w, 1], [null, config.latent]);
+  const size = latentSize(config, [h, w]);
+  const encoder = await loadModel(path.join(root, CHECKPOINT_FILES.encoder), [null, h, w, 1], [null, size]);
   let decoder: tf.LayersModel;
   try {
-    decoder = await loadModel(path.join(root, CHECKPOINT_FILES.decoder), [null, config.latent], [null, h, w, 1]);
+    decoder = await loadModel(path.join(root, CHECKPOINT_FILES.decoder), [null, size], [null, h, w, 1]);
   } catch (err) {
     encoder.dispose();
     throw err;
@@ -447,7 +448,7 @@ export async function loadCheckpoint(dir: string, prefer: 'best' | 'last' = 'bes
 }
 
 /** The architecture fields that must match to continue training from a checkpoint. */
-const ARCHITECTURE_KEYS = ['filters', 'kernels', 'strides', 'latent'] as const;
+const ARCHITECTURE_KEYS = ['filters', 'kernels', 'strides', 'latent', 'bottleneck', 'reconstructionLoss'] as const;
 
 /**
  * Lists how `wanted` differs from the checkpoint's architecture and input shape, as readable phrases

@@ -27,6 +27,8 @@ export interface EngineOptions {
   workers?: number;
   /** How the learning rate moves over the steps (default constant). */
   lrSchedule?: LrSchedule;
+  /** Optimiser steps over which the KL weight ramps up from 0 (config.klAnnealEpochs in steps); absent = no ramp. */
+  klAnnealSteps?: number;
 }
 
 /** Everything needed to resume training bit-for-bit: weights by name, and the optimizer's state. */

@@ -98,9 +98,9 @@ describe('training engine (in-process)', () => {
   });
 
   /** Engine state after one step and the losses of two steps, on a backend and training graph. */
-  async function graphState(backend: string, graph: TrainGraph, microBatch: number): Promise<{ state: EngineState; losses: number[] }> {
+  async function graphState(backend: string, graph: TrainGraph, microBatch: number, config = TINY): Promise<{ state: EngineState; losses: number[] }> {
     await tf.setBackend(backend);
-    const engine = createLocalEngine({ config: TINY, inputShape: SHAPE, seed: 4, microBatch }, graph);
+    const engine = createLocalEngine({ config, inputShape: SHAPE, seed: 4, microBatch, klAnnealSteps: config.klAnnealEpochs }, graph);
     const first = (await engine.trainStep(makeBatch(6), 6)).loss;
     const state = await engine.getState();
     const losses = [first, (await engine.trainStep(makeBatch(6, 2), 6)).loss];
@@ -122,14 +122,20 @@ describe('training engine (in-process)', () => {
     return d;
   }
 
+  // A latent per time step, L1 error and a ramped KL weight: the other branches of the fused graph.
+  const TIME: VaeConfig = { ...TINY, bottleneck: 'time', reconstructionLoss: 'l1', klWeight: 0.5, klAnnealEpochs: 3 };
+
   it.each([
-    ['cpu', 6],
-    ['cpu', 4],
-    ['wasm', 6],
-  ] as const)('the fused graph on %s (micro-batch %i) trains like the tf.layers model on cpu', async (backend, micro) => {
+    ['cpu', 6, 'dense'],
+    ['cpu', 4, 'dense'],
+    ['wasm', 6, 'dense'],
+    ['cpu', 4, 'time'],
+    ['wasm', 6, 'time'],
+  ] as const)('the fused graph on %s (micro-batch %i, %s bottleneck) trains like the tf.layers model on cpu', async (backend, micro, kind) => {
     if (backend === 'wasm') await initBackend('wasm');
-    const reference = await graphState('cpu', 'layers', micro);
-    const fused = await graphState(backend, 'fused', micro);
+    const config = kind === 'time' ? TIME : TINY;
+    const reference = await graphState('cpu', 'layers', micro, config);
+    const fused = await graphState(backend, 'fused', micro, config);
     fused.losses.forEach((l, i) => expect(l).toBeCloseTo(reference.losses[i]!, 3));
     // After one step the Adam moments (m = 0.1 g, v = 0.001 g^2) carry the gradients and the moving statistics the
     // batch statistics. (The weights themselves moved by about lr * sign(g), too sensitive to rounding to compare.)

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { buildVae, getVaeWeights, setVaeWeights, vaeLoss, type Vae } from '../model/vae.ts';
+import { buildVae, getVaeWeights, latentSize, setVaeWeights, vaeLoss, type Vae } from '../model/vae.ts';
 import { trainForward } from '../model/vae-train.ts';
 import type { EngineOptions, EngineState, LossParts, TrainingEngine } from './engine-types.ts';
 import { lrFactor, type LrSchedule } from './schedule.ts';
@@ -79,6 +79,16 @@ interface LocalOptions {
   microBatch: number;
   graph: TrainGraph;
   lrSchedule?: LrSchedule;
+  klAnnealSteps?: number;
+}
+
+/**
+ * beta at optimiser step `step`: `klWeight` (default 1), ramped linearly from 0 over `annealSteps` steps when given
+ * (KL annealing, Bowman et al. 2016: the decoder learns to use z before the KL term pulls it to the prior).
+ */
+export function klWeightAt(klWeight: number | undefined, annealSteps: number | undefined, step: number): number {
+  const beta = klWeight ?? 1;
+  return annealSteps && annealSteps > 0 ? beta * Math.min(1, step / annealSteps) : beta;
 }
 
 /** What a shard of a batch contributes to a step, each part weighted by the shard's share of the step. */
@@ -146,8 +156,14 @@ export class LocalEngine implements TrainingEngine {
     const [mu, logvar] = this.vae.encoder.apply(x, { training }) as tf.Tensor2D[];
     const z = tf.add(mu!, tf.mul(tf.exp(tf.mul(logvar!, 0.5)), eps)) as tf.Tensor2D;
     const recon = this.vae.decoder.apply(z, { training }) as tf.Tensor;
-    const l = vaeLoss(x, recon, mu!, logvar!, this.vae.config.reconstructionWeight);
+    const c = this.vae.config;
+    const l = vaeLoss(x, recon, mu!, logvar!, c.reconstructionWeight, c.reconstructionLoss, this.klWeight(training));
     return { loss: l.loss, parts: tf.stack([l.loss, l.reconstruction, l.kl]) as tf.Tensor1D };
+  }
+
+  /** beta for this step while training; validation always reports the full weight, so epochs compare. */
+  private klWeight(training: boolean): number {
+    return klWeightAt(this.vae.config.klWeight, training ? this.opts.klAnnealSteps : undefined, this.step);
   }
 
   async trainStep(batch: Float32Array, count: number): Promise<LossParts> {
@@ -164,7 +180,7 @@ export class LocalEngine implements TrainingEngine {
     const chunks = splitBatch(count, this.opts.microBatch);
     const vars = this.trainable.map((w) => w.read() as tf.Variable);
     const start = this.moving.map((w) => tf.keep(w.read().clone()));
-    const noise = tf.tidy(() => tf.slice(stepNoise(this.opts.seed, this.step, total, this.vae.config.latent), [offset, 0], [count, -1]));
+    const noise = tf.tidy(() => tf.slice(stepNoise(this.opts.seed, this.step, total, latentSize(this.vae.config, this.vae.inputShape)), [offset, 0], [count, -1]));
     let gradSum: tf.Tensor[] | undefined;
     let partSum: tf.Tensor | undefined;
     let movingSum: tf.Tensor[] | undefined;
@@ -181,7 +197,7 @@ export class LocalEngine implements TrainingEngine {
         let movingNext!: tf.Tensor[];
         const { grads } = tf.variableGrads(() => {
           if (this.opts.graph === 'fused') {
-            const out = trainForward(this.vae, x, eps);
+            const out = trainForward(this.vae, x, eps, this.klWeight(true));
             parts = tf.keep(out.parts);
             movingNext = this.movingAfter(start, out.bnStats).map((t) => tf.keep(t));
             tf.dispose(out.bnStats.flatMap((b) => [b.mean, b.variance])); // kept by the op, done with here
@@ -275,7 +291,7 @@ export class LocalEngine implements TrainingEngine {
     const chunks = splitBatch(count, this.opts.microBatch);
     const sum = tf.tidy(() => {
       // Fixed noise, so the same weights and batch always give the same validation loss.
-      const noise = tf.slice(stepNoise(this.opts.seed, -2, total, this.vae.config.latent), [offset, 0], [count, -1]);
+      const noise = tf.slice(stepNoise(this.opts.seed, -2, total, latentSize(this.vae.config, this.vae.inputShape)), [offset, 0], [count, -1]);
       let acc = tf.zeros([3]);
       for (const [first, size] of chunks) {
         const x = this.toTensor(batch, first, size);
@@ -343,5 +359,5 @@ export async function createEngine(opts: EngineOptions): Promise<TrainingEngine>
 export function createLocalEngine(opts: EngineOptions, graph: TrainGraph): LocalEngine {
   const vae = buildVae(opts.config, opts.inputShape, opts.seed);
   const microBatch = opts.microBatch && opts.microBatch > 0 ? opts.microBatch : autoMicroBatch(vae, tf.getBackend());
-  return new LocalEngine(vae, { seed: opts.seed, microBatch, graph, lrSchedule: opts.lrSchedule });
+  return new LocalEngine(vae, { seed: opts.seed, microBatch, graph, lrSchedule: opts.lrSchedule, klAnnealSteps: opts.klAnnealSteps });
 }

@@ -194,7 +194,7 @@ function resumeConflicts(ckptConfig: VaeConfig, opts: TrainOptions, ckptSeed: nu
   const wanted: VaeConfig = { ...(opts.preset ? resolveConfig(opts.preset) : ckptConfig), ...given };
   const noShape: [number, number] = [0, 0];
   const out = architectureDifferences({ config: ckptConfig, inputShape: noShape }, { config: wanted, inputShape: noShape });
-  for (const key of ['learningRate', 'batchSize', 'reconstructionWeight'] as const) {
+  for (const key of ['learningRate', 'batchSize', 'reconstructionWeight', 'klWeight', 'klAnnealEpochs'] as const) {
     if (wanted[key] !== ckptConfig[key]) out.push(`${key} ${wanted[key]} (checkpoint has ${ckptConfig[key]})`);
   }
   const schedule = (c: VaeConfig) => c.lrSchedule ?? 'constant';
@@ -265,6 +265,7 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
   let progress: TrainingProgress;
   let engine: TrainingEngine;
   // a cosine spans this run's steps to --epochs (a resume to more epochs stretches it from there on)
+  const klAnnealSteps = (c: VaeConfig) => (c.klAnnealEpochs ?? 0) * Math.ceil(data.trainItems / c.batchSize);
   const scheduleFor = (c: VaeConfig) => lrSchedule(c.lrSchedule ?? 'constant', o.epochs * Math.ceil(data.trainItems / c.batchSize));
   /** Where the checkpoint in last/ stands, for the message when training must stop. */
   let saved: string | undefined;
@@ -286,7 +287,7 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
       }
       config = ckpt.config;
       progress = ckpt.training;
-      engine = await createEngine({ config, inputShape: data.shape, seed: progress.seed, microBatch: o.microBatch, workers: o.workers, lrSchedule: scheduleFor(config) });
+      engine = await createEngine({ config, inputShape: data.shape, seed: progress.seed, microBatch: o.microBatch, workers: o.workers, lrSchedule: scheduleFor(config), klAnnealSteps: klAnnealSteps(config) });
       await engine.setState({ weights: getVaeWeights(ckpt.vae), optimizer: ckpt.optimizer, step: ckpt.optimizerStep });
     } finally {
       disposeVae(ckpt.vae);
@@ -314,7 +315,7 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
       bestEpoch: null,
       metrics: [],
     };
-    engine = await createEngine({ config, inputShape: data.shape, seed: o.seed, microBatch: o.microBatch, workers: o.workers, lrSchedule: scheduleFor(config) });
+    engine = await createEngine({ config, inputShape: data.shape, seed: o.seed, microBatch: o.microBatch, workers: o.workers, lrSchedule: scheduleFor(config), klAnnealSteps: klAnnealSteps(config) });
     await fs.mkdir(o.out, { recursive: true });
     await writeFileAtomic(metricsPath, '');
   }

@@ -3,8 +3,11 @@ import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { openDataset } from '../../dataset/store.ts';
 import { describeError, UserError } from '../../errors.ts';
+import { optionError } from '../options.ts';
 import { DEFAULT_INVERT } from '../../generate/invert.ts';
-import { DEFAULT_SAMPLE, generateSamples } from '../../generate/operations.ts';
+import { DEFAULT_SAMPLE, defaultSamplerFor, generateSamples, sampleWarnings } from '../../generate/operations.ts';
+import { DEFAULT_SAMPLER, parseLabel, SAMPLER_KINDS, type SamplerKind } from '../../generate/sampler.ts';
+import { audioLevels } from '../../generate/spectra.ts';
 import { copyNotes, writeSamples } from '../../generate/report-data.ts';
 import { closeSession, openSession, writeSessionReport } from '../../generate/session.ts';
 
@@ -15,22 +18,31 @@ interface GenerateArgs {
   temperature: number;
   seed: number;
   iters: number;
+  sampler?: SamplerKind;
+  label?: string;
+  level: boolean;
   report?: boolean;
   backend?: string;
 }
 
-const HELP = `Draw latent vectors from the prior N(0, I), scaled by --temperature (below 1: safer, more
-typical sounds; above 1: stranger ones), decode them all in one batch, and turn each spectrogram into
-sound with Griffin-Lim started from the PGHI phase estimate.
+const HELP = `Draw latent codes where the training data lies, decode them all in one batch, and turn each
+spectrogram into sound with Griffin-Lim started from the PGHI phase estimate.
 
-The decoder outputs values in [0, 1]; training normalised each spectrogram with its own dB minimum
-and maximum, which a prior sample does not have. Samples are de-normalised with the training set's
-MEAN per-item minimum and maximum (kept in the checkpoint): a typical level and dynamic range.`;
+Samplers: gmm (default) and gaussian draw from densities fitted to the training set's latent means
+after training (kept in the checkpoint's sampler.json; fitted on first use when missing, or with
+\`soundvae fit-sampler\`). prior draws from N(0, I) as the original tutorial does: a VAE trained with
+a reconstruction weight of 1e6 leaves its codes far from the origin, so prior draws tend to decode to
+near-silence. --temperature scales the spread of the chosen density (below 1: safer, more typical
+sounds; above 1: stranger ones). --label draws from one label value's density (e.g. one digit).
+
+Levels: each sample is de-normalised with the dB range its code predicts (a regression fitted on
+the training items' own ranges) and levelled to the training clips' median loudness (--no-level
+keeps Griffin-Lim's raw output). \`--sampler prior --no-level\` is the tutorial's behaviour exactly.`;
 
 /** Checks that a number option is a whole number within bounds. */
 export function checkCount(name: string, value: number, min: number, max = Infinity): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UserError(`--${name} must be a whole number from ${min}${Number.isFinite(max) ? ` to ${max}` : ''}, got ${value}`);
+    throw optionError(name, value, `a whole number from ${min}${Number.isFinite(max) ? ` to ${max}` : ''}`);
   }
 }
 
@@ -46,16 +58,24 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('temperature', { type: 'number', default: DEFAULT_SAMPLE.temperature, describe: 'Scale of the prior samples' })
       .option('seed', { type: 'number', default: DEFAULT_SAMPLE.seed, describe: 'Seed of the latent samples: same seed, same sounds' })
       .option('iters', { type: 'number', default: DEFAULT_INVERT.iterations, describe: 'Griffin-Lim iterations' })
+      .option('sampler', { choices: SAMPLER_KINDS, describe: `Where latent codes come from [${DEFAULT_SAMPLER}, or prior for a checkpoint without a dataset]` })
+      .option('label', { type: 'string', describe: 'Only this label value, e.g. --label digit=7 (or --label 7)' })
+      .option('level', { type: 'boolean', default: DEFAULT_SAMPLE.level, describe: "Level samples to the training clips' median loudness (--no-level: off)" })
       .option('report', { type: 'boolean', describe: 'Also write a listening report (index.html with spectrograms) into --out' })
       .example('$0 generate --checkpoint runs/digits --count 16 --out samples/digits --report', 'Sixteen new digits and a page to hear them')
-      .example('$0 generate --checkpoint runs/digits --count 4 --out samples/t05 --temperature 0.5', 'Safer, more typical sounds') as unknown as Argv<GenerateArgs>,
+      .example('$0 generate --checkpoint runs/digits --count 4 --out samples/t05 --temperature 0.5', 'Safer, more typical sounds')
+      .example('$0 generate --checkpoint runs/digits --label digit=7 --count 10 --out samples/sevens', 'Ten new sevens')
+      .example('$0 generate --checkpoint runs/digits --sampler prior --no-level --out samples/tutorial', "The original tutorial's sampling") as unknown as Argv<GenerateArgs>,
   handler: async (args) => {
     checkCount('count', args.count, 1, 10_000);
     checkCount('iters', args.iters, 0);
-    if (!(args.temperature >= 0)) throw new UserError(`--temperature must be >= 0, got ${args.temperature}`);
+    if (!(args.temperature >= 0)) throw optionError('temperature', args.temperature, 'a number >= 0');
     const s = await openSession(args.checkpoint, args.backend, { iterations: args.iters });
     try {
-      const { sounds, range, seconds } = generateSamples(s.g, { count: args.count, temperature: args.temperature, seed: args.seed });
+      const label = args.label === undefined ? undefined : parseLabel(args.label, s.g.sampler);
+      const sampler = args.sampler ?? defaultSamplerFor(s.g);
+      const { sounds, range, seconds } = generateSamples(s.g, { count: args.count, temperature: args.temperature, seed: args.seed, sampler, label, level: args.level });
+      for (const w of sampleWarnings(sounds, s.g, sampler)) console.error(`soundvae: warning: ${w}`);
       // With a report, name each sample's nearest training item when the training dataset is still there.
       let notes: string[] = [];
       if (args.report && existsSync(s.ckpt.dataset.path)) {
@@ -72,14 +92,21 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       }
       const items = await writeSamples(args.out, '.', sounds, s.g.clip, Boolean(args.report), notes);
       const clipSeconds = s.g.clip.clipSamples / s.g.clip.sampleRate;
+      const levels = sounds.map((x) => audioLevels(x.audio).rms).sort((a, b) => a - b);
       console.log(
-        `${sounds.length} sound${sounds.length === 1 ? '' : 's'} -> ${args.out}  (decode + Griffin-Lim ${((1000 * seconds) / sounds.length).toFixed(0)} ms per ${clipSeconds.toFixed(2)} s clip; de-normalised to ${range.min.toFixed(1)}..${range.max.toFixed(1)} dB)`,
+        `${sounds.length} sound${sounds.length === 1 ? '' : 's'} -> ${args.out}  (sampler ${sampler}${label ? `, label ${label}` : ''}; decode + Griffin-Lim ${((1000 * seconds) / sounds.length).toFixed(0)} ms per ${clipSeconds.toFixed(2)} s clip; median RMS ${levels[Math.floor(levels.length / 2)]!.toFixed(1)} dBFS${s.g.sampler ? `, training clips ${s.g.sampler.trainRms.p50.toFixed(1)} dBFS` : ''})`,
       );
       if (args.report) {
         const file = await writeSessionReport(args.out, s, {
           title: 'soundvae: generated sounds',
-          subtitle: `${sounds.length} samples from the prior at temperature ${args.temperature}, seed ${args.seed}`,
-          generated: { items, note: `De-normalised with the training set's mean per-item range, ${range.min.toFixed(1)} to ${range.max.toFixed(1)} dB.` },
+          subtitle: `${sounds.length} samples (sampler ${sampler}${label ? `, label ${label}` : ''}) at temperature ${args.temperature}, seed ${args.seed}`,
+          generated: {
+            items,
+            note:
+              sampler === 'prior' && !label
+                ? `De-normalised with the training set's mean per-item range, ${range.min.toFixed(1)} to ${range.max.toFixed(1)} dB.`
+                : 'Each de-normalised with the dB range its latent code predicts.',
+          },
         });
         console.log(`report: ${file}`);
       }

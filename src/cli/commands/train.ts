@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { CommandModule } from 'yargs';
 import { initBackend, type BackendName } from '../../backend/backend.ts';
 import { UserError } from '../../errors.ts';
-import { VAE_PRESETS, type Stride, type VaeConfig, type VaePresetName } from '../../model/vae-config.ts';
+import { VAE_PRESETS, type BottleneckKind, type ReconstructionLoss, type Stride, type VaeConfig, type VaePresetName } from '../../model/vae-config.ts';
 import { DEFAULT_TRAIN, RUN_FILES, datasetSource, resolveConfig, train } from '../../train/train.ts';
 import { keptCheckpointNote, watchLauncher } from '../../train/run-folder.ts';
 import type { LrScheduleName } from '../../train/schedule.ts';
@@ -22,6 +22,10 @@ interface TrainArgs {
   kernels?: string;
   strides?: string;
   'recon-weight'?: number;
+  bottleneck?: BottleneckKind;
+  loss?: ReconstructionLoss;
+  'kl-weight'?: number;
+  'kl-anneal'?: number;
   seed?: number;
   workers?: number;
   'micro-batch': number;
@@ -77,6 +81,13 @@ export function overridesFromArgs(args: TrainArgs): Partial<VaeConfig> {
   if (args['lr-schedule'] !== undefined) o.lrSchedule = args['lr-schedule'];
   if (args['batch-size'] !== undefined) o.batchSize = positive('batch-size', args['batch-size'], true);
   if (args['recon-weight'] !== undefined) o.reconstructionWeight = positive('recon-weight', args['recon-weight']);
+  if (args.bottleneck !== undefined) o.bottleneck = args.bottleneck;
+  if (args.loss !== undefined) o.reconstructionLoss = args.loss;
+  if (args['kl-weight'] !== undefined) o.klWeight = positive('kl-weight', args['kl-weight']);
+  if (args['kl-anneal'] !== undefined) {
+    if (!Number.isFinite(args['kl-anneal']) || args['kl-anneal'] < 0) throw new UserError(`--kl-anneal ${args['kl-anneal']}: expected 0 or a positive number of epochs`);
+    o.klAnnealEpochs = args['kl-anneal'];
+  }
   return o;
 }
 
@@ -110,7 +121,8 @@ function positive(option: string, v: number, integer = false): number {
 function describeConfig(c: VaeConfig): string {
   return (
     `filters ${c.filters.join(',')}, kernels ${c.kernels.join(',')}, strides ${c.strides.map((s) => s.join('x')).join(',')}, ` +
-    `latent ${c.latent}, weight ${formatNumber(c.reconstructionWeight)}, lr ${c.learningRate} (${c.lrSchedule ?? 'constant'}), batch ${c.batchSize}`
+    `${c.bottleneck === 'time' ? `latent ${c.latent} per time step` : `latent ${c.latent}`}, ${c.reconstructionLoss ?? 'mse'} x ${formatNumber(c.reconstructionWeight)}, ` +
+    `kl x ${c.klWeight ?? 1}${c.klAnnealEpochs ? ` (ramped over ${c.klAnnealEpochs} epochs)` : ''}, lr ${c.learningRate} (${c.lrSchedule ?? 'constant'}), batch ${c.batchSize}`
   );
 }
 
@@ -138,6 +150,13 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('kernels', { type: 'string', describe: 'Kernel size per block, e.g. 3,3,3 [preset]' })
       .option('strides', { type: 'string', describe: 'Stride per block as HxW (H = frequency), e.g. 2x2,2x2,2x1 [preset]' })
       .option('recon-weight', { type: 'number', describe: 'Weight of the reconstruction MSE against KL [preset]' })
+      .option('bottleneck', {
+        choices: ['dense', 'time'] as const,
+        describe: 'dense: one latent vector per clip (the tutorial); time: --latent values per time step of the conv grid [preset]',
+      })
+      .option('loss', { choices: ['mse', 'l1'] as const, describe: 'Reconstruction error per element: mse (the tutorial) or l1 (less blur) [preset]' })
+      .option('kl-weight', { type: 'number', describe: 'beta: weight of the KL term (higher: latents closer to N(0, I), blurrier reconstructions) [preset]' })
+      .option('kl-anneal', { type: 'number', describe: 'Epochs over which the KL weight ramps up from 0 to --kl-weight [0: no ramp]' })
       .option('seed', { type: 'number', describe: `Seed of weights, shuffling and noise: same seed + backend = same weights [${DEFAULT_TRAIN.seed}]` })
       .option('workers', { type: 'number', describe: 'Data-parallel worker threads, each with its own wasm backend [wasm: one per core, up to 4; other backends: 1]' })
       .option('micro-batch', { type: 'number', default: DEFAULT_TRAIN.microBatch, describe: 'Largest batch run at once (0 = fit memory automatically)' })

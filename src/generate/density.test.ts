@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { drawSubspace, fitGaussian, fitMixture, fitSubspace, gaussianSource, lift, project, symmetricEigen } from './density.ts';
+import { drawCodes, ridge, type LatentSampler } from './sampler.ts';
+
+/** Points on two clusters in 6 dimensions, spread mostly along the first axis. */
+function clusters(n: number, seed = 1): Float32Array[] {
+  const g = gaussianSource(seed);
+  return Array.from({ length: n }, (_, i) => {
+    const centre = i % 2 === 0 ? -5 : 5;
+    return Float32Array.from({ length: 6 }, (_, d) => (d === 0 ? centre + 0.5 * g() : d === 1 ? 2 * g() : 0.1 * g()));
+  });
+}
+
+describe('latent densities', () => {
+  it('finds the eigenvalues and vectors of a symmetric matrix, largest first', () => {
+    const m = Float64Array.from([2, 1, 0, 1, 2, 0, 0, 0, 5]);
+    const { values, vectors } = symmetricEigen(m, 3);
+    expect(values.map((v) => Number(v.toFixed(6)))).toEqual([5, 3, 1]);
+    expect(Math.abs(vectors[0]![2]!)).toBeCloseTo(1, 6);
+    expect(Math.abs(vectors[1]![0]! * Math.SQRT2)).toBeCloseTo(1, 6);
+  });
+
+  it('keeps the principal directions and the variance left outside them', () => {
+    const s = fitSubspace(clusters(400), 2);
+    expect(Math.abs(s.basis[0]![0]!)).toBeGreaterThan(0.99); // the clusters' axis first
+    expect(Math.abs(s.basis[1]![1]!)).toBeGreaterThan(0.99);
+    expect(s.residualVariance).toBeGreaterThan(0.005);
+    expect(s.residualVariance).toBeLessThan(0.02); // 0.1^2 per remaining dimension
+  });
+
+  it('fits a mixture that finds both clusters where one Gaussian sits between them', () => {
+    const points = clusters(400);
+    const s = fitSubspace(points, 2);
+    const ys = points.map((p) => project(s, p));
+    const one = fitGaussian(ys);
+    expect(Math.abs(one.mean[0]!)).toBeLessThan(0.5);
+    const mix = fitMixture(ys, { mixture: 2, seed: 3 });
+    expect(mix.parts).toHaveLength(2);
+    const centres = mix.parts.map((g) => g.mean[0]!).sort((a, b) => a - b);
+    expect(centres[0]).toBeCloseTo(-5, 0);
+    expect(centres[1]).toBeCloseTo(5, 0);
+    mix.weights.forEach((w) => expect(w).toBeCloseTo(0.5, 1));
+  });
+
+  it('draws codes with the fitted mean and spread, scaled by the temperature', () => {
+    const points = clusters(400);
+    const s = fitSubspace(points, 2);
+    const g = fitGaussian(points.map((p) => project(s, p)));
+    const gauss = gaussianSource(7);
+    const draws = Array.from({ length: 2000 }, () => lift(s, drawSubspace(g, 1, gauss), 1, gauss));
+    const sd = (k: number, rows: Float32Array[]) => Math.sqrt(rows.reduce((t, r) => t + r[k]! ** 2, 0) / rows.length);
+    expect(sd(0, draws)).toBeCloseTo(sd(0, points), 0);
+    const cold = Array.from({ length: 10 }, () => lift(s, drawSubspace(g, 0, gauss), 0, gauss));
+    cold.forEach((c) => expect(Math.abs(c[0]! - s.center[0]!)).toBeLessThan(1e-9));
+  });
+
+  it('draws the same codes for the same seed and refuses an unknown label', () => {
+    const points = clusters(100);
+    const subspace = fitSubspace(points, 2);
+    const ys = points.map((p) => project(subspace, p));
+    const sampler = {
+      subspace,
+      gaussian: fitGaussian(ys),
+      gmm: fitMixture(ys, { mixture: 2 }),
+      labels: { field: 'digit', values: { '1': fitGaussian(ys.filter((_, i) => i % 2 === 1)) } },
+    } as unknown as LatentSampler;
+    const a = drawCodes(sampler, 6, 3, { sampler: 'gmm', temperature: 1, seed: 4 });
+    expect(drawCodes(sampler, 6, 3, { sampler: 'gmm', temperature: 1, seed: 4 })).toEqual(a);
+    const ones = drawCodes(sampler, 6, 50, { sampler: 'gmm', temperature: 1, seed: 4, label: '1' });
+    ones.forEach((c) => expect(c[0]).toBeGreaterThan(2)); // label 1 is the cluster at +5
+    expect(() => drawCodes(sampler, 6, 1, { sampler: 'gmm', temperature: 1, seed: 0, label: '9' })).toThrow(/no label value '9'.*knows 1/);
+    expect(() => drawCodes(undefined, 6, 1, { sampler: 'gmm', temperature: 1, seed: 0 })).toThrow(/fit-sampler/);
+  });
+
+  it('recovers a linear relation by ridge regression', () => {
+    const rows = Array.from({ length: 50 }, (_, i) => Float64Array.from([i / 10, Math.sin(i)]));
+    const coef = ridge(rows, rows.map((r) => 3 * r[0]! - 2 * r[1]! + 7), 1e-9);
+    expect(coef[0]).toBeCloseTo(3, 4);
+    expect(coef[1]).toBeCloseTo(-2, 4);
+    expect(coef[2]).toBeCloseTo(7, 4);
+  });
+});

@@ -1,0 +1,268 @@
+/**
+ * The latent sampler a checkpoint keeps in `sampler.json`: densities fitted to the training set's latent means
+ * (see density.ts), one Gaussian per label value for label-conditioned generation, and what it takes to give a
+ * sample a true level: a ridge regression from the code to the dB range to de-normalise with, and the training
+ * set's loudness distribution to level samples to.
+ *
+ * Samplers (`generate --sampler`):
+ * - `prior`: N(0, I), the tutorial's (and the only choice without a sampler.json);
+ * - `gaussian`: one full-covariance Gaussian over the training codes (in their principal subspace);
+ * - `gmm`: a Gaussian mixture over them, the default: it follows the clusters (digits, instruments) that one
+ *   Gaussian would average into blur.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { labelReader, type LabelOptions } from '../dataset/labels.ts';
+import type { SpectrogramDataset } from '../dataset/store.ts';
+import { UserError } from '../errors.ts';
+import { writeFileAtomic } from '../fsutil.ts';
+import type { Vae } from '../model/vae.ts';
+import type { Decibels } from '../units.ts';
+import {
+  DEFAULT_DENSITY,
+  drawSubspace,
+  fitGaussian,
+  fitMixture,
+  fitSubspace,
+  gaussianSource,
+  lift,
+  pickComponent,
+  project,
+  type DensityOptions,
+  type Mixture,
+  type Subspace,
+  type SubspaceGaussian,
+} from './density.ts';
+import type { DbRange } from './invert.ts';
+import { diversity } from './distance.ts';
+import { encodeItems } from './model.ts';
+import { samplePrior } from './latent.ts';
+import { energyToRmsDb, itemEnergy, type ClipSettings } from './spectra.ts';
+
+export const SAMPLER_FILE = 'sampler.json';
+export const SAMPLER_FORMAT = 'soundvae-sampler';
+export const SAMPLER_VERSION = 1;
+
+export const SAMPLER_KINDS = ['prior', 'gaussian', 'gmm'] as const;
+export type SamplerKind = (typeof SAMPLER_KINDS)[number];
+/** Chosen by the measurements in the README (recognisability, level, Fréchet distance on FSDD). */
+export const DEFAULT_SAMPLER: SamplerKind = 'gmm';
+
+/** Percentiles of a level distribution. */
+export interface LevelStats {
+  p10: Decibels;
+  p50: Decibels;
+  p90: Decibels;
+}
+
+export interface LatentSampler {
+  format: typeof SAMPLER_FORMAT;
+  version: number;
+  /** Training items the densities were fitted on, and the checkpoint's epoch then. */
+  items: number;
+  epoch: number;
+  subspace: Subspace;
+  gaussian: SubspaceGaussian;
+  gmm: Mixture;
+  /** One Gaussian per value of the dataset's main label (e.g. digit), when it has labels. */
+  labels?: { field: string; values: Record<string, SubspaceGaussian> };
+  /** dB min and max as a linear function of the subspace coordinates (last coefficient: the intercept). */
+  range: { min: number[]; max: number[] };
+  /** RMS level of the training clips (dBFS), estimated from their spectrograms. */
+  trainRms: LevelStats;
+  /** Mean pairwise distance between training items (distance.ts), for the collapse warning. */
+  diversity?: number;
+}
+
+/** `count` indices spread evenly over [0, n). */
+export function spreadPick(n: number, count: number): number[] {
+  const m = Math.min(n, count);
+  return Array.from({ length: m }, (_, i) => Math.floor((i * n) / m));
+}
+
+/** Percentiles of numbers. */
+export function levelStats(values: number[]): LevelStats {
+  const s = [...values].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))] ?? NaN;
+  return { p10: at(0.1), p50: at(0.5), p90: at(0.9) };
+}
+
+/** Ridge regression of targets on rows (plus an intercept): coefficients, intercept last. */
+export function ridge(rows: Float64Array[], targets: number[], lambda = 1e-3): number[] {
+  const p = rows[0]!.length + 1;
+  const a = new Float64Array(p * p);
+  const b = new Float64Array(p);
+  rows.forEach((r, n) => {
+    const x = [...r, 1];
+    for (let i = 0; i < p; i++) {
+      b[i] += x[i]! * targets[n]!;
+      for (let j = 0; j < p; j++) a[i * p + j] += x[i]! * x[j]!;
+    }
+  });
+  const scale = (a.reduce((s, v, i) => (i % (p + 1) === 0 ? s + v : s), 0) / p) * lambda;
+  for (let i = 0; i < p - 1; i++) a[i * p + i] += scale; // the intercept is not shrunk
+  // Gaussian elimination with partial pivoting.
+  for (let c = 0; c < p; c++) {
+    let piv = c;
+    for (let r = c + 1; r < p; r++) if (Math.abs(a[r * p + c]!) > Math.abs(a[piv * p + c]!)) piv = r;
+    for (let k = 0; k < p; k++) [a[c * p + k], a[piv * p + k]] = [a[piv * p + k]!, a[c * p + k]!];
+    [b[c], b[piv]] = [b[piv]!, b[c]!];
+    for (let r = 0; r < p; r++) {
+      if (r === c) continue;
+      const f = a[r * p + c]! / a[c * p + c]!;
+      if (f === 0) continue;
+      for (let k = c; k < p; k++) a[r * p + k] -= f * a[c * p + k]!;
+      b[r] -= f * b[c]!;
+    }
+  }
+  return Array.from(b, (v, i) => v / a[i * p + i]!);
+}
+
+const predict = (coef: number[], y: ArrayLike<number>) => coef.reduce((s, c, i) => s + c * (i < coef.length - 1 ? y[i]! : 1), 0);
+
+/**
+ * Encodes every training item (latent means), fits the densities, the per-label Gaussians and the level model.
+ * @example const sampler = await fitSampler(ckpt.vae, await openDataset(ckpt.dataset.path), clipSettings(ckpt), ckpt.training.epoch);
+ */
+export async function fitSampler(
+  vae: Vae,
+  ds: SpectrogramDataset,
+  settings: ClipSettings,
+  epoch: number,
+  options: Partial<DensityOptions> = {},
+  onProgress: (done: number, total: number) => void = () => {},
+): Promise<LatentSampler> {
+  const o = { ...DEFAULT_DENSITY, ...options };
+  const indices = ds.indices('train');
+  if (indices.length < 3) throw new UserError(`${ds.dir}: ${indices.length} training items are too few to fit a latent density`);
+  const size = ds.shape[0] * ds.shape[1];
+  const codes: Float32Array[] = [];
+  const labels: (string | undefined)[] = [];
+  const mins: number[] = [];
+  const maxs: number[] = [];
+  const rms: number[] = [];
+  // a spread of items kept for the diversity figure
+  const keep = new Set(spreadPick(indices.length, 64));
+  const itemsKept = new Map<number, Float32Array>();
+  for await (const b of ds.batches(indices, 128, { shuffle: false })) {
+    const items = b.indices.map((_, i) => b.data.subarray(i * size, (i + 1) * size));
+    codes.push(...encodeItems(vae, items).mu);
+    b.indices.forEach((index, i) => {
+      if (keep.has(codes.length - b.indices.length + i)) itemsKept.set(codes.length - b.indices.length + i, items[i]!.slice());
+      const it = ds.manifest.items[index]!;
+      labels.push(it.label);
+      mins.push(it.min);
+      maxs.push(it.max);
+      rms.push(energyToRmsDb(itemEnergy(items[i]!, { min: it.min, max: it.max }, settings), settings));
+    });
+    onProgress(codes.length, indices.length);
+  }
+  const spread = diversity(spreadPick(indices.length, 64).map((k) => ({ x01: itemsKept.get(k)!, range: { min: mins[k]!, max: maxs[k]! } })));
+  const subspace = fitSubspace(codes, o.components);
+  const ys = codes.map((c) => project(subspace, c));
+  const byLabel = new Map<string, Float64Array[]>();
+  labels.forEach((l, i) => l !== undefined && byLabel.set(l, [...(byLabel.get(l) ?? []), ys[i]!]));
+  const labelled = [...byLabel].filter(([, rows]) => rows.length >= 3);
+  const field = mainLabelField(ds.manifest.settings);
+  return {
+    format: SAMPLER_FORMAT,
+    version: SAMPLER_VERSION,
+    items: codes.length,
+    epoch,
+    subspace,
+    gaussian: fitGaussian(ys, o.shrinkage),
+    gmm: fitMixture(ys, o),
+    labels: labelled.length >= 2 ? { field, values: Object.fromEntries(labelled.map(([l, rows]) => [l, fitGaussian(rows, Math.max(o.shrinkage, 0.2))])) } : undefined,
+    range: { min: ridge(ys, mins), max: ridge(ys, maxs) },
+    trainRms: levelStats(rms),
+    diversity: spread,
+  };
+}
+
+/** The name of a dataset's main label ('digit' for FSDD's pattern, 'folder' for folder labels), or 'label'. */
+export function mainLabelField(settings: Record<string, unknown>): string {
+  const labels = settings.labels as Partial<LabelOptions> | undefined;
+  if (!labels?.from || labels.from === 'none') return 'label';
+  return labels.field ?? labelReader(labels as LabelOptions).fields[0] ?? 'label';
+}
+
+/** What to draw: a sampler, a temperature, and optionally one label value. */
+export interface DrawOptions {
+  sampler: SamplerKind;
+  temperature: number;
+  seed: number;
+  label?: string;
+}
+
+/**
+ * `count` codes from the chosen density (or one label's Gaussian). `prior` needs no fitted sampler.
+ * @throws UserError for an unknown label value or a missing sampler.
+ */
+export function drawCodes(sampler: LatentSampler | undefined, latent: number, count: number, o: DrawOptions): Float32Array[] {
+  if (o.sampler === 'prior' && o.label === undefined) return samplePrior(count, latent, o.temperature, o.seed);
+  if (!sampler) throw new UserError(`--sampler ${o.sampler} needs a fitted sampler: run soundvae fit-sampler on the checkpoint`);
+  const gauss = gaussianSource(o.seed);
+  const rand = gaussianSource(o.seed + 1);
+  const uniform = () => 0.5 + 0.5 * Math.tanh(rand()); // any fixed map of a seeded draw to (0, 1) will do
+  let source: () => SubspaceGaussian;
+  if (o.label !== undefined) {
+    const g = sampler.labels?.values[o.label];
+    if (!g) {
+      const known = Object.keys(sampler.labels?.values ?? {});
+      throw new UserError(known.length ? `no label value '${o.label}': the checkpoint knows ${known.join(', ')}` : 'the checkpoint was trained on a dataset without labels');
+    }
+    source = () => g;
+  } else if (o.sampler === 'gaussian') source = () => sampler.gaussian;
+  else source = () => sampler.gmm.parts[pickComponent(sampler.gmm, uniform())]!;
+  return Array.from({ length: count }, () => lift(sampler.subspace, drawSubspace(source(), o.temperature, gauss), o.temperature, gauss));
+}
+
+/**
+ * The dB range to de-normalise a code's spectrogram with: predicted from where the code lies (trained on the
+ * items' own ranges), kept at least 20 dB wide.
+ */
+export function rangeFor(sampler: LatentSampler, code: ArrayLike<number>): DbRange {
+  const y = project(sampler.subspace, code);
+  const max = predict(sampler.range.max, y);
+  const min = Math.min(predict(sampler.range.min, y), max - 20);
+  return { min, max };
+}
+
+/** Parses `--label digit=7` or `--label 7` against the sampler's label field. */
+export function parseLabel(text: string, sampler: LatentSampler | undefined): string {
+  const m = /^([^=]+)=(.*)$/.exec(text);
+  if (!m) return text;
+  const field = sampler?.labels?.field;
+  if (field && m[1] !== field && !(field === 'label')) {
+    throw new UserError(`--label ${text}: this checkpoint's labels are '${field}' (e.g. --label ${field}=${Object.keys(sampler!.labels!.values)[0]})`);
+  }
+  return m[2]!;
+}
+
+/** Reads a checkpoint's sampler.json, or undefined when it has none. */
+export async function readSampler(checkpointDir: string): Promise<LatentSampler | undefined> {
+  const file = path.join(checkpointDir, SAMPLER_FILE);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let s: LatentSampler;
+  try {
+    s = JSON.parse(text) as LatentSampler;
+  } catch {
+    throw new UserError(`${file}: not valid JSON (delete it and run soundvae fit-sampler again)`);
+  }
+  if (s.format !== SAMPLER_FORMAT || typeof s.version !== 'number' || s.version > SAMPLER_VERSION || !s.subspace || !s.gmm) {
+    throw new UserError(`${file}: not a soundvae sampler of a version this soundvae reads (run soundvae fit-sampler again)`);
+  }
+  return s;
+}
+
+/** Writes sampler.json into a checkpoint folder atomically. */
+export async function writeSampler(checkpointDir: string, sampler: LatentSampler): Promise<string> {
+  const file = path.join(checkpointDir, SAMPLER_FILE);
+  await writeFileAtomic(file, JSON.stringify(sampler));
+  return file;
+}
