@@ -119,15 +119,21 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Replaces NaN/infinities by 0 and clips to [-1, 1], in place; returns the channels. */
-function sanitise(channels: Float32Array[]): Float32Array[] {
+/** Replaces NaN/infinities by 0 and clips finite values to [-1, 1], in place; returns how many were NaN/infinite. */
+function sanitise(channels: Float32Array[]): number {
+  let repaired = 0;
   for (const c of channels) {
     for (let i = 0; i < c.length; i++) {
       const v = c[i]!;
-      if (!(v >= -1 && v <= 1)) c[i] = v > 1 ? 1 : v < -1 ? -1 : 0;
+      if (v >= -1 && v <= 1) continue;
+      if (Number.isFinite(v)) c[i] = v > 1 ? 1 : -1;
+      else {
+        c[i] = 0;
+        repaired++;
+      }
     }
   }
-  return channels;
+  return repaired;
 }
 
 async function decodeWithAudioDecode(bytes: Uint8Array, file: string, container: string, opts: DecodeOptions): Promise<DecodedAudio> {
@@ -169,7 +175,8 @@ async function decodeWithAudioDecode(bytes: Uint8Array, file: string, container:
     frames,
     duration: frames / sampleRate,
   };
-  return { info, channels: sanitise(copies) };
+  const repaired = sanitise(copies);
+  return { info, channels: copies, ...(repaired ? { repaired } : {}) };
 }
 
 function codecOf(container: string): string {

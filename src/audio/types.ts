@@ -19,4 +19,6 @@ export interface AudioFileInfo {
 export interface DecodedAudio {
   info: AudioFileInfo;
   channels: Float32Array[];
+  /** Samples that were NaN or infinite in the file and were set to 0 (absent when none). */
+  repaired?: number;
 }

@@ -367,7 +367,8 @@ export function decodeWav(bytes: Uint8Array, file = ''): DecodedAudio {
     fail(`too large to decode at once (${info.frames} frames x ${format.channels} channels)`);
   }
   const data = new DataView(bytes.buffer, bytes.byteOffset + layout.dataOffset, layout.dataBytes);
-  return { info, channels: decodeWavFrames(layout, data, info.frames) };
+  const channels: RepairedChannels = decodeWavFrames(layout, data, info.frames);
+  return { info, channels, ...(channels.repaired ? { repaired: channels.repaired } : {}) };
 }
 
 /**
@@ -518,30 +519,44 @@ function justification(read: (o: number) => number, count: number, width: number
   return rightOk && !leftOk ? 'right' : 'left';
 }
 
-/** IEEE float 32/64; NaN and infinities become 0 and values are clipped to [-1, 1]. */
-function decodeFloat(data: DataView, format: WavFormat, frames: number, le: boolean): Float32Array[] {
+/**
+ * IEEE float 32/64; NaN and infinities become 0 (not a full-scale click) and values are clipped to [-1, 1]. How
+ * many samples were NaN or infinite is left in the result's `repaired` (see decodeWav).
+ */
+function decodeFloat(data: DataView, format: WavFormat, frames: number, le: boolean): RepairedChannels {
   const nc = format.channels;
   const width = containerBytes(format);
-  const out = allocate(nc, frames);
+  const out: RepairedChannels = allocate(nc, frames);
+  let repaired = 0;
   if (le) {
     const src = width === 4 ? aligned(Float32Array, data, frames * nc) : aligned(Float64Array, data, frames * nc);
     for (let c = 0; c < nc; c++) {
       const ch = out[c]!;
       for (let f = 0, i = c; f < frames; f++, i += nc) {
         const v = src[i]!;
-        ch[f] = v >= -1 && v <= 1 ? v : v > 1 ? 1 : v < -1 ? -1 : 0;
+        if (v >= -1 && v <= 1) ch[f] = v;
+        else if (Number.isFinite(v)) ch[f] = v > 1 ? 1 : -1;
+        else {
+          ch[f] = 0;
+          repaired++;
+        }
       }
     }
-    return out;
-  }
-  for (let f = 0, o = 0; f < frames; f++) {
-    for (let c = 0; c < nc; c++, o += width) {
-      const v = width === 4 ? data.getFloat32(o, le) : data.getFloat64(o, le);
-      out[c]![f] = Number.isFinite(v) ? (v > 1 ? 1 : v < -1 ? -1 : v) : 0;
+  } else {
+    for (let f = 0, o = 0; f < frames; f++) {
+      for (let c = 0; c < nc; c++, o += width) {
+        const v = width === 4 ? data.getFloat32(o, le) : data.getFloat64(o, le);
+        if (!Number.isFinite(v)) repaired++;
+        out[c]![f] = Number.isFinite(v) ? (v > 1 ? 1 : v < -1 ? -1 : v) : 0;
+      }
     }
   }
+  if (repaired) out.repaired = repaired;
   return out;
 }
+
+/** Decoded channels, with the count of NaN/infinite samples set to 0 when there were any. */
+export type RepairedChannels = Float32Array[] & { repaired?: number };
 
 /** G.711 A-law byte -> linear sample in [-1, 1] (13-bit magnitude). */
 function alawToLinear(byte: number): number {

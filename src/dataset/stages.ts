@@ -121,7 +121,9 @@ export class Loader {
 
   /** Mono samples at the file's own rate. */
   async decode(file: string): Promise<DecodedMono> {
-    const { info, channels } = await decodeAudio(file);
+    const { info, channels, repaired } = await decodeAudio(file);
+    // Said, not silent: the file held NaN or infinite samples, now 0 (a full-scale click before).
+    if (repaired) process.stderr.write(`note: ${file}: ${repaired} NaN or infinite sample${repaired === 1 ? '' : 's'} set to 0\n`);
     return { samples: toMono(channels), sampleRate: info.sampleRate, duration: info.frames / info.sampleRate };
   }
 
