@@ -22,4 +22,13 @@ describe('soundvae CLI', () => {
     expect(parsed.backends.map((b) => b.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
     expect(parsed.backends.find((b) => b.name === parsed.active)?.ok).toBe(true);
   });
+
+  it('echoes a bad number as typed and rejects an unknown backend on any command, in one line', () => {
+    const bad = spawnSync('node', [bin, 'generate', '--checkpoint', 'x', '--out', 'y', '--count', 'abc'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toBe('soundvae: --count abc: expected a number');
+    const backend = spawnSync('node', [bin, 'info', '--backend', 'foo', '--backends'], { encoding: 'utf8' });
+    expect(backend.status).toBe(1);
+    expect(backend.stderr.trim()).toBe('soundvae: --backend foo: expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu');
+  });
 });

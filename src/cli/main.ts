@@ -5,6 +5,7 @@
 import yargs from 'yargs';
 import { describeError, UserError } from '../errors.ts';
 import { loadCommands } from './commands/index.ts';
+import { checkCommonOptions } from './options.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const debug = argv.includes('--debug');
@@ -17,6 +18,7 @@ export async function main(argv: string[]): Promise<void> {
       describe: 'TensorFlow.js backend: auto, tensorflow-gpu, tensorflow, wasm, cpu (also SOUNDVAE_BACKEND)',
       global: true,
     })
+    .middleware((parsed) => checkCommonOptions(parsed, argv), true)
     .demandCommand(1, 'Name a command: soundvae <command> --help shows its options.')
     .strict()
     .recommendCommands()

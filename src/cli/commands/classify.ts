@@ -7,6 +7,7 @@ import { DEFAULT_PREDICT, formatPredictions, predictFiles } from '../../classify
 import { DEFAULT_CLASSIFY_REPORT, writeClassificationReport } from '../../classify/report.ts';
 import { DEFAULT_CLASSIFY_TRAIN, evaluateClassifier, trainClassifier, type EpochRecord } from '../../classify/train.ts';
 import { UserError } from '../../errors.ts';
+import { expectInteger } from '../options.ts';
 
 interface ClassifyTrainArgs {
   data: string;
@@ -49,7 +50,7 @@ interface ClassifyReportArgs {
 
 /** A whole number of at least `min`, or a one-line error naming the option. */
 function positiveInt(name: string, value: number, min = 1): void {
-  if (!Number.isInteger(value) || value < min) throw new UserError(`--${name} must be a whole number of at least ${min} (got ${value})`);
+  expectInteger(name, value, min);
 }
 
 /** Train and validation loss and accuracy per epoch, side by side, so over-fitting shows. */

@@ -4,6 +4,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { loadAudio, writeWav, type WavEncoding } from '../../audio/index.ts';
 import { DEFAULT_GRIFFIN_LIM, ParallelGriffinLim, magnitude, stft, wasmKernelSupports, type PhaseInit, type StftOptions } from '../../dsp/index.ts';
 import { describeError, fileError, UserError } from '../../errors.ts';
+import { expectInteger, expectRange } from '../options.ts';
 
 interface InvertArgs {
   inputs: string[];
@@ -62,17 +63,15 @@ export const invertCommand: CommandModule<object, InvertArgs> = {
       .example('$0 invert clip.wav --out rebuilt', 'Random start, 32 iterations at n_fft 512, hop 128')
       .example('$0 invert data/*.wav --out rebuilt --init pghi --iters 16', 'Better start, fewer iterations') as unknown as Argv<InvertArgs>, // yargs adds the camel-case names
   handler: async (args) => {
-    if (!(args.momentum >= 0 && args.momentum < 1)) throw new UserError(`--momentum must be in [0, 1), got ${args.momentum}`);
-    if (!Number.isInteger(args.iters) || args.iters < 0) throw new UserError(`--iters must be a whole number >= 0, got ${args.iters}`);
+    expectRange('momentum', args.momentum, 0, 1, true);
+    expectInteger('iters', args.iters, 0);
     const stftOptions: StftOptions = { nFft: args.nFft, hop: args.hop, winLength: args.winLength };
     try {
       stft(new Float32Array(1), stftOptions); // validates the settings once, before any file
     } catch (err) {
       throw new UserError(`bad STFT settings: ${describeError(err)}`);
     }
-    if (args.threads !== undefined && !(Number.isInteger(args.threads) && args.threads >= 1)) {
-      throw new UserError(`--threads must be a whole number >= 1, got ${args.threads}`);
-    }
+    if (args.threads !== undefined) expectInteger('threads', args.threads, 1);
     const defaults = { ...stftOptions, iterations: args.iters, momentum: args.momentum, seed: args.seed, init: args.init as PhaseInit };
     // threads serve only the TypeScript loop: with the WebAssembly kernel, start no workers
     const engine = await ParallelGriffinLim.create(defaults, wasmKernelSupports(args.nFft) ? 1 : args.threads);

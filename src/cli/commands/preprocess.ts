@@ -6,6 +6,7 @@ import { DEFAULT_PREPROCESS, preprocess, type PreprocessSummary } from '../../da
 import { clipForFrames, DEFAULT_PRESET, PRESETS, type PresetName, type SettingsOverrides } from '../../dataset/presets.ts';
 import { parseHoldout } from '../../dataset/split.ts';
 import { createProgress, type ProgressBar } from '../progress.ts';
+import { expectInteger, expectRange } from '../options.ts';
 
 interface PreprocessArgs {
   inputs: string[];
@@ -162,8 +163,8 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
       .example('$0 preprocess data/fsdd --out datasets/ref --preset reference --labels fsdd --holdout take=0-4', 'The Keras tutorial, FSDD test takes held out')
       .example("$0 preprocess 'music/**/*.mp3' --out datasets/music --preset music --labels folder --group-by folder", 'Albums in folders, clips of one album on one side') as unknown as Argv<PreprocessArgs>,
   handler: async (args) => {
-    if (!(Number.isInteger(args.workers) && args.workers >= 0)) throw new UserError(`--workers must be a whole number >= 0, got ${args.workers}`);
-    if (!(args.validation >= 0 && args.validation < 1)) throw new UserError(`--validation must be in [0, 1), got ${args.validation}`);
+    expectInteger('workers', args.workers, 0);
+    expectRange('validation', args.validation, 0, 1, true);
     let holdout;
     try {
       holdout = args.holdout ? parseHoldout(args.holdout) : undefined;
