@@ -79,6 +79,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     describe: 'Classify sounds from their spectrograms (genre, digit, speaker...)',
     load: async () => (await import('./classify.ts')).classifyCommand,
   },
+  {
+    name: 'verify',
+    command: 'verify <target>',
+    describe: 'Check every byte of a dataset or a training run (or checkpoint) against its recorded checksums',
+    load: async () => (await import('./verify.ts')).verifyCommand,
+  },
 ];
 
 /**
