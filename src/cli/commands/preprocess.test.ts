@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,28 @@ describe('soundvae preprocess', () => {
       const bad = spawnSync('node', [bin, 'preprocess', dir, '--out', out, '--hop', '0'], { encoding: 'utf8' });
       expect(bad.status).toBe(1);
       expect(bad.stderr.trim().split('\n')[0]).toMatch(/^soundvae: .*hop/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails (rc 1) when no input gives an item, naming what it found, and leaves no empty dataset', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-preprocess-empty-'));
+    try {
+      const empty = path.join(dir, 'empty');
+      const junk = path.join(dir, 'junk');
+      mkdirSync(empty);
+      mkdirSync(junk);
+      writeFileSync(path.join(junk, 'notes.txt'), 'hello');
+      writeFileSync(path.join(junk, 'x.wav'), 'not audio');
+      const out = path.join(dir, 'ds');
+      const r = spawnSync('node', [bin, 'preprocess', empty, '--out', out, '--quiet'], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(`soundvae: no usable audio in ${empty}: no audio files`);
+      expect(existsSync(out)).toBe(false);
+      const j = spawnSync('node', [bin, 'preprocess', junk, '--out', out, '--quiet'], { encoding: 'utf8' });
+      expect(j.status).toBe(1);
+      expect(j.stderr.trim().split('\n').at(-1)).toMatch(/^soundvae: no usable audio in .*junk: 1 audio file, 1 unreadable \(.*x\.wav: not an audio file.*\), 1 other file \(\.txt 1\)$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

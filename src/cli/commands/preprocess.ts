@@ -1,5 +1,8 @@
 /** `soundvae preprocess`: audio files -> a streaming dataset of normalised log-magnitude spectrograms. */
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { hasAudioExtension } from '../../audio/decode.ts';
 import { RESAMPLE_QUALITIES, type ResampleQuality } from '../../audio/resample.ts';
 import { describeError, UserError } from '../../errors.ts';
 import { DEFAULT_PREPROCESS, preprocess, type PreprocessSummary } from '../../dataset/pipeline.ts';
@@ -96,6 +99,41 @@ function overridesFrom(args: PreprocessArgs): SettingsOverrides {
   return o;
 }
 
+/** Files in the folders among `inputs` that are not audio by extension (hidden ones skipped), by extension. */
+async function otherFiles(inputs: readonly string[]): Promise<Map<string, number>> {
+  const byExt = new Map<string, number>();
+  for (const input of inputs) {
+    const st = await fsp.stat(input).catch(() => undefined);
+    if (!st?.isDirectory()) continue;
+    for (const e of await fsp.readdir(input, { recursive: true, withFileTypes: true })) {
+      if (!e.isFile() || e.name.startsWith('.') || hasAudioExtension(e.name)) continue;
+      const ext = path.extname(e.name).toLowerCase() || '(no extension)';
+      byExt.set(ext, (byExt.get(ext) ?? 0) + 1);
+    }
+  }
+  return byExt;
+}
+
+/**
+ * The one-line error for a run that left no item: what the inputs held and why none of it was usable.
+ * @example "no usable audio in data/: no audio files, 2 other files (.txt 1, .csv 1)"
+ */
+export function noItemsMessage(inputs: readonly string[], s: PreprocessSummary, others: Map<string, number>): string {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const parts: string[] = [];
+  if (s.files === 0) parts.push('no audio files');
+  else {
+    parts.push(plural(s.files, 'audio file'));
+    if (s.failed.length) parts.push(`${s.failed.length} unreadable (${s.failed[0]!.file}: ${s.failed[0]!.reason})`);
+    if (s.empty.length) parts.push(`${s.empty.length} gave no clip (${s.empty[0]!.file}: ${s.empty[0]!.reason})`);
+    const skipped = Object.entries(s.clipsSkipped).map(([why, n]) => `${n} ${why}`);
+    if (skipped.length) parts.push(`clips left out: ${skipped.join(', ')}`);
+  }
+  const total = [...others.values()].reduce((a, b) => a + b, 0);
+  if (total) parts.push(`${plural(total, 'other file')} (${[...others].map(([ext, n]) => `${ext} ${n}`).join(', ')})`);
+  return `no usable audio in ${inputs.join(', ')}: ${parts.join(', ')}`;
+}
+
 function printSummary(s: PreprocessSummary): void {
   for (const r of s.repaired ?? []) console.error(`repaired: ${r.file}: ${r.problem}; the items from there on were made again`);
   const skipped = Object.entries(s.clipsSkipped).map(([why, n]) => `${n} ${why}`);
@@ -178,6 +216,7 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
       stop.abort();
     };
     process.on('SIGINT', onInterrupt);
+    const outExisted = existsSync(args.out);
     const showProgress = !args.quiet && !args.json;
     let progress: ProgressBar | undefined;
     let summary: PreprocessSummary;
@@ -208,6 +247,11 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
     progress?.finish();
     if (args.json) console.log(JSON.stringify(summary, null, 2));
     else printSummary(summary);
+    if (!summary.interrupted && summary.items === 0) {
+      // Nothing to train on: an error now rather than at `train`, and no empty dataset left behind.
+      if (!outExisted) await fsp.rm(args.out, { recursive: true, force: true });
+      throw new UserError(noItemsMessage(args.inputs, summary, await otherFiles(args.inputs)));
+    }
     if (summary.interrupted) {
       console.error(`interrupted: ${summary.items} items saved; run the same command again to resume`);
       process.exitCode = 130;
