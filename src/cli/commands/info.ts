@@ -6,6 +6,7 @@ import { hasAudioExtension, readAudioInfo } from '../../audio/decode.ts';
 import type { AudioFileInfo } from '../../audio/types.ts';
 import { describeDataset, formatDatasetSummary, isDatasetDir } from '../../dataset/describe.ts';
 import { describeError, UserError } from '../../errors.ts';
+import { describeCheckpoint, describeRun, formatCheckpointSummary, formatRunSummary, isCheckpointDir, isRunDir } from '../../train/describe-run.ts';
 
 interface InfoArgs {
   target?: string[];
@@ -99,14 +100,25 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
   describe: 'Describe audio files, a dataset folder, a checkpoint, or (with --backends) the TensorFlow.js backends',
   builder: (y) =>
     y
-      .positional('target', { type: 'string', array: true, describe: 'Audio file(s), dataset or checkpoint folder' })
+      .positional('target', { type: 'string', array: true, describe: 'Audio file(s), a dataset folder, a training run or one of its checkpoints (best/, last/)' })
       .option('json', { type: 'boolean', describe: 'Machine-readable output' })
       .option('backends', { type: 'boolean', describe: 'Which backends load here, which is active and why not the others' })
       .example('$0 info --backends', 'Which TensorFlow.js backend will train here')
-      .example('$0 info clip.wav --json', 'Format, codec, rate, channels, bit depth and duration of a file'),
+      .example('$0 info clip.wav --json', 'Format, codec, rate, channels, bit depth and duration of a file')
+      .example('$0 info runs/digits', 'Architecture, dataset, epochs, best loss and backend of a training run'),
   handler: async (args) => {
     if (args.backends || !args.target?.length) {
       await printBackends(Boolean(args.json));
+      return;
+    }
+    if (args.target.length === 1 && isRunDir(args.target[0]!)) {
+      const run = await describeRun(args.target[0]!); // a training run: what was trained, how far, how well
+      console.log(args.json ? JSON.stringify(run, null, 2) : formatRunSummary(run));
+      return;
+    }
+    if (args.target.length === 1 && isCheckpointDir(args.target[0]!)) {
+      const ckpt = await describeCheckpoint(args.target[0]!);
+      console.log(args.json ? JSON.stringify(ckpt, null, 2) : formatCheckpointSummary(ckpt));
       return;
     }
     if (args.target.length === 1 && isDatasetDir(args.target[0]!)) {
