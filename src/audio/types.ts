@@ -13,6 +13,8 @@ export interface AudioFileInfo {
   bitDepth?: number;
   frames: Samples;
   duration: Seconds;
+  /** Something the file's header claims that the file does not hold, e.g. "truncated: header declares 1.000 s, file holds 0.122 s". */
+  warning?: string;
 }
 
 /** A decoded file: one Float32Array per channel, samples in [-1, 1]. */

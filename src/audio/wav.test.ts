@@ -484,3 +484,28 @@ describe('robustness', () => {
     }
   });
 });
+
+describe('a header that claims more than the file holds', () => {
+  const tone = encodeWav(Float32Array.from({ length: 16000 }, (_, i) => 0.5 * Math.sin(i * 0.1)), 16000);
+
+  it('warns "truncated: header declares X, file holds Y" for a cut file', async () => {
+    const file = path.join(dir, 'cut.wav');
+    writeFileSync(file, tone.subarray(0, 2000)); // as `head -c 2000 tone.wav`
+    const info = await readAudioInfo(file);
+    expect(info.frames).toBe(978);
+    expect(info.warning).toBe('truncated: header declares 1.000 s, file holds 0.061 s');
+    expect((await decodeAudio(file)).info.warning).toBe(info.warning);
+  });
+
+  it('says so for a ten-hour header on a one-second file, and nothing for a whole file', async () => {
+    const liar = Uint8Array.from(tone);
+    const data = Buffer.from(liar).indexOf('data');
+    new DataView(liar.buffer).setUint32(data + 4, 10 * 3600 * 16000 * 2, true);
+    const file = path.join(dir, 'liar.wav');
+    writeFileSync(file, liar);
+    expect((await readAudioInfo(file)).warning).toBe('truncated: header declares 10:00:00, file holds 1.000 s');
+    const whole = path.join(dir, 'whole.wav');
+    writeFileSync(whole, tone);
+    expect((await readAudioInfo(whole)).warning).toBeUndefined();
+  });
+});

@@ -344,7 +344,24 @@ function layoutInfo(layout: WavLayout, file: string): AudioFileInfo {
     ...(bitDepth !== undefined ? { bitDepth } : {}),
     frames,
     duration: frames / layout.format.sampleRate,
+    ...(layout.declaredDataBytes > layout.dataBytes && layout.dataBytes > 0 ? { warning: truncationWarning(layout, frames) } : {}),
   };
+}
+
+/** "truncated: header declares 10:00:00, file holds 1.000 s": the data chunk's claimed length against what is there. */
+function truncationWarning(layout: WavLayout, frames: number): string {
+  const seconds = frames / layout.format.sampleRate;
+  const declared = (seconds * layout.declaredDataBytes) / layout.dataBytes;
+  return `truncated: header declares ${formatLength(declared)}, file holds ${formatLength(seconds)}`;
+}
+
+/** Seconds as "0.122 s" below a minute, "1:02:03" (h:mm:ss) or "2:03" (m:ss) above. */
+export function formatLength(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(3)} s`;
+  const s = Math.round(seconds);
+  const [h, m, sec] = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60];
+  const two = (v: number) => String(v).padStart(2, '0');
+  return h ? `${h}:${two(m)}:${two(sec)}` : `${m}:${two(sec)}`;
 }
 
 /**

@@ -264,3 +264,22 @@ describe('FileProcessor reading on demand', () => {
     await expect(collect(new FileProcessor(s).process(headerOnly))).rejects.toThrow(/header-only\.wav: truncated/);
   });
 });
+
+describe("preprocessing's log", () => {
+  it('notes a WAV whose header declares more than the file holds', async () => {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'soundvae-stages-cut-'));
+    try {
+      const file = path.join(dir, 'cut.wav');
+      await fsp.writeFile(file, encodeWav(new Float32Array(8000).fill(0.25), 8000).subarray(0, 1044)); // 500 of 8000 frames
+      const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        await new Loader({ sampleRate: 8000, resampleQuality: 'default' }).decode(file);
+        expect(write).toHaveBeenCalledWith(`note: ${file}: truncated: header declares 1.000 s, file holds 0.063 s\n`);
+      } finally {
+        write.mockRestore();
+      }
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -124,6 +124,7 @@ export class Loader {
     const { info, channels, repaired } = await decodeAudio(file);
     // Said, not silent: the file held NaN or infinite samples, now 0 (a full-scale click before).
     if (repaired) process.stderr.write(`note: ${file}: ${repaired} NaN or infinite sample${repaired === 1 ? '' : 's'} set to 0\n`);
+    if (info.warning) process.stderr.write(`note: ${file}: ${info.warning}\n`); // e.g. a header claiming more than the file holds
     return { samples: toMono(channels), sampleRate: info.sampleRate, duration: info.frames / info.sampleRate };
   }
 

@@ -83,7 +83,10 @@ async function printFiles(targets: string[], json: boolean): Promise<void> {
   if (json) console.log(JSON.stringify(results, null, 2));
   else {
     for (const r of results) {
-      if (r.ok) console.log(formatAudioInfo(r));
+      if (r.ok) {
+        console.log(formatAudioInfo(r));
+        if (r.warning) console.error(`${r.file}: warning: ${r.warning}`);
+      }
       else console.error(r.error);
     }
   }
