@@ -79,4 +79,21 @@ describe('ProgressBar', () => {
     expect(writes.every((w) => !w.includes('\r') && w.endsWith('\n'))).toBe(true);
     expect(writes.at(-1)).toContain('100/100');
   });
+
+  it('holds the ETA while start-up dominates, shows it once it is steady, with the whole run after it', () => {
+    const { writes, stream } = fakeStream(false);
+    let t = 0;
+    const bar = createProgress({ total: 100, stream, now: () => t, lineMs: 0, remainingAfter: 300 });
+    t = 3000; // the first unit took 3 s (workers starting): at that rate the ETA would say 4:57
+    bar.tick(1);
+    expect(writes.at(-1)).not.toContain('ETA');
+    for (let i = 0; i < 40; i++) {
+      t += 100; // then 10 units/s
+      bar.tick(1);
+    }
+    expect(writes.slice(0, 5).join('')).not.toContain('ETA');
+    const last = writes.at(-1)!;
+    expect(last).toMatch(/41\/100 .* ETA \d+:\d\d \(run \d+:\d\d\)/);
+  });
 });
+

@@ -33,6 +33,15 @@ export interface ProgressOptions {
   lineMs?: number;
   /** Clock in ms; injectable for tests. */
   now?: () => number;
+  /**
+   * Units of work that follow this bar's in the same job (the later epochs of a training run): the line then also
+   * shows the whole job's ETA at the current rate, "ETA 0:12 (run 3:40)".
+   */
+  remainingAfter?: number;
+  /** No ETA before this many seconds, and only once the projected duration holds still (see etaTolerance). */
+  etaHoldSeconds?: number;
+  /** The ETA shows once the projected duration moved by less than this fraction over the last second. */
+  etaTolerance?: number;
 }
 
 /** Defaults of every option, in one place. */
@@ -42,6 +51,9 @@ export const DEFAULT_PROGRESS = {
   barWidth: 24,
   redrawMs: 100,
   lineMs: 5000,
+  remainingAfter: 0,
+  etaHoldSeconds: 2,
+  etaTolerance: 0.2,
 } as const;
 
 /** Extra values shown after the ETA, e.g. { loss: 1234.5, kl: 12.1 }. */
@@ -96,6 +108,10 @@ export interface ProgressState {
   barWidth: number;
   /** True for the last line: shows the elapsed time instead of the ETA. */
   finished?: boolean;
+  /** Leave the ETA out (not yet stable). */
+  holdEta?: boolean;
+  /** Units of work after this bar's, for the whole job's ETA. */
+  remainingAfter?: number;
 }
 
 /** Renders one progress line (no newline, no terminal codes). Pure, for tests and custom displays. */
@@ -109,7 +125,11 @@ export function formatProgressLine(s: ProgressState): string {
   const rate = s.elapsedSeconds > 0 ? s.done / s.elapsedSeconds : NaN;
   if (Number.isFinite(rate)) parts.push(`${formatNumber(rate)} ${s.unit}/s`);
   if (s.finished) parts.push(`in ${formatDuration(s.elapsedSeconds)}`);
-  else if (known && rate > 0) parts.push(`ETA ${formatDuration((s.total - s.done) / rate)}`);
+  else if (known && rate > 0 && !s.holdEta) {
+    const left = Math.max(0, s.total - s.done);
+    const run = s.remainingAfter ? ` (run ${formatDuration((left + s.remainingAfter) / rate)})` : '';
+    parts.push(`ETA ${formatDuration(left / rate)}${run}`);
+  }
   for (const [key, value] of Object.entries(s.fields)) {
     parts.push(`${key} ${typeof value === 'number' ? formatNumber(value) : value}`);
   }
@@ -125,6 +145,9 @@ export class ProgressBar {
   private lastDraw = -Infinity;
   private drawn = false;
   private closed = false;
+  /** The projected duration a second or more ago, to tell when the ETA has settled; and whether it has. */
+  private projection?: { at: number; seconds: number };
+  private etaStable = false;
 
   constructor(options: ProgressOptions) {
     this.o = {
@@ -152,6 +175,7 @@ export class ProgressBar {
     this.done = done;
     if (fields) this.fields = { ...this.fields, ...fields };
     const now = this.o.now();
+    this.watchEta(now);
     const interval = this.tty ? this.o.redrawMs : this.o.lineMs;
     if (now - this.lastDraw >= interval) {
       this.lastDraw = now;
@@ -182,6 +206,21 @@ export class ProgressBar {
     return (this.o.now() - this.start) / 1000;
   }
 
+  /**
+   * The first estimates are dominated by start-up (workers starting, the first batch compiling): the ETA is held
+   * until etaHoldSeconds have passed and the projected duration changed by at most etaTolerance over a second.
+   */
+  private watchEta(now: number): void {
+    if (this.etaStable || this.o.total <= 0 || this.done <= 0) return;
+    const elapsed = (now - this.start) / 1000;
+    const seconds = (elapsed * this.o.total) / this.done;
+    const prev = this.projection;
+    if (prev && now - prev.at >= 1000) {
+      if (elapsed >= this.o.etaHoldSeconds && Math.abs(seconds - prev.seconds) <= this.o.etaTolerance * seconds) this.etaStable = true;
+      this.projection = { at: now, seconds };
+    } else if (!prev) this.projection = { at: now, seconds };
+  }
+
   private draw(finished: boolean): void {
     const line = formatProgressLine({
       label: this.o.label,
@@ -193,6 +232,8 @@ export class ProgressBar {
       bar: this.tty,
       barWidth: this.o.barWidth,
       finished,
+      holdEta: !this.etaStable,
+      remainingAfter: this.o.remainingAfter,
     });
     if (this.tty) {
       // Clip to the terminal width so a long line never wraps (wrapping breaks the in-place redraw).

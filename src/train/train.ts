@@ -351,6 +351,7 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
               total: data.trainItems - Math.min(data.trainItems, progress.partial.items),
               label: `epoch ${epoch + 1}/${o.epochs}`,
               unit: 'samples',
+              remainingAfter: (o.epochs - epoch - 1) * data.trainItems, // the later epochs: the whole run's ETA
               stream: opts.progress,
             });
       let interrupted = false;
