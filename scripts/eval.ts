@@ -51,8 +51,10 @@ function print(r: EvalResult, header: string): void {
   console.log(`validation items: ${v.items}  (${v.seconds.toFixed(1)} s)`);
   console.log(`  model only      SC ${f1(v.model?.spectralConvergence)} dB   LSD ${f2(v.model?.logSpectralDistance)} dB   level ${f1(v.model?.levelDifference)} dB  (decoded spectrogram vs the item's, no Griffin-Lim)`);
   console.log(`  reconstruction  SC ${f1(v.reconstruction?.spectralConvergence)} dB   LSD ${f2(v.reconstruction?.logSpectralDistance)} dB   level ${f1(v.levelRaw)} dB from Griffin-Lim, ${f1(v.levelWritten)} dB as written`);
+  if (v.classifiedRight) console.log(`  classified right: ${pct(v.classifiedRight.reconstructions)} of reconstructions, ${pct(v.classifiedRight.originals)} of originals`);
   console.log(`  oracle          SC ${f1(v.oracle?.spectralConvergence)} dB   LSD ${f2(v.oracle?.logSpectralDistance)} dB   (Griffin-Lim from the true magnitude)`);
   const real = r.real;
+  if (!real) return;
   console.log(`generation (levels in dBFS RMS, median [p10..p90]; Fréchet to validation items; floor = validation vs training)`);
   console.log(
     `  ${'real'.padEnd(9)} level ${f1(real.trainRms.p50)} [${f1(real.trainRms.p10)}..${f1(real.trainRms.p90)}]   Fréchet log-mel ${f1(real.frechetFeature)}` +
@@ -102,6 +104,7 @@ try {
   }
 } catch (err) {
   console.error(`eval: ${describeError(err)}`);
+  if (process.env.SOUNDVAE_DEBUG) console.error(err);
   process.exitCode = 1;
 } finally {
   judge?.dispose();

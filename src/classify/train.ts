@@ -12,7 +12,7 @@ import { createProgress } from '../cli/progress.ts';
 import { UserError } from '../errors.ts';
 import { replaceDir } from '../fsutil.ts';
 import { openDataset, shuffled, type BatchOptions, type DatasetItem, type SpectrogramDataset } from '../dataset/store.ts';
-import { encode, type Vae } from '../model/vae.ts';
+import { encode, latentSize, type Vae } from '../model/vae.ts';
 import { fileHandler, loadCheckpoint } from '../train/checkpoint.ts';
 import { evaluatePredictions, type ClassificationReport } from './metrics.ts';
 import { buildCnn, buildCrnn, buildLatentProbe, DEFAULT_CLASSIFIER, type ClassifierConfig, type ClassifierKind } from './models.ts';
@@ -78,7 +78,7 @@ function buildModel(config: ClassifierConfig, shape: [number, number], classes: 
   if (config.kind === 'cnn') return buildCnn(config, shape, classes, seed);
   if (config.kind === 'crnn') return buildCrnn(config, shape, classes, seed);
   if (!vae) throw new UserError('the latent probe needs a trained VAE: pass --vae-checkpoint DIR');
-  return buildLatentProbe(vae.config.latent, classes, seed);
+  return buildLatentProbe(latentSize(vae.config, vae.inputShape), classes, seed);
 }
 
 /**
@@ -181,7 +181,7 @@ export function labelledSplits(ds: SpectrogramDataset, field: string): { classes
 /** Latent means of dataset items, by item index. */
 export async function encodeItems(vae: Vae, ds: SpectrogramDataset, indices: number[], batchSize: number): Promise<Map<number, Float32Array>> {
   const out = new Map<number, Float32Array>();
-  const d = vae.config.latent;
+  const d = latentSize(vae.config, vae.inputShape);
   for (let start = 0; start < indices.length; start += batchSize) {
     const chunk = indices.slice(start, start + batchSize);
     const mu = classifierInput(await ds.read(chunk), chunk.length, ds.shape, vae);

@@ -56,10 +56,10 @@ describe('evaluate', () => {
         expect(x.samples).toBe(4);
         expect(x.frechetFeature).toBeGreaterThanOrEqual(0);
         // levelled to the training clips' median loudness unless a limiter had to pull a peak down
-        expect(x.rms.p50).toBeLessThanOrEqual(r.real.trainRms.p50 + 0.1);
-        expect(x.rms.p50).toBeGreaterThan(r.real.trainRms.p50 - 12);
+        expect(x.rms.p50).toBeLessThanOrEqual(r.real!.trainRms.p50 + 0.1);
+        expect(x.rms.p50).toBeGreaterThan(r.real!.trainRms.p50 - 12);
       }
-      expect(r.real.frechetFeature).toBeGreaterThanOrEqual(0);
+      expect(r.real!.frechetFeature).toBeGreaterThanOrEqual(0);
       expect(r.timing.secondsPerSample).toBeGreaterThan(0);
     } finally {
       await ds.close();

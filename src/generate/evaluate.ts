@@ -81,10 +81,12 @@ export interface EvalResult {
     /** Median level of the reconstruction against the original (dB): straight from Griffin-Lim, and as written. */
     levelRaw: Decibels;
     levelWritten: Decibels;
+    /** With a classifier: the share of reconstructions (after Griffin-Lim) and of originals it labels right. */
+    classifiedRight?: { reconstructions: number; originals: number };
     seconds: Seconds;
   };
-  /** What real sounds score: validation items against training items. */
-  real: {
+  /** What real sounds score: validation items against training items (absent when no sampler is judged). */
+  real?: {
     trainRms: LevelStats;
     frechetFeature: number;
     frechetClassifier?: number;
@@ -120,7 +122,15 @@ const meanMin = (ds: { distance: number }[]) => ({
 const median = (xs: number[]) => levelStats(xs).p50;
 
 /** Reconstructs validation items: model-only and after-Griffin-Lim scores, and levels. */
-async function judgeReconstructions(g: Generator, ds: SpectrogramDataset, indices: number[], o: EvalOptions, onProgress: (done: number, total: number) => void) {
+async function judgeReconstructions(
+  g: Generator,
+  ds: SpectrogramDataset,
+  indices: number[],
+  o: EvalOptions,
+  judge: ClassifierJudge | undefined,
+  onProgress: (done: number, total: number) => void,
+) {
+  let heardRight = 0, heardOriginal = 0, heardCount = 0;
   const started = performance.now();
   const model: (Scores & { levelDifference: number })[] = [];
   const oracle: Scores[] = [];
@@ -134,6 +144,27 @@ async function judgeReconstructions(g: Generator, ds: SpectrogramDataset, indice
     const decoded = decodeLatents(g.model.vae, encodeItems(g.model.vae, x).mu);
     const oracleAudio = itemsToAudio(x, ranges, g.clip, o.invert);
     const reconAudio = itemsToAudio(decoded, ranges, g.clip, o.invert);
+    if (judge) {
+      // Do the words survive? The classifier hears the reconstruction's audio as preprocessing would cut it.
+      const truth = b.indices.map((index) => {
+        const it = ds.manifest.items[index]!;
+        return judge.field === 'label' ? it.label : (it.labels?.[judge.field] ?? it.label);
+      });
+      const top = (probs: Float32Array, i: number) => {
+        const c = judge.classes.length;
+        let best = 0;
+        for (let j = 1; j < c; j++) if (probs[i * c + j]! > probs[i * c + best]!) best = j;
+        return judge.classes[best];
+      };
+      const rec = judge.run(reconAudio.map((a) => g.preparer.fromAudio(a).x01)).probs;
+      const orig = judge.run(x).probs;
+      truth.forEach((t, i) => {
+        if (t === undefined) return;
+        heardCount++;
+        if (top(rec, i) === t) heardRight++;
+        if (top(orig, i) === t) heardOriginal++;
+      });
+    }
     b.items.forEach((it, i) => {
       model.push(scoreModelOnly(decoded[i]!, it.x01, it.range, g.clip));
       oracle.push(scoreAgainstItem(oracleAudio[i]!, it.x01, it.range, g.clip));
@@ -156,6 +187,7 @@ async function judgeReconstructions(g: Generator, ds: SpectrogramDataset, indice
       oracle: meanScores(oracle),
       levelRaw: median(levelRaw),
       levelWritten: median(levelWritten),
+      classifiedRight: heardCount ? { reconstructions: heardRight / heardCount, originals: heardOriginal / heardCount } : undefined,
       seconds: (performance.now() - started) / 1000,
     },
   };
@@ -184,7 +216,8 @@ export async function evaluate(
   const o = { ...DEFAULT_EVAL, ...options };
   const allVal = ds.indices('validation');
   const valIdx = o.validationItems > 0 ? spreadPick(allVal.length, o.validationItems).map((k) => allVal[k]!) : allVal;
-  const { items: valItems, result: validation } = await judgeReconstructions(g, ds, valIdx, o, onProgress);
+  const { items: valItems, result: validation } = await judgeReconstructions(g, ds, valIdx, o, judge, onProgress);
+  if (o.samplers.length === 0) return { validation, real: undefined, generation: [], timing: { secondsPerSample: NaN, secondsSingle: NaN } };
 
   // Real sounds: validation against a spread of training items.
   const trainIdx = ds.indices('train');

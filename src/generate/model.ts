@@ -1,6 +1,6 @@
 /** The model side of generation: batched encode and decode of plain arrays through a loaded VAE. */
 import * as tf from '@tensorflow/tfjs';
-import { decode, encode, type Vae } from '../model/vae.ts';
+import { decode, encode, latentSize, type Vae } from '../model/vae.ts';
 
 /** Splits a flat [n, size] array into n views. */
 function split(flat: Float32Array, n: number): Float32Array[] {
@@ -34,7 +34,7 @@ export function encodeItems(vae: Vae, items: Float32Array[]): { mu: Float32Array
 /** Decodes latent vectors in batches to normalised spectrograms (bins x frames, bin-major, in (0, 1)). */
 export function decodeLatents(vae: Vae, z: Float32Array[]): Float32Array[] {
   if (z.length === 0) return [];
-  const latent = vae.config.latent;
+  const latent = latentSize(vae.config, vae.inputShape);
   const flat = new Float32Array(z.length * latent);
   z.forEach((v, i) => flat.set(v, i * latent));
   const zt = tf.tensor2d(flat, [z.length, latent]);

@@ -5,6 +5,7 @@ import { disposeVae, loadCheckpoint, type LoadedCheckpoint } from '../train/chec
 import { DEFAULT_INVERT, type InvertOptions } from './invert.ts';
 import { existsSync } from 'node:fs';
 import { openDataset } from '../dataset/store.ts';
+import { latentSize } from '../model/vae.ts';
 import { createGenerator, type Generator } from './operations.ts';
 import { fitSampler, readSampler, writeSampler, type LatentSampler } from './sampler.ts';
 import { clipSettings } from './settings.ts';
@@ -65,7 +66,7 @@ export function sessionFacts(s: Session): { label: string; value: string }[] {
     { label: 'dataset', value: `${ckpt.dataset.path} (${ckpt.dataset.trainItems} train / ${ckpt.dataset.validationItems} validation)` },
     { label: 'epochs', value: String(ckpt.training.epoch) },
     ...(last?.val ? [{ label: 'validation loss', value: last.val.loss.toPrecision(4) }] : []),
-    { label: 'model', value: `${ckpt.inputShape.join('×')} → ${ckpt.config.latent}-d latent` },
+    { label: "model", value: `${ckpt.inputShape.join("×")} → ${latentSize(ckpt.config, ckpt.inputShape)}-value latent${ckpt.config.bottleneck === "time" ? ` (${ckpt.config.latent} per time step)` : ""}` },
     { label: 'audio', value: `${g.clip.sampleRate} Hz, ${(g.clip.clipSamples / g.clip.sampleRate).toFixed(2)} s clips, STFT ${g.clip.stft.nFft}/${g.clip.stft.hop}` },
     { label: 'Griffin-Lim', value: `${invert.iterations} iterations from ${String(invert.init)}` },
     { label: 'backend', value: s.backend },

@@ -30,6 +30,12 @@ export interface VaeConfig {
   bottleneck?: BottleneckKind;
   /** Reconstruction error per element (absent = 'mse'): 'l1' (mean absolute error) blurs less (a median, not a mean). */
   reconstructionLoss?: ReconstructionLoss;
+  /**
+   * Emphasis k on loud bins: each element's error is weighted by exp(k (x - 1)), x the target in [0, 1], so the
+   * loudest bins (which dominate what is heard, and the spectral convergence) count e^k times the floor's.
+   * Absent or 0: all bins alike (the tutorial's).
+   */
+  lossEmphasis?: number;
   /** beta: the weight of the KL term (absent = 1, the tutorial's). */
   klWeight?: number;
   /** Epochs over which the KL weight ramps up linearly from 0 to `klWeight` (absent or 0 = no ramp). */

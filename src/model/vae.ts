@@ -182,7 +182,8 @@ export interface LossTensors {
 
 /**
  * loss = weight * error + klWeight * KL, averaged over the batch. The error (MSE, or mean absolute error for
- * `l1`) is per element; KL is summed over latent dimensions. `klWeight` is beta, times any warm-up ramp.
+ * `l1`) is per element, weighted by exp(emphasis (x - 1)) when `emphasis` > 0; KL is summed over latent
+ * dimensions. `klWeight` is beta, times any warm-up ramp.
  */
 export function vaeLoss(
   x: tf.Tensor,
@@ -192,9 +193,11 @@ export function vaeLoss(
   weight: number,
   kind: ReconstructionLoss = 'mse',
   klWeight = 1,
+  emphasis = 0,
 ): LossTensors {
   return tf.tidy(() => {
-    const error = kind === 'l1' ? tf.abs(tf.sub(x, recon)) : tf.squaredDifference(x, recon);
+    const raw = kind === 'l1' ? tf.abs(tf.sub(x, recon)) : tf.squaredDifference(x, recon);
+    const error = emphasis > 0 ? tf.mul(raw, tf.exp(tf.mul(tf.sub(x, 1), emphasis))) : raw;
     const reconstruction = tf.mean(error) as tf.Scalar;
     const klPerItem = tf.mul(-0.5, tf.sum(tf.sub(tf.add(1, logvar), tf.add(tf.square(mu), tf.exp(logvar))), 1));
     const kl = tf.mean(klPerItem) as tf.Scalar;
