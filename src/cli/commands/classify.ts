@@ -2,7 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { initBackend, type BackendName } from '../../backend/backend.ts';
 import { formatReport } from '../../classify/metrics.ts';
-import { CLASSIFIER_KINDS, type ClassifierKind } from '../../classify/models.ts';
+import { CLASSIFIER_KINDS, DEFAULT_CLASSIFIER, type ClassifierKind } from '../../classify/models.ts';
 import { DEFAULT_PREDICT, formatPredictions, predictFiles } from '../../classify/predict.ts';
 import { DEFAULT_CLASSIFY_REPORT, writeClassificationReport } from '../../classify/report.ts';
 import { DEFAULT_CLASSIFY_TRAIN, evaluateClassifier, trainClassifier, type EpochRecord } from '../../classify/train.ts';
@@ -76,10 +76,10 @@ const trainCmd: CommandModule<object, ClassifyTrainArgs> = {
         describe: 'cnn: 3 conv blocks + dense; crnn: conv front end + bidirectional GRU over time; latent: linear probe on a VAE\'s latent means',
       })
       .option('label', { type: 'string', default: DEFAULT_CLASSIFY_TRAIN.labelField, describe: "What to learn: 'label' or a field parsed from file names, e.g. digit, speaker" })
-      .option('epochs', { type: 'number', default: DEFAULT_CLASSIFY_TRAIN.epochs })
-      .option('seed', { type: 'number', default: DEFAULT_CLASSIFY_TRAIN.seed })
-      .option('batch-size', { type: 'number' })
-      .option('lr', { type: 'number', describe: 'Adam learning rate' })
+      .option('epochs', { type: 'number', default: DEFAULT_CLASSIFY_TRAIN.epochs, describe: 'Passes over the training split' })
+      .option('seed', { type: 'number', default: DEFAULT_CLASSIFY_TRAIN.seed, describe: 'Seed of the weights and the batch order: same seed, same classifier' })
+      .option('batch-size', { type: 'number', describe: `Items per optimiser step [default: ${DEFAULT_CLASSIFIER.batchSize}]` })
+      .option('lr', { type: 'number', describe: `Adam learning rate [default: ${DEFAULT_CLASSIFIER.learningRate}]` })
       .option('vae-checkpoint', { type: 'string', describe: 'Trained VAE checkpoint (for --model latent)' })
       .option('resume', { type: 'boolean', describe: 'Continue an interrupted run in --out' })
       .example('$0 classify train --data data/fsdd --out classifiers/digits --label digit', 'Which digit was spoken')

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import yargs from 'yargs';
 import { COMMANDS, commandWord, loadCommands } from './index.ts';
 
 describe('the command list', () => {
@@ -26,3 +27,40 @@ describe('the command list', () => {
     expect(commandWord(['--help'])).toBeUndefined();
   });
 });
+
+/** What `soundvae ...argv` prints for --help at 100 columns (as when not on a terminal), rendered in-process. */
+async function helpOf(argv: string[]): Promise<string> {
+  const entry = COMMANDS.find((c) => c.name === argv[0])!;
+  let out = '';
+  await yargs(argv)
+    .scriptName('soundvae')
+    .option('backend', { type: 'string', describe: 'backend', global: true })
+    .command(await entry.load())
+    .help()
+    .wrap(100)
+    .exitProcess(false)
+    .parseAsync(argv, {}, (_err, _args, output) => {
+      out = output;
+    });
+  return out;
+}
+
+describe('every command help', () => {
+  const helps = [...COMMANDS.map((c) => [c.name]), ...['train', 'eval', 'predict', 'report'].map((sub) => ['classify', sub])];
+
+  it('describes every option and has no stray line break', async () => {
+    for (const words of helps) {
+      const help = await helpOf([...words, '--help']);
+      expect(help, words.join(' ')).toContain('Options:');
+      const lines = help.split('\n');
+      // An option with nothing between its name and its [type]: undescribed.
+      const undescribed = lines.filter((l) => /^\s+(-\w, )?--[\w-]+\s{2,}\[/.test(l));
+      expect(undescribed, `${words.join(' ')}: options without a description`).toEqual([]);
+      // A hand-wrapped paragraph line longer than the width leaves its last word alone on the next line.
+      const text = lines.slice(0, lines.findIndex((l) => /^(Options|Positionals|Commands):/.test(l)));
+      const stray = text.filter((l, i) => /^\S+$/.test(l) && i > 0 && text[i - 1]!.length > 90 && Boolean(text[i + 1]));
+      expect(stray, `${words.join(' ')}: words wrapped onto a line of their own`).toEqual([]);
+    }
+  });
+});
+

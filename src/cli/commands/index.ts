@@ -28,7 +28,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'info',
     command: 'info [target..]',
-    describe: 'Describe audio files, a dataset folder, a checkpoint, or (with --backends) the TensorFlow.js backends',
+    describe: 'Describe audio files, a dataset, a training run or a checkpoint, or (--backends) the tfjs backends',
     load: async () => (await import('./info.ts')).infoCommand,
   },
   {
@@ -40,7 +40,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'train',
     command: 'train',
-    describe: 'Train the VAE on a preprocessed dataset (checkpoints, metrics log, curves; Ctrl-C saves, --resume continues)',
+    describe: 'Train the VAE on a preprocessed dataset (checkpoints, metrics log, curves; Ctrl-C saves; --resume)',
     load: async () => (await import('./train.ts')).trainCommand,
   },
   {

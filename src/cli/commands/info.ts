@@ -100,7 +100,7 @@ async function printFiles(targets: string[], json: boolean): Promise<void> {
 
 export const infoCommand: CommandModule<object, InfoArgs> = {
   command: 'info [target..]',
-  describe: 'Describe audio files, a dataset folder, a checkpoint, or (with --backends) the TensorFlow.js backends',
+  describe: 'Describe audio files, a dataset, a training run or a checkpoint, or (--backends) the tfjs backends',
   builder: (y) =>
     y
       .positional('target', { type: 'string', array: true, describe: 'Audio file(s), a dataset folder, a training run or one of its checkpoints (best/, last/)' })

@@ -133,7 +133,7 @@ function describeConfig(c: VaeConfig): string {
 
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
-  describe: 'Train the VAE on a preprocessed dataset (checkpoints, metrics log, curves; Ctrl-C saves, --resume continues)',
+  describe: 'Train the VAE on a preprocessed dataset (checkpoints, metrics log, curves; Ctrl-C saves; --resume)',
   builder: (y) =>
     y
       .option('data', { type: 'string', demandOption: true, describe: 'Dataset folder made by `soundvae preprocess`' })
