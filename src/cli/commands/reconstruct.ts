@@ -1,6 +1,8 @@
 /** `soundvae reconstruct`: hear and measure what the model keeps of real sounds. */
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
+import { readAudioInfo } from '../../audio/decode.ts';
+import type { AudioFileInfo } from '../../audio/types.ts';
 import { openDataset } from '../../dataset/store.ts';
 import { describeError, fileError, UserError } from '../../errors.ts';
 import { DEFAULT_INVERT } from '../../generate/invert.ts';
@@ -72,6 +74,19 @@ export function printReconstructions(recs: ScoredItem[], log: (line: string) => 
   }
 }
 
+/**
+ * What happens to a file on its way into a checkpoint at `rate` (mono), or undefined when nothing does.
+ * @example conversionNote({ sampleRate: 44100, channels: 2, ... }, 16000) // "44100 Hz stereo: resampled to 16000 Hz and mixed to mono (the checkpoint's input)"
+ */
+export function conversionNote(info: Pick<AudioFileInfo, 'sampleRate' | 'channels'>, rate: number): string | undefined {
+  const resample = info.sampleRate !== rate;
+  const mix = info.channels > 1;
+  if (!resample && !mix) return undefined;
+  const layout = info.channels === 1 ? 'mono' : info.channels === 2 ? 'stereo' : `${info.channels} channels`;
+  const done = [resample && `resampled to ${rate} Hz`, mix && 'mixed to mono'].filter(Boolean).join(' and ');
+  return `${info.sampleRate} Hz ${layout}: ${done} (the checkpoint's input)`;
+}
+
 export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
   command: 'reconstruct [inputs..]',
   describe: 'Original, oracle (phase loss only) and VAE reconstruction of clips, with SC and LSD',
@@ -108,6 +123,14 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
     try {
       let rows: ReconstructionRow[];
       let scored: Parameters<typeof printReconstructions>[0];
+      if (!args.data) {
+        // Said, not silent: a file at another rate or with more channels is converted to the checkpoint's input.
+        for (const file of files) {
+          const info = await readAudioInfo(file).catch(() => undefined); // unreadable: reported when it is loaded
+          const note = info && conversionNote(info, s.g.clip.sampleRate);
+          if (note) console.error(`note: ${file}: ${note}`);
+        }
+      }
       if (args.data || args.firstClip) {
         let inputs: ReconstructionInput[];
         if (args.data) {
