@@ -59,7 +59,7 @@ async function buildReport(dir: string): Promise<string> {
     generated.push({ name: `sample ${i + 1}`, clip: await writeClip(dir, `generate/sample-${i + 1}`, tone(150 + 90 * i, 0.5 - i / 4), assets), note: 'nearest training item: tone 220 Hz' });
   }
   const steps = [];
-  for (let i = 0; i < 5; i++) steps.push(await writeClip(dir, `interpolate/step-${i}`, tone(220 * 2 ** (i / 4), 0, 0.3), assets));
+  for (let i = 0; i < 7; i++) steps.push(await writeClip(dir, `interpolate/step-${i}`, tone(220 * 2 ** (i / 6), 0, 0.3), assets));
 
   const rand = mulberry32(9);
   const labels = Array.from({ length: 60 }, (_, i) => String(i % 3));
@@ -111,7 +111,7 @@ describe.skipIf(!haveChromium)('report in a real browser', () => {
       await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
 
       const count = await page.locator('audio').count();
-      expect(count).toBe(3 * 3 + 4 + 5);
+      expect(count).toBe(3 * 3 + 4 + 7);
       // Every player reaches HAVE_CURRENT_DATA (2) or better, or fails with a media error we report.
       const states = await page.evaluate(async () => {
         const audios = [...document.querySelectorAll('audio')];
@@ -136,6 +136,10 @@ describe.skipIf(!haveChromium)('report in a real browser', () => {
       expect(await page.locator('svg.scatter circle:has(title)').count()).toBe(120);
       // The escaped name shows as text, not markup.
       expect(await page.locator('h3', { hasText: 'tone 220 Hz <0>' }).count()).toBe(2); // its row and the interpolation strip
+      // The interpolation strip fits the page: 7 steps in a 1400 px window show both ends without scrolling.
+      await page.setViewportSize({ width: 1400, height: 900 });
+      const overflow = await page.evaluate(() => [...document.querySelectorAll('.steps, .strip, main')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.className || e.tagName}: ${e.scrollWidth} > ${e.clientWidth}`));
+      expect(overflow).toEqual([]);
       await page.screenshot({ path: path.join(OUT, 'screenshot.png'), fullPage: true });
       expect(problems).toEqual([]);
     } finally {

@@ -284,7 +284,7 @@ h3{font-size:15px;margin:0 0 10px}
 .trio{display:grid;grid-template-columns:repeat(3,minmax(0,1fr));gap:14px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:14px}
 .grid .clip{background:var(--card);border-radius:12px;box-shadow:var(--shadow);padding:10px}
-.steps{display:grid;grid-auto-flow:column;grid-auto-columns:minmax(200px,1fr);gap:10px;overflow-x:auto;padding-bottom:6px}
+.steps{display:grid;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));gap:10px}
 figure{margin:0}
 .clip img{display:block;width:100%;height:auto;border-radius:6px;background:#fff}
 .clip figcaption{font-weight:600;font-size:13px;margin:6px 0 4px}

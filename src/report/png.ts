@@ -220,7 +220,7 @@ export function spectrogramImage(spec: Spectrogram, options: SpectrogramImageOpt
   }
   if (!(o.sampleRate > 0) || !(o.hop > 0)) throw new Error('spectrogram image needs a positive sample rate and hop');
   const s = Math.max(1, Math.round(o.scale));
-  const f = Math.max(1, Math.round(s * 1.5)); // font pixel size: 7 font pixels make ~10 CSS pixel text
+  const f = 2 * s; // font pixel size: 2 CSS pixels, a whole number on 1x and 2x screens (crisp, 14 px text)
   const textH = GLYPH.height * f;
   const nFft = o.nFft ?? Math.max(2, 2 * (bins - 1));
   const [lo, hi] = o.range ?? dataRange(data);

@@ -29,7 +29,7 @@ describe('curves', () => {
     const svg = renderCurvesSvg(epochs(3).map((m, i) => ({ ...m, train: { ...m.train, loss: [1.2e5, 6.5e4, 2.7e4][i]! } })));
     const lossPanel = svg.split('font-weight="bold"')[1]!; // from the first panel's title to the second's
     const labels = [...lossPanel.matchAll(/text-anchor="end" dominant-baseline="middle">([^<]+)</g)].map((m) => m[1]);
-    expect(labels).toContain('1.5e+5');
+    expect(labels).toEqual(['1.3e+4', '2e+4', '5e+4', '1e+5']); // a log scale (losses): 1-2-5 ticks and the lowest value
     expect(new Set(labels).size).toBe(labels.length);
   });
 
@@ -48,5 +48,24 @@ describe('curves', () => {
     const one = renderCurvesSvg(epochs(1).map(({ val: _val, ...m }) => m));
     expect(one).not.toMatch(/NaN|Infinity/);
     expect(one.match(/<circle /g)?.length).toBe(3);
+  });
+});
+
+describe('loss curves on a log scale', () => {
+  it('uses a log scale for any spread of positive losses, with ticks inside the data', () => {
+    const s = chooseScale([2.9e5, 2.4e5, 2.35e5, 2.33e5], 20, true);
+    expect(s.log).toBe(true);
+    expect(s.min).toBeLessThan(2.33e5);
+    expect(s.max).toBeGreaterThan(2.9e5);
+    expect(s.min).toBeGreaterThan(2e5); // not stretched to whole decades
+    expect(s.ticks.length).toBeGreaterThanOrEqual(2);
+    expect(s.ticks.every((t) => t >= s.min && t <= s.max)).toBe(true);
+    expect(chooseScale([0, 1, 2], 20, true).log).toBe(false); // a zero: linear
+  });
+
+  it('marks every panel of a run whose first epoch dwarfs the rest as log', () => {
+    const svg = renderCurvesSvg(epochs(5).map((m, i) => ({ ...m, train: { loss: [8e5, 2.5e5, 2.4e5, 2.35e5, 2.3e5][i]!, reconstruction: 0.1 + 0.01 * (5 - i), kl: 5 + i } })));
+    expect(svg.match(/\(log\)<\/text>/g)?.length).toBe(3);
+    expect(svg).not.toMatch(/NaN|Infinity/);
   });
 });

@@ -41,13 +41,16 @@ interface Scale {
 
 /**
  * Chooses a y scale for values: logarithmic when they are all positive and span a wide range
- * (VAE losses fall by orders of magnitude), else linear with "nice" ticks.
+ * (VAE losses fall by orders of magnitude), else linear with "nice" ticks. With `logWhenPositive` (losses), any
+ * positive values that are not all equal get a log scale, with 1-2-5 ticks inside the data's range when it spans
+ * less than `logRatio`, so a large first epoch does not flatten the rest.
  */
-export function chooseScale(values: number[], logRatio: number = DEFAULT_CURVES.logRatio): Scale {
+export function chooseScale(values: number[], logRatio: number = DEFAULT_CURVES.logRatio, logWhenPositive = false): Scale {
   const finite = values.filter(Number.isFinite);
   if (finite.length === 0) return { log: false, min: 0, max: 1, ticks: [0, 0.5, 1] };
   let min = Math.min(...finite);
   let max = Math.max(...finite);
+  if (logWhenPositive && min > 0 && max > min && max / min <= logRatio) return narrowLogScale(min, max);
   if (min > 0 && max / min > logRatio) {
     const lo = Math.floor(Math.log10(min));
     const hi = Math.ceil(Math.log10(max));
@@ -66,6 +69,30 @@ export function chooseScale(values: number[], logRatio: number = DEFAULT_CURVES.
   const ticks: number[] = [];
   for (let t = lo; t <= hi + step / 2; t += step) ticks.push(Number(t.toPrecision(12)));
   return { log: false, min: lo, max: hi, ticks };
+}
+
+/** A log scale over [min, max] padded by 5 % of its span, ticks at 1-2-5 (or 1..9) times powers of ten inside it. */
+function narrowLogScale(min: number, max: number): Scale {
+  const pad = Math.max(0.05 * Math.log10(max / min), 0.005);
+  const lo = 10 ** (Math.log10(min) - pad);
+  const hi = 10 ** (Math.log10(max) + pad);
+  const inside = (mantissas: number[]) => {
+    const ticks: number[] = [];
+    for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+      for (const m of mantissas) {
+        const t = Number((m * 10 ** e).toPrecision(12));
+        if (t >= lo && t <= hi) ticks.push(t);
+      }
+    }
+    return ticks;
+  };
+  let ticks = inside([1, 2, 5]);
+  if (ticks.length < 3) ticks = inside([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  if (ticks.length < 2) ticks = [Number(min.toPrecision(3)), Number(max.toPrecision(3))];
+  // The lowest values are the ones to read (the last epochs): label the bottom when no tick is near it.
+  const bottom = Number(min.toPrecision(2));
+  if (ticks[0]! > min * 1.1 && bottom >= lo) ticks.unshift(bottom);
+  return { log: true, min: lo, max: hi, ticks };
 }
 
 /** 1, 2 or 5 times a power of ten, at least `raw`. */
@@ -94,7 +121,7 @@ function escapeXml(s: string): string {
 /** One panel at (x0, y0): axes, ticks, lines with markers, and a legend. */
 function panel(title: string, series: Series[], x0: number, y0: number, w: number, h: number): string {
   const all = series.flatMap((s) => s.points);
-  const scale = chooseScale(all.map((p) => p[1]));
+  const scale = chooseScale(all.map((p) => p[1]), DEFAULT_CURVES.logRatio, true); // every panel is a loss
   const xs = all.map((p) => p[0]);
   const xMin = Math.min(1, ...xs);
   const xMax = Math.max(xMin + 1, ...xs);
