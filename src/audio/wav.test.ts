@@ -336,8 +336,8 @@ describe('decodeWav: odd and lying files', () => {
     expect(() => decodeWav(new Uint8Array([82, 73, 70, 70, 0]))).toThrow(/truncated/);
     expect(() => decodeWav(handmade([['fmt ', fmtChunk(1, 1, rate, 16)]]))).toThrow(/no data chunk/);
     expect(() => decodeWav(handmade([['data', int16Data(tone)]]))).toThrow(/no fmt chunk/);
-    expect(() => decodeWav(handmade([['fmt ', fmtChunk(0x31, 1, rate, 0)], ['data', new Uint8Array(64)]]))).toThrow(
-      /unsupported codec: WAVE format 0x0031 \(GSM 6\.10\)/,
+    expect(() => decodeWav(handmade([['fmt ', fmtChunk(0x40, 1, rate, 0)], ['data', new Uint8Array(64)]]))).toThrow(
+      /unsupported codec: WAVE format 0x0040 \(G\.721 ADPCM\)/,
     );
     expect(() => decodeWav(handmade([['fmt ', fmtChunk(1, 0, rate, 16)], ['data', new Uint8Array(64)]]))).toThrow(
       /channel count/,

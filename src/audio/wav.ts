@@ -3,11 +3,12 @@
  *
  * Codecs: PCM of any bit depth (8-bit unsigned; 12/16/20/24/32/48/64-bit signed, in byte
  * containers, left- or right-justified as the data shows), IEEE float 32/64, A-law, mu-law,
- * IMA-ADPCM and MS ADPCM, each also inside WAVE_FORMAT_EXTENSIBLE. Real files lie: the data size
+ * IMA-ADPCM, MS ADPCM and GSM 06.10 (gsm.ts), each also inside WAVE_FORMAT_EXTENSIBLE. Real files lie: the data size
  * may run past the end of the file (we read what is there), chunks may skip their pad byte, junk
  * may trail the data. We walk the chunks ourselves because general-purpose readers (wavefile
  * included) reject many such files; tests use wavefile as an independent writer.
  */
+import { decodeGsmWav, GSM_WAV } from './gsm.ts';
 import type { AudioFileInfo, DecodedAudio } from './types.ts';
 
 /** Reading limits, in one place. */
@@ -21,11 +22,10 @@ export const WAV_LIMITS = {
 };
 
 /** WAVE format tags we decode. */
-const FORMAT = { pcm: 0x0001, msAdpcm: 0x0002, float: 0x0003, alaw: 0x0006, mulaw: 0x0007, imaAdpcm: 0x0011, extensible: 0xfffe };
+const FORMAT = { pcm: 0x0001, msAdpcm: 0x0002, float: 0x0003, alaw: 0x0006, mulaw: 0x0007, imaAdpcm: 0x0011, gsm: 0x0031, extensible: 0xfffe };
 
 /** Names of codecs we do not decode, for a clearer "unsupported codec" error. */
 const FORMAT_NAMES: Record<number, string> = {
-  0x0031: 'GSM 6.10',
   0x0040: 'G.721 ADPCM',
   0x0050: 'MPEG',
   0x0055: 'MPEG layer 3',
@@ -246,6 +246,8 @@ export function describeFormat(format: WavFormat): { codec: string; bitDepth?: n
       return { codec: 'ima-adpcm', bitDepth: 4 };
     case FORMAT.msAdpcm:
       return { codec: 'ms-adpcm', bitDepth: 4 };
+    case FORMAT.gsm:
+      return { codec: 'gsm' };
     default:
       return { codec: `0x${format.formatTag.toString(16).padStart(4, '0')}` };
   }
@@ -283,6 +285,10 @@ function checkFormat(format: WavFormat): void {
       if (format.blockAlign < 7 * channels + channels) fail(`bad MS ADPCM block size ${format.blockAlign}`);
       if (channels > 2) fail(`unsupported MS ADPCM channel count ${channels}`);
       break;
+    case FORMAT.gsm:
+      if (channels !== 1) fail(`unsupported GSM 6.10 channel count ${channels}`);
+      if (format.blockAlign !== GSM_WAV.blockBytes) fail(`unsupported GSM 6.10 block size ${format.blockAlign} (only ${GSM_WAV.blockBytes}-byte WAV49 blocks)`);
+      break;
     default: {
       const name = FORMAT_NAMES[formatTag];
       fail(`unsupported codec: WAVE format 0x${formatTag.toString(16).padStart(4, '0')}${name ? ` (${name})` : ''}`);
@@ -307,6 +313,10 @@ export function wavFrames(layout: WavLayout): number {
     const partial = dataBytes % format.blockAlign;
     let frames = Math.floor(dataBytes / format.blockAlign) * perBlock;
     if (partial >= header) frames += 2 + Math.floor(((partial - header) * 2) / format.channels);
+    return factFrames !== undefined && factFrames > 0 ? Math.min(frames, factFrames) : frames;
+  }
+  if (format.formatTag === FORMAT.gsm) {
+    const frames = Math.floor(dataBytes / GSM_WAV.blockBytes) * GSM_WAV.samplesPerBlock;
     return factFrames !== undefined && factFrames > 0 ? Math.min(frames, factFrames) : frames;
   }
   const frameBytes = containerBytes(format) * format.channels;
@@ -404,6 +414,8 @@ export function decodeWavFrames(layout: WavLayout, data: DataView, frames: numbe
       return decodeCompanded(data, format, frames, format.formatTag === FORMAT.alaw ? ALAW : MULAW);
     case FORMAT.msAdpcm:
       return decodeMsAdpcm(data, format, frames, layout.littleEndian);
+    case FORMAT.gsm:
+      return [decodeGsmWav(data, frames)];
     default:
       return decodeImaAdpcm(data, format, frames, layout.littleEndian);
   }
@@ -411,11 +423,12 @@ export function decodeWavFrames(layout: WavLayout, data: DataView, frames: numbe
 
 /**
  * Bytes per frame when the codec stores frames independently (PCM, float, A-law, mu-law), so any
- * range of frames can be read on its own; undefined for block codecs (IMA-ADPCM).
+ * range of frames can be read on its own; undefined for block codecs (IMA-ADPCM, MS ADPCM, GSM).
  * Note: PCM narrower than its container is justified by looking at the data it is given.
  */
 export function wavFrameBytes(layout: WavLayout): number | undefined {
-  if (layout.format.formatTag === FORMAT.imaAdpcm || layout.format.formatTag === FORMAT.msAdpcm) return undefined;
+  const tag = layout.format.formatTag;
+  if (tag === FORMAT.imaAdpcm || tag === FORMAT.msAdpcm || tag === FORMAT.gsm) return undefined;
   return containerBytes(layout.format) * layout.format.channels;
 }
 
