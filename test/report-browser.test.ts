@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../src/fsutil.ts';
 import { writeClip } from '../src/report/assets.ts';
 import { pca2, scatterSvg, umap2 } from '../src/report/embed.ts';
 import { writeReport, type ReconstructionRow, type ReportData } from '../src/report/html.ts';
+import { makeSingleFile } from '../src/report/single-file.ts';
 import { renderCurvesSvg } from '../src/train/curves.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -141,6 +142,26 @@ describe.skipIf(!haveChromium)('report in a real browser', () => {
       const overflow = await page.evaluate(() => [...document.querySelectorAll('.steps, .strip, main')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.className || e.tagName}: ${e.scrollWidth} > ${e.clientWidth}`));
       expect(overflow).toEqual([]);
       await page.screenshot({ path: path.join(OUT, 'screenshot.png'), fullPage: true });
+      expect(problems).toEqual([]);
+
+      // --single-file: the page alone, moved away from its folders, still plays and shows everything.
+      const single = path.join(OUT, 'single.html');
+      await fs.copyFile(file, single);
+      await makeSingleFile(single);
+      const alone = path.join(OUT, 'alone', 'index.html');
+      await fs.mkdir(path.dirname(alone), { recursive: true });
+      await fs.rename(single, alone);
+      await page.goto(pathToFileURL(alone).href, { waitUntil: 'load' });
+      await page.evaluate(() => Promise.all([...document.images].map((img) => img.decode())));
+      expect(await page.evaluate(() => [...document.images].filter((i) => !(i.naturalWidth > 0)).length)).toBe(0);
+      const playable = await page.evaluate(() =>
+        Promise.all(
+          [...document.querySelectorAll('audio')].map(
+            (a) => new Promise<boolean>((resolve) => (a.readyState >= 2 ? resolve(true) : (a.addEventListener('canplay', () => resolve(true), { once: true }), a.addEventListener('error', () => resolve(false), { once: true })))),
+          ),
+        ),
+      );
+      expect(playable.every(Boolean)).toBe(true);
       expect(problems).toEqual([]);
     } finally {
       await browser.close();

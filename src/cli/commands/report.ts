@@ -1,6 +1,7 @@
 /** `soundvae report`: the whole listening report of a checkpoint in one folder. */
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_LISTENING_REPORT, writeListeningReport } from '../../generate/listening-report.ts';
+import { makeSingleFile } from '../../report/single-file.ts';
 import { checkCount } from './generate.ts';
 import { printReconstructions } from './reconstruct.ts';
 
@@ -16,11 +17,12 @@ interface ReportArgs {
   iters: number;
   mapItems: number;
   umap: boolean;
+  singleFile?: boolean;
   backend?: string;
 }
 
-const HELP = `Writes OUT/index.html, a page that works offline (open it from the file manager), with
-everything beside it:
+const HELP = `Writes OUT/index.html, a page that works offline (open it from the file manager); its sounds
+and pictures are files in folders beside it (move the whole folder), or inside it with --single-file:
 * reconstructions of --count validation items: original, oracle and reconstruction side by side,
   with spectrograms, spectral convergence and log-spectral distance per item and on average;
 * --samples sounds from the prior, each with the distance to its nearest training item;
@@ -46,6 +48,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .option('iters', { type: 'number', default: DEFAULT_LISTENING_REPORT.iterations, describe: 'Griffin-Lim iterations' })
       .option('map-items', { type: 'number', default: DEFAULT_LISTENING_REPORT.mapItems, describe: 'Dataset items on the latent map (spread evenly)' })
       .option('umap', { type: 'boolean', default: true, describe: 'Add a UMAP map beside PCA (--no-umap to skip)' })
+      .option('single-file', { type: 'boolean', describe: 'Put every sound and picture inside index.html (data: URIs, a third larger), so it works alone' })
       .example('$0 report --checkpoint runs/digits --out report', 'Then open report/index.html') as unknown as Argv<ReportArgs>,
   handler: async (args) => {
     checkCount('count', args.count, 0);
@@ -68,6 +71,9 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       backend: args.backend,
     });
     printReconstructions(reconstructions);
-    console.log(`report: ${file}`);
+    if (args.singleFile) {
+      const { files, size } = await makeSingleFile(file);
+      console.log(`report: ${file} (one file, ${(size / 2 ** 20).toFixed(1)} MiB, ${files} sounds and pictures inside)`);
+    } else console.log(`report: ${file} (and the folders beside it)`);
   },
 };
