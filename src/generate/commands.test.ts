@@ -79,7 +79,10 @@ describe('generation commands', () => {
     const html = await fs.readFile(path.join(rep, 'index.html'), 'utf8');
     for (const id of ['reconstructions', 'generated', 'interpolations', 'latent', 'curves']) expect(html).toContain(`<section id="${id}">`);
     expect(html).toContain('nearest training item');
-    expect(html.match(/<audio /g)).toHaveLength(3 * 3 + 2 + 2 * 3);
+    // three per reconstruction, each sample with its nearest training item, two interpolation strips
+    expect(html.match(/<audio /g)).toHaveLength(3 * 3 + 2 * 2 + 2 * 3);
+    expect(html).toContain('hear the nearest training item');
+    expect(html).toMatch(/RMS <b>-?\d+\.\d<\/b> · peak <b>-?\d+\.\d<\/b> dBFS/);
   });
 
   it('explains a folder that is not a checkpoint in one line', () => {

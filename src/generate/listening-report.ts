@@ -8,8 +8,8 @@ import path from 'node:path';
 import { openDataset, type SpectrogramDataset } from '../dataset/store.ts';
 import { UserError } from '../errors.ts';
 import { DEFAULT_INVERT } from './invert.ts';
-import { DEFAULT_SAMPLE, generateSamples, inputsFromDataset, interpolate, reconstruct, type Reconstruction } from './operations.ts';
-import { copyNotes, DEFAULT_LATENT_MAP, latentMaps, writeInterpolations, writeReconstructions, writeSamples } from './report-data.ts';
+import { DEFAULT_SAMPLE, defaultSamplerFor, generateSamples, inputsFromDataset, interpolate, reconstruct, type Generator, type Reconstruction } from './operations.ts';
+import { DEFAULT_LATENT_MAP, latentMaps, nearestWithAudio, writeInterpolations, writeReconstructions, writeSamples } from './report-data.ts';
 import { closeSession, openSession, writeSessionReport } from './session.ts';
 
 export interface ListeningReportOptions {
@@ -19,8 +19,12 @@ export interface ListeningReportOptions {
   data?: string;
   /** Validation items to reconstruct. */
   count: number;
-  /** Sounds from the prior. */
+  /** Sounds from the default sampler. */
   samples: number;
+  /** Sounds per label value, a row each (when the checkpoint's sampler has labels). */
+  perLabel: number;
+  /** At most this many label values get a row. */
+  maxLabels: number;
   /** Interpolation steps. */
   steps: number;
   temperature: number;
@@ -37,6 +41,8 @@ export interface ListeningReportOptions {
 export const DEFAULT_LISTENING_REPORT: Omit<ListeningReportOptions, 'checkpoint' | 'out'> = {
   count: 6,
   samples: DEFAULT_SAMPLE.count,
+  perLabel: 4,
+  maxLabels: 12,
   steps: 7,
   temperature: DEFAULT_SAMPLE.temperature,
   seed: DEFAULT_SAMPLE.seed,
@@ -60,6 +66,22 @@ async function openReportDataset(dir: string, explicit: boolean, shape: [number,
   return ds;
 }
 
+/** A row of label-conditioned samples per label value (the first `maxLabels`, sorted), when there are labels. */
+async function labelRows(g: Generator, ds: SpectrogramDataset | undefined, o: ListeningReportOptions) {
+  const labels = g.sampler?.labels;
+  if (!labels || o.perLabel < 1) return undefined;
+  const values = Object.keys(labels.values).sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).slice(0, o.maxLabels);
+  const rows = [];
+  for (const label of values) {
+    const { sounds } = generateSamples(g, { count: o.perLabel, temperature: o.temperature, seed: o.seed, sampler: 'gaussian', label });
+    sounds.forEach((x) => (x.name = `${label}-${x.name}`));
+    const sub = `by-label`;
+    const near = ds ? await nearestWithAudio(g, ds, o.out, sub, sounds) : { notes: [], clips: [] };
+    rows.push({ label, items: await writeSamples(o.out, sub, sounds, g.clip, true, near.notes, near.clips) });
+  }
+  return { field: labels.field, rows, note: `${o.perLabel} samples per value of '${labels.field}', each from a Gaussian fitted to that value's training codes (generate --label ${labels.field}=VALUE).` };
+}
+
 /**
  * Writes `out/index.html` with everything beside it.
  * @returns the report's path and the reconstructions (to print their scores).
@@ -78,9 +100,11 @@ export async function writeListeningReport(
       const recs = reconstruct(s.g, inputs);
       const rows = await writeReconstructions(o.out, 'reconstruct', recs, s.g.clip, true);
 
-      const { sounds, range } = o.samples > 0 ? generateSamples(s.g, { count: o.samples, temperature: o.temperature, seed: o.seed }) : { sounds: [], range: { min: 0, max: 0 } };
-      const notes = ds && sounds.length ? await copyNotes(ds, sounds, range) : [];
-      const generated = await writeSamples(o.out, 'generate', sounds, s.g.clip, true, notes);
+      const sampler = defaultSamplerFor(s.g);
+      const { sounds, range } = o.samples > 0 ? generateSamples(s.g, { count: o.samples, temperature: o.temperature, seed: o.seed, sampler }) : { sounds: [], range: { min: 0, max: 0 } };
+      const near = ds && sounds.length ? await nearestWithAudio(s.g, ds, o.out, 'generate', sounds) : { notes: [], clips: [] };
+      const generated = await writeSamples(o.out, 'generate', sounds, s.g.clip, true, near.notes, near.clips);
+      const byLabel = await labelRows(s.g, ds, o);
 
       // Interpolate between the first item and the first with another label (or simply the last).
       const a = inputs[0];
@@ -96,8 +120,13 @@ export async function writeListeningReport(
         reconstructions: rows,
         generated: {
           items: generated,
-          note: `Latents from N(0, I) × ${o.temperature}, seed ${o.seed}; de-normalised with the training set's mean per-item range (${range.min.toFixed(1)} to ${range.max.toFixed(1)} dB). The nearest training item (RMS dB distance of the spectrograms) flags copies.`,
+          note:
+            (sampler === 'prior'
+              ? `Latents from N(0, I) × ${o.temperature}, seed ${o.seed}; de-normalised with the training set's mean per-item range (${range.min.toFixed(1)} to ${range.max.toFixed(1)} dB).`
+              : `Latents from the ${sampler} density fitted to the training codes, temperature ${o.temperature}, seed ${o.seed}; each de-normalised with the dB range its code predicts and levelled to the training clips' median loudness.`) +
+            ' The nearest training item (RMS dB distance of the spectrograms) flags copies; hear it under each sample.',
         },
+        generatedByLabel: byLabel,
         interpolations: strips,
         latentMaps: maps,
       });

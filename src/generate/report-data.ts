@@ -14,9 +14,9 @@ import type { AudioClip, GeneratedItem, ImageRef, InterpolationStrip, LatentMap,
 import type { EpochMetrics } from '../train/checkpoint.ts';
 import { renderCurvesSvg } from '../train/curves.ts';
 import { nearestItems } from './distance.ts';
-import type { DbRange } from './invert.ts';
 import { encodeItems } from './model.ts';
-import type { GeneratedSound, Interpolation, Reconstruction } from './operations.ts';
+import type { GeneratedSound, Generator, Interpolation, Reconstruction } from './operations.ts';
+import { audioLevels } from './spectra.ts';
 import type { FileReconstruction } from './whole-file.ts';
 import type { ClipSettings } from './spectra.ts';
 
@@ -60,13 +60,74 @@ export async function writeReconstructions(
   return rows;
 }
 
-/** Writes generated samples under `sub/`; `notes` (by index) go under each in the report. */
-export async function writeSamples(dir: string, sub: string, sounds: GeneratedSound[], clip: ClipSettings, withImage: boolean, notes: string[] = []): Promise<GeneratedItem[]> {
+/** Writes generated samples under `sub/`; `notes` and `nearest` clips (by index) go with each in the report. */
+export async function writeSamples(
+  dir: string,
+  sub: string,
+  sounds: GeneratedSound[],
+  clip: ClipSettings,
+  withImage: boolean,
+  notes: string[] = [],
+  nearest: (AudioClip | undefined)[] = [],
+): Promise<GeneratedItem[]> {
   const items: GeneratedItem[] = [];
   for (const [i, s] of sounds.entries()) {
-    items.push({ name: s.name, clip: await writeOutput(dir, path.posix.join(sub, s.name), s.audio, clip, withImage), note: notes[i] });
+    items.push({ name: s.name, clip: await writeOutput(dir, path.posix.join(sub, s.name), s.audio, clip, withImage), note: notes[i], nearest: nearest[i] });
   }
   return items;
+}
+
+/**
+ * The copy check of generated samples with something to hear: for each, a note naming its nearest training item
+ * and that item's own audio (re-read from its source through the checkpoint's stages), written as
+ * `sub/<name>-nearest.wav`. Items whose source is gone get the note only.
+ */
+export async function nearestWithAudio(
+  g: Generator,
+  ds: SpectrogramDataset,
+  dir: string,
+  sub: string,
+  sounds: GeneratedSound[],
+): Promise<{ notes: string[]; clips: (AudioClip | undefined)[] }> {
+  const nearest = await nearestTraining(ds, sounds);
+  const clips: (AudioClip | undefined)[] = [];
+  for (const [i, n] of nearest.entries()) {
+    const item = n.index >= 0 ? ds.manifest.items[n.index] : undefined;
+    let clip: AudioClip | undefined;
+    if (item) {
+      try {
+        const prepared = await g.preparer.clipAt(item.source, item.offset);
+        clip = await writeOutput(dir, path.posix.join(sub, `${sounds[i]!.name}-nearest`), prepared.audio, g.clip, false);
+        const { rms, peak } = audioLevels(prepared.audio);
+        clip.levels = { rms, peak };
+      } catch {
+        // the source file is gone or unreadable: the note still names it
+      }
+    }
+    clips.push(clip);
+  }
+  return { notes: nearest.map((n) => noteFor(ds, n)), clips };
+}
+
+function noteFor(ds: SpectrogramDataset, n: { index: number; distance: number }): string {
+  return n.index >= 0 ? `nearest training item: ${path.basename(ds.manifest.items[n.index]!.source)} (${n.distance.toFixed(1)} dB RMS apart)` : '';
+}
+
+/** Each sample's nearest training item (each side de-normalised with its own range). */
+async function nearestTraining(ds: SpectrogramDataset, sounds: GeneratedSound[]) {
+  const size = ds.shape[0] * ds.shape[1];
+  async function* train() {
+    for await (const b of ds.batches(ds.indices('train'), 256, { shuffle: false })) {
+      yield {
+        indices: b.indices,
+        items: b.indices.map((index, k) => {
+          const it = ds.manifest.items[index]!;
+          return { x01: b.data.subarray(k * size, (k + 1) * size), range: { min: it.min, max: it.max } };
+        }),
+      };
+    }
+  }
+  return nearestItems(sounds.map((s) => ({ x01: s.x01, range: s.range })), train());
 }
 
 /** Writes each interpolation step as `sub/<method>-<k>.wav` and returns the report strips. */
@@ -132,19 +193,6 @@ export async function latentMaps(vae: Vae, ds: SpectrogramDataset, options: Part
  * "nearest training item: NAME (d dB RMS apart)" for each generated sample: a copy detector. A sample much closer
  * to one training item than validation items usually are has been memorised rather than made up.
  */
-export async function copyNotes(ds: SpectrogramDataset, sounds: GeneratedSound[], range: DbRange): Promise<string[]> {
-  const size = ds.shape[0] * ds.shape[1];
-  async function* train() {
-    for await (const b of ds.batches(ds.indices('train'), 256, { shuffle: false })) {
-      yield {
-        indices: b.indices,
-        items: b.indices.map((index, k) => {
-          const it = ds.manifest.items[index]!;
-          return { x01: b.data.subarray(k * size, (k + 1) * size), range: { min: it.min, max: it.max } };
-        }),
-      };
-    }
-  }
-  const nearest = await nearestItems(sounds.map((s) => ({ x01: s.x01, range })), train());
-  return nearest.map((n) => (n.index >= 0 ? `nearest training item: ${path.basename(ds.manifest.items[n.index]!.source)} (${n.distance.toFixed(1)} dB RMS apart)` : ''));
+export async function copyNotes(ds: SpectrogramDataset, sounds: GeneratedSound[]): Promise<string[]> {
+  return (await nearestTraining(ds, sounds)).map((n) => noteFor(ds, n));
 }

@@ -36,6 +36,13 @@ export interface VaeConfig {
    * Absent or 0: all bins alike (the tutorial's).
    */
   lossEmphasis?: number;
+  /**
+   * Weight of a spectral-convergence term on linear magnitudes, ||exp(c x̂) - exp(c x)|| / ||exp(c x)|| per item
+   * with c for an 80 dB range (the multi-resolution STFT losses of Parallel WaveGAN, Yamamoto et al. 2020): the
+   * log-domain error alone lets blur fill the valleys between harmonics, which is loud in linear terms.
+   * Absent or 0: none (the tutorial's).
+   */
+  spectralWeight?: number;
   /** beta: the weight of the KL term (absent = 1, the tutorial's). */
   klWeight?: number;
   /** Epochs over which the KL weight ramps up linearly from 0 to `klWeight` (absent or 0 = no ramp). */

@@ -82,6 +82,6 @@ export function trainForward(vae: Vae, x: tf.Tensor4D, eps: tf.Tensor2D, klWeigh
   const logits = tf.add(tf.conv2dTranspose(d, w(`${last}/kernel`) as tf.Tensor4D, [n, height, width, 1], config.strides[0]!, 'same'), w(`${last}/bias`));
   const recon = tf.sigmoid(logits);
 
-  const l = vaeLoss(x, recon, mu, logvar, config.reconstructionWeight, config.reconstructionLoss, klWeight, config.lossEmphasis);
+  const l = vaeLoss(x, recon, mu, logvar, config.reconstructionWeight, config.reconstructionLoss, klWeight, config.lossEmphasis, config.spectralWeight);
   return { loss: l.loss, parts: tf.stack([l.loss, l.reconstruction, l.kl]) as tf.Tensor1D, bnStats };
 }

@@ -194,15 +194,35 @@ export function vaeLoss(
   kind: ReconstructionLoss = 'mse',
   klWeight = 1,
   emphasis = 0,
+  spectralWeight = 0,
 ): LossTensors {
   return tf.tidy(() => {
     const raw = kind === 'l1' ? tf.abs(tf.sub(x, recon)) : tf.squaredDifference(x, recon);
     const error = emphasis > 0 ? tf.mul(raw, tf.exp(tf.mul(tf.sub(x, 1), emphasis))) : raw;
-    const reconstruction = tf.mean(error) as tf.Scalar;
+    let reconstruction = tf.mean(error) as tf.Scalar;
+    if (spectralWeight > 0) reconstruction = tf.add(reconstruction, tf.mul(spectralWeight, spectralConvergenceLoss(x, recon))) as tf.Scalar;
     const klPerItem = tf.mul(-0.5, tf.sum(tf.sub(tf.add(1, logvar), tf.add(tf.square(mu), tf.exp(logvar))), 1));
     const kl = tf.mean(klPerItem) as tf.Scalar;
     const loss = tf.add(tf.mul(weight, reconstruction), tf.mul(klWeight, kl)) as tf.Scalar;
     return { loss, reconstruction, kl };
+  });
+}
+
+/** Normalised units to natural-log magnitude: [0, 1] spans 80 dB (the presets' top_db), 80 / 20 * ln 10. */
+const LOG_MAGNITUDE_PER_UNIT = (80 / 20) * Math.LN10;
+
+/**
+ * Mean over items of ||m̂ - m||_F / ||m||_F with m = exp(c (x - 1)): the spectral convergence of the magnitudes the
+ * normalised spectrograms stand for (up to the item's gain, which cancels).
+ */
+export function spectralConvergenceLoss(x: tf.Tensor, recon: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const n = x.shape[0]!;
+    const m = tf.reshape(tf.exp(tf.mul(tf.sub(x, 1), LOG_MAGNITUDE_PER_UNIT)), [n, -1]);
+    const mHat = tf.reshape(tf.exp(tf.mul(tf.sub(recon, 1), LOG_MAGNITUDE_PER_UNIT)), [n, -1]);
+    const num = tf.sqrt(tf.add(tf.sum(tf.squaredDifference(mHat, m), 1), 1e-12));
+    const den = tf.sqrt(tf.add(tf.sum(tf.square(m), 1), 1e-12));
+    return tf.mean(tf.div(num, den)) as tf.Scalar;
   });
 }
 

@@ -15,8 +15,13 @@ export interface ClipAssetOptions {
   nFft: Samples;
   hop: Samples;
   colormap: ColormapName;
-  /** Dynamic range shown below each picture's own peak. */
+  /** Dynamic range shown below the top of the scale. */
   topDb: Decibels;
+  /**
+   * Top of each picture's scale: 'fullScale' (0 dB = a full-scale sine, the same for every picture, so a quiet
+   * clip looks dark) or 'max' (each picture's own peak).
+   */
+  scale: 'fullScale' | 'max';
   plotWidth: number;
   plotHeight: number;
 }
@@ -26,6 +31,7 @@ export const DEFAULT_CLIP_ASSETS: Omit<ClipAssetOptions, 'sampleRate'> = {
   hop: 128,
   colormap: 'magma',
   topDb: 80,
+  scale: 'fullScale',
   plotWidth: 300,
   plotHeight: 150,
 };
@@ -33,6 +39,14 @@ export const DEFAULT_CLIP_ASSETS: Omit<ClipAssetOptions, 'sampleRate'> = {
 /** dB of a magnitude spectrogram relative to its own peak, clipped topDb below it. */
 export function peakDb(mag: Spectrogram, topDb: Decibels): Spectrogram {
   return amplitudeToDb(mag, { ref: 'max', topDb });
+}
+
+/**
+ * dB of a magnitude spectrogram relative to full scale: 0 dB is the STFT peak of a full-scale sine (amplitude
+ * 1, Hann window of nFft: nFft / 4), the same reference for every clip.
+ */
+export function fullScaleDb(mag: Spectrogram, nFft: Samples): Spectrogram {
+  return amplitudeToDb(mag, { ref: nFft / 4, topDb: null });
 }
 
 /** Writes a spectrogram picture (values in dB relative to the peak) to `rel` inside the report folder. */
@@ -73,7 +87,14 @@ export async function writeClip(
   const wav = `${base}.wav`;
   await writeWav(path.join(reportDir, wav), samples, o.sampleRate, { encoding: 'pcm16' });
   const padded = samples.length >= o.nFft ? samples : Float32Array.from({ length: o.nFft }, (_, i) => samples[i] ?? 0);
-  const db = peakDb(magnitude(stft(padded, { nFft: o.nFft, hop: o.hop })), o.topDb);
+  const mag = magnitude(stft(padded, { nFft: o.nFft, hop: o.hop }));
+  const db = o.scale === 'max' ? peakDb(mag, o.topDb) : fullScaleDb(mag, o.nFft);
   const image = await writeSpectrogramImage(reportDir, `${base}.png`, db, o, `spectrogram of ${alt}`);
-  return { src: wav, image };
+  let sum = 0, top = 0;
+  for (const v of samples) {
+    sum += v * v;
+    top = Math.max(top, Math.abs(v));
+  }
+  const levels = { rms: 10 * Math.log10(Math.max(sum / Math.max(1, samples.length), 1e-20)), peak: 20 * Math.log10(Math.max(top, 1e-10)) };
+  return { src: wav, image, levels };
 }

@@ -25,6 +25,8 @@ export interface AudioClip {
   /** WAV path relative to the report folder. */
   src: string;
   image?: ImageRef;
+  /** RMS and peak level of the clip in dBFS, shown beside the player. */
+  levels?: { rms: Decibels; peak: Decibels };
 }
 
 /** Quality of a rebuilt clip against the original's STFT magnitude; lower is better for both. */
@@ -49,6 +51,8 @@ export interface GeneratedItem {
   clip: AudioClip;
   /** e.g. "nearest training item: 7_jackson_32 (LSD 9.1 dB)". */
   note?: string;
+  /** The nearest training item itself, to hear beside the sample. */
+  nearest?: AudioClip;
 }
 
 /** A walk through latent space between two sounds. */
@@ -81,6 +85,8 @@ export interface ReportData {
   facts?: { label: string; value: string }[];
   reconstructions?: ReconstructionRow[];
   generated?: { items: GeneratedItem[]; note?: string };
+  /** Samples drawn per label value (label-conditioned generation), a row each. */
+  generatedByLabel?: { field: string; rows: { label: string; items: GeneratedItem[] }[]; note?: string };
   interpolations?: InterpolationStrip[];
   /** The training curves picture (curves.svg copied beside the report). */
   curves?: ImageRef;
@@ -112,6 +118,7 @@ export function renderReport(data: ReportData): string {
   const parts: Section[] = [
     data.reconstructions?.length ? reconstructionSection(data.reconstructions) : undefined,
     data.generated?.items.length ? generatedSection(data.generated.items, data.generated.note) : undefined,
+    data.generatedByLabel?.rows.length ? labelSection(data.generatedByLabel) : undefined,
     data.interpolations?.length ? interpolationSection(data.interpolations) : undefined,
     data.latentMaps?.length ? latentSection(data.latentMaps) : undefined,
     data.curves ? curvesSection(data.curves) : undefined,
@@ -185,8 +192,20 @@ function player(clip: AudioClip): string {
   return `<audio controls preload="auto" src="${escapeHtml(escapeUrlPath(clip.src))}"></audio>`;
 }
 
+function levelLine(clip: AudioClip): string {
+  const l = clip.levels;
+  if (!l) return '';
+  const f = (v: number) => (v > -120 ? v.toFixed(1) : '−∞');
+  return `<p class="levels" title="RMS and peak level in dB relative to full scale">RMS <b>${f(l.rms)}</b> · peak <b>${f(l.peak)}</b> dBFS</p>`;
+}
+
 function clipFigure(clip: AudioClip, caption: string, extra = ''): string {
-  return `<figure class="clip">${image(clip.image)}<figcaption>${caption}</figcaption>${player(clip)}${extra}</figure>`;
+  return `<figure class="clip">${image(clip.image)}<figcaption>${caption}</figcaption>${player(clip)}${levelLine(clip)}${extra}</figure>`;
+}
+
+function generatedCard(g: GeneratedItem): string {
+  const near = g.nearest ? `<details class="nearest"><summary>hear the nearest training item</summary>${player(g.nearest)}${levelLine(g.nearest)}</details>` : '';
+  return clipFigure(g.clip, escapeHtml(g.name), (g.note ? `<p class="note">${escapeHtml(g.note)}</p>` : '') + near);
 }
 
 const fmt = {
@@ -228,8 +247,15 @@ ${oracle && recon ? `<tfoot><tr><th colspan="2">mean</th><th>${fmt.sc(oracle.spe
 }
 
 function generatedSection(items: GeneratedItem[], note?: string): Section {
-  const cards = items.map((g) => clipFigure(g.clip, escapeHtml(g.name), g.note ? `<p class="note">${escapeHtml(g.note)}</p>` : ''));
+  const cards = items.map(generatedCard);
   return section('generated', 'Generated samples', `${note ? `<p class="lead">${escapeHtml(note)}</p>` : ''}<div class="grid">${cards.join('\n')}</div>`);
+}
+
+function labelSection(data: NonNullable<ReportData['generatedByLabel']>): Section {
+  const rows = data.rows.map(
+    (r) => `<article class="row"><h3>${escapeHtml(data.field)} <span class="tag">${escapeHtml(r.label)}</span></h3><div class="grid">${r.items.map(generatedCard).join('\n')}</div></article>`,
+  );
+  return section('by-label', `Generated per ${escapeHtml(data.field)}`, `${data.note ? `<p class="lead">${escapeHtml(data.note)}</p>` : ''}${rows.join('\n')}`);
 }
 
 function interpolationSection(strips: InterpolationStrip[]): Section {
@@ -290,6 +316,9 @@ figure{margin:0}
 .clip figcaption{font-weight:600;font-size:13px;margin:6px 0 4px}
 audio{width:100%;height:36px}
 .scores{display:flex;gap:14px;margin:6px 0 0;font-size:13px;color:var(--muted)}
+.levels{margin:4px 0 0;font-size:12px;color:var(--muted)}
+.levels b{color:var(--ink);font-variant-numeric:tabular-nums}
+.nearest summary{font-size:12px;color:var(--muted);cursor:pointer;margin-top:4px}
 .scores b{color:var(--ink);font-variant-numeric:tabular-nums}
 .note{margin:6px 0 0;font-size:12px;color:var(--muted)}
 .tag{display:inline-block;font-size:11px;font-weight:600;color:var(--accent);background:#efe9fb;border-radius:999px;padding:1px 8px;vertical-align:2px;margin-left:6px}

@@ -448,7 +448,7 @@ export async function loadCheckpoint(dir: string, prefer: 'best' | 'last' = 'bes
 }
 
 /** The architecture fields that must match to continue training from a checkpoint. */
-const ARCHITECTURE_KEYS = ['filters', 'kernels', 'strides', 'latent', 'bottleneck', 'reconstructionLoss', 'lossEmphasis'] as const;
+const ARCHITECTURE_KEYS = ['filters', 'kernels', 'strides', 'latent', 'bottleneck', 'reconstructionLoss', 'lossEmphasis', 'spectralWeight'] as const;
 
 /**
  * Lists how `wanted` differs from the checkpoint's architecture and input shape, as readable phrases

@@ -123,7 +123,7 @@ describe('training engine (in-process)', () => {
   }
 
   // A latent per time step, L1 error and a ramped KL weight: the other branches of the fused graph.
-  const TIME: VaeConfig = { ...TINY, bottleneck: 'time', reconstructionLoss: 'l1', lossEmphasis: 2, klWeight: 0.5, klAnnealEpochs: 3 };
+  const TIME: VaeConfig = { ...TINY, bottleneck: 'time', reconstructionLoss: 'l1', lossEmphasis: 2, spectralWeight: 0.5, klWeight: 0.5, klAnnealEpochs: 3 };
 
   it.each([
     ['cpu', 6, 'dense'],

@@ -157,7 +157,7 @@ export class LocalEngine implements TrainingEngine {
     const z = tf.add(mu!, tf.mul(tf.exp(tf.mul(logvar!, 0.5)), eps)) as tf.Tensor2D;
     const recon = this.vae.decoder.apply(z, { training }) as tf.Tensor;
     const c = this.vae.config;
-    const l = vaeLoss(x, recon, mu!, logvar!, c.reconstructionWeight, c.reconstructionLoss, this.klWeight(training), c.lossEmphasis);
+    const l = vaeLoss(x, recon, mu!, logvar!, c.reconstructionWeight, c.reconstructionLoss, this.klWeight(training), c.lossEmphasis, c.spectralWeight);
     return { loss: l.loss, parts: tf.stack([l.loss, l.reconstruction, l.kl]) as tf.Tensor1D };
   }
 

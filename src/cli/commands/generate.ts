@@ -8,7 +8,8 @@ import { DEFAULT_INVERT } from '../../generate/invert.ts';
 import { DEFAULT_SAMPLE, defaultSamplerFor, generateSamples, sampleWarnings } from '../../generate/operations.ts';
 import { DEFAULT_SAMPLER, parseLabel, SAMPLER_KINDS, type SamplerKind } from '../../generate/sampler.ts';
 import { audioLevels } from '../../generate/spectra.ts';
-import { copyNotes, writeSamples } from '../../generate/report-data.ts';
+import { nearestWithAudio, writeSamples } from '../../generate/report-data.ts';
+import type { AudioClip } from '../../report/html.ts';
 import { closeSession, openSession, writeSessionReport } from '../../generate/session.ts';
 
 interface GenerateArgs {
@@ -77,12 +78,12 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       const { sounds, range, seconds } = generateSamples(s.g, { count: args.count, temperature: args.temperature, seed: args.seed, sampler, label, level: args.level });
       for (const w of sampleWarnings(sounds, s.g, sampler)) console.error(`soundvae: warning: ${w}`);
       // With a report, name each sample's nearest training item when the training dataset is still there.
-      let notes: string[] = [];
+      let near: { notes: string[]; clips: (AudioClip | undefined)[] } = { notes: [], clips: [] };
       if (args.report && existsSync(s.ckpt.dataset.path)) {
         try {
           const ds = await openDataset(s.ckpt.dataset.path);
           try {
-            if (ds.shape.join('x') === s.ckpt.inputShape.join('x')) notes = await copyNotes(ds, sounds, range);
+            if (ds.shape.join('x') === s.ckpt.inputShape.join('x')) near = await nearestWithAudio(s.g, ds, args.out, '.', sounds);
           } finally {
             await ds.close();
           }
@@ -90,7 +91,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
           console.error(`soundvae: no copy check: ${describeError(err)}`);
         }
       }
-      const items = await writeSamples(args.out, '.', sounds, s.g.clip, Boolean(args.report), notes);
+      const items = await writeSamples(args.out, '.', sounds, s.g.clip, Boolean(args.report), near.notes, near.clips);
       const clipSeconds = s.g.clip.clipSamples / s.g.clip.sampleRate;
       const levels = sounds.map((x) => audioLevels(x.audio).rms).sort((a, b) => a - b);
       console.log(

@@ -25,6 +25,7 @@ interface TrainArgs {
   bottleneck?: BottleneckKind;
   loss?: ReconstructionLoss;
   'loss-emphasis'?: number;
+  'spectral-weight'?: number;
   'kl-weight'?: number;
   'kl-anneal'?: number;
   seed?: number;
@@ -88,6 +89,10 @@ export function overridesFromArgs(args: TrainArgs): Partial<VaeConfig> {
     if (!Number.isFinite(args['loss-emphasis']) || args['loss-emphasis'] < 0) throw new UserError(`--loss-emphasis ${args['loss-emphasis']}: expected 0 or a positive number`);
     o.lossEmphasis = args['loss-emphasis'];
   }
+  if (args['spectral-weight'] !== undefined) {
+    if (!Number.isFinite(args['spectral-weight']) || args['spectral-weight'] < 0) throw new UserError(`--spectral-weight ${args['spectral-weight']}: expected 0 or a positive number`);
+    o.spectralWeight = args['spectral-weight'];
+  }
   if (args['kl-weight'] !== undefined) o.klWeight = positive('kl-weight', args['kl-weight']);
   if (args['kl-anneal'] !== undefined) {
     if (!Number.isFinite(args['kl-anneal']) || args['kl-anneal'] < 0) throw new UserError(`--kl-anneal ${args['kl-anneal']}: expected 0 or a positive number of epochs`);
@@ -126,7 +131,7 @@ function positive(option: string, v: number, integer = false): number {
 function describeConfig(c: VaeConfig): string {
   return (
     `filters ${c.filters.join(',')}, kernels ${c.kernels.join(',')}, strides ${c.strides.map((s) => s.join('x')).join(',')}, ` +
-    `${c.bottleneck === 'time' ? `latent ${c.latent} per time step` : `latent ${c.latent}`}, ${c.reconstructionLoss ?? 'mse'}${c.lossEmphasis ? ` (loud bins x e^${c.lossEmphasis})` : ''} x ${formatNumber(c.reconstructionWeight)}, ` +
+    `${c.bottleneck === 'time' ? `latent ${c.latent} per time step` : `latent ${c.latent}`}, ${c.reconstructionLoss ?? 'mse'}${c.lossEmphasis ? ` (loud bins x e^${c.lossEmphasis})` : ''}${c.spectralWeight ? ` + ${c.spectralWeight} SC` : ''} x ${formatNumber(c.reconstructionWeight)}, ` +
     `kl x ${c.klWeight ?? 1}${c.klAnnealEpochs ? ` (ramped over ${c.klAnnealEpochs} epochs)` : ''}, lr ${c.learningRate} (${c.lrSchedule ?? 'constant'}), batch ${c.batchSize}`
   );
 }
@@ -161,6 +166,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       })
       .option('loss', { choices: ['mse', 'l1'] as const, describe: 'Reconstruction error per element: mse (the tutorial) or l1 (less blur) [preset]' })
       .option('loss-emphasis', { type: 'number', describe: 'k: weight each bin\'s error by exp(k (x - 1)), so loud bins count e^k times the floor [preset]' })
+      .option('spectral-weight', { type: 'number', describe: 'Weight of a spectral-convergence term on linear magnitudes (sharper loud harmonics) [preset]' })
       .option('kl-weight', { type: 'number', describe: 'beta: weight of the KL term (higher: latents closer to N(0, I), blurrier reconstructions) [preset]' })
       .option('kl-anneal', { type: 'number', describe: 'Epochs over which the KL weight ramps up from 0 to --kl-weight [0: no ramp]' })
       .option('seed', { type: 'number', describe: `Seed of weights, shuffling and noise: same seed + backend = same weights [${DEFAULT_TRAIN.seed}]` })
