@@ -1,8 +1,8 @@
-/** `soundvae generate`: new sounds from the prior of a trained checkpoint. */
+/** `soundvae generate`: new sounds from a trained checkpoint, drawn where its training data lies. */
 import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
 import { openDataset } from '../../dataset/store.ts';
-import { describeError, UserError } from '../../errors.ts';
+import { describeError } from '../../errors.ts';
 import { optionError } from '../options.ts';
 import { DEFAULT_INVERT } from '../../generate/invert.ts';
 import { DEFAULT_SAMPLE, defaultSamplerFor, generateSamples, sampleWarnings } from '../../generate/operations.ts';
