@@ -6,7 +6,6 @@ import { CLASSIFIER_KINDS, DEFAULT_CLASSIFIER, type ClassifierKind } from '../..
 import { DEFAULT_PREDICT, formatPredictions, predictFiles } from '../../classify/predict.ts';
 import { DEFAULT_CLASSIFY_REPORT, writeClassificationReport } from '../../classify/report.ts';
 import { DEFAULT_CLASSIFY_TRAIN, evaluateClassifier, trainClassifier, type EpochRecord } from '../../classify/train.ts';
-import { UserError } from '../../errors.ts';
 import { expectInteger } from '../options.ts';
 
 interface ClassifyTrainArgs {
