@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -31,4 +33,16 @@ describe('soundvae CLI', () => {
     expect(backend.status).toBe(1);
     expect(backend.stderr.trim()).toBe('soundvae: --backend foo: expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu');
   });
+
+  it('demo --data on a folder without audio stops at preprocessing with rc 1, naming what it found', () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'soundvae-demo-empty-'));
+    try {
+      const r = spawnSync('node', [bin, 'demo', '--data', empty, '--out', path.join(empty, 'demo')], { encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split('\n').at(-1)).toBe(`soundvae: no usable audio in ${empty}: no audio files`);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
 });
+
