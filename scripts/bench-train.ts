@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { initBackend, type BackendName } from '../src/backend/backend.ts';
-import { buildVae, decode } from '../src/model/vae.ts';
+import { buildVae, decode, latentSize } from '../src/model/vae.ts';
 import { VAE_PRESETS, type VaeConfig, type VaePresetName } from '../src/model/vae-config.ts';
 import { createEngine } from '../src/train/engine.ts';
 
@@ -81,7 +81,7 @@ if (args.profile) {
 
 if (args.decode) {
   const vae = buildVae(config, inputShape, 1);
-  const z = tf.randomNormal([args.batch, config.latent]) as tf.Tensor2D;
+  const z = tf.randomNormal([args.batch, latentSize(config, inputShape)]) as tf.Tensor2D;
   const dts: number[] = [];
   const cpus: number[] = [];
   for (let step = 0; step <= args.steps; step++) {

@@ -29,7 +29,7 @@ const args = await yargs(hideBin(process.argv))
   .option('classifier', { type: 'string', describe: 'A cnn/crnn classifier folder trained on the real data (soundvae classify train): recognisability and Fréchet distance on its embeddings' })
   .option('samples', { type: 'number', default: DEFAULT_EVAL.samples, describe: 'Samples drawn per sampler' })
   .option('samplers', { type: 'string', default: DEFAULT_EVAL.samplers.join(','), describe: `Samplers to judge (${SAMPLER_KINDS.join(', ')})` })
-  .option('per-label', { type: 'number', default: DEFAULT_EVAL.perLabel, describe: 'Samples per label value for --label generation (needs --classifier; 0: skip)' })
+  .option('per-label', { type: 'number', default: DEFAULT_EVAL.perLabel, describe: 'Samples per label value for --label generation (0: skip)' })
   .option('temperature', { type: 'number', default: DEFAULT_EVAL.temperature, describe: 'Scale of the sampled densities' })
   .option('seed', { type: 'number', default: DEFAULT_EVAL.seed })
   .option('validation', { type: 'number', default: DEFAULT_EVAL.validationItems, describe: 'Validation items to reconstruct (0 = all)' })
@@ -66,6 +66,7 @@ function print(r: EvalResult, header: string): void {
         `${gsc.frechetClassifier !== undefined ? `  classifier ${f1(gsc.frechetClassifier)}` : ''}   recognisable ${recog(gsc.recognisability)}   diversity ${f2(gsc.diversity)} dB   nearest train ${f2(gsc.nearestTrain.mean)} dB (min ${f2(gsc.nearestTrain.min)})`,
     );
   }
+  if (r.judgedBy) console.log(`  (recognisable: top class with p >= 0.8, judged by ${r.judgedBy})`);
   if (r.labels) {
     console.log(`label-conditioned (gaussian per label): classified as the asked label`);
     console.log('  ' + r.labels.map((l) => `${l.label} ${pct(l.asExpected)}`).join('   '));

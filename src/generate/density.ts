@@ -48,7 +48,7 @@ export interface DensityOptions {
 }
 
 /** 64 directions keep > 90 % of the variance of the codes measured here; 10 parts = FSDD's digit count. */
-export const DEFAULT_DENSITY: DensityOptions = { components: 64, mixture: 10, iterations: 40, shrinkage: 0.05, seed: 0 };
+export const DEFAULT_DENSITY: DensityOptions = { components: 64, mixture: 10, iterations: 25, shrinkage: 0.05, seed: 0 };
 
 // --- small linear algebra on row-major arrays --------------------------------------------------------------------
 
@@ -124,7 +124,7 @@ function weightedGaussian(rows: Float64Array[], weights: ArrayLike<number>, p: n
   const d = new Float64Array(p);
   rows.forEach((r, n) => {
     const w = weights[n]!;
-    if (w === 0) return;
+    if (w < 1e-8) return; // a point this far from a component moves nothing
     for (let i = 0; i < p; i++) d[i] = r[i]! - mean[i]!;
     for (let i = 0; i < p; i++) for (let j = 0; j <= i; j++) cov[i * p + j] += w * d[i]! * d[j]!;
   });

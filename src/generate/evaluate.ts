@@ -14,7 +14,7 @@ import { meanScores } from '../report/html.ts';
 import type { Decibels, Seconds } from '../units.ts';
 import { diversity, nearestItems, type RangedItem } from './distance.ts';
 import type { DbRange, InvertOptions } from './invert.ts';
-import { frechetDistance, logMelStats, recognisability, type Recognisability } from './judge.ts';
+import { fitFeatureClassifier, frechetDistance, logMelStats, predictFeatures, recognisability, type Recognisability } from './judge.ts';
 import type { ClassifierJudge } from './judge-classifier.ts';
 import { decodeLatents, encodeItems } from './model.ts';
 import { generateSamples, type GeneratedSound, type Generator } from './operations.ts';
@@ -95,6 +95,8 @@ export interface EvalResult {
     nearestTrain: { mean: Decibels; min: Decibels };
   };
   generation: GenerationScores[];
+  /** What judged recognisability: the classifier given, or a logistic regression on log-mel statistics. */
+  judgedBy?: string;
   /** Label-conditioned samples: per label value, the share the classifier assigns to it. */
   labels?: { label: string; asExpected: number }[];
   timing: { secondsPerSample: Seconds; secondsSingle: Seconds };
@@ -225,6 +227,15 @@ export async function evaluate(
   const trainItems: RangedItem[] = [];
   for await (const b of rangedBatches(ds, refIdx, 256)) trainItems.push(...b.items.map((it) => ({ x01: it.x01.slice(), range: it.range })));
   const valFeatures = features(g, valItems);
+  const trainFeatures = features(g, trainItems);
+  // Without a trained classifier, a logistic regression on log-mel statistics of the training items judges.
+  const refLabels = refIdx.map((i) => ds.manifest.items[i]!.label);
+  const byFeatures =
+    !judge && new Set(refLabels.filter((l) => l !== undefined)).size >= 2
+      ? fitFeatureClassifier(trainFeatures.filter((_, i) => refLabels[i] !== undefined), refLabels.filter((l): l is string => l !== undefined))
+      : undefined;
+  const recognise = (items: RangedItem[], feats: Float32Array[], expected?: string) =>
+    judge ? recognisability(judge.run(items.map((it) => it.x01)).probs, judge.classes, expected) : byFeatures ? recognisability(predictFeatures(byFeatures, feats), byFeatures.classes, expected) : undefined;
   const trainRms = g.sampler?.trainRms ?? levelStats(trainItems.map((it) => energyToRmsDb(itemEnergy(it.x01, it.range, g.clip), g.clip)));
   const classify = (items: RangedItem[]) => judge?.run(items.map((it) => it.x01));
   const valJudged = classify(valItems);
@@ -232,9 +243,9 @@ export async function evaluate(
   const nearestVal = await nearestItems(valItems, rangedBatches(ds, trainIdx, 256));
   const real: EvalResult['real'] = {
     trainRms,
-    frechetFeature: frechetDistance(valFeatures, features(g, trainItems)),
+    frechetFeature: frechetDistance(valFeatures, trainFeatures),
     frechetClassifier: valJudged && trainJudged ? frechetDistance(valJudged.embeddings, trainJudged.embeddings) : undefined,
-    recognisability: valJudged ? recognisability(valJudged.probs, judge!.classes) : undefined,
+    recognisability: recognise(valItems, valFeatures),
     diversity: diversity(valItems.slice(0, Math.max(2, Math.min(o.samples, 100)))),
     nearestTrain: meanMin(nearestVal),
   };
@@ -249,6 +260,7 @@ export async function evaluate(
     generateSamples(g, { count: 1, temperature: o.temperature, seed: o.seed, sampler });
     timing = { secondsPerSample: seconds / sounds.length, secondsSingle: (performance.now() - t1) / 1000 };
     const heard = reanalyse(g, sounds);
+    const heardFeatures = features(g, heard);
     const judged = classify(heard);
     const nearest = await nearestItems(sounds.map((s) => ({ x01: s.x01, range: s.range })), rangedBatches(ds, trainIdx, 256));
     generation.push({
@@ -257,9 +269,9 @@ export async function evaluate(
       rms: levelStats(sounds.map((s) => audioLevels(s.audio).rms)),
       rawRms: levelStats(sounds.map((s) => s.rawRms)),
       peak: levelStats(sounds.map((s) => audioLevels(s.audio).peak)),
-      frechetFeature: frechetDistance(features(g, heard), valFeatures),
+      frechetFeature: frechetDistance(heardFeatures, valFeatures),
       frechetClassifier: judged && valJudged ? frechetDistance(judged.embeddings, valJudged.embeddings) : undefined,
-      recognisability: judged ? recognisability(judged.probs, judge!.classes) : undefined,
+      recognisability: recognise(heard, heardFeatures),
       diversity: diversity(sounds.map((s) => ({ x01: s.x01, range: s.range }))),
       nearestTrain: meanMin(nearest),
     });
@@ -268,14 +280,16 @@ export async function evaluate(
   // Label-conditioned generation, judged by the classifier when it predicts the sampler's label field.
   let labels: EvalResult['labels'];
   const values = Object.keys(g.sampler?.labels?.values ?? {}).sort();
-  if (judge && o.perLabel > 0 && values.length && values.every((v) => judge.classes.includes(v))) {
+  const known = judge?.classes ?? byFeatures?.classes ?? [];
+  if (o.perLabel > 0 && values.length && values.every((v) => known.includes(v))) {
     labels = values.map((label) => {
       const { sounds } = generateSamples(g, { count: o.perLabel, temperature: o.temperature, seed: o.seed, sampler: 'gaussian', label });
-      const judged = judge.run(reanalyse(g, sounds).map((it) => it.x01));
-      return { label, asExpected: recognisability(judged.probs, judge.classes, label).asExpected! };
+      const heard = reanalyse(g, sounds);
+      return { label, asExpected: recognise(heard, features(g, heard), label)!.asExpected! };
     });
   }
-  return { validation, real, generation, labels, timing };
+  const judgedBy = judge ? `classifier ${judge.dir}` : byFeatures ? 'a logistic regression on log-mel statistics of training items' : undefined;
+  return { validation, real, generation, labels, judgedBy, timing };
 }
 
 /** The dB range of an item as the manifest records it. */

@@ -35,3 +35,15 @@ describe('judging generated sounds', () => {
     }
   });
 });
+
+describe('the feature classifier', () => {
+  it('separates two labelled clouds and is confident far from the boundary', async () => {
+    const { fitFeatureClassifier, predictFeatures } = await import('./judge.ts');
+    const a = rows(100, -2, 1, 3);
+    const b = rows(100, 2, 1, 4);
+    const model = fitFeatureClassifier([...a, ...b], [...a.map(() => 'a'), ...b.map(() => 'b')]);
+    const p = predictFeatures(model, [Float32Array.from([-4, -4, -4]), Float32Array.from([4, 4, 4])]);
+    expect(p[0]).toBeGreaterThan(0.95); // first row is class a
+    expect(p[3]).toBeGreaterThan(0.95); // second row is class b
+  });
+});

@@ -158,3 +158,64 @@ export function recognisability(probs: Float32Array, classes: readonly string[],
     asExpected: expected === undefined ? undefined : n ? hits / n : 0,
   };
 }
+
+/** A multinomial logistic regression on standardised features: a small classifier that needs no tfjs. */
+export interface FeatureClassifier {
+  classes: string[];
+  mean: Float32Array;
+  scale: Float32Array;
+  /** classes x (features + 1) weights, the bias last. */
+  weights: Float64Array[];
+}
+
+/**
+ * Fits a logistic regression (softmax, L2 penalty `l2`) by full-batch gradient descent: a fixed, independent
+ * judge of which family a sound belongs to when no trained classifier is given (e.g. on log-mel statistics).
+ */
+export function fitFeatureClassifier(features: Float32Array[], labels: string[], iterations = 400, rate = 0.5, l2 = 1e-3): FeatureClassifier {
+  const classes = [...new Set(labels)].sort();
+  const d = features[0]!.length;
+  const n = features.length;
+  const mean = new Float32Array(d);
+  const scale = new Float32Array(d);
+  for (const f of features) for (let i = 0; i < d; i++) mean[i] += f[i]! / n;
+  for (const f of features) for (let i = 0; i < d; i++) scale[i] += (f[i]! - mean[i]!) ** 2 / n;
+  for (let i = 0; i < d; i++) scale[i] = 1 / Math.sqrt(scale[i]! + 1e-9);
+  const xs = features.map((f) => Float64Array.from({ length: d + 1 }, (_, i) => (i < d ? (f[i]! - mean[i]!) * scale[i]! : 1)));
+  const ys = labels.map((l) => classes.indexOf(l));
+  const weights = classes.map(() => new Float64Array(d + 1));
+  const model = { classes, mean, scale, weights };
+  for (let it = 0; it < iterations; it++) {
+    const grad = classes.map(() => new Float64Array(d + 1));
+    xs.forEach((x, k) => {
+      const p = softmaxRow(weights, x);
+      p.forEach((pc, c) => {
+        const g = pc - (ys[k] === c ? 1 : 0);
+        for (let i = 0; i <= d; i++) grad[c]![i] += (g * x[i]!) / n;
+      });
+    });
+    weights.forEach((w, c) => {
+      for (let i = 0; i <= d; i++) w[i] -= rate * (grad[c]![i]! + (i < d ? l2 * w[i]! : 0));
+    });
+  }
+  return model;
+}
+
+function softmaxRow(weights: Float64Array[], x: Float64Array): number[] {
+  const z = weights.map((w) => w.reduce((s, v, i) => s + v * x[i]!, 0));
+  const top = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - top));
+  const sum = e.reduce((s, v) => s + v, 0);
+  return e.map((v) => v / sum);
+}
+
+/** Class probabilities of feature rows (rows of classes.length). */
+export function predictFeatures(model: FeatureClassifier, features: Float32Array[]): Float32Array {
+  const d = model.mean.length;
+  const out = new Float32Array(features.length * model.classes.length);
+  features.forEach((f, k) => {
+    const x = Float64Array.from({ length: d + 1 }, (_, i) => (i < d ? (f[i]! - model.mean[i]!) * model.scale[i]! : 1));
+    out.set(softmaxRow(model.weights, x), k * model.classes.length);
+  });
+  return out;
+}

@@ -57,7 +57,7 @@ function checkConfig(config: VaeConfig): void {
 
 /**
  * Values in one latent code z: `latent` for the dense bottleneck, `latent` per grid column for 'time'.
- * @example latentSize({ ...VAE_PRESETS.default }, [256, 64]) // 16 steps x 16 = 256
+ * @example latentSize(VAE_PRESETS.default, [256, 64]) // 16 time steps x 32 = 512
  */
 export function latentSize(config: VaeConfig, inputShape: [number, number]): number {
   return config.bottleneck === 'time' ? config.latent * bottleneckShape(config, inputShape)[1] : config.latent;

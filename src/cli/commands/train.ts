@@ -2,7 +2,7 @@
 import os from 'node:os';
 import type { CommandModule } from 'yargs';
 import { initBackend, type BackendName } from '../../backend/backend.ts';
-import { UserError } from '../../errors.ts';
+import { describeError, UserError } from '../../errors.ts';
 import { VAE_PRESETS, type BottleneckKind, type ReconstructionLoss, type Stride, type VaeConfig, type VaePresetName } from '../../model/vae-config.ts';
 import { DEFAULT_TRAIN, RUN_FILES, datasetSource, resolveConfig, train } from '../../train/train.ts';
 import { keptCheckpointNote, watchLauncher } from '../../train/run-folder.ts';
@@ -136,6 +136,24 @@ function describeConfig(c: VaeConfig): string {
   );
 }
 
+/**
+ * Fits the latent sampler of the run's best checkpoint (sampler.json), so `generate` samples where the data lies
+ * from the start. A failure here costs nothing trained: generate fits it again on first use.
+ */
+async function fitSamplerAfterTraining(run: string): Promise<void> {
+  const [{ loadCheckpoint, disposeVae }, { loadOrFitSampler }] = await Promise.all([import('../../train/checkpoint.ts'), import('../../generate/session.ts')]);
+  try {
+    const ckpt = await loadCheckpoint(run);
+    try {
+      await loadOrFitSampler(ckpt, (line) => console.error(line));
+    } finally {
+      disposeVae(ckpt.vae);
+    }
+  } catch (err) {
+    console.error(`soundvae: no latent sampler fitted (${describeError(err)}); generate fits one on first use`);
+  }
+}
+
 export const trainCommand: CommandModule<object, TrainArgs> = {
   command: 'train',
   describe: 'Train the VAE on a preprocessed dataset (checkpoints, metrics log, curves; Ctrl-C saves; --resume)',
@@ -254,6 +272,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       }
       const best = result.bestValLoss === null ? '' : `, best loss ${formatNumber(result.bestValLoss)}`;
       console.log(`trained ${result.epoch} epochs (${result.step} steps)${best}; checkpoints in ${args.out}`);
+      await fitSamplerAfterTraining(args.out);
     } finally {
       process.off('SIGINT', onSigint);
       process.off('SIGTERM', onSigint);
