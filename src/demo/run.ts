@@ -63,6 +63,45 @@ export async function writeDemoSounds(dir: string, count: number): Promise<numbe
   return sounds.length;
 }
 
+/**
+ * What `npm run eval` would say of the demo's new sounds, in three lines: are they recognisable as their family
+ * (judged by a logistic regression on log-mel statistics of the training sounds), at the training sounds' level,
+ * and as varied as real sounds?
+ */
+async function printGenerationFigures(runDir: string, datasetDir: string): Promise<void> {
+  const [{ loadCheckpoint, disposeVae }, { loadOrFitSampler }, { createGenerator }, { evaluate }, { openDataset }] = await Promise.all([
+    import('../train/checkpoint.ts'),
+    import('../generate/session.ts'),
+    import('../generate/operations.ts'),
+    import('../generate/evaluate.ts'),
+    import('../dataset/store.ts'),
+  ]);
+  const ckpt = await loadCheckpoint(runDir);
+  const ds = await openDataset(datasetDir);
+  try {
+    const g = createGenerator(ckpt, {}, await loadOrFitSampler(ckpt));
+    const r = await evaluate(g, ds, { samplers: [DEMO_JUDGE.sampler], samples: DEMO_JUDGE.samples, validationItems: DEMO_JUDGE.validation, perLabel: 0 });
+    const s = r.generation[0];
+    if (!s || !r.real) return;
+    const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(0)} %`);
+    console.error(
+      [
+        `\ndemo: ${s.samples} new sounds from the ${s.sampler} sampler, against the real ones:`,
+        `  recognisable as their family: ${pct(s.recognisability?.recognisable)} (${s.recognisability?.classesCovered ?? 0} of ${s.recognisability?.classes ?? 0} families; real validation sounds ${pct(r.real.recognisability?.recognisable)})`,
+        `  level: median ${s.rms.p50.toFixed(1)} dBFS RMS (training sounds ${r.real.trainRms.p50.toFixed(1)}; straight from Griffin-Lim ${s.rawRms.p50.toFixed(1)})`,
+        `  diversity: ${s.diversity.toFixed(1)} dB (real sounds ${r.real.diversity.toFixed(1)} dB: ${pct(s.diversity / r.real.diversity)}); nearest training sound ${s.nearestTrain.mean.toFixed(1)} dB away (real: ${r.real.nearestTrain.mean.toFixed(1)})`,
+        `  reconstructions, model only: SC ${r.validation.model?.spectralConvergence.toFixed(1)} dB, LSD ${r.validation.model?.logSpectralDistance.toFixed(2)} dB`,
+      ].join('\n'),
+    );
+  } finally {
+    await ds.close();
+    disposeVae(ckpt.vae);
+  }
+}
+
+/** How the demo judges its new sounds: samples from the default sampler, and validation sounds for the real side. */
+export const DEMO_JUDGE = { sampler: 'gmm' as const, samples: 40, validation: 24 };
+
 /** Runs the demo end to end and returns the path of the report. */
 export async function runDemo(o: DemoRunOptions): Promise<string> {
   const started = Date.now();
@@ -81,6 +120,7 @@ export async function runDemo(o: DemoRunOptions): Promise<string> {
   const resume = existsSync(path.join(dirs.run, 'last')) ? ['--resume'] : [];
   await run(trainCommand, ['train', '--data', dirs.dataset, '--out', dirs.run, '--epochs', String(o.epochs), ...o.trainArgs, ...resume, ...backend]);
   await run(reportCommand, ['report', '--checkpoint', dirs.run, '--out', dirs.report, '--count', '6', '--samples', '8', ...backend]);
+  await printGenerationFigures(dirs.run, dirs.dataset);
   const report = path.resolve(dirs.report, 'index.html');
   console.error(`\ndemo: done in ${((Date.now() - started) / 1000).toFixed(0)} s. Open the listening report:\n  file://${report}`);
   return report;

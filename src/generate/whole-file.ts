@@ -12,7 +12,7 @@ import { invertMagnitudes, limitPeaks } from './invert.ts';
 import { decodeLatents, encodeItems } from './model.ts';
 import { safeStem, type Generator } from './operations.ts';
 import type { FileCover } from './settings.ts';
-import { cropSpectrogram, itemMagnitude } from './spectra.ts';
+import { audioLevels, cropSpectrogram, itemMagnitude, levelTo } from './spectra.ts';
 
 /** A whole file reconstructed clip by clip, its clips' magnitudes blended and inverted as one. */
 export interface FileReconstruction {
@@ -174,6 +174,7 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
     clips: spans.length,
     scored: sounding.length,
     oracle: { audio: limitPeaks(oa!, g.clip.sampleRate), scores: score(oa!) },
-    reconstruction: { audio: limitPeaks(ra!, g.clip.sampleRate), scores: score(ra!) },
+    // A blurred spectrogram comes back quiet: the reconstruction is brought to the file's own loudness.
+    reconstruction: { audio: limitPeaks(levelTo(ra!, audioLevels(samples).rms), g.clip.sampleRate), scores: score(ra!) },
   };
 }

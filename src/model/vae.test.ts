@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../errors.ts';
 import { initBackend } from '../backend/backend.ts';
-import { bottleneckShape, buildVae, decode, encode, getVaeWeights, setVaeWeights, vaeLoss } from './vae.ts';
+import { bottleneckShape, buildVae, decode, encode, getVaeWeights, latentSize, setVaeWeights, spectralConvergenceLoss, vaeLoss } from './vae.ts';
 import type { VaeConfig } from './vae-config.ts';
 import { tinyConfig, TINY_SHAPE } from './test-fixture.ts';
 
@@ -53,6 +53,36 @@ describe('conv VAE model', () => {
     expect(Array.from(infer!.dataSync())).toEqual(Array.from(predicted!.dataSync()));
     const diff = tf.max(tf.abs(tf.sub(train!, infer!))).dataSync()[0]!;
     expect(diff).toBeGreaterThan(1e-4);
+  });
+
+  it('keeps a latent vector per time step with the time bottleneck', () => {
+    const time = { ...TINY, bottleneck: 'time' as const };
+    expect(latentSize(time, SHAPE)).toBe(2 * 3); // grid 2 x 2: two time steps of 3
+    const vae = buildVae(time, SHAPE, 1);
+    const x = tf.randomUniform([4, 8, 4, 1], 0, 1, 'float32', 3);
+    const { mu } = encode(vae, x);
+    expect(mu.shape).toEqual([4, 6]);
+    expect(decode(vae, mu).shape).toEqual([4, 8, 4]);
+    // The code is local in time: changing the input's last frames changes the last step's values.
+    const later = tf.tidy(() => tf.concat([tf.slice(x, [0, 0, 0, 0], [4, 8, 2, 1]), tf.zeros([4, 8, 2, 1])], 2));
+    const a = mu.arraySync() as number[][];
+    const b = encode(vae, later).mu.arraySync() as number[][];
+    expect(b[0]!.slice(3).some((v, i) => Math.abs(v - a[0]![3 + i]!) > 1e-4)).toBe(true);
+  });
+
+  it('weights loud bins by exp(k (x - 1)) and scores linear magnitudes with the spectral-convergence term', () => {
+    const x = tf.tensor4d([1, 0], [1, 2, 1, 1]);
+    const r = tf.tensor4d([0.9, 0.1], [1, 2, 1, 1]);
+    const mu = tf.zeros([1, 1]) as tf.Tensor2D;
+    const logvar = tf.zeros([1, 1]) as tf.Tensor2D;
+    const plain = vaeLoss(x, r, mu, logvar, 1, 'l1').reconstruction.dataSync()[0]!;
+    expect(plain).toBeCloseTo(0.1, 6);
+    const loud = vaeLoss(x, r, mu, logvar, 1, 'l1', 1, 2).reconstruction.dataSync()[0]!;
+    expect(loud).toBeCloseTo((0.1 * 1 + 0.1 * Math.exp(-2)) / 2, 6);
+    // a perfect reconstruction has no spectral-convergence error; 0.9 for a top bin is 8 dB low: |10^(-8/20) - 1|
+    expect(spectralConvergenceLoss(x, x).dataSync()[0]).toBeCloseTo(0, 4);
+    const sc = spectralConvergenceLoss(x, r).dataSync()[0]!;
+    expect(sc).toBeCloseTo(Math.abs(10 ** (-8 / 20) - 1), 2);
   });
 
   it('computes weight * MSE + KL with both parts', () => {
