@@ -170,11 +170,12 @@ async function judgeReconstructions(
     b.items.forEach((it, i) => {
       model.push(scoreModelOnly(decoded[i]!, it.x01, it.range, g.clip));
       oracle.push(scoreAgainstItem(oracleAudio[i]!, it.x01, it.range, g.clip));
-      recon.push(scoreAgainstItem(reconAudio[i]!, it.x01, it.range, g.clip));
-      // The original's level from its spectrogram's energy; reconstructions are written levelled to it.
+      // The original's level from its spectrogram's energy; reconstructions are written (and scored) levelled to it.
       const target = energyToRmsDb(itemEnergy(it.x01, it.range, g.clip), g.clip);
+      const written = levelTo(reconAudio[i]!, target);
+      recon.push(scoreAgainstItem(written, it.x01, it.range, g.clip));
       levelRaw.push(audioLevels(reconAudio[i]!).rms - target);
-      levelWritten.push(audioLevels(levelTo(reconAudio[i]!, target)).rms - target);
+      levelWritten.push(audioLevels(written).rms - target);
       items.push({ x01: it.x01.slice(), range: it.range });
     });
     onProgress(items.length, indices.length);

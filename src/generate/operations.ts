@@ -227,6 +227,14 @@ export async function inputsFromDataset(
   return out;
 }
 
+/** A reconstruction as written: at its original's loudness (scored as heard). */
+function levelledReconstruction(g: Generator) {
+  return (audio: Float32Array, input: ReconstructionInput, x01: Float32Array, target: Float32Array, range: DbRange) => {
+    const out = limitPeaks(levelTo(audio, audioLevels(input.clip.audio).rms), g.clip.sampleRate);
+    return { audio: out, x01, scores: scoreAgainstItem(out, target, range, g.clip) };
+  };
+}
+
 /**
  * Reconstructs clips through the VAE (the latent mean, no sampling) and rebuilds both the oracle (the true
  * magnitude) and the reconstruction with Griffin-Lim, each de-normalised with the clip's own range.
@@ -239,16 +247,13 @@ export function reconstruct(g: Generator, inputs: ReconstructionInput[]): Recons
   const decoded = decodeLatents(g.model.vae, mu);
   const oracle = itemsToAudio(x, ranges, g.clip, g.invert);
   const recon = itemsToAudio(decoded, ranges, g.clip, g.invert);
+  const written = levelledReconstruction(g);
   return inputs.map((input, i) => ({
     ...input,
     mu: mu[i]!,
     oracle: { audio: preventClipping(oracle[i]!), scores: scoreAgainstItem(oracle[i]!, x[i]!, ranges[i]!, g.clip) },
     // A blurred spectrogram loses its peaks and comes back quiet: bring it to the original's loudness.
-    reconstruction: {
-      audio: limitPeaks(levelTo(recon[i]!, audioLevels(input.clip.audio).rms), g.clip.sampleRate),
-      x01: decoded[i]!,
-      scores: scoreAgainstItem(recon[i]!, x[i]!, ranges[i]!, g.clip),
-    },
+    reconstruction: written(recon[i]!, input, decoded[i]!, x[i]!, ranges[i]!),
   }));
 }
 

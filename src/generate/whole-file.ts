@@ -166,6 +166,8 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
     const estimate = floored(view(audio));
     return { spectralConvergence: spectralConvergence(estimate, target), logSpectralDistance: logSpectralDistance(estimate, target) };
   };
+  // A blurred spectrogram comes back quiet: the reconstruction is brought to the file's own loudness.
+  const written = limitPeaks(levelTo(ra!, audioLevels(samples).rms), g.clip.sampleRate);
   return {
     name: o.name ?? safeStem(file),
     label: g.labelOf(file),
@@ -174,7 +176,6 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
     clips: spans.length,
     scored: sounding.length,
     oracle: { audio: limitPeaks(oa!, g.clip.sampleRate), scores: score(oa!) },
-    // A blurred spectrogram comes back quiet: the reconstruction is brought to the file's own loudness.
-    reconstruction: { audio: limitPeaks(levelTo(ra!, audioLevels(samples).rms), g.clip.sampleRate), scores: score(ra!) },
+    reconstruction: { audio: written, scores: score(written) },
   };
 }
