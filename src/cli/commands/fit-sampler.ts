@@ -18,11 +18,12 @@ interface FitSamplerArgs {
   backend?: string;
 }
 
-const HELP = `Encode every training item to its latent mean and fit, in their principal subspace, a full-covariance
-Gaussian, a Gaussian mixture and one Gaussian per label value (ex-post density estimation, Ghosh et al.
-2020), plus a regression from a code to its dB range and the training clips' loudness. The result goes
-to sampler.json in the checkpoint folder; \`generate\` uses it (and fits it itself on first use when it is
-missing). Training fits it for best/ at the end of a run; run this for older checkpoints or another dataset.`;
+const HELP = `Encode every training item to its latent mean and fit, in their principal subspace,
+a full-covariance Gaussian, a Gaussian mixture and one Gaussian per label value (ex-post density
+estimation, Ghosh et al. 2020), plus a regression from a code to its dB range and the training
+clips' loudness. The result goes to sampler.json in the checkpoint folder; generate uses it, and
+fits it itself on first use when it is missing. Training fits it for best/ at the end of a run:
+run this for older checkpoints, or to fit on another dataset.`;
 
 export const fitSamplerCommand: CommandModule<object, FitSamplerArgs> = {
   command: 'fit-sampler <checkpoint>',
@@ -56,7 +57,7 @@ export const fitSamplerCommand: CommandModule<object, FitSamplerArgs> = {
         const labels = sampler.labels ? `, ${Object.keys(sampler.labels.values).length} values of '${sampler.labels.field}'` : '';
         console.log(
           `fitted on ${sampler.items} items in ${((performance.now() - started) / 1000).toFixed(1)} s: ${sampler.subspace.basis.length} of ${sampler.subspace.dim} directions, ` +
-            `${sampler.gmm.parts.length} mixture components${labels}; training clips at ${sampler.trainRms.p50.toFixed(1)} dBFS median -> ${file}`,
+            `${sampler.gmm.parts.length} mixture component${sampler.gmm.parts.length === 1 ? '' : 's'}${labels}; training clips at ${sampler.trainRms.p50.toFixed(1)} dBFS median -> ${file}`,
         );
       } finally {
         await ds.close();

@@ -49,7 +49,7 @@ export function checkCount(name: string, value: number, min: number, max = Infin
 
 export const generateCommand: CommandModule<object, GenerateArgs> = {
   command: 'generate',
-  describe: 'Generate new sounds from a trained checkpoint (prior samples -> decoder -> Griffin-Lim -> WAV)',
+  describe: 'Generate new sounds from a trained checkpoint (latent samples -> decoder -> Griffin-Lim -> WAV)',
   builder: (y) =>
     y
       .usage(`$0 generate --checkpoint DIR --count N --out DIR [options]\n\n${HELP}`)

@@ -46,8 +46,14 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'generate',
     command: 'generate',
-    describe: 'Generate new sounds from a trained checkpoint (prior samples -> decoder -> Griffin-Lim -> WAV)',
+    describe: 'Generate new sounds from a trained checkpoint (latent samples -> decoder -> Griffin-Lim -> WAV)',
     load: async () => (await import('./generate.ts')).generateCommand,
+  },
+  {
+    name: 'fit-sampler',
+    command: 'fit-sampler <checkpoint>',
+    describe: 'Fit the latent densities that generation samples from (sampler.json in the checkpoint)',
+    load: async () => (await import('./fit-sampler.ts')).fitSamplerCommand,
   },
   {
     name: 'reconstruct',
