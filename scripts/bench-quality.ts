@@ -84,7 +84,7 @@ try {
   const judge = args.classifier ? await loadClassifierJudge(args.classifier, ckpt.inputShape) : undefined;
   try {
     const g = createGenerator(ckpt, {});
-    const all = await evaluate(g, ds, { samplers: [] });
+    const all = await evaluate(g, ds, { samplers: [], griffinLim: false });
     const gl = await evaluate(g, ds, { samplers: [], validationItems: args.gl }, judge);
     const last = ckpt.training.metrics.at(-1);
     const m = all.validation.model!;

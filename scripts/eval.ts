@@ -35,6 +35,7 @@ const args = await yargs(hideBin(process.argv))
   .option('validation', { type: 'number', default: DEFAULT_EVAL.validationItems, describe: 'Validation items to reconstruct (0 = all)' })
   .option('iters', { type: 'number', default: DEFAULT_INVERT.iterations, describe: 'Griffin-Lim iterations (PGHI start)' })
   .option('backend', { type: 'string', describe: 'TensorFlow.js backend (auto, tensorflow, wasm, cpu)' })
+  .option('model-only', { type: 'boolean', describe: 'Only the model-only reconstruction scores (no Griffin-Lim, no generation): seconds, not minutes' })
   .option('json', { type: 'boolean', describe: 'Print the figures as JSON' })
   .strict()
   .help()
@@ -83,7 +84,7 @@ try {
     if (ds.shape.join('x') !== ckpt.inputShape.join('x')) {
       throw new UserError(`${args.data}: items are ${ds.shape.join('x')} but the checkpoint takes ${ckpt.inputShape.join('x')}`);
     }
-    const samplers = args.samplers.split(',').map((s) => s.trim()) as SamplerKind[];
+    const samplers = args['model-only'] ? [] : (args.samplers.split(',').map((s) => s.trim()).filter(Boolean) as SamplerKind[]);
     for (const s of samplers) if (!SAMPLER_KINDS.includes(s)) throw new UserError(`--samplers: unknown sampler '${s}' (choose from ${SAMPLER_KINDS.join(', ')})`);
     if (args.classifier) judge = await loadClassifierJudge(args.classifier, ckpt.inputShape);
     const g = createGenerator(ckpt, { iterations: args.iters }, await loadOrFitSampler(ckpt));
@@ -92,7 +93,7 @@ try {
     const r = await evaluate(
       g,
       ds,
-      { samples: args.samples, samplers, perLabel: args['per-label'], temperature: args.temperature, seed: args.seed, validationItems: args.validation, invert: { iterations: args.iters } },
+      { samples: args.samples, samplers, griffinLim: !args['model-only'], perLabel: args['per-label'], temperature: args.temperature, seed: args.seed, validationItems: args.validation, invert: { iterations: args.iters } },
       judge,
       (done) => bar?.update(done),
     );
