@@ -80,3 +80,15 @@ describe('latent densities', () => {
     expect(coef[2]).toBeCloseTo(7, 4);
   });
 });
+
+describe('mixture sampling', () => {
+  it('picks components in proportion to their weights', async () => {
+    const { pickComponent } = await import('./density.ts');
+    const { mulberry32 } = await import('../dsp/random.ts');
+    const mix = { weights: [0.2, 0.8], parts: [] };
+    const rand = mulberry32(1);
+    let second = 0;
+    for (let i = 0; i < 5000; i++) second += pickComponent(mix, rand());
+    expect(second / 5000).toBeCloseTo(0.8, 1);
+  });
+});

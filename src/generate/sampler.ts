@@ -13,6 +13,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { labelReader, type LabelOptions } from '../dataset/labels.ts';
+import { mulberry32 } from '../dsp/random.ts';
 import type { SpectrogramDataset } from '../dataset/store.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../fsutil.ts';
@@ -33,6 +34,7 @@ import {
   type Subspace,
   type SubspaceGaussian,
 } from './density.ts';
+import type { SamplerKind } from './defaults.ts';
 import type { DbRange } from './invert.ts';
 import { diversity } from './distance.ts';
 import { encodeItems } from './model.ts';
@@ -43,10 +45,7 @@ export const SAMPLER_FILE = 'sampler.json';
 export const SAMPLER_FORMAT = 'soundvae-sampler';
 export const SAMPLER_VERSION = 1;
 
-export const SAMPLER_KINDS = ['prior', 'gaussian', 'gmm'] as const;
-export type SamplerKind = (typeof SAMPLER_KINDS)[number];
-/** Chosen by the measurements in the README (recognisability, level, Fréchet distance on FSDD). */
-export const DEFAULT_SAMPLER: SamplerKind = 'gmm';
+export { DEFAULT_SAMPLER, SAMPLER_KINDS, type SamplerKind } from './defaults.ts';
 
 /** Percentiles of a level distribution. */
 export interface LevelStats {
@@ -202,8 +201,7 @@ export function drawCodes(sampler: LatentSampler | undefined, latent: number, co
   if (o.sampler === 'prior' && o.label === undefined) return samplePrior(count, latent, o.temperature, o.seed);
   if (!sampler) throw new UserError(`--sampler ${o.sampler} needs a fitted sampler: run soundvae fit-sampler on the checkpoint`);
   const gauss = gaussianSource(o.seed);
-  const rand = gaussianSource(o.seed + 1);
-  const uniform = () => 0.5 + 0.5 * Math.tanh(rand()); // any fixed map of a seeded draw to (0, 1) will do
+  const uniform = mulberry32(o.seed + 1); // picks mixture components by weight
   let source: () => SubspaceGaussian;
   if (o.label !== undefined) {
     const g = sampler.labels?.values[o.label];
