@@ -84,6 +84,8 @@ export interface EvalResult {
     /** Median level of the reconstruction against the original (dB): straight from Griffin-Lim, and as written. */
     levelRaw: Decibels;
     levelWritten: Decibels;
+    /** Median level of the oracle against the same target: ~0 dB shows the spectrogram-energy estimate holds. */
+    levelOracle: Decibels;
     /** With a classifier: the share of reconstructions (after Griffin-Lim) and of originals it labels right. */
     classifiedRight?: { reconstructions: number; originals: number };
     seconds: Seconds;
@@ -142,6 +144,7 @@ async function judgeReconstructions(
   const recon: Scores[] = [];
   const levelRaw: number[] = [];
   const levelWritten: number[] = [];
+  const levelOracle: number[] = [];
   const items: RangedItem[] = [];
   for await (const b of rangedBatches(ds, indices, o.batch)) {
     const x = b.items.map((it) => it.x01);
@@ -183,6 +186,7 @@ async function judgeReconstructions(
       const written = levelTo(reconAudio[i]!, target);
       recon.push(scoreAgainstItem(written, it.x01, it.range, g.clip));
       levelRaw.push(audioLevels(reconAudio[i]!).rms - target);
+      levelOracle.push(audioLevels(oracleAudio[i]!).rms - target);
       levelWritten.push(audioLevels(written).rms - target);
       items.push({ x01: it.x01.slice(), range: it.range });
     });
@@ -198,6 +202,7 @@ async function judgeReconstructions(
       oracle: meanScores(oracle),
       levelRaw: median(levelRaw),
       levelWritten: median(levelWritten),
+      levelOracle: median(levelOracle),
       classifiedRight: heardCount ? { reconstructions: heardRight / heardCount, originals: heardOriginal / heardCount } : undefined,
       seconds: (performance.now() - started) / 1000,
     },
