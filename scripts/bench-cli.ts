@@ -3,7 +3,8 @@
  *
  * Rebuilds dist/ (`npm run build`) so the compiled CLI is what runs, then times whole processes (spawn to exit, wall
  * clock) of `soundvae --help`, `soundvae info FILE` (a 1 s WAV written to a temp folder), a few commands' `--help`
- * and `info --backends` (which loads tfjs). Prints min / median / max per command, with the load average.
+ * (none of which should load tfjs) and `info --backends` (which loads tfjs). Prints min / median / max per command,
+ * with the load average.
  * `--source` also times the same commands run from the TypeScript sources through tsx (SOUNDVAE_FROM_SOURCE=1).
  */
 import { spawnSync } from 'node:child_process';
@@ -35,6 +36,7 @@ const CASES: [label: string, args: string[]][] = [
   ['info FILE', ['info', wav]],
   ['preprocess --help', ['preprocess', '--help']],
   ['train --help', ['train', '--help']],
+  ['generate --help', ['generate', '--help']],
   ['info --backends', ['info', '--backends']],
 ];
 

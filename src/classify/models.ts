@@ -10,28 +10,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
+import type { ClassifierConfig } from './defaults.ts';
 
-export const CLASSIFIER_KINDS = ['cnn', 'crnn', 'latent'] as const;
-export type ClassifierKind = (typeof CLASSIFIER_KINDS)[number];
-
-export interface ClassifierConfig {
-  kind: ClassifierKind;
-  /** Filters of the three conv blocks (cnn, crnn). */
-  filters: [number, number, number];
-  /** Units of the dense layer (cnn) or of each GRU direction (crnn). */
-  hidden: number;
-  dropout: number;
-  learningRate: number;
-  batchSize: number;
-}
-
-export const DEFAULT_CLASSIFIER: Omit<ClassifierConfig, 'kind'> = {
-  filters: [16, 32, 32],
-  hidden: 64,
-  dropout: 0.5,
-  learningRate: 1e-3,
-  batchSize: 32,
-};
+export { CLASSIFIER_KINDS, DEFAULT_CLASSIFIER, type ClassifierConfig, type ClassifierKind } from './defaults.ts';
 
 function convBlock(x: tf.SymbolicTensor, filters: number, k: number, seed: number): tf.SymbolicTensor {
   x = tf.layers

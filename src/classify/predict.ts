@@ -9,17 +9,11 @@ import { describeError, UserError } from '../errors.ts';
 import { ClipPreparer, preprocessSettings } from '../generate/settings.ts';
 import type { Vae } from '../model/vae.ts';
 import type { Seconds } from '../units.ts';
+import { DEFAULT_PREDICT, type PredictOptions } from './defaults.ts';
 import { topK } from './metrics.ts';
 import { classifierInput, loadClassifier, loadVaeFor, type ClassifierInfo } from './train.ts';
 
-export interface PredictOptions {
-  /** Classes listed per clip and per file. */
-  top: number;
-  /** Clips of one file at most (a long recording is cut into consecutive clips). */
-  maxClips: number;
-}
-
-export const DEFAULT_PREDICT: PredictOptions = { top: 3, maxClips: 1000 };
+export { DEFAULT_PREDICT, type PredictOptions } from './defaults.ts';
 
 /** A class and its probability. */
 export interface ClassScore {

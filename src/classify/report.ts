@@ -23,7 +23,7 @@ export interface ClassifyReportOptions {
   umap: boolean;
 }
 
-export const DEFAULT_CLASSIFY_REPORT = { mapItems: 1000, umap: true };
+export { DEFAULT_CLASSIFY_REPORT } from './defaults.ts';
 
 /** Plot sizes and colours of the page, in one place. */
 const STYLE = {

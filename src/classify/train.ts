@@ -32,7 +32,7 @@ export interface ClassifyTrainOptions {
   log?: (line: string) => void;
 }
 
-export const DEFAULT_CLASSIFY_TRAIN = { labelField: 'label', epochs: 10, seed: 0 };
+export { DEFAULT_CLASSIFY_TRAIN } from './defaults.ts';
 
 /** What `classifier.json` records. */
 export interface ClassifierInfo {

@@ -9,8 +9,9 @@
  * loud and noisy. See `priorRange`.
  */
 import { peak } from '../audio/cleanup.ts';
-import { dbToAmplitude, GriffinLim, type PhaseInit, type Spectrogram, type StftOptions } from '../dsp/index.ts';
+import { dbToAmplitude, GriffinLim, type Spectrogram, type StftOptions } from '../dsp/index.ts';
 import { UserError } from '../errors.ts';
+import { DEFAULT_INVERT, type InvertOptions } from './defaults.ts';
 import type { Decibels, Hertz, Samples, Seconds } from '../units.ts';
 
 /** A dB range that maps [0, 1] model values back to decibels. */
@@ -19,19 +20,7 @@ export interface DbRange {
   max: Decibels;
 }
 
-/** Griffin-Lim settings for turning spectrograms into audio. */
-export interface InvertOptions {
-  iterations: number;
-  momentum: number;
-  init: PhaseInit;
-  seed: number;
-}
-
-/**
- * 32 momentum iterations from PGHI: PGHI alone is about as good as 20-30 random-start iterations, and the
- * momentum iterations then refine it; measured in bench-dsp and `soundvae invert`.
- */
-export const DEFAULT_INVERT: InvertOptions = { iterations: 32, momentum: 0.99, init: 'pghi', seed: 0 };
+export { DEFAULT_INVERT, type InvertOptions } from './defaults.ts';
 
 /**
  * The range for samples from the prior: the mean per-item min and max of the training set (see the file comment).

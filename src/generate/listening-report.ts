@@ -7,50 +7,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { openDataset, type SpectrogramDataset } from '../dataset/store.ts';
 import { UserError } from '../errors.ts';
-import { DEFAULT_INVERT } from './invert.ts';
-import { DEFAULT_SAMPLE, defaultSamplerFor, generateSamples, inputsFromDataset, interpolate, reconstruct, type Generator, type Reconstruction } from './operations.ts';
-import { DEFAULT_LATENT_MAP, latentMaps, nearestWithAudio, writeInterpolations, writeReconstructions, writeSamples } from './report-data.ts';
+import { DEFAULT_LISTENING_REPORT, type ListeningReportOptions } from './defaults.ts';
+import { defaultSamplerFor, generateSamples, inputsFromDataset, interpolate, reconstruct, type Generator, type Reconstruction } from './operations.ts';
+import { latentMaps, nearestWithAudio, writeInterpolations, writeReconstructions, writeSamples } from './report-data.ts';
 import { closeSession, openSession, writeSessionReport } from './session.ts';
 
-export interface ListeningReportOptions {
-  checkpoint: string;
-  out: string;
-  /** Dataset folder; default the one the checkpoint was trained on (skipped with a notice when it is gone). */
-  data?: string;
-  /** Validation items to reconstruct. */
-  count: number;
-  /** Sounds from the default sampler. */
-  samples: number;
-  /** Sounds per label value, a row each (when the checkpoint's sampler has labels). */
-  perLabel: number;
-  /** At most this many label values get a row. */
-  maxLabels: number;
-  /** Interpolation steps. */
-  steps: number;
-  temperature: number;
-  seed: number;
-  iterations: number;
-  /** Dataset items on the latent map. */
-  mapItems: number;
-  umap: boolean;
-  backend?: string;
-  /** Notices (missing dataset, unreadable sources). */
-  warn: (message: string) => void;
-}
-
-export const DEFAULT_LISTENING_REPORT: Omit<ListeningReportOptions, 'checkpoint' | 'out'> = {
-  count: 6,
-  samples: DEFAULT_SAMPLE.count,
-  perLabel: 4,
-  maxLabels: 12,
-  steps: 7,
-  temperature: DEFAULT_SAMPLE.temperature,
-  seed: DEFAULT_SAMPLE.seed,
-  iterations: DEFAULT_INVERT.iterations,
-  mapItems: DEFAULT_LATENT_MAP.maxItems,
-  umap: true,
-  warn: (m) => console.error(`soundvae: ${m}`),
-};
+export { DEFAULT_LISTENING_REPORT, type ListeningReportOptions } from './defaults.ts';
 
 /** Opens the dataset for a report, checking it fits the checkpoint; undefined (with a notice) when absent. */
 async function openReportDataset(dir: string, explicit: boolean, shape: [number, number], warn: (m: string) => void): Promise<SpectrogramDataset | undefined> {

@@ -11,7 +11,8 @@ import type { Scores } from '../report/html.ts';
 import { latentSize } from '../model/vae.ts';
 import { limitPeaks, priorRange, preventClipping, type DbRange, type InvertOptions } from './invert.ts';
 import { interpolatePath } from './latent.ts';
-import { DEFAULT_SAMPLER, drawCodes, rangeFor, type LatentSampler, type SamplerKind } from './sampler.ts';
+import { DEFAULT_SAMPLE, DEFAULT_SAMPLER, type SampleOptions, type SamplerKind } from './defaults.ts';
+import { drawCodes, rangeFor, type LatentSampler } from './sampler.ts';
 import { diversity } from './distance.ts';
 import { decodeLatents, encodeItems } from './model.ts';
 import { ClipPreparer, clipSettings, preprocessSettings, type CheckpointLike, type PreparedClip } from './settings.ts';
@@ -65,19 +66,7 @@ export interface GeneratedSound {
   rawRms: number;
 }
 
-export interface SampleOptions {
-  count: number;
-  temperature: number;
-  seed: number;
-  /** Where codes come from (sampler.ts); 'prior' is the tutorial's N(0, I). */
-  sampler: SamplerKind;
-  /** Draw from this label value's density only. */
-  label?: string;
-  /** Level each sample to the training clips' median RMS (needs a fitted sampler). */
-  level: boolean;
-}
-
-export const DEFAULT_SAMPLE: SampleOptions = { count: 8, temperature: 1, seed: 0, sampler: DEFAULT_SAMPLER, level: true };
+export { DEFAULT_SAMPLE, type SampleOptions } from './defaults.ts';
 
 /** The sampler to use when the caller did not choose: the default when the checkpoint has one, else the prior. */
 export function defaultSamplerFor(g: Generator): SamplerKind {

@@ -13,6 +13,7 @@ import { pca2, scatterSvg, umap2 } from '../report/embed.ts';
 import type { AudioClip, GeneratedItem, ImageRef, InterpolationStrip, LatentMap, ReconstructionRow } from '../report/html.ts';
 import type { EpochMetrics } from '../train/checkpoint.ts';
 import { renderCurvesSvg } from '../train/curves.ts';
+import { DEFAULT_LATENT_MAP } from './defaults.ts';
 import { nearestItems } from './distance.ts';
 import { encodeItems } from './model.ts';
 import type { GeneratedSound, Generator, Interpolation, Reconstruction } from './operations.ts';
@@ -162,7 +163,7 @@ export async function writeCurves(dir: string, checkpointDir: string, metrics: E
   return { src: 'curves.svg', alt: 'training curves: loss, reconstruction and KL per epoch' };
 }
 
-export const DEFAULT_LATENT_MAP = { maxItems: 1500, batch: 64, umap: true };
+export { DEFAULT_LATENT_MAP } from './defaults.ts';
 
 /**
  * Encodes up to `maxItems` items of a dataset (spread evenly over it) and maps their latent means to 2-D with PCA

@@ -8,6 +8,7 @@ import { DEFAULT_DB, frameCount, logSpectralDistance, magnitude, spectralConverg
 import { UserError } from '../errors.ts';
 import type { Scores } from '../report/html.ts';
 import type { Samples } from '../units.ts';
+import { DEFAULT_FILE_RECONSTRUCT } from './defaults.ts';
 import { invertMagnitudes, limitPeaks } from './invert.ts';
 import { decodeLatents, encodeItems } from './model.ts';
 import { safeStem, type Generator } from './operations.ts';
@@ -43,7 +44,7 @@ export interface FileReconstructOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export const DEFAULT_FILE_RECONSTRUCT = { batch: 32, fade: 0.05 };
+export { DEFAULT_FILE_RECONSTRUCT } from './defaults.ts';
 
 /** Weight of a clip's frame whose window reaches past its real samples, relative to a clean one. */
 const EDGE_WEIGHT = 1e-3;

@@ -31,6 +31,9 @@ import {
 } from './checkpoint.ts';
 import { renderCurvesSvg } from './curves.ts';
 import { lrFactor, lrSchedule } from './schedule.ts';
+import { DEFAULT_TRAIN, RUN_FILES } from './defaults.ts';
+
+export { DEFAULT_TRAIN, RUN_FILES } from './defaults.ts';
 
 /** One batch of spectrograms laid out [count, height, width], values in [0, 1]. */
 export interface Batch {
@@ -89,9 +92,6 @@ export async function datasetSource(dir: string): Promise<TrainingData & { close
   };
 }
 
-/** Names of the files the loop writes in the output folder, in one place. */
-export const RUN_FILES = { last: 'last', best: 'best', metrics: 'metrics.jsonl', curves: 'curves.svg' } as const;
-
 export interface TrainOptions {
   /** Output folder: last/, best/, metrics.jsonl, curves.svg. */
   out: string;
@@ -126,17 +126,6 @@ export interface TrainOptions {
   /** Receives one line per epoch and notices (stderr by default). */
   log?: (line: string) => void;
 }
-
-/** Defaults of the training options, in one place (the architecture defaults are in VAE_PRESETS). */
-export const DEFAULT_TRAIN = {
-  preset: 'default' as VaePresetName,
-  epochs: 20,
-  seed: 0,
-  microBatch: 0,
-  workers: 1,
-  logEverySteps: 50,
-  saveEverySeconds: 600,
-};
 
 export interface TrainResult {
   status: 'done' | 'interrupted';

@@ -1,11 +1,16 @@
 /** `soundvae classify train|eval`: recognise what a sound is from its spectrogram. */
 import type { Argv, CommandModule } from 'yargs';
-import { initBackend, type BackendName } from '../../backend/backend.ts';
+import type { BackendName } from '../../backend/backend.ts';
+import {
+  CLASSIFIER_KINDS,
+  DEFAULT_CLASSIFIER,
+  DEFAULT_CLASSIFY_REPORT,
+  DEFAULT_CLASSIFY_TRAIN,
+  DEFAULT_PREDICT,
+  type ClassifierKind,
+} from '../../classify/defaults.ts';
 import { formatReport } from '../../classify/metrics.ts';
-import { CLASSIFIER_KINDS, DEFAULT_CLASSIFIER, type ClassifierKind } from '../../classify/models.ts';
-import { DEFAULT_PREDICT, formatPredictions, predictFiles } from '../../classify/predict.ts';
-import { DEFAULT_CLASSIFY_REPORT, writeClassificationReport } from '../../classify/report.ts';
-import { DEFAULT_CLASSIFY_TRAIN, evaluateClassifier, trainClassifier, type EpochRecord } from '../../classify/train.ts';
+import type { EpochRecord } from '../../classify/train.ts';
 import { expectInteger } from '../options.ts';
 
 interface ClassifyTrainArgs {
@@ -47,6 +52,12 @@ interface ClassifyReportArgs {
   backend?: string;
 }
 
+/** Chooses the tfjs backend; tfjs loads here (when a command runs), not for --help. */
+async function startBackend(backend: string | undefined): Promise<void> {
+  const { initBackend } = await import('../../backend/backend.ts');
+  await initBackend(backend as BackendName | undefined);
+}
+
 /** A whole number of at least `min`, or a one-line error naming the option. */
 function positiveInt(name: string, value: number, min = 1): void {
   expectInteger(name, value, min);
@@ -84,7 +95,8 @@ const trainCmd: CommandModule<object, ClassifyTrainArgs> = {
       .example('$0 classify train --data data/fsdd --out classifiers/digits --label digit', 'Which digit was spoken')
       .example('$0 classify train --data data/fsdd --out classifiers/probe --model latent --vae-checkpoint runs/fsdd', 'How much the VAE latent knows'),
   handler: async (args) => {
-    await initBackend(args.backend as BackendName | undefined);
+    await startBackend(args.backend);
+    const { trainClassifier } = await import('../../classify/train.ts');
     const config = { ...(args['batch-size'] && { batchSize: args['batch-size'] }), ...(args.lr && { learningRate: args.lr }) };
     await trainClassifier({
       data: args.data,
@@ -110,7 +122,8 @@ const evalCmd: CommandModule<object, ClassifyEvalArgs> = {
       .option('data', { type: 'string', describe: 'Dataset to evaluate on (default: the one it was trained on)' })
       .option('json', { type: 'boolean', describe: 'Machine-readable output' }),
   handler: async (args) => {
-    await initBackend(args.backend as BackendName | undefined);
+    await startBackend(args.backend);
+    const { evaluateClassifier } = await import('../../classify/train.ts');
     const { report, history } = await evaluateClassifier(args.classifier, args.data);
     if (args.json) console.log(JSON.stringify({ ...report, history }, null, 2));
     else console.log(`${formatReport(report)}\n\n${formatCurves(history)}`);
@@ -131,7 +144,8 @@ const predictCmd: CommandModule<object, ClassifyPredictArgs> = {
   handler: async (args) => {
     positiveInt('top', args.top);
     positiveInt('max-clips', args['max-clips']);
-    await initBackend(args.backend as BackendName | undefined);
+    await startBackend(args.backend);
+    const { formatPredictions, predictFiles } = await import('../../classify/predict.ts');
     const results = await predictFiles(args.classifier, args.files, { top: args.top, maxClips: args['max-clips'] });
     console.log(args.json ? JSON.stringify(results, null, 2) : formatPredictions(results));
     const failed = results.filter((r) => r.error !== undefined);
@@ -156,7 +170,8 @@ const reportCmd: CommandModule<object, ClassifyReportArgs> = {
       .example('$0 classify report --classifier classifiers/digits --out report-digits', 'Then open report-digits/index.html') as unknown as Argv<ClassifyReportArgs>,
   handler: async (args) => {
     positiveInt('map-items', args['map-items']);
-    await initBackend(args.backend as BackendName | undefined);
+    await startBackend(args.backend);
+    const { writeClassificationReport } = await import('../../classify/report.ts');
     const { file, report } = await writeClassificationReport({ classifier: args.classifier, out: args.out, data: args.data, mapItems: args['map-items'], umap: args.umap });
     console.log(`accuracy ${(100 * report.accuracy).toFixed(1)}%, top-3 ${(100 * report.top3).toFixed(1)}% on ${report.count} validation items`);
     console.log(`report: ${file}`);

@@ -1,12 +1,8 @@
 /** `soundvae fit-sampler`: fit the latent densities generation samples from, and store them in the checkpoint. */
 import type { CommandModule } from 'yargs';
-import { initBackend, type BackendName } from '../../backend/backend.ts';
-import { openDataset } from '../../dataset/store.ts';
+import type { BackendName } from '../../backend/backend.ts';
 import { UserError } from '../../errors.ts';
 import { DEFAULT_DENSITY } from '../../generate/density.ts';
-import { fitSampler, writeSampler } from '../../generate/sampler.ts';
-import { clipSettings } from '../../generate/settings.ts';
-import { disposeVae, loadCheckpoint } from '../../train/checkpoint.ts';
 import { createProgress } from '../progress.ts';
 
 interface FitSamplerArgs {
@@ -41,6 +37,14 @@ export const fitSamplerCommand: CommandModule<object, FitSamplerArgs> = {
     for (const [name, v] of [['components', args.components], ['mixture', args.mixture]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new UserError(`--${name} ${v}: expected a positive integer`);
     }
+    // tfjs loads here, not for --help
+    const [{ initBackend }, { openDataset }, { fitSampler, writeSampler }, { clipSettings }, { disposeVae, loadCheckpoint }] = await Promise.all([
+      import('../../backend/backend.ts'),
+      import('../../dataset/store.ts'),
+      import('../../generate/sampler.ts'),
+      import('../../generate/settings.ts'),
+      import('../../train/checkpoint.ts'),
+    ]);
     await initBackend(args.backend as BackendName | 'auto' | undefined);
     const ckpt = await loadCheckpoint(args.checkpoint);
     try {

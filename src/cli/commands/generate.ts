@@ -1,16 +1,10 @@
 /** `soundvae generate`: new sounds from a trained checkpoint, drawn where its training data lies. */
 import { existsSync } from 'node:fs';
 import type { Argv, CommandModule } from 'yargs';
-import { openDataset } from '../../dataset/store.ts';
 import { describeError } from '../../errors.ts';
 import { optionError } from '../options.ts';
-import { DEFAULT_INVERT } from '../../generate/invert.ts';
-import { DEFAULT_SAMPLE, defaultSamplerFor, generateSamples, sampleWarnings } from '../../generate/operations.ts';
-import { DEFAULT_SAMPLER, parseLabel, SAMPLER_KINDS, type SamplerKind } from '../../generate/sampler.ts';
-import { audioLevels } from '../../generate/spectra.ts';
-import { nearestWithAudio, writeSamples } from '../../generate/report-data.ts';
+import { DEFAULT_INVERT, DEFAULT_SAMPLE, DEFAULT_SAMPLER, SAMPLER_KINDS, type SamplerKind } from '../../generate/defaults.ts';
 import type { AudioClip } from '../../report/html.ts';
-import { closeSession, openSession, writeSessionReport } from '../../generate/session.ts';
 
 interface GenerateArgs {
   checkpoint: string;
@@ -71,6 +65,22 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     checkCount('count', args.count, 1, 10_000);
     checkCount('iters', args.iters, 0);
     if (!(args.temperature >= 0)) throw optionError('temperature', args.temperature, 'a number >= 0');
+    // tfjs loads here, not for --help
+    const [
+      { openDataset },
+      { defaultSamplerFor, generateSamples, sampleWarnings },
+      { parseLabel },
+      { audioLevels },
+      { nearestWithAudio, writeSamples },
+      { closeSession, openSession, writeSessionReport },
+    ] = await Promise.all([
+      import('../../dataset/store.ts'),
+      import('../../generate/operations.ts'),
+      import('../../generate/sampler.ts'),
+      import('../../generate/spectra.ts'),
+      import('../../generate/report-data.ts'),
+      import('../../generate/session.ts'),
+    ]);
     const s = await openSession(args.checkpoint, args.backend, { iterations: args.iters });
     try {
       const label = args.label === undefined ? undefined : parseLabel(args.label, s.g.sampler);

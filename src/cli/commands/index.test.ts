@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import yargs from 'yargs';
 import { COMMANDS, commandWord, loadCommands } from './index.ts';
@@ -64,3 +68,32 @@ describe('every command help', () => {
   });
 });
 
+
+/**
+ * The chain of static imports from `file` that reaches a package matching `heavy`, or undefined. Each file is
+ * transpiled first, so type-only imports (erased) do not count, and dynamic `import()` calls are not followed.
+ */
+function staticImportChain(file: string, heavy: RegExp, seen = new Set<string>()): string[] | undefined {
+  if (seen.has(file)) return undefined;
+  seen.add(file);
+  const js = ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+  for (const [, from, bare] of js.matchAll(/^\s*(?:import|export)\s[^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm)) {
+    const spec = (from ?? bare)!;
+    if (heavy.test(spec)) return [spec];
+    if (!spec.startsWith('.')) continue;
+    const next = path.resolve(path.dirname(file), spec);
+    const chain = staticImportChain(next, heavy, seen);
+    if (chain) return [path.relative(path.dirname(fileURLToPath(import.meta.url)), next), ...chain];
+  }
+  return undefined;
+}
+
+describe('command modules', () => {
+  it('import TensorFlow.js only when their handler runs, so --help starts fast', () => {
+    const dir = path.dirname(fileURLToPath(import.meta.url));
+    expect(staticImportChain(path.join(dir, '../../generate/session.ts'), /^@tensorflow\//)).toEqual(['../../backend/backend.ts', '@tensorflow/tfjs']); // the check sees tfjs
+    for (const { name } of COMMANDS) {
+      expect(staticImportChain(path.join(dir, `${name}.ts`), /^@tensorflow\//), `${name}.ts imports tfjs through`).toBeUndefined();
+    }
+  });
+});

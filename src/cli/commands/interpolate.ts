@@ -1,10 +1,8 @@
 /** `soundvae interpolate`: walk the latent space from one sound to another. */
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../../errors.ts';
-import { DEFAULT_INVERT } from '../../generate/invert.ts';
-import { inputsFromFiles, interpolate, type InterpolationMethod } from '../../generate/operations.ts';
-import { writeInterpolations } from '../../generate/report-data.ts';
-import { closeSession, openSession, writeSessionReport } from '../../generate/session.ts';
+import { DEFAULT_INVERT } from '../../generate/defaults.ts';
+import type { InterpolationMethod } from '../../generate/operations.ts';
 import { checkCount } from './generate.ts';
 
 interface InterpolateArgs {
@@ -46,6 +44,12 @@ export const interpolateCommand: CommandModule<object, InterpolateArgs> = {
     checkCount('steps', args.steps, 2, 1000);
     checkCount('iters', args.iters, 0);
     const methods: InterpolationMethod[] = args.method === 'both' ? ['linear', 'spherical'] : [args.method];
+    // tfjs loads here, not for --help
+    const [{ inputsFromFiles, interpolate }, { writeInterpolations }, { closeSession, openSession, writeSessionReport }] = await Promise.all([
+      import('../../generate/operations.ts'),
+      import('../../generate/report-data.ts'),
+      import('../../generate/session.ts'),
+    ]);
     const s = await openSession(args.checkpoint, args.backend, { iterations: args.iters });
     try {
       const errors: string[] = [];

@@ -1,15 +1,10 @@
 /** `soundvae reconstruct`: hear and measure what the model keeps of real sounds. */
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { readAudioInfo } from '../../audio/decode.ts';
 import type { AudioFileInfo } from '../../audio/types.ts';
-import { openDataset } from '../../dataset/store.ts';
 import { describeError, fileError, UserError } from '../../errors.ts';
-import { DEFAULT_INVERT } from '../../generate/invert.ts';
-import { inputsFromDataset, inputsFromFiles, reconstruct, uniqueNamer, type ReconstructionInput } from '../../generate/operations.ts';
-import { writeReconstructions } from '../../generate/report-data.ts';
-import { closeSession, openSession, writeSessionReport } from '../../generate/session.ts';
-import { DEFAULT_FILE_RECONSTRUCT, reconstructFile } from '../../generate/whole-file.ts';
+import { DEFAULT_FILE_RECONSTRUCT, DEFAULT_INVERT } from '../../generate/defaults.ts';
+import type { ReconstructionInput } from '../../generate/operations.ts';
 import { meanScores, type ReconstructionRow, type Scores } from '../../report/html.ts';
 import { createProgress } from '../progress.ts';
 import { checkCount } from './generate.ts';
@@ -114,6 +109,22 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
     checkCount('iters', args.iters, 0);
     checkCount('batch', args.batch, 1);
     if (args.data && args.firstClip) throw new UserError('--first-clip is for audio files; --data items are one clip each');
+    // tfjs loads here, not for --help
+    const [
+      { readAudioInfo },
+      { openDataset },
+      { inputsFromDataset, inputsFromFiles, reconstruct, uniqueNamer },
+      { writeReconstructions },
+      { closeSession, openSession, writeSessionReport },
+      { reconstructFile },
+    ] = await Promise.all([
+      import('../../audio/decode.ts'),
+      import('../../dataset/store.ts'),
+      import('../../generate/operations.ts'),
+      import('../../generate/report-data.ts'),
+      import('../../generate/session.ts'),
+      import('../../generate/whole-file.ts'),
+    ]);
     const s = await openSession(args.checkpoint, args.backend, { iterations: args.iters });
     let failed = 0;
     const onError = (message: string) => {

@@ -1,6 +1,6 @@
 /** `soundvae report`: the whole listening report of a checkpoint in one folder. */
 import type { Argv, CommandModule } from 'yargs';
-import { DEFAULT_LISTENING_REPORT, writeListeningReport } from '../../generate/listening-report.ts';
+import { DEFAULT_LISTENING_REPORT } from '../../generate/defaults.ts';
 import { makeSingleFile } from '../../report/single-file.ts';
 import { checkCount } from './generate.ts';
 import { printReconstructions } from './reconstruct.ts';
@@ -56,6 +56,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     checkCount('steps', args.steps, 2, 1000);
     checkCount('iters', args.iters, 0);
     checkCount('map-items', args.mapItems, 0);
+    const { writeListeningReport } = await import('../../generate/listening-report.ts'); // tfjs loads here, not for --help
     const { file, reconstructions } = await writeListeningReport({
       checkpoint: args.checkpoint,
       out: args.out,

@@ -1,10 +1,10 @@
 /** `soundvae train`: train the VAE on a preprocessed dataset, with checkpoints, logs and exact resume. */
 import os from 'node:os';
 import type { CommandModule } from 'yargs';
-import { initBackend, type BackendName } from '../../backend/backend.ts';
+import type { BackendName } from '../../backend/backend.ts';
 import { describeError, UserError } from '../../errors.ts';
 import { VAE_PRESETS, type BottleneckKind, type ReconstructionLoss, type Stride, type VaeConfig, type VaePresetName } from '../../model/vae-config.ts';
-import { DEFAULT_TRAIN, RUN_FILES, datasetSource, resolveConfig, train } from '../../train/train.ts';
+import { DEFAULT_TRAIN, RUN_FILES } from '../../train/defaults.ts';
 import { keptCheckpointNote, watchLauncher } from '../../train/run-folder.ts';
 import type { LrScheduleName } from '../../train/schedule.ts';
 import { formatNumber } from '../progress.ts';
@@ -218,6 +218,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   handler: async (args) => {
     const overrides = overridesFromArgs(args);
     checkRunArgs(args);
+    // tfjs loads here, not for --help
+    const [{ initBackend }, { datasetSource, resolveConfig, train }] = await Promise.all([
+      import('../../backend/backend.ts'),
+      import('../../train/train.ts'),
+    ]);
     const { active } = await initBackend(args.backend as BackendName | 'auto' | undefined);
     const workers = args.workers ?? defaultWorkers(active);
     const data = await datasetSource(args.data);

@@ -1,0 +1,87 @@
+/**
+ * The generation commands' defaults and choices, without TensorFlow.js: `generate --help`, `reconstruct --help` and
+ * `report --help` show them without loading tfjs (nor the DSP code). The modules that use them (invert.ts,
+ * sampler.ts, operations.ts, whole-file.ts, report-data.ts, listening-report.ts) re-export them, so either place can
+ * be imported.
+ */
+import type { PhaseInit } from '../dsp/index.ts';
+
+/** Griffin-Lim settings for turning spectrograms into audio. */
+export interface InvertOptions {
+  iterations: number;
+  momentum: number;
+  init: PhaseInit;
+  seed: number;
+}
+
+/**
+ * 32 momentum iterations from PGHI: PGHI alone is about as good as 20-30 random-start iterations, and the
+ * momentum iterations then refine it; measured in bench-dsp and `soundvae invert`.
+ */
+export const DEFAULT_INVERT: InvertOptions = { iterations: 32, momentum: 0.99, init: 'pghi', seed: 0 };
+
+/** Where latent codes come from (`generate --sampler`; see sampler.ts). */
+export const SAMPLER_KINDS = ['prior', 'gaussian', 'gmm'] as const;
+export type SamplerKind = (typeof SAMPLER_KINDS)[number];
+/** Chosen by the measurements in the README (recognisability, level, Fréchet distance on FSDD). */
+export const DEFAULT_SAMPLER: SamplerKind = 'gmm';
+
+export interface SampleOptions {
+  count: number;
+  temperature: number;
+  seed: number;
+  /** Where codes come from (sampler.ts); 'prior' is the tutorial's N(0, I). */
+  sampler: SamplerKind;
+  /** Draw from this label value's density only. */
+  label?: string;
+  /** Level each sample to the training clips' median RMS (needs a fitted sampler). */
+  level: boolean;
+}
+
+export const DEFAULT_SAMPLE: SampleOptions = { count: 8, temperature: 1, seed: 0, sampler: DEFAULT_SAMPLER, level: true };
+
+/** Whole-file reconstruction (whole-file.ts): clips encoded and decoded at a time, longest blend in seconds. */
+export const DEFAULT_FILE_RECONSTRUCT = { batch: 32, fade: 0.05 };
+
+/** The latent map of a dataset (report-data.ts): items at most, encoding batch, UMAP beside PCA. */
+export const DEFAULT_LATENT_MAP = { maxItems: 1500, batch: 64, umap: true };
+
+export interface ListeningReportOptions {
+  checkpoint: string;
+  out: string;
+  /** Dataset folder; default the one the checkpoint was trained on (skipped with a notice when it is gone). */
+  data?: string;
+  /** Validation items to reconstruct. */
+  count: number;
+  /** Sounds from the default sampler. */
+  samples: number;
+  /** Sounds per label value, a row each (when the checkpoint's sampler has labels). */
+  perLabel: number;
+  /** At most this many label values get a row. */
+  maxLabels: number;
+  /** Interpolation steps. */
+  steps: number;
+  temperature: number;
+  seed: number;
+  iterations: number;
+  /** Dataset items on the latent map. */
+  mapItems: number;
+  umap: boolean;
+  backend?: string;
+  /** Notices (missing dataset, unreadable sources). */
+  warn: (message: string) => void;
+}
+
+export const DEFAULT_LISTENING_REPORT: Omit<ListeningReportOptions, 'checkpoint' | 'out'> = {
+  count: 6,
+  samples: DEFAULT_SAMPLE.count,
+  perLabel: 4,
+  maxLabels: 12,
+  steps: 7,
+  temperature: DEFAULT_SAMPLE.temperature,
+  seed: DEFAULT_SAMPLE.seed,
+  iterations: DEFAULT_INVERT.iterations,
+  mapItems: DEFAULT_LATENT_MAP.maxItems,
+  umap: true,
+  warn: (m) => console.error(`soundvae: ${m}`),
+};
