@@ -69,7 +69,7 @@ function print(r: EvalResult, header: string): void {
   }
   if (r.judgedBy) console.log(`  (recognisable: top class with p >= 0.8, judged by ${r.judgedBy})`);
   if (r.labels) {
-    console.log(`label-conditioned (gaussian per label): classified as the asked label`);
+    console.log(`label-conditioned (--label, default sampler): classified as the asked label`);
     console.log('  ' + r.labels.map((l) => `${l.label} ${pct(l.asExpected)}`).join('   '));
   }
   console.log(`decode + invert: ${(r.timing.secondsPerSample * 1000).toFixed(0)} ms per clip in a batch; one clip alone ${(r.timing.secondsSingle * 1000).toFixed(0)} ms`);

@@ -92,3 +92,26 @@ describe('mixture sampling', () => {
     expect(second / 5000).toBeCloseTo(0.8, 1);
   });
 });
+
+describe('the neighbours sampler', () => {
+  it('draws between a training code and one of its nearest neighbours, within the label when asked', async () => {
+    const { drawCodes, nearestCodes } = await import('./sampler.ts');
+    // two labelled lines of codes, far apart
+    const codes = Array.from({ length: 20 }, (_, i) => Float32Array.from([i < 10 ? i : 100 + i, 0]));
+    const labels = codes.map((_, i) => (i < 10 ? 'a' : 'b'));
+    const flat = new Float32Array(40);
+    codes.forEach((c, i) => flat.set(c, 2 * i));
+    const sampler = {
+      labels: { field: 'x', values: { a: {}, b: {} } },
+      neighbours: { codes: Buffer.from(flat.buffer).toString('base64'), labels, near: nearestCodes(codes, 2), nearSameLabel: nearestCodes(codes, 2, labels) },
+    } as unknown as LatentSampler;
+    expect(nearestCodes(codes, 2)[0]).toEqual([1, 2]);
+    const drawn = drawCodes(sampler, 2, 200, { sampler: 'neighbours', temperature: 1, seed: 3 });
+    // every draw lies within 2 (the neighbour reach) of some training code, never in the gap between the lines
+    drawn.forEach((z) => expect(Math.min(...codes.map((c) => Math.abs(c[0]! - z[0]!)))).toBeLessThanOrEqual(2));
+    const bs = drawCodes(sampler, 2, 100, { sampler: 'neighbours', temperature: 1, seed: 3, label: 'b' });
+    bs.forEach((z) => expect(z[0]).toBeGreaterThanOrEqual(110));
+    const mid = drawCodes(sampler, 2, 5, { sampler: 'neighbours', temperature: 0, seed: 3 });
+    mid.forEach((z) => expect(z[0]! % 0.5).toBeCloseTo(0, 5)); // temperature 0: midpoints of integer codes
+  });
+});

@@ -17,7 +17,7 @@ import type { DbRange, InvertOptions } from './invert.ts';
 import { fitFeatureClassifier, frechetDistance, logMelStats, predictFeatures, recognisability, type Recognisability } from './judge.ts';
 import type { ClassifierJudge } from './judge-classifier.ts';
 import { decodeLatents, encodeItems } from './model.ts';
-import { generateSamples, type GeneratedSound, type Generator } from './operations.ts';
+import { defaultSamplerFor, generateSamples, type GeneratedSound, type Generator } from './operations.ts';
 import { levelStats, spreadPick, type LevelStats, type SamplerKind } from './sampler.ts';
 import { audioLevels, energyToRmsDb, itemEnergy, itemsToAudio, levelTo, scoreAgainstItem, scoreModelOnly } from './spectra.ts';
 
@@ -48,7 +48,7 @@ export const DEFAULT_EVAL: EvalOptions = {
   seed: 0,
   batch: 32,
   invert: {},
-  samplers: ['prior', 'gaussian', 'gmm'],
+  samplers: ['prior', 'gaussian', 'gmm', 'neighbours'],
   perLabel: 20,
   trainReference: 1000,
   griffinLim: true,
@@ -268,7 +268,7 @@ export async function evaluate(
   const generation: GenerationScores[] = [];
   let timing = { secondsPerSample: NaN, secondsSingle: NaN };
   for (const sampler of o.samplers) {
-    if (sampler !== 'prior' && !g.sampler) continue;
+    if ((sampler !== 'prior' && !g.sampler) || (sampler === 'neighbours' && !g.sampler?.neighbours)) continue;
     const { sounds, seconds } = generateSamples(g, { count: o.samples, temperature: o.temperature, seed: o.seed, sampler });
     const t1 = performance.now();
     generateSamples(g, { count: 1, temperature: o.temperature, seed: o.seed, sampler });
@@ -297,7 +297,7 @@ export async function evaluate(
   const known = judge?.classes ?? byFeatures?.classes ?? [];
   if (o.perLabel > 0 && values.length && values.every((v) => known.includes(v))) {
     labels = values.map((label) => {
-      const { sounds } = generateSamples(g, { count: o.perLabel, temperature: o.temperature, seed: o.seed, sampler: 'gaussian', label });
+      const { sounds } = generateSamples(g, { count: o.perLabel, temperature: o.temperature, seed: o.seed, sampler: defaultSamplerFor(g), label });
       const heard = reanalyse(g, sounds);
       return { label, asExpected: recognise(heard, features(g, heard), label)!.asExpected! };
     });

@@ -35,13 +35,13 @@ async function labelRows(g: Generator, ds: SpectrogramDataset | undefined, o: Li
   const values = Object.keys(labels.values).sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).slice(0, o.maxLabels);
   const rows = [];
   for (const label of values) {
-    const { sounds } = generateSamples(g, { count: o.perLabel, temperature: o.temperature, seed: o.seed, sampler: 'gaussian', label });
+    const { sounds } = generateSamples(g, { count: o.perLabel, temperature: o.temperature, seed: o.seed, sampler: defaultSamplerFor(g), label });
     sounds.forEach((x) => (x.name = `${label}-${x.name}`));
     const sub = `by-label`;
     const near = ds ? await nearestWithAudio(g, ds, o.out, sub, sounds) : { notes: [], clips: [] };
     rows.push({ label, items: await writeSamples(o.out, sub, sounds, g.clip, true, near.notes, near.clips) });
   }
-  return { field: labels.field, rows, note: `${o.perLabel} samples per value of '${labels.field}', each from a Gaussian fitted to that value's training codes (generate --label ${labels.field}=VALUE).` };
+  return { field: labels.field, rows, note: `${o.perLabel} samples per value of '${labels.field}', drawn among that value's training codes (generate --label ${labels.field}=VALUE).` };
 }
 
 /**
@@ -85,7 +85,7 @@ export async function writeListeningReport(
           note:
             (sampler === 'prior'
               ? `Latents from N(0, I) × ${o.temperature}, seed ${o.seed}; de-normalised with the training set's mean per-item range (${range.min.toFixed(1)} to ${range.max.toFixed(1)} dB).`
-              : `Latents from the ${sampler} density fitted to the training codes, temperature ${o.temperature}, seed ${o.seed}; each de-normalised with the dB range its code predicts and levelled to the training clips' median loudness.`) +
+              : `Latents from the ${sampler} sampler fitted to the training codes, temperature ${o.temperature}, seed ${o.seed}; each de-normalised with the dB range its code predicts and levelled to the training clips' median loudness.`) +
             ' The nearest training item (RMS dB distance of the spectrograms) flags copies; hear it under each sample.',
         },
         generatedByLabel: byLabel,

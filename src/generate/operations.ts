@@ -68,9 +68,10 @@ export interface GeneratedSound {
 
 export { DEFAULT_SAMPLE, type SampleOptions } from './defaults.ts';
 
-/** The sampler to use when the caller did not choose: the default when the checkpoint has one, else the prior. */
+/** The sampler to use when the caller did not choose: the default when the checkpoint's sampler has it, else the best it has. */
 export function defaultSamplerFor(g: Generator): SamplerKind {
-  return g.sampler ? DEFAULT_SAMPLER : 'prior';
+  if (!g.sampler) return 'prior';
+  return DEFAULT_SAMPLER === 'neighbours' && !g.sampler.neighbours ? 'gmm' : DEFAULT_SAMPLER;
 }
 
 /**

@@ -7,8 +7,11 @@
  * Samplers (`generate --sampler`):
  * - `prior`: N(0, I), the tutorial's (and the only choice without a sampler.json);
  * - `gaussian`: one full-covariance Gaussian over the training codes (in their principal subspace);
- * - `gmm`: a Gaussian mixture over them, the default: it follows the clusters (digits, instruments) that one
- *   Gaussian would average into blur.
+ * - `gmm`: a Gaussian mixture over them: it follows the clusters (digits, instruments) that one Gaussian would
+ *   average into blur;
+ * - `neighbours`, the default: a point between a training code and one of its nearest neighbours (of the same
+ *   label with --label). The decoder of a model trained with a weak KL term is only reliable near the codes it
+ *   was trained on, and this stays there: on FSDD it gave twice the recognisable samples of the mixture.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -71,6 +74,41 @@ export interface LatentSampler {
   trainRms: LevelStats;
   /** Mean pairwise distance between training items (distance.ts), for the collapse warning. */
   diversity?: number;
+  /** The training codes (base64 of float32, items x dim), their labels, and each one's nearest neighbours. */
+  neighbours?: { codes: string; labels: (string | null)[]; near: number[][]; nearSameLabel: number[][] };
+}
+
+/** Nearest neighbours kept per training code for the `neighbours` sampler. */
+export const NEIGHBOURS = 8;
+
+/** Indices of each code's `k` nearest other codes (squared Euclidean), optionally only among the same group. */
+export function nearestCodes(codes: Float32Array[], k: number, group?: (string | undefined)[]): number[][] {
+  return codes.map((c, i) => {
+    const best: [number, number][] = [];
+    codes.forEach((o, j) => {
+      if (j === i || (group && group[j] !== group[i])) return;
+      let d = 0;
+      for (let q = 0; q < c.length; q++) d += (c[q]! - o[q]!) ** 2;
+      if (best.length < k || d < best[best.length - 1]![0]) {
+        best.push([d, j]);
+        best.sort((a, b) => a[0] - b[0]);
+        if (best.length > k) best.pop();
+      }
+    });
+    return best.map(([, j]) => j);
+  });
+}
+
+function encodeCodes(codes: Float32Array[]): string {
+  const flat = new Float32Array(codes.length * (codes[0]?.length ?? 0));
+  codes.forEach((c, i) => flat.set(c, i * c.length));
+  return Buffer.from(flat.buffer).toString('base64');
+}
+
+function decodeCodes(text: string, dim: number): Float32Array[] {
+  const bytes = Buffer.from(text, 'base64');
+  const flat = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  return Array.from({ length: flat.length / dim }, (_, i) => flat.subarray(i * dim, (i + 1) * dim));
 }
 
 /** `count` indices spread evenly over [0, n). */
@@ -175,6 +213,12 @@ export async function fitSampler(
     range: { min: ridge(ys, mins), max: ridge(ys, maxs) },
     trainRms: levelStats(rms),
     diversity: spread,
+    neighbours: {
+      codes: encodeCodes(codes),
+      labels: labels.map((l) => l ?? null),
+      near: nearestCodes(codes, NEIGHBOURS),
+      nearSameLabel: nearestCodes(codes, NEIGHBOURS, labels),
+    },
   };
 }
 
@@ -200,19 +244,45 @@ export interface DrawOptions {
 export function drawCodes(sampler: LatentSampler | undefined, latent: number, count: number, o: DrawOptions): Float32Array[] {
   if (o.sampler === 'prior' && o.label === undefined) return samplePrior(count, latent, o.temperature, o.seed);
   if (!sampler) throw new UserError(`--sampler ${o.sampler} needs a fitted sampler: run soundvae fit-sampler on the checkpoint`);
+  if (o.label !== undefined) checkLabel(sampler, o.label);
+  if (o.sampler === 'neighbours') {
+    if (!sampler.neighbours) throw new UserError('this sampler.json predates the neighbours sampler: run soundvae fit-sampler on the checkpoint again');
+    return drawNeighbours(sampler.neighbours, latent, count, o);
+  }
   const gauss = gaussianSource(o.seed);
   const uniform = mulberry32(o.seed + 1); // picks mixture components by weight
   let source: () => SubspaceGaussian;
   if (o.label !== undefined) {
-    const g = sampler.labels?.values[o.label];
-    if (!g) {
-      const known = Object.keys(sampler.labels?.values ?? {});
-      throw new UserError(known.length ? `no label value '${o.label}': the checkpoint knows ${known.join(', ')}` : 'the checkpoint was trained on a dataset without labels');
-    }
+    const g = sampler.labels!.values[o.label]!;
     source = () => g;
   } else if (o.sampler === 'gaussian') source = () => sampler.gaussian;
   else source = () => sampler.gmm.parts[pickComponent(sampler.gmm, uniform())]!;
   return Array.from({ length: count }, () => lift(sampler.subspace, drawSubspace(source(), o.temperature, gauss), o.temperature, gauss));
+}
+
+function checkLabel(sampler: LatentSampler, label: string): void {
+  if (sampler.labels?.values[label]) return;
+  const known = Object.keys(sampler.labels?.values ?? {});
+  throw new UserError(known.length ? `no label value '${label}': the checkpoint knows ${known.join(', ')}` : 'the checkpoint was trained on a dataset without labels');
+}
+
+/**
+ * Points between a training code and one of its nearest neighbours: z = a + t (b - a), t = 0.5 +- 0.2 x
+ * temperature (so temperature 0 gives midpoints; 2.5 reaches the codes themselves). With a label, both ends
+ * have it.
+ */
+function drawNeighbours(nb: NonNullable<LatentSampler['neighbours']>, latent: number, count: number, o: DrawOptions): Float32Array[] {
+  const codes = decodeCodes(nb.codes, latent);
+  const rand = mulberry32(o.seed);
+  const pool = o.label === undefined ? codes.map((_, i) => i) : codes.map((_, i) => i).filter((i) => nb.labels[i] === o.label);
+  const near = o.label === undefined ? nb.near : nb.nearSameLabel;
+  return Array.from({ length: count }, () => {
+    const a = pool[Math.floor(rand() * pool.length)]!;
+    const others = near[a]!;
+    const b = others.length ? others[Math.floor(rand() * others.length)]! : a;
+    const t = Math.min(1, Math.max(0, 0.5 + 0.2 * o.temperature * (2 * rand() - 1)));
+    return codes[a]!.map((v, q) => v + t * (codes[b]![q]! - v));
+  });
 }
 
 /**

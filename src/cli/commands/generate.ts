@@ -23,12 +23,12 @@ interface GenerateArgs {
 const HELP = `Draw latent codes where the training data lies, decode them all in one batch, and turn each
 spectrogram into sound with Griffin-Lim started from the PGHI phase estimate.
 
-Samplers: gmm (default) and gaussian draw from densities fitted to the training set's latent means
-after training (kept in the checkpoint's sampler.json; fitted on first use when missing, or with
-\`soundvae fit-sampler\`). prior draws from N(0, I) as the original tutorial does: a VAE trained with
-a reconstruction weight of 1e6 leaves its codes far from the origin, so prior draws tend to decode
-to near-silence. --temperature scales the spread of the chosen density (below 1: safer, more
-typical sounds; above 1: stranger ones). --label draws from one label value's density (one digit).
+Samplers (fitted after training into the checkpoint's sampler.json; fitted on first use when
+missing, or with \`soundvae fit-sampler\`): neighbours (default) takes a point between a training
+code and one of its nearest neighbours; gmm and gaussian draw from densities fitted to the training
+codes; prior draws from N(0, I) as the original tutorial does, which for a model trained with a
+reconstruction weight of 1e6 tends to decode to near-silence. --temperature scales the spread
+(below 1: safer, more typical sounds; above 1: stranger ones). --label draws for one label value.
 
 Levels: each sample is de-normalised with the dB range its code predicts (a regression fitted on
 the training items' own ranges) and levelled to the training clips' median loudness (--no-level
