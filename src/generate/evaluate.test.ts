@@ -51,7 +51,7 @@ describe('evaluate', () => {
       expect(r.validation.model!.spectralConvergence).toBeGreaterThan(-3);
       // Written reconstructions are levelled to their originals.
       expect(Math.abs(r.validation.levelWritten)).toBeLessThan(0.1);
-      expect(r.generation.map((x) => x.sampler)).toEqual(['prior', 'gaussian', 'gmm']);
+      expect(r.generation.map((x) => x.sampler)).toEqual(['prior', 'gaussian', 'gmm', 'neighbours']);
       for (const x of r.generation) {
         expect(x.samples).toBe(4);
         expect(x.frechetFeature).toBeGreaterThanOrEqual(0);
