@@ -16,6 +16,7 @@ import { preprocessCommand } from '../cli/commands/preprocess.ts';
 import { reportCommand } from '../cli/commands/report.ts';
 import { trainCommand } from '../cli/commands/train.ts';
 import { DEFAULT_DEMO_OPTIONS, makeDemoSounds } from './catalogue.ts';
+import { DEFAULT_SAMPLER } from '../generate/defaults.ts';
 
 export interface DemoRunOptions {
   /** Where everything goes: sounds/, dataset/, run/ (checkpoints), report/. */
@@ -36,7 +37,7 @@ export interface DemoRunOptions {
 export const DEMO_DEFAULTS = {
   out: 'samples/demo',
   count: DEFAULT_DEMO_OPTIONS.count,
-  epochs: 15,
+  epochs: 30,
   /** 16 kHz, half-second clips, n_fft 512, hop 128 (n_fft/4) -> 256 x 64 spectrograms, labels from folders. */
   preprocessArgs: ['--preset', 'digits', '--sample-rate', '16000', '--frames', '64', '--keep-ends', '--labels', 'folder', '--group-by', 'source', '--validation', '0.15'],
   /**
@@ -98,7 +99,7 @@ async function printGenerationFigures(runDir: string, datasetDir: string): Promi
 }
 
 /** How the demo judges its new sounds: samples from the default sampler, and validation sounds for the real side. */
-export const DEMO_JUDGE = { sampler: 'gmm' as const, samples: 40, validation: 24 };
+export const DEMO_JUDGE = { sampler: DEFAULT_SAMPLER, samples: 40, validation: 24 };
 
 /** Runs the demo end to end and returns the path of the report. */
 export async function runDemo(o: DemoRunOptions): Promise<string> {
