@@ -105,6 +105,11 @@ export function rms(samples: Float32Array): number {
   return Math.sqrt(s / samples.length);
 }
 
+/** RMS and peak level in dB relative to full scale (floored at -200 dB, so silence stays finite). */
+export function audioLevels(samples: Float32Array): { rms: Decibels; peak: Decibels } {
+  return { rms: 20 * Math.log10(Math.max(rms(samples), 1e-10)), peak: 20 * Math.log10(Math.max(peak(samples), 1e-10)) };
+}
+
 /**
  * Frame-wise RMS level in dB (frames of `frame` seconds every `hop` seconds; the last frame may be short).
  * Returns the levels and the frame geometry in samples.

@@ -4,6 +4,7 @@
  * Both sides are de-normalised to dB first (each with its own range), then compared as the RMS of the difference
  * over every bin and frame: "these two spectrograms differ by 6 dB on average" reads directly.
  */
+import type { SpectrogramDataset } from '../dataset/store.ts';
 import type { Decibels } from '../units.ts';
 import type { DbRange } from './invert.ts';
 
@@ -11,6 +12,20 @@ import type { DbRange } from './invert.ts';
 export interface RangedItem {
   x01: Float32Array;
   range: DbRange;
+}
+
+/** Dataset items (by index, in order) as RangedItems, in batches: views into each batch's buffer. */
+export async function* rangedBatches(ds: SpectrogramDataset, indices: number[], batch: number): AsyncGenerator<{ items: RangedItem[]; indices: number[] }> {
+  const size = ds.shape[0] * ds.shape[1];
+  for await (const b of ds.batches(indices, batch, { shuffle: false })) {
+    yield {
+      indices: b.indices,
+      items: b.indices.map((index, i) => {
+        const it = ds.manifest.items[index]!;
+        return { x01: b.data.subarray(i * size, (i + 1) * size), range: { min: it.min, max: it.max } };
+      }),
+    };
+  }
 }
 
 /** RMS difference in dB of two normalised spectrograms, each de-normalised with its own range. */

@@ -12,8 +12,8 @@ import type { SpectrogramDataset } from '../dataset/store.ts';
 import type { Scores } from '../report/html.ts';
 import { meanScores } from '../report/html.ts';
 import type { Decibels, Seconds } from '../units.ts';
-import { diversity, nearestItems, type RangedItem } from './distance.ts';
-import type { DbRange, InvertOptions } from './invert.ts';
+import { diversity, nearestItems, rangedBatches, type RangedItem } from './distance.ts';
+import type { InvertOptions } from './invert.ts';
 import { fitFeatureClassifier, frechetDistance, logMelStats, predictFeatures, recognisability, type Recognisability } from './judge.ts';
 import type { ClassifierJudge } from './judge-classifier.ts';
 import { decodeLatents, encodeItems } from './model.ts';
@@ -105,20 +105,6 @@ export interface EvalResult {
   /** Label-conditioned samples: per label value, the share the classifier assigns to it. */
   labels?: { label: string; asExpected: number }[];
   timing: { secondsPerSample: Seconds; secondsSingle: Seconds };
-}
-
-/** Reads dataset items as RangedItems in batches. */
-async function* rangedBatches(ds: SpectrogramDataset, indices: number[], batch: number): AsyncGenerator<{ items: RangedItem[]; indices: number[] }> {
-  const size = ds.shape[0] * ds.shape[1];
-  for await (const b of ds.batches(indices, batch, { shuffle: false })) {
-    yield {
-      indices: b.indices,
-      items: b.indices.map((index, i) => {
-        const it = ds.manifest.items[index]!;
-        return { x01: b.data.subarray(i * size, (i + 1) * size), range: { min: it.min, max: it.max } };
-      }),
-    };
-  }
 }
 
 const meanMin = (ds: { distance: number }[]) => ({
@@ -304,10 +290,4 @@ export async function evaluate(
   }
   const judgedBy = judge ? `classifier ${judge.dir}` : byFeatures ? 'a logistic regression on log-mel statistics of training items' : undefined;
   return { validation, real, generation, labels, judgedBy, timing };
-}
-
-/** The dB range of an item as the manifest records it. */
-export function itemRange(ds: SpectrogramDataset, index: number): DbRange {
-  const it = ds.manifest.items[index]!;
-  return { min: it.min, max: it.max };
 }

@@ -14,7 +14,7 @@ import type { AudioClip, GeneratedItem, ImageRef, InterpolationStrip, LatentMap,
 import type { EpochMetrics } from '../train/checkpoint.ts';
 import { renderCurvesSvg } from '../train/curves.ts';
 import { DEFAULT_LATENT_MAP } from './defaults.ts';
-import { nearestItems } from './distance.ts';
+import { nearestItems, rangedBatches } from './distance.ts';
 import { encodeItems } from './model.ts';
 import type { GeneratedSound, Generator, Interpolation, Reconstruction } from './operations.ts';
 import { audioLevels } from './spectra.ts';
@@ -116,19 +116,7 @@ function noteFor(ds: SpectrogramDataset, n: { index: number; distance: number })
 
 /** Each sample's nearest training item (each side de-normalised with its own range). */
 async function nearestTraining(ds: SpectrogramDataset, sounds: GeneratedSound[]) {
-  const size = ds.shape[0] * ds.shape[1];
-  async function* train() {
-    for await (const b of ds.batches(ds.indices('train'), 256, { shuffle: false })) {
-      yield {
-        indices: b.indices,
-        items: b.indices.map((index, k) => {
-          const it = ds.manifest.items[index]!;
-          return { x01: b.data.subarray(k * size, (k + 1) * size), range: { min: it.min, max: it.max } };
-        }),
-      };
-    }
-  }
-  return nearestItems(sounds.map((s) => ({ x01: s.x01, range: s.range })), train());
+  return nearestItems(sounds.map((s) => ({ x01: s.x01, range: s.range })), rangedBatches(ds, ds.indices('train'), 256));
 }
 
 /** Writes each interpolation step as `sub/<method>-<k>.wav` and returns the report strips. */

@@ -180,21 +180,23 @@ export async function fitSampler(
   const rms: number[] = [];
   // a spread of items kept for the diversity figure
   const keep = new Set(spreadPick(indices.length, 64));
-  const itemsKept = new Map<number, Float32Array>();
+  const kept: { x01: Float32Array; range: DbRange }[] = [];
   for await (const b of ds.batches(indices, 128, { shuffle: false })) {
+    const first = codes.length;
     const items = b.indices.map((_, i) => b.data.subarray(i * size, (i + 1) * size));
     codes.push(...encodeItems(vae, items).mu);
     b.indices.forEach((index, i) => {
-      if (keep.has(codes.length - b.indices.length + i)) itemsKept.set(codes.length - b.indices.length + i, items[i]!.slice());
       const it = ds.manifest.items[index]!;
+      const range = { min: it.min, max: it.max };
+      if (keep.has(first + i)) kept.push({ x01: items[i]!.slice(), range });
       labels.push(it.label);
       mins.push(it.min);
       maxs.push(it.max);
-      rms.push(energyToRmsDb(itemEnergy(items[i]!, { min: it.min, max: it.max }, settings), settings));
+      rms.push(energyToRmsDb(itemEnergy(items[i]!, range, settings), settings));
     });
     onProgress(codes.length, indices.length);
   }
-  const spread = diversity(spreadPick(indices.length, 64).map((k) => ({ x01: itemsKept.get(k)!, range: { min: mins[k]!, max: maxs[k]! } })));
+  const spread = diversity(kept);
   const subspace = fitSubspace(codes, o.components);
   const ys = codes.map((c) => project(subspace, c));
   const byLabel = new Map<string, Float64Array[]>();

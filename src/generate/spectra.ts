@@ -9,6 +9,7 @@
  * the item's own floor (its min dB) like the stored target, so inaudible detail below it does not count.
  */
 import { frameCount, logSpectralDistance, magnitude, spectralConvergence, stft, type Spectrogram, type StftOptions } from '../dsp/index.ts';
+import { audioLevels } from '../audio/cleanup.ts';
 import { mulberry32 } from '../dsp/random.ts';
 import type { Decibels, Hertz, Samples } from '../units.ts';
 import type { Scores } from '../report/html.ts';
@@ -74,15 +75,8 @@ export function energyToRmsDb(energy: number, s: ClipSettings): Decibels {
   return 10 * Math.log10(Math.max(energy / factor, 1e-20));
 }
 
-/** RMS and peak level of audio in dBFS. */
-export function audioLevels(audio: Float32Array): { rms: Decibels; peak: Decibels } {
-  let sum = 0, top = 0;
-  for (let i = 0; i < audio.length; i++) {
-    sum += audio[i]! * audio[i]!;
-    top = Math.max(top, Math.abs(audio[i]!));
-  }
-  return { rms: 10 * Math.log10(Math.max(sum / Math.max(1, audio.length), 1e-20)), peak: 20 * Math.log10(Math.max(top, 1e-10)) };
-}
+/** RMS and peak level of audio in dBFS (audio/cleanup.ts), re-exported for the generation modules. */
+export { audioLevels };
 
 /** Audio scaled so its RMS level is `target` dBFS (silence stays silent). */
 export function levelTo(audio: Float32Array, target: Decibels): Float32Array {

@@ -1,5 +1,6 @@
 /** Files beside the report: a WAV and its spectrogram picture per clip, named by relative paths. */
 import path from 'node:path';
+import { audioLevels } from '../audio/cleanup.ts';
 import { writeWav } from '../audio/index.ts';
 import { amplitudeToDb, magnitude, stft } from '../dsp/index.ts';
 import type { Spectrogram } from '../dsp/types.ts';
@@ -90,11 +91,5 @@ export async function writeClip(
   const mag = magnitude(stft(padded, { nFft: o.nFft, hop: o.hop }));
   const db = o.scale === 'max' ? peakDb(mag, o.topDb) : fullScaleDb(mag, o.nFft);
   const image = await writeSpectrogramImage(reportDir, `${base}.png`, db, o, `spectrogram of ${alt}`);
-  let sum = 0, top = 0;
-  for (const v of samples) {
-    sum += v * v;
-    top = Math.max(top, Math.abs(v));
-  }
-  const levels = { rms: 10 * Math.log10(Math.max(sum / Math.max(1, samples.length), 1e-20)), peak: 20 * Math.log10(Math.max(top, 1e-10)) };
-  return { src: wav, image, levels };
+  return { src: wav, image, levels: audioLevels(samples) };
 }
