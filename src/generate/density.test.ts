@@ -114,4 +114,20 @@ describe('the neighbours sampler', () => {
     const mid = drawCodes(sampler, 2, 5, { sampler: 'neighbours', temperature: 0, seed: 3 });
     mid.forEach((z) => expect(z[0]! % 0.5).toBeCloseTo(0, 5)); // temperature 0: midpoints of integer codes
   });
+
+  it('pairs codes of the same label even when another label lies nearer', async () => {
+    const { drawCodes, nearestCodes } = await import('./sampler.ts');
+    // label a on the line y = 0, label b on y = 1, both at x = 0, 3, 6...: the nearest code is the other label's
+    const codes = Array.from({ length: 20 }, (_, i) => Float32Array.from([3 * (i >> 1), i % 2]));
+    const labels = codes.map((_, i) => (i % 2 ? 'b' : 'a'));
+    const flat = new Float32Array(40);
+    codes.forEach((c, i) => flat.set(c, 2 * i));
+    const sampler = {
+      labels: { field: 'x', values: { a: {}, b: {} } },
+      neighbours: { codes: Buffer.from(flat.buffer).toString('base64'), labels, near: nearestCodes(codes, 2), nearSameLabel: nearestCodes(codes, 2, labels) },
+    } as unknown as LatentSampler;
+    expect(labels[nearestCodes(codes, 1)[0]![0]!]).toBe('b');
+    const drawn = drawCodes(sampler, 2, 200, { sampler: 'neighbours', temperature: 1, seed: 5 });
+    drawn.forEach((z) => expect([0, 1], `a draw at y = ${z[1]} mixes the two labels`).toContain(z[1]));
+  });
 });

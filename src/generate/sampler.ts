@@ -270,17 +270,17 @@ function checkLabel(sampler: LatentSampler, label: string): void {
 
 /**
  * Points between a training code and one of its nearest neighbours: z = a + t (b - a), t = 0.5 +- 0.2 x
- * temperature (so temperature 0 gives midpoints; 2.5 reaches the codes themselves). With a label, both ends
- * have it.
+ * temperature (so temperature 0 gives midpoints; 2.5 reaches the codes themselves). Both ends share a label
+ * whenever the training items have labels (and the asked one with --label).
  */
 function drawNeighbours(nb: NonNullable<LatentSampler['neighbours']>, latent: number, count: number, o: DrawOptions): Float32Array[] {
   const codes = decodeCodes(nb.codes, latent);
   const rand = mulberry32(o.seed);
   const pool = o.label === undefined ? codes.map((_, i) => i) : codes.map((_, i) => i).filter((i) => nb.labels[i] === o.label);
-  const near = o.label === undefined ? nb.near : nb.nearSameLabel;
   return Array.from({ length: count }, () => {
     const a = pool[Math.floor(rand() * pool.length)]!;
-    const others = near[a]!;
+    // Two different words (digits, instruments) mixed sound like neither: pair within a label whenever there is one.
+    const others = nb.nearSameLabel[a]?.length ? nb.nearSameLabel[a]! : nb.near[a]!;
     const b = others.length ? others[Math.floor(rand() * others.length)]! : a;
     const t = Math.min(1, Math.max(0, 0.5 + 0.2 * o.temperature * (2 * rand() - 1)));
     return codes[a]!.map((v, q) => v + t * (codes[b]![q]! - v));
