@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudio } from '../audio/index.ts';
-import { makeFixture } from './test-fixture.ts';
+import { FIXTURE_CONFIG, makeFixture } from './test-fixture.ts';
 
 const bin = path.resolve(__dirname, '../../bin/soundvae.js');
 let root: string;
@@ -111,4 +111,21 @@ describe('generation commands', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('not a soundvae checkpoint');
   });
+
+  it('generate --seconds chains codes into longer sounds with a time-latent model, and explains why a dense one cannot', async () => {
+    const timeFx = await makeFixture(path.join(root, 'time'), { ...FIXTURE_CONFIG, latent: 2, bottleneck: 'time' });
+    const out = path.join(root, 'long');
+    const r = cli('generate', '--checkpoint', timeFx.run, '--count', '2', '--seconds', '0.25', '--out', out, '--sampler', 'prior', '--report');
+    expect(r.status, r.stderr).toBe(0);
+    for (const name of ['sample-01', 'sample-02']) {
+      const { info } = await decodeAudio(path.join(out, `${name}.wav`));
+      expect(info.frames).toBe(0.25 * info.sampleRate); // 2000 samples: eight 240-sample clips' worth, cut to length
+    }
+    expect(r.stdout).toContain('per 0.25 s sound');
+    const dense = cli('generate', '--checkpoint', fx.run, '--seconds', '1', '--out', path.join(root, 'x2'), '--sampler', 'prior');
+    expect(dense.status).toBe(1);
+    expect(dense.stderr.trim().split('\n').pop()).toMatch(/^soundvae: --seconds needs a model with a latent per time step/);
+    expect(dense.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
 });
+

@@ -5,6 +5,7 @@
  * be imported.
  */
 import type { PhaseInit } from '../dsp/index.ts';
+import type { Seconds } from '../units.ts';
 
 /** Griffin-Lim settings for turning spectrograms into audio. */
 export interface InvertOptions {
@@ -36,6 +37,11 @@ export interface SampleOptions {
   label?: string;
   /** Level each sample to the training clips' median RMS (needs a fitted sampler). */
   level: boolean;
+  /**
+   * Length of each sound; absent = one clip. Longer sounds chain drawn clip codes along time and decode them as
+   * one spectrogram (models with a latent per time step only).
+   */
+  seconds?: Seconds;
 }
 
 export const DEFAULT_SAMPLE: SampleOptions = { count: 8, temperature: 1, seed: 0, sampler: DEFAULT_SAMPLER, level: true };

@@ -5,10 +5,12 @@
 import path from 'node:path';
 import type { SpectrogramDataset } from '../dataset/store.ts';
 import { labelReader, type LabelOptions } from '../dataset/labels.ts';
-import { describeError, fileError } from '../errors.ts';
+import { describeError, fileError, UserError } from '../errors.ts';
+import type { Samples, Seconds } from '../units.ts';
 import type { Vae } from '../model/vae.ts';
 import type { Scores } from '../report/html.ts';
-import { latentSize } from '../model/vae.ts';
+import { framesPerStep, latentSize, widenVae } from '../model/vae.ts';
+import { disposeVae } from '../train/checkpoint.ts';
 import { limitPeaks, priorRange, preventClipping, type DbRange, type InvertOptions } from './invert.ts';
 import { interpolatePath } from './latent.ts';
 import { DEFAULT_SAMPLE, DEFAULT_SAMPLER, type SampleOptions, type SamplerKind } from './defaults.ts';
@@ -79,15 +81,29 @@ export function defaultSamplerFor(g: Generator): SamplerKind {
  * prior: the dataset's mean per-item range, as the tutorial would), inverts with Griffin-Lim, and levels each to
  * the training clips' median loudness.
  */
-export function generateSamples(g: Generator, options: Partial<SampleOptions> = {}): { sounds: GeneratedSound[]; range: DbRange; seconds: number } {
+export function generateSamples(
+  g: Generator,
+  options: Partial<SampleOptions> = {},
+): { sounds: GeneratedSound[]; range: DbRange; seconds: number; clip: ClipSettings } {
   const o = { ...DEFAULT_SAMPLE, sampler: defaultSamplerFor(g), ...options };
   const mean = priorRange(g.model.dataset.normalization, g.model.dir);
   const started = performance.now();
-  const z = drawCodes(g.sampler, latentSize(g.model.vae.config, g.model.vae.inputShape), o.count, o);
-  const x = decodeLatents(g.model.vae, z);
+  const long = o.seconds === undefined ? undefined : longSounds(g, o.seconds);
+  const parts = long?.parts ?? 1;
+  const drawn = drawCodes(g.sampler, latentSize(g.model.vae.config, g.model.vae.inputShape), o.count * parts, o);
   const tutorial = o.sampler === 'prior' && o.label === undefined;
-  const ranges = z.map((zi) => (tutorial || !g.sampler ? mean : rangeFor(g.sampler, zi)));
-  const audio = itemsToAudio(x, ranges, g.clip, g.invert);
+  const drawnRanges = drawn.map((zi) => (tutorial || !g.sampler ? mean : rangeFor(g.sampler, zi)));
+  const z = long ? chainCodes(drawn, parts, long.codeSize) : drawn;
+  const ranges = long ? Array.from({ length: o.count }, (_, i) => meanRange(drawnRanges.slice(i * parts, (i + 1) * parts))) : drawnRanges;
+  const vae = long ? widenVae(g.model.vae, long.clip.frames) : g.model.vae;
+  let x: Float32Array[];
+  try {
+    x = decodeLatents(vae, z);
+  } finally {
+    if (vae !== g.model.vae) disposeVae(vae);
+  }
+  const clip = long?.clip ?? g.clip;
+  const audio = itemsToAudio(x, ranges, clip, g.invert).map((a) => (long ? a.subarray(0, long.samples) : a));
   const seconds = (performance.now() - started) / 1000;
   const width = String(o.count).length;
   const target = o.level ? g.sampler?.trainRms.p50 : undefined;
@@ -100,7 +116,54 @@ export function generateSamples(g: Generator, options: Partial<SampleOptions> = 
     label: o.label,
     rawRms: audioLevels(audio[i]!).rms,
   }));
-  return { sounds, range: mean, seconds };
+  return { sounds, range: mean, seconds, clip };
+}
+
+/**
+ * How a sound of `seconds` is made (time-latent models only): `parts` clip codes chained along time, cut to the
+ * steps that span the length, decoded as one spectrogram of `clip.frames` frames.
+ */
+function longSounds(g: Generator, seconds: Seconds): { parts: number; codeSize: number; clip: ClipSettings; samples: Samples } {
+  const config = g.model.vae.config;
+  if (config.bottleneck !== 'time') {
+    throw new UserError("--seconds needs a model with a latent per time step (bottleneck 'time', the default preset); this checkpoint's latent is one vector per clip");
+  }
+  if (!(seconds > 0) || seconds > MAX_SECONDS) throw new UserError(`--seconds must be above 0 and at most ${MAX_SECONDS} (got ${seconds})`);
+  const { sampleRate, stft } = g.clip;
+  const samples = Math.round(seconds * sampleRate);
+  const step = framesPerStep(config);
+  const frames = Math.ceil((samples / stft.hop + 1) / step) * step;
+  const steps = frames / step;
+  const clipSteps = g.model.vae.inputShape[1] / step;
+  return {
+    parts: Math.ceil(steps / clipSteps),
+    codeSize: steps * config.latent,
+    clip: { ...g.clip, clipSamples: stft.hop * (frames - 1), frames },
+    samples,
+  };
+}
+
+/** The longest sound --seconds makes: the whole spectrogram goes through the model at once. */
+export const MAX_SECONDS = 600;
+
+/** Consecutive groups of `parts` clip codes (time-major) joined along time and cut to `size` values. */
+function chainCodes(codes: Float32Array[], parts: number, size: number): Float32Array[] {
+  return Array.from({ length: codes.length / parts }, (_, i) => {
+    const out = new Float32Array(size);
+    let at = 0;
+    for (const c of codes.slice(i * parts, (i + 1) * parts)) {
+      out.set(c.subarray(0, Math.min(c.length, size - at)), at);
+      at += c.length;
+      if (at >= size) break;
+    }
+    return out;
+  });
+}
+
+/** The average of the dB ranges of the clips chained into one sound. */
+function meanRange(ranges: DbRange[]): DbRange {
+  const avg = (f: (r: DbRange) => number) => ranges.reduce((s, r) => s + f(r), 0) / ranges.length;
+  return { min: avg((r) => r.min), max: avg((r) => r.max) };
 }
 
 /** Below this RMS a generated sample counts as near-silent. */

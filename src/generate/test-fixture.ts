@@ -21,7 +21,7 @@ export function fixtureTone(f0: number, sampleRate: number, samples: number): Fl
 }
 
 /** Writes audio, a dataset and a checkpoint under `root`; returns their paths. */
-export async function makeFixture(root: string): Promise<{ audio: string[]; data: string; run: string }> {
+export async function makeFixture(root: string, config: VaeConfig = FIXTURE_CONFIG): Promise<{ audio: string[]; data: string; run: string }> {
   const sr = 8000;
   const audio: string[] = [];
   for (const digit of [1, 2, 3]) {
@@ -40,7 +40,7 @@ export async function makeFixture(root: string): Promise<{ audio: string[]; data
     workers: 0,
   });
   const ds = await openDataset(data);
-  const vae = buildVae(FIXTURE_CONFIG, ds.shape, 1);
+  const vae = buildVae(config, ds.shape, 1);
   const weights = getVaeWeights(vae);
   disposeVae(vae);
   const run = path.join(root, 'run');
@@ -53,7 +53,7 @@ export async function makeFixture(root: string): Promise<{ audio: string[]; data
     seconds: 1,
   }));
   await saveCheckpoint(path.join(run, 'best'), {
-    config: FIXTURE_CONFIG,
+    config,
     inputShape: ds.shape,
     dataset: {
       path: data,

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../errors.ts';
 import { initBackend } from '../backend/backend.ts';
-import { bottleneckShape, buildVae, decode, encode, getVaeWeights, latentSize, setVaeWeights, spectralConvergenceLoss, vaeLoss } from './vae.ts';
+import { bottleneckShape, buildVae, decode, encode, getVaeWeights, latentSize, setVaeWeights, spectralConvergenceLoss, vaeLoss, widenVae } from './vae.ts';
 import type { VaeConfig } from './vae-config.ts';
 import { tinyConfig, TINY_SHAPE } from './test-fixture.ts';
 
@@ -127,5 +127,28 @@ describe('conv VAE model', () => {
     const other = getVaeWeights(buildVae({ ...TINY, filters: [5, 3] }, SHAPE, 1));
     expect(() => setVaeWeights(b, other)).toThrow(/encoder_conv_layer_1\/kernel' is 3x3x1x5, expected 3x3x1x4/);
     expect(() => setVaeWeights(b, other.slice(1))).toThrow(/is missing/);
+  });
+});
+
+describe('a time-latent model at other lengths', () => {
+  it('encodes a two-clip spectrogram in one pass, each end matching its own clip, and refuses a dense model', () => {
+    const config: VaeConfig = { ...tinyConfig(), bottleneck: 'time', latent: 3 };
+    const [h, w] = [16, 16];
+    const vae = buildVae(config, [h, w], 4);
+    const wide = widenVae(vae, 2 * w);
+    expect(wide.inputShape).toEqual([h, 2 * w]);
+    expect(latentSize(config, wide.inputShape)).toBe(2 * latentSize(config, vae.inputShape));
+    const a = tf.randomUniform([1, h, w], 0, 1, 'float32', 1);
+    const b = tf.randomUniform([1, h, w], 0, 1, 'float32', 2);
+    const both = tf.concat([a, b], 2);
+    const muA = encode(vae, a).mu.dataSync();
+    const muB = encode(vae, b).mu.dataSync();
+    const muBoth = encode(wide, both).mu.dataSync();
+    const L = config.latent;
+    // time-major codes: the first step sees only clip a, the last only clip b (the join lies beyond their reach)
+    Array.from(muA.subarray(0, L)).forEach((v, i) => expect(muBoth[i]).toBeCloseTo(v, 4));
+    Array.from(muB.subarray(muB.length - L)).forEach((v, i) => expect(muBoth[muBoth.length - L + i]).toBeCloseTo(v, 4));
+    expect(decode(wide, tf.tensor2d(muBoth, [1, muBoth.length])).shape).toEqual([1, h, 2 * w]);
+    expect(() => widenVae(buildVae(tinyConfig(), [h, w], 4), 2 * w)).toThrow(/latent per time step/);
   });
 });

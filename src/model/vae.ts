@@ -165,6 +165,29 @@ export function buildVae(config: VaeConfig, inputShape: [number, number], seed =
   return { config, inputShape, encoder: buildEncoder(config, inputShape, seed), decoder: buildDecoder(config, inputShape, seed) };
 }
 
+/** Frames one latent step spans: the product of the blocks' time strides. */
+export function framesPerStep(config: VaeConfig): number {
+  return config.strides.reduce((p, s) => p * s[1], 1);
+}
+
+/**
+ * The same trained model for spectrograms `frames` wide: possible with the 'time' bottleneck, whose every layer
+ * slides along time, so the weights fit any width that the time strides divide. Sounds of any length encode and
+ * decode in one pass (the code is `latent` values per step, `frames / framesPerStep` steps).
+ * @throws UserError for a dense bottleneck (its dense layers fix the width) or a width the strides do not divide.
+ * @example const long = widenVae(vae, 256); // 4 clips of 64 frames in one spectrogram
+ */
+export function widenVae(vae: Vae, frames: number): Vae {
+  if (vae.config.bottleneck !== 'time') {
+    throw new UserError("only a model with a latent per time step (bottleneck 'time', the default) takes sounds of other lengths; this one has a dense bottleneck");
+  }
+  if (frames === vae.inputShape[1]) return vae;
+  const wide = buildVae(vae.config, [vae.inputShape[0], frames]);
+  wide.encoder.setWeights(vae.encoder.getWeights());
+  wide.decoder.setWeights(vae.decoder.getWeights());
+  return wide;
+}
+
 /** z = mu + exp(logvar / 2) * eps, eps ~ N(0, 1) (seeded when `seed` is given). */
 export function reparameterize(mu: tf.Tensor2D, logvar: tf.Tensor2D, seed?: number): tf.Tensor2D {
   return tf.tidy(() => {

@@ -16,6 +16,7 @@ interface GenerateArgs {
   sampler?: SamplerKind;
   label?: string;
   level: boolean;
+  seconds?: number;
   report?: boolean;
   backend?: string;
 }
@@ -32,7 +33,11 @@ reconstruction weight of 1e6 tends to decode to near-silence. --temperature scal
 
 Levels: each sample is de-normalised with the dB range its code predicts (a regression fitted on
 the training items' own ranges) and levelled to the training clips' median loudness (--no-level
-keeps Griffin-Lim's raw output). \`--sampler prior --no-level\` is the tutorial's behaviour exactly.`;
+keeps Griffin-Lim's raw output). \`--sampler prior --no-level\` is the tutorial's behaviour exactly.
+
+Length: a sound is one training clip long; --seconds S makes longer ones from a model with a
+latent per time step (the default preset): clip codes drawn as above are chained along time and
+decoded as one spectrogram, so the joins are the decoder's own (on digits: a string of digits).`;
 
 /** Checks that a number option is a whole number within bounds. */
 export function checkCount(name: string, value: number, min: number, max = Infinity): void {
@@ -56,15 +61,18 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .option('sampler', { choices: SAMPLER_KINDS, describe: `Where latent codes come from [${DEFAULT_SAMPLER}, or prior for a checkpoint without a dataset]` })
       .option('label', { type: 'string', describe: 'Only this label value, e.g. --label digit=7 (or --label 7)' })
       .option('level', { type: 'boolean', default: DEFAULT_SAMPLE.level, describe: "Level samples to the training clips' median loudness (--no-level: off)" })
+      .option('seconds', { type: 'number', describe: 'Length of each sound in seconds [one training clip]; time-latent models only' })
       .option('report', { type: 'boolean', describe: 'Also write a listening report (index.html with spectrograms) into --out' })
       .example('$0 generate --checkpoint runs/digits --count 16 --out samples/digits --report', 'Sixteen new digits and a page to hear them')
       .example('$0 generate --checkpoint runs/digits --count 4 --out samples/t05 --temperature 0.5', 'Safer, more typical sounds')
       .example('$0 generate --checkpoint runs/digits --label digit=7 --count 10 --out samples/sevens', 'Ten new sevens')
+      .example('$0 generate --checkpoint runs/digits --seconds 4 --count 2 --out samples/long', 'Two 4-second sounds (chained codes, one decode)')
       .example('$0 generate --checkpoint runs/digits --sampler prior --no-level --out samples/tutorial', "The original tutorial's sampling") as unknown as Argv<GenerateArgs>,
   handler: async (args) => {
     checkCount('count', args.count, 1, 10_000);
     checkCount('iters', args.iters, 0);
     if (!(args.temperature >= 0)) throw optionError('temperature', args.temperature, 'a number >= 0');
+    if (args.seconds !== undefined && !(args.seconds > 0)) throw optionError('seconds', args.seconds, 'a number of seconds above 0');
     // tfjs loads here, not for --help
     const [
       { openDataset },
@@ -85,11 +93,19 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     try {
       const label = args.label === undefined ? undefined : parseLabel(args.label, s.g.sampler);
       const sampler = args.sampler ?? defaultSamplerFor(s.g);
-      const { sounds, range, seconds } = generateSamples(s.g, { count: args.count, temperature: args.temperature, seed: args.seed, sampler, label, level: args.level });
+      const { sounds, range, seconds, clip } = generateSamples(s.g, {
+        count: args.count,
+        temperature: args.temperature,
+        seed: args.seed,
+        sampler,
+        label,
+        level: args.level,
+        seconds: args.seconds,
+      });
       for (const w of sampleWarnings(sounds, s.g, sampler)) console.error(`soundvae: warning: ${w}`);
       // With a report, name each sample's nearest training item when the training dataset is still there.
       let near: { notes: string[]; clips: (AudioClip | undefined)[] } = { notes: [], clips: [] };
-      if (args.report && existsSync(s.ckpt.dataset.path)) {
+      if (args.report && args.seconds === undefined && existsSync(s.ckpt.dataset.path)) {
         try {
           const ds = await openDataset(s.ckpt.dataset.path);
           try {
@@ -101,11 +117,11 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
           console.error(`soundvae: no copy check: ${describeError(err)}`);
         }
       }
-      const items = await writeSamples(args.out, '.', sounds, s.g.clip, Boolean(args.report), near.notes, near.clips);
-      const clipSeconds = s.g.clip.clipSamples / s.g.clip.sampleRate;
+      const items = await writeSamples(args.out, '.', sounds, clip, Boolean(args.report), near.notes, near.clips);
+      const clipSeconds = sounds[0]!.audio.length / clip.sampleRate;
       const levels = sounds.map((x) => audioLevels(x.audio).rms).sort((a, b) => a - b);
       console.log(
-        `${sounds.length} sound${sounds.length === 1 ? '' : 's'} -> ${args.out}  (sampler ${sampler}${label ? `, label ${label}` : ''}; decode + Griffin-Lim ${((1000 * seconds) / sounds.length).toFixed(0)} ms per ${clipSeconds.toFixed(2)} s clip; median RMS ${levels[Math.floor(levels.length / 2)]!.toFixed(1)} dBFS${s.g.sampler ? `, training clips ${s.g.sampler.trainRms.p50.toFixed(1)} dBFS` : ''})`,
+        `${sounds.length} sound${sounds.length === 1 ? '' : 's'} -> ${args.out}  (sampler ${sampler}${label ? `, label ${label}` : ''}; decode + Griffin-Lim ${((1000 * seconds) / sounds.length).toFixed(0)} ms per ${clipSeconds.toFixed(2)} s ${args.seconds === undefined ? 'clip' : 'sound'}; median RMS ${levels[Math.floor(levels.length / 2)]!.toFixed(1)} dBFS${s.g.sampler ? `, training clips ${s.g.sampler.trainRms.p50.toFixed(1)} dBFS` : ''})`,
       );
       if (args.report) {
         const file = await writeSessionReport(args.out, s, {
