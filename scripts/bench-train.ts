@@ -5,7 +5,8 @@
  *                          [--workers 1] [--micro 0] [--backend wasm] [--decode] [--torch [--torch-threads 2]] [--profile]
  *
  * Prints `train: N samples/s` (median over steps after one warm-up step), and with --decode the inference
- * figure; with --torch it runs /usr/bin/python3 ../shared/reference/vae_torch.py in the same run. Each figure
+ * figure; with --torch it trains the same architecture and loss in PyTorch (scripts/torch_vae.py, needs
+ * python3-torch) in the same run. Each figure
  * also gives CPU seconds per step (all threads), which other work on the machine disturbs less than wall time.
  */
 import { spawnSync } from 'node:child_process';
@@ -19,7 +20,8 @@ import { buildVae, decode, latentSize } from '../src/model/vae.ts';
 import { VAE_PRESETS, type VaeConfig, type VaePresetName } from '../src/model/vae-config.ts';
 import { createEngine } from '../src/train/engine.ts';
 
-const TORCH_SCRIPTS = ['/work/shared/reference/vae_torch.py', new URL('../../shared/reference/vae_torch.py', import.meta.url).pathname];
+/** The PyTorch twin of a VaeConfig (same layers and loss), for --torch. */
+const TORCH_SCRIPT = new URL('./torch_vae.py', import.meta.url).pathname;
 
 const args = yargs(hideBin(process.argv))
   .option('preset', { type: 'string', default: 'default', choices: Object.keys(VAE_PRESETS) })
@@ -103,10 +105,11 @@ if (args.decode) {
 }
 await engine.dispose();
 
-/** Runs the PyTorch reference under /usr/bin/time: its samples/s and its whole-process CPU seconds. */
-function runTorch(script: string, size: string, what: string, steps: number): { samplesPerS: number; cpu: number; backend: string } {
-  const res = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', '/usr/bin/python3', script, size, what, String(args.batch), String(steps), String(args.torchThreads)], { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`vae_torch.py failed: ${res.stderr.trim().split('\n').pop()}`);
+/** Runs the PyTorch twin of `config` under /usr/bin/time: its samples/s and its whole-process CPU seconds. */
+function runTorch(steps: number): { samplesPerS: number; cpu: number; backend: string } {
+  const cmd = [TORCH_SCRIPT, JSON.stringify(config), String(args.batch), String(steps), String(args.torchThreads), String(args.height), String(args.width)];
+  const res = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', '/usr/bin/python3', ...cmd], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`torch_vae.py failed: ${res.stderr.trim().split('\n').pop()}`);
   const result = JSON.parse(res.stdout.trim().split('\n').pop()!) as { samples_per_s: number; backend: string };
   const cpuLine = res.stderr.trim().split('\n').reverse().find((l) => l.startsWith('CPU '))!;
   const [user, system] = cpuLine.slice(4).split(' ').map(Number);
@@ -114,22 +117,17 @@ function runTorch(script: string, size: string, what: string, steps: number): { 
 }
 
 if (args.torch) {
-  const script = TORCH_SCRIPTS.find((p) => existsSync(p));
-  const size = config.filters.join(',') === VAE_PRESETS.reference.filters.join(',') ? 'full' : 'small';
-  if (!script || !existsSync('/usr/bin/python3') || !existsSync('/usr/bin/time')) {
-    console.log('torch: skipped (needs /usr/bin/python3, /usr/bin/time and ../shared/reference/vae_torch.py)');
+  if (!existsSync('/usr/bin/python3') || !existsSync('/usr/bin/time')) {
+    console.log('torch: skipped (needs /usr/bin/python3 with python3-torch, and /usr/bin/time)');
   } else {
-    if (size === 'small' && config.filters.join(',') !== '64,64,64,64,32') console.log('torch: note, it runs its own small model 64,64,64,64,32');
     const steps = Math.max(3, args.steps);
-    for (const what of args.decode ? ['train', 'decode'] : ['train']) {
-      // CPU per step = difference between a run of `steps` steps and a run of 1, which cancels start-up and warm-up.
-      const one = runTorch(script, size, what, 1);
-      const many = runTorch(script, size, what, steps);
-      const cpuPerStep = (many.cpu - one.cpu) / (steps - 1);
-      console.log(
-        `torch ${what}: ${many.samplesPerS.toFixed(2)} samples/s (${many.backend}, ${size}, batch ${args.batch}, ` +
-          `cpu ${cpuPerStep.toFixed(3)} s/${what === 'train' ? 'step' : 'batch'}, load ${os.loadavg()[0]!.toFixed(2)})`,
-      );
-    }
+    // CPU per step = difference between a run of `steps` steps and a run of 1, which cancels start-up and warm-up.
+    const one = runTorch(1);
+    const many = runTorch(steps);
+    const cpuPerStep = (many.cpu - one.cpu) / (steps - 1);
+    console.log(
+      `torch train: ${many.samplesPerS.toFixed(2)} samples/s (${many.backend}, the same architecture and loss, batch ${args.batch}, ` +
+        `cpu ${cpuPerStep.toFixed(3)} s/step, load ${os.loadavg()[0]!.toFixed(2)})`,
+    );
   }
 }
