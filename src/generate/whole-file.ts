@@ -160,7 +160,9 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
   // within its dynamic range (top_db below the file's peak), so digital silence does not decide the LSD
   const view = (audio: Float32Array) => cropSpectrogram(magnitude(stft(audio, g.clip.stft)), g.clip.bins, oracle.frames);
   const truth = view(samples);
-  const floor = truth.data.reduce((m, v) => Math.max(m, v), 0) * Math.pow(10, -(g.preparer.settings.db.topDb ?? DEFAULT_DB.topDb!) / 20);
+  const topDb = g.preparer.settings.db.topDb === undefined ? DEFAULT_DB.topDb : g.preparer.settings.db.topDb;
+  // null = the dataset kept its whole range (no floor); only settings that never said fall back to the default
+  const floor = topDb === null ? 0 : truth.data.reduce((m, v) => Math.max(m, v), 0) * Math.pow(10, -topDb / 20);
   const floored = (s: Spectrogram) => ({ ...s, data: s.data.map((v) => Math.max(v, floor)) });
   const target = floored(truth);
   const score = (audio: Float32Array): Scores => {
