@@ -127,5 +127,19 @@ describe('generation commands', () => {
     expect(dense.stderr.trim().split('\n').pop()).toMatch(/^soundvae: --seconds needs a model with a latent per time step/);
     expect(dense.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
-});
 
+  it('export copies a checkpoint for generation only: no optimiser state, sampler included, generate works from it', async () => {
+    const out = path.join(root, 'exported');
+    const e = cli('export', fx.run, '--out', out);
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/exported .* -> .*exported: \d+\.\d MB, for generation only/);
+    const files = (await fs.readdir(out)).sort();
+    expect(files).toEqual(['checksums.json', 'config.json', 'decoder', 'encoder', 'sampler.json', 'training.json']);
+    const g = cli('generate', '--checkpoint', out, '--count', '1', '--out', path.join(root, 'from-exported'));
+    expect(g.status, g.stderr).toBe(0);
+    expect(existsSync(path.join(root, 'from-exported', 'sample-01.wav'))).toBe(true);
+    const again = cli('export', fx.run, '--out', out);
+    expect(again.status).toBe(1);
+    expect(again.stderr.trim()).toMatch(/^soundvae: .*exported: a checkpoint is already there \(add --overwrite to replace it\)$/);
+  });
+});

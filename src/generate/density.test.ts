@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { drawSubspace, fitGaussian, fitMixture, fitSubspace, gaussianSource, lift, project, symmetricEigen } from './density.ts';
-import { drawCodes, ridge, type LatentSampler } from './sampler.ts';
+import { decodeCodes, drawCodes, encodeCodes, ridge, type LatentSampler } from './sampler.ts';
 
 /** Points on two clusters in 6 dimensions, spread mostly along the first axis. */
 function clusters(n: number, seed = 1): Float32Array[] {
@@ -129,5 +129,16 @@ describe('the neighbours sampler', () => {
     expect(labels[nearestCodes(codes, 1)[0]![0]!]).toBe('b');
     const drawn = drawCodes(sampler, 2, 200, { sampler: 'neighbours', temperature: 1, seed: 5 });
     drawn.forEach((z) => expect([0, 1], `a draw at y = ${z[1]} mixes the two labels`).toContain(z[1]));
+  });
+
+  it('stores neighbour codes as float16 at half the size, and still reads version-1 float32 codes', () => {
+    const codes = clusters(50);
+    const half = encodeCodes(codes, 'float16');
+    const full = encodeCodes(codes, 'float32');
+    expect(Buffer.from(half, 'base64').byteLength).toBe(50 * 6 * 2);
+    expect(decodeCodes(full, 6, 'float32')).toEqual(codes);
+    decodeCodes(half, 6, 'float16').forEach((c, i) =>
+      c.forEach((v, d) => expect(Math.abs(v - codes[i]![d]!), `code ${i} dim ${d}`).toBeLessThanOrEqual(Math.abs(codes[i]![d]!) * 2 ** -11 + 1e-7)),
+    );
   });
 });

@@ -40,13 +40,15 @@ import {
 import type { SamplerKind } from './defaults.ts';
 import type { DbRange } from './invert.ts';
 import { diversity } from './distance.ts';
+import { fromHalfBytes, toHalfBytes } from './float16.ts';
 import { encodeItems } from './model.ts';
 import { samplePrior } from './latent.ts';
 import { energyToRmsDb, itemEnergy, type ClipSettings } from './spectra.ts';
 
 export const SAMPLER_FILE = 'sampler.json';
 export const SAMPLER_FORMAT = 'soundvae-sampler';
-export const SAMPLER_VERSION = 1;
+/** 2: neighbour codes stored as float16 (half the bytes of version 1's float32). */
+export const SAMPLER_VERSION = 2;
 
 export { DEFAULT_SAMPLER, SAMPLER_KINDS, type SamplerKind } from './defaults.ts';
 
@@ -74,8 +76,11 @@ export interface LatentSampler {
   trainRms: LevelStats;
   /** Mean pairwise distance between training items (distance.ts), for the collapse warning. */
   diversity?: number;
-  /** The training codes (base64 of float32, items x dim), their labels, and each one's nearest neighbours. */
-  neighbours?: { codes: string; labels: (string | null)[]; near: number[][]; nearSameLabel: number[][] };
+  /**
+   * The training codes (base64 of little-endian float16, or float32 in version 1 files; items x dim), their labels,
+   * and each one's nearest neighbours.
+   */
+  neighbours?: { codes: string; encoding?: CodeEncoding; labels: (string | null)[]; near: number[][]; nearSameLabel: number[][] };
 }
 
 /** Nearest neighbours kept per training code for the `neighbours` sampler. */
@@ -99,15 +104,19 @@ export function nearestCodes(codes: Float32Array[], k: number, group?: (string |
   });
 }
 
-function encodeCodes(codes: Float32Array[]): string {
+/** How neighbour codes are packed: float16 since sampler version 2 (a shipped checkpoint stays a few MB). */
+export type CodeEncoding = 'float16' | 'float32';
+
+export function encodeCodes(codes: Float32Array[], encoding: CodeEncoding = 'float16'): string {
   const flat = new Float32Array(codes.length * (codes[0]?.length ?? 0));
   codes.forEach((c, i) => flat.set(c, i * c.length));
-  return Buffer.from(flat.buffer).toString('base64');
+  const bytes = encoding === 'float16' ? toHalfBytes(flat) : new Uint8Array(flat.buffer);
+  return Buffer.from(bytes).toString('base64');
 }
 
-function decodeCodes(text: string, dim: number): Float32Array[] {
+export function decodeCodes(text: string, dim: number, encoding: CodeEncoding = 'float32'): Float32Array[] {
   const bytes = Buffer.from(text, 'base64');
-  const flat = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const flat = encoding === 'float16' ? fromHalfBytes(bytes) : new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   return Array.from({ length: flat.length / dim }, (_, i) => flat.subarray(i * dim, (i + 1) * dim));
 }
 
@@ -216,7 +225,8 @@ export async function fitSampler(
     trainRms: levelStats(rms),
     diversity: spread,
     neighbours: {
-      codes: encodeCodes(codes),
+      codes: encodeCodes(codes, 'float16'),
+      encoding: 'float16',
       labels: labels.map((l) => l ?? null),
       near: nearestCodes(codes, NEIGHBOURS),
       nearSameLabel: nearestCodes(codes, NEIGHBOURS, labels),
@@ -274,7 +284,7 @@ function checkLabel(sampler: LatentSampler, label: string): void {
  * whenever the training items have labels (and the asked one with --label).
  */
 function drawNeighbours(nb: NonNullable<LatentSampler['neighbours']>, latent: number, count: number, o: DrawOptions): Float32Array[] {
-  const codes = decodeCodes(nb.codes, latent);
+  const codes = decodeCodes(nb.codes, latent, nb.encoding ?? 'float32');
   const rand = mulberry32(o.seed);
   const pool = o.label === undefined ? codes.map((_, i) => i) : codes.map((_, i) => i).filter((i) => nb.labels[i] === o.label);
   return Array.from({ length: count }, () => {

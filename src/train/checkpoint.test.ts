@@ -11,6 +11,7 @@ import {
   architectureDifferences,
   copyCheckpoint,
   disposeVae,
+  exportCheckpoint,
   loadCheckpoint,
   saveCheckpoint,
   type CheckpointContents,
@@ -97,6 +98,31 @@ describe('checkpoint', () => {
     expect(loaded.dir).toBe(path.join(tmp, 'run2', 'best'));
     expect(loaded.training.seed).toBe(2);
     disposeVae(loaded.vae);
+  });
+
+  it('exports a generation-only checkpoint without optimiser state that loads intact but will not resume', async () => {
+    const dir = path.join(tmp, 'run-export', 'last');
+    await saveCheckpoint(dir, contents(3));
+    await fs.writeFile(path.join(dir, 'sampler.json'), '{}');
+    const out = path.join(tmp, 'shipped');
+    await exportCheckpoint(dir, out);
+    expect((await fs.readdir(out)).sort()).toEqual(['checksums.json', 'config.json', 'decoder', 'encoder', 'sampler.json', 'training.json']);
+    const loaded = await loadCheckpoint(out);
+    expect(loaded.resumable).toBe(false);
+    expect(loaded.optimizer).toEqual([]);
+    expect(loaded.training.seed).toBe(3);
+    disposeVae(loaded.vae);
+    // the sampler may be refitted later without breaking the checksums; a weight byte changed still fails
+    await fs.writeFile(path.join(out, 'sampler.json'), '{"refitted":true}');
+    disposeVae((await loadCheckpoint(out)).vae);
+    const weights = path.join(out, 'decoder', 'weights.bin');
+    const bytes = await fs.readFile(weights);
+    bytes[0] = bytes[0]! ^ 0xff;
+    await fs.writeFile(weights, bytes);
+    await expect(loadCheckpoint(out)).rejects.toThrow(/checksum mismatch/);
+    const resumable = await loadCheckpoint(dir);
+    expect(resumable.resumable).toBe(true);
+    disposeVae(resumable.vae);
   });
 
   it('recovers the old checkpoint when a save died between its renames', async () => {

@@ -7,7 +7,8 @@
  *   decoder/model.json + decoder/weights.bin
  *   config.json      VaeConfig, input shape, the dataset's preprocessing settings and normalisation statistics
  *   training.json    epoch, step, seed, position in the epoch in progress, metrics so far, best validation loss
- *   optimizer.json + optimizer.bin   Adam's moments (tfjs weights-manifest layout) and the optimiser step
+ *   optimizer.json + optimizer.bin   Adam's moments (tfjs weights-manifest layout) and the optimiser step;
+ *                    absent from an exported checkpoint (exportCheckpoint: for generation only, not resumable)
  *
  * Writing goes to `DIR.tmp` first, then the old folder moves to `DIR.old`, the new one to `DIR`, and `DIR.old` is
  * removed. A crash at any point leaves either the old or the new checkpoint whole; the loader falls back to
@@ -119,8 +120,11 @@ export interface LoadedCheckpoint {
   training: TrainingProgress;
   /** Encoder and decoder loaded from the tfjs layers files; dispose with disposeVae when done. */
   vae: Vae;
+  /** Adam's moments; empty when the checkpoint was exported without them. */
   optimizer: NamedWeight[];
   optimizerStep: number;
+  /** False for an exported checkpoint: it has no optimiser state, so training cannot continue from it exactly. */
+  resumable: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -362,9 +366,10 @@ function checkTrainingJson(file: string, t: unknown): TrainingProgress {
 }
 
 /** Reads optimizer.json + optimizer.bin back into named arrays. */
-async function readOptimizer(dir: string): Promise<{ entries: NamedWeight[]; step: number }> {
+async function readOptimizer(dir: string): Promise<{ entries: NamedWeight[]; step: number } | undefined> {
   const jsonPath = path.join(dir, CHECKPOINT_FILES.optimizerJson);
   const binPath = path.join(dir, CHECKPOINT_FILES.optimizerBin);
+  if (!(await exists(jsonPath)) && !(await exists(binPath))) return undefined; // exported: inference only
   const json = (await readJson(jsonPath)) as { step?: number; weightsManifest?: tf.io.WeightsManifestConfig };
   if (!json || typeof json.step !== 'number' || !Array.isArray(json.weightsManifest)) {
     throw new UserError(`${jsonPath}: step or weightsManifest missing (the checkpoint is corrupt)`);
@@ -442,9 +447,33 @@ export async function loadCheckpoint(dir: string, prefer: 'best' | 'last' = 'bes
     dataset: cfg.dataset,
     training,
     vae: { config, inputShape: [h, w], encoder, decoder },
-    optimizer: optimizer.entries,
-    optimizerStep: optimizer.step,
+    optimizer: optimizer?.entries ?? [],
+    optimizerStep: optimizer?.step ?? training.step,
+    resumable: optimizer !== undefined,
   };
+}
+
+/**
+ * Copies a checkpoint for generation only: weights, config, training record and sampler.json, without the
+ * optimiser state (two thirds of a checkpoint's weight bytes), with fresh checksums; written atomically to `to`.
+ * @example await exportCheckpoint('runs/digits/best', 'checkpoints/digits');
+ */
+export async function exportCheckpoint(from: string, to: string): Promise<void> {
+  const tmp = `${to}.tmp`;
+  const skip = new Set<string>([CHECKPOINT_FILES.optimizerJson, CHECKPOINT_FILES.optimizerBin, CHECKSUMS_FILE]);
+  try {
+    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.cp(from, tmp, { recursive: true, filter: (src) => !skip.has(path.relative(from, src)) });
+    // Checksums cover the checkpoint's own files; sampler.json and other derived files may be refitted later.
+    const sums = await computeChecksums(tmp);
+    const own = new Set<string>([CHECKPOINT_FILES.config, CHECKPOINT_FILES.training, CHECKPOINT_FILES.encoder, CHECKPOINT_FILES.decoder]);
+    for (const rel of Object.keys(sums.files)) if (!own.has(rel.split('/')[0]!)) delete sums.files[rel];
+    await writeSynced(path.join(tmp, CHECKSUMS_FILE), JSON.stringify(sums, null, 1));
+    await replaceDir(tmp, to);
+  } catch (err) {
+    await fs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw await savingError(err, to, tmp);
+  }
 }
 
 /** The architecture fields that must match to continue training from a checkpoint. */

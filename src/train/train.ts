@@ -262,6 +262,9 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
     if (!(await hasCheckpoint(o.out))) throw new UserError(await describeMissingCheckpoint(o.out));
     const ckpt = await loadCheckpoint(o.out, 'last');
     try {
+      if (!ckpt.resumable) {
+        throw new UserError(`${ckpt.dir}: an exported checkpoint (no optimiser state) cannot be resumed; resume the run it was exported from, or start a new --out`);
+      }
       const conflicts = resumeConflicts(ckpt.config, opts, ckpt.training.seed);
       const shape = architectureDifferences(ckpt, { config: ckpt.config, inputShape: data.shape });
       if (conflicts.length) {

@@ -56,6 +56,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./fit-sampler.ts')).fitSamplerCommand,
   },
   {
+    name: 'export',
+    command: 'export <checkpoint>',
+    describe: 'Copy a checkpoint for generation only (weights + sampler, no optimiser state) to share or commit',
+    load: async () => (await import('./export.ts')).exportCommand,
+  },
+  {
     name: 'reconstruct',
     command: 'reconstruct [inputs..]',
     describe: 'Original, oracle (phase loss only) and VAE reconstruction of clips, with SC and LSD',

@@ -11,6 +11,7 @@ interface ReportArgs {
   data?: string;
   count: number;
   samples: number;
+  perLabel: number;
   steps: number;
   temperature: number;
   seed: number;
@@ -25,7 +26,9 @@ const HELP = `Writes OUT/index.html, a page that works offline (open it from the
 and pictures are files in folders beside it (move the whole folder), or inside it with --single-file:
 * reconstructions of --count validation items: original, oracle and reconstruction side by side,
   with spectrograms, spectral convergence and log-spectral distance per item and on average;
-* --samples sounds from the prior, each with the distance to its nearest training item;
+* --samples new sounds from the checkpoint's default sampler (the prior when it has no sampler.json),
+  each with its level and its nearest training item to listen to beside it;
+* when the training items have labels, a row of --per-label samples for each label value;
 * interpolations (linear and spherical) between two validation items of different labels;
 * a 2-D map of the dataset's latent means (PCA and UMAP) coloured by label;
 * the training curves.
@@ -41,10 +44,11 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'Report folder' })
       .option('data', { type: 'string', describe: 'Dataset folder (default: the one the checkpoint was trained on)' })
       .option('count', { type: 'number', default: DEFAULT_LISTENING_REPORT.count, describe: 'Validation items to reconstruct' })
-      .option('samples', { type: 'number', default: DEFAULT_LISTENING_REPORT.samples, describe: 'Sounds from the prior' })
+      .option('samples', { type: 'number', default: DEFAULT_LISTENING_REPORT.samples, describe: 'New sounds from the default sampler' })
+      .option('per-label', { type: 'number', default: DEFAULT_LISTENING_REPORT.perLabel, describe: 'Samples per label value (0: no label rows)' })
       .option('steps', { type: 'number', default: DEFAULT_LISTENING_REPORT.steps, describe: 'Interpolation steps' })
-      .option('temperature', { type: 'number', default: DEFAULT_LISTENING_REPORT.temperature, describe: 'Scale of the prior samples' })
-      .option('seed', { type: 'number', default: DEFAULT_LISTENING_REPORT.seed, describe: 'Seed of the prior samples' })
+      .option('temperature', { type: 'number', default: DEFAULT_LISTENING_REPORT.temperature, describe: "Scale of the sampler's spread" })
+      .option('seed', { type: 'number', default: DEFAULT_LISTENING_REPORT.seed, describe: 'Seed of the samples' })
       .option('iters', { type: 'number', default: DEFAULT_LISTENING_REPORT.iterations, describe: 'Griffin-Lim iterations' })
       .option('map-items', { type: 'number', default: DEFAULT_LISTENING_REPORT.mapItems, describe: 'Dataset items on the latent map (spread evenly)' })
       .option('umap', { type: 'boolean', default: true, describe: 'Add a UMAP map beside PCA (--no-umap to skip)' })
@@ -53,6 +57,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   handler: async (args) => {
     checkCount('count', args.count, 0);
     checkCount('samples', args.samples, 0);
+    checkCount('per-label', args.perLabel, 0);
     checkCount('steps', args.steps, 2, 1000);
     checkCount('iters', args.iters, 0);
     checkCount('map-items', args.mapItems, 0);
@@ -63,6 +68,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       data: args.data,
       count: args.count,
       samples: args.samples,
+      perLabel: args.perLabel,
       steps: args.steps,
       temperature: args.temperature,
       seed: args.seed,
