@@ -17,7 +17,7 @@ import { initBackend, type BackendName } from '../src/backend/backend.ts';
 import { overridesFromArgs } from '../src/cli/commands/train.ts';
 import { describeError } from '../src/errors.ts';
 import { evaluate } from '../src/generate/evaluate.ts';
-import { loadClassifierJudge } from '../src/generate/judge-classifier.ts';
+import { loadClassifierJudge } from '../src/classify/judge.ts';
 import { createGenerator } from '../src/generate/operations.ts';
 import { disposeVae, loadCheckpoint } from '../src/train/checkpoint.ts';
 import { datasetSource, train } from '../src/train/train.ts';

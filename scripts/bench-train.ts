@@ -18,7 +18,7 @@ import { hideBin } from 'yargs/helpers';
 import { initBackend, type BackendName } from '../src/backend/backend.ts';
 import { buildVae, decode, latentSize } from '../src/model/vae.ts';
 import { VAE_PRESETS, type VaeConfig, type VaePresetName } from '../src/model/vae-config.ts';
-import { createEngine } from '../src/train/engine.ts';
+import { createEngine } from '../src/train/create-engine.ts';
 
 /** The PyTorch twin of a VaeConfig (same layers and loss), for --torch. */
 const TORCH_SCRIPT = new URL('./torch_vae.py', import.meta.url).pathname;

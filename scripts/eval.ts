@@ -10,12 +10,12 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { initBackend, type BackendName } from '../src/backend/backend.ts';
-import { createProgress } from '../src/cli/progress.ts';
+import { createProgress } from '../src/progress.ts';
 import { openDataset } from '../src/dataset/store.ts';
 import { describeError, UserError } from '../src/errors.ts';
 import { DEFAULT_EVAL, evaluate, type EvalResult } from '../src/generate/evaluate.ts';
 import { DEFAULT_INVERT } from '../src/generate/invert.ts';
-import { loadClassifierJudge, type ClassifierJudge } from '../src/generate/judge-classifier.ts';
+import { loadClassifierJudge, type ClassifierJudge } from '../src/classify/judge.ts';
 import type { Recognisability } from '../src/generate/judge.ts';
 import { createGenerator } from '../src/generate/operations.ts';
 import { SAMPLER_KINDS, type SamplerKind } from '../src/generate/sampler.ts';

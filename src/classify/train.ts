@@ -8,7 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { createProgress } from '../cli/progress.ts';
+import { createProgress } from '../progress.ts';
 import { UserError } from '../errors.ts';
 import { replaceDir } from '../fsutil.ts';
 import { openDataset, shuffled, type BatchOptions, type DatasetItem, type SpectrogramDataset } from '../dataset/store.ts';

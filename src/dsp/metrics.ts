@@ -86,3 +86,21 @@ export function signalSpectralConvergence(estimate: ArrayLike<number>, original:
   for (let i = 0; i < Math.min(y.length, estimate.length); i++) y[i] = estimate[i]!;
   return spectralConvergence(magnitude(stft(y, options)), magnitude(stft(original, options)));
 }
+
+/** Spectral convergence and log-spectral distance of one reconstruction. */
+export interface Scores {
+  /** 20 log10(||S_hat - S|| / ||S||). */
+  spectralConvergence: Decibels;
+  /** Root-mean-square difference of the log power spectra. */
+  logSpectralDistance: Decibels;
+}
+
+/** The mean of each score over the reconstructions whose scores are finite; undefined when none are. */
+export function meanScores(scores: Scores[]): Scores | undefined {
+  const ok = scores.filter((s) => Number.isFinite(s.spectralConvergence) && Number.isFinite(s.logSpectralDistance));
+  if (ok.length === 0) return undefined;
+  return {
+    spectralConvergence: ok.reduce((a, s) => a + s.spectralConvergence, 0) / ok.length,
+    logSpectralDistance: ok.reduce((a, s) => a + s.logSpectralDistance, 0) / ok.length,
+  };
+}

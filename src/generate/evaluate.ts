@@ -9,13 +9,13 @@
  *   the nearest training item (a copy detector); and, per label value, the share classified as that label.
  */
 import type { SpectrogramDataset } from '../dataset/store.ts';
-import type { Scores } from '../report/html.ts';
-import { meanScores } from '../report/html.ts';
+import type { Scores } from '../dsp/metrics.ts';
+import { meanScores } from '../dsp/metrics.ts';
 import type { Decibels, Seconds } from '../units.ts';
 import { diversity, nearestItems, rangedBatches, type RangedItem } from './distance.ts';
 import type { InvertOptions } from './invert.ts';
 import { fitFeatureClassifier, frechetDistance, logMelStats, predictFeatures, recognisability, type Recognisability } from './judge.ts';
-import type { ClassifierJudge } from './judge-classifier.ts';
+import type { ClassifierJudge } from './judge.ts';
 import { decodeLatents, encodeItems } from './model.ts';
 import { defaultSamplerFor, generateSamples, type GeneratedSound, type Generator } from './operations.ts';
 import { levelStats, spreadPick, type LevelStats, type SamplerKind } from './sampler.ts';

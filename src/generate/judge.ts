@@ -219,3 +219,14 @@ export function predictFeatures(model: FeatureClassifier, features: Float32Array
   });
   return out;
 }
+
+/** A trained classifier seen as a judge of generated sounds (classify/judge.ts loads one). */
+export interface ClassifierJudge {
+  dir: string;
+  classes: string[];
+  /** The dataset label field it predicts (e.g. 'digit'). */
+  field: string;
+  /** Class probabilities (rows of classes.length) and embeddings of items of the classifier's input shape. */
+  run(items: Float32Array[]): { probs: Float32Array; embeddings: Float32Array[] };
+  dispose(): void;
+}

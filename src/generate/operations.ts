@@ -8,7 +8,7 @@ import { labelReader, type LabelOptions } from '../dataset/labels.ts';
 import { describeError, fileError, UserError } from '../errors.ts';
 import type { Samples, Seconds } from '../units.ts';
 import type { Vae } from '../model/vae.ts';
-import type { Scores } from '../report/html.ts';
+import type { Scores } from '../dsp/metrics.ts';
 import { framesPerStep, latentSize, widenVae } from '../model/vae.ts';
 import { disposeVae } from '../train/checkpoint.ts';
 import { limitPeaks, priorRange, preventClipping, type DbRange, type InvertOptions } from './invert.ts';

@@ -1,6 +1,5 @@
 /** What every generation command does first and last: load the checkpoint, and write the report. */
 import { initBackend, type BackendName } from '../backend/backend.ts';
-import { writeReport, type ReportData } from '../report/html.ts';
 import { disposeVae, loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.ts';
 import { DEFAULT_INVERT, type InvertOptions } from './invert.ts';
 import { existsSync } from 'node:fs';
@@ -9,7 +8,6 @@ import { latentSize } from '../model/vae.ts';
 import { createGenerator, type Generator } from './operations.ts';
 import { fitSampler, readSampler, writeSampler, type LatentSampler } from './sampler.ts';
 import { clipSettings } from './settings.ts';
-import { writeCurves } from './report-data.ts';
 
 export interface Session {
   ckpt: LoadedCheckpoint;
@@ -71,12 +69,6 @@ export function sessionFacts(s: Session): { label: string; value: string }[] {
     { label: 'Griffin-Lim', value: `${invert.iterations} iterations from ${String(invert.init)}` },
     { label: 'backend', value: s.backend },
   ];
-}
-
-/** Adds the curves and facts, writes `index.html` into `out`, and returns its path. */
-export async function writeSessionReport(out: string, s: Session, data: Omit<ReportData, 'facts' | 'curves' | 'createdAt'>): Promise<string> {
-  const curves = await writeCurves(out, s.ckpt.dir, s.ckpt.training.metrics);
-  return writeReport(out, { ...data, facts: sessionFacts(s), curves, createdAt: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC' });
 }
 
 /** Frees the model. */

@@ -12,7 +12,7 @@ import { frameCount, logSpectralDistance, magnitude, spectralConvergence, stft, 
 import { audioLevels } from '../audio/cleanup.ts';
 import { mulberry32 } from '../dsp/random.ts';
 import type { Decibels, Hertz, Samples } from '../units.ts';
-import type { Scores } from '../report/html.ts';
+import type { Scores } from '../dsp/metrics.ts';
 import { dbToMagnitude, denormalise, invertMagnitudes, type DbRange, type InvertOptions } from './invert.ts';
 
 /** What generation needs to know about the spectrograms a checkpoint was trained on. */

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudio, writeWav } from '../audio/index.ts';
 import { logSpectralDistance, magnitude, spectralConvergence, stft, type Spectrogram } from '../dsp/index.ts';
-import { meanScores } from '../report/html.ts';
+import { meanScores } from '../dsp/metrics.ts';
 import { disposeVae, loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.ts';
 import { createGenerator, type Generator } from './operations.ts';
 import { MagnitudeStitcher, reconstructFile } from './whole-file.ts';

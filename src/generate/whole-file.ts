@@ -6,7 +6,7 @@ import { peak } from '../audio/cleanup.ts';
 import type { ClipSpan } from '../dataset/stages.ts';
 import { DEFAULT_DB, frameCount, logSpectralDistance, magnitude, spectralConvergence, stft, type Spectrogram } from '../dsp/index.ts';
 import { UserError } from '../errors.ts';
-import type { Scores } from '../report/html.ts';
+import type { Scores } from '../dsp/metrics.ts';
 import type { Samples } from '../units.ts';
 import { DEFAULT_FILE_RECONSTRUCT } from './defaults.ts';
 import { invertMagnitudes, limitPeaks } from './invert.ts';

@@ -1,7 +1,10 @@
 /**
  * Architecture and optimiser settings of the convolutional VAE, with the presets in one place.
  */
-import type { LrScheduleName } from '../train/schedule.ts';
+
+
+/** How the learning rate moves over a run (train/schedule.ts turns it into factors per step). */
+export type LrScheduleName = 'constant' | 'cosine';
 
 /** Stride of one conv block: [along height (frequency), along width (time)]. */
 export type Stride = [number, number];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { meanScores, renderReport, type ReportData } from './html.ts';
+import { meanScores } from '../dsp/metrics.ts';
+import { renderReport, type ReportData } from './html.ts';
 
 const scores = (sc: number, lsd: number) => ({ spectralConvergence: sc, logSpectralDistance: lsd });
 

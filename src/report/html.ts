@@ -9,7 +9,10 @@
 import path from 'node:path';
 import { writeFileAtomic } from '../fsutil.ts';
 import type { Decibels } from '../units.ts';
+import { meanScores, type Scores } from '../dsp/metrics.ts';
 import { escapeHtml, escapeUrlPath } from './escape.ts';
+
+export type { Scores };
 
 /** A picture beside the report, with its display size in CSS pixels. */
 export interface ImageRef {
@@ -30,12 +33,6 @@ export interface AudioClip {
 }
 
 /** Quality of a rebuilt clip against the original's STFT magnitude; lower is better for both. */
-export interface Scores {
-  /** 20 log10(||S_hat - S|| / ||S||). */
-  spectralConvergence: Decibels;
-  /** Root-mean-square difference of the log power spectra. */
-  logSpectralDistance: Decibels;
-}
 
 /** One input heard three ways: as recorded, after phase loss alone, and through the VAE. */
 export interface ReconstructionRow {
@@ -99,16 +96,6 @@ export interface ReportData {
 }
 
 export const REPORT_FILE = 'index.html';
-
-/** Mean scores over rows (NaN-free rows only); undefined when there are none. */
-export function meanScores(scores: Scores[]): Scores | undefined {
-  const ok = scores.filter((s) => Number.isFinite(s.spectralConvergence) && Number.isFinite(s.logSpectralDistance));
-  if (ok.length === 0) return undefined;
-  return {
-    spectralConvergence: ok.reduce((a, s) => a + s.spectralConvergence, 0) / ok.length,
-    logSpectralDistance: ok.reduce((a, s) => a + s.logSpectralDistance, 0) / ok.length,
-  };
-}
 
 /**
  * Renders the report as an HTML document.

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/backend.ts';
 import type { VaeConfig } from '../model/vae-config.ts';
 import { rampBatch, tinyConfig, TINY_SHAPE } from '../model/test-fixture.ts';
-import { createEngine, createLocalEngine, splitBatch, type TrainGraph } from './engine.ts';
+import { createEngine } from './create-engine.ts';
+import { createLocalEngine, splitBatch, type TrainGraph } from './engine.ts';
 import type { EngineState } from './engine-types.ts';
 
 const TINY: VaeConfig = tinyConfig();

@@ -341,21 +341,7 @@ export class LocalEngine implements TrainingEngine {
   }
 }
 
-/**
- * Creates a training engine on the active backend (call initBackend first).
- * @example
- * const engine = await createEngine({ config: VAE_PRESETS.default, inputShape: [256, 64], seed: 1 });
- * const { loss, reconstruction, kl } = await engine.trainStep(batch, 16);
- */
-export async function createEngine(opts: EngineOptions): Promise<TrainingEngine> {
-  if ((opts.workers ?? 1) > 1) {
-    const { createParallelEngine } = await import('./parallel-engine.ts');
-    return createParallelEngine({ ...opts, workers: opts.workers! });
-  }
-  return createLocalEngine(opts, 'fused');
-}
-
-/** The in-process engine with a chosen training graph (createEngine picks the fastest for the backend). */
+/** The in-process engine with a chosen training graph (create-engine.ts picks the fastest for the backend). */
 export function createLocalEngine(opts: EngineOptions, graph: TrainGraph): LocalEngine {
   const vae = buildVae(opts.config, opts.inputShape, opts.seed);
   const microBatch = opts.microBatch && opts.microBatch > 0 ? opts.microBatch : autoMicroBatch(vae, tf.getBackend());

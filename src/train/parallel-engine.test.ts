@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/backend.ts';
 import type { VaeConfig } from '../model/vae-config.ts';
 import { rampBatch, tinyConfig, TINY_SHAPE } from '../model/test-fixture.ts';
-import { createEngine } from './engine.ts';
+import { createEngine } from './create-engine.ts';
 import type { EngineState, TrainingEngine } from './engine-types.ts';
 
 const TINY: VaeConfig = tinyConfig({ batchSize: 6 });

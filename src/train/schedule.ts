@@ -7,7 +7,9 @@
  */
 
 /** Schedule names as the CLI and VaeConfig give them. */
-export type LrScheduleName = 'constant' | 'cosine';
+import type { LrScheduleName } from '../model/vae-config.ts';
+
+export type { LrScheduleName };
 
 /** A schedule with what it needs to run: for 'cosine', the steps it spans and its final factor. */
 export type LrSchedule = { kind: 'constant' } | { kind: 'cosine'; steps: number; floor: number };

@@ -15,9 +15,9 @@ import { writeError, writeFileAtomic } from '../fsutil.ts';
 import { describeMissingCheckpoint, lockRun, prepareNewRun, reconcileMetricsLog } from './run-folder.ts';
 import { getVaeWeights } from '../model/vae.ts';
 import { VAE_PRESETS, type VaeConfig, type VaePresetName } from '../model/vae-config.ts';
-import { createProgress, formatDuration, formatNumber, type ProgressStream } from '../cli/progress.ts';
+import { createProgress, formatDuration, formatNumber, type ProgressStream } from '../progress.ts';
 import { checkBatchValues, openDataset, shuffled } from '../dataset/store.ts';
-import { createEngine } from './engine.ts';
+import { createEngine } from './create-engine.ts';
 import type { LossParts, TrainingEngine } from './engine-types.ts';
 import {
   architectureDifferences,

@@ -171,7 +171,7 @@ const reportCmd: CommandModule<object, ClassifyReportArgs> = {
   handler: async (args) => {
     positiveInt('map-items', args['map-items']);
     await startBackend(args.backend);
-    const { writeClassificationReport } = await import('../../classify/report.ts');
+    const { writeClassificationReport } = await import('../../report/classification.ts');
     const { file, report } = await writeClassificationReport({ classifier: args.classifier, out: args.out, data: args.data, mapItems: args['map-items'], umap: args.umap });
     console.log(`accuracy ${(100 * report.accuracy).toFixed(1)}%, top-3 ${(100 * report.top3).toFixed(1)}% on ${report.count} validation items`);
     console.log(`report: ${file}`);

@@ -1,6 +1,6 @@
 /** `soundvae demo`: the whole pipeline in one command, on built-in sounds or your own folder. */
 import type { CommandModule } from 'yargs';
-import { DEMO_DEFAULTS, runDemo } from '../../demo/run.ts';
+import { DEMO_DEFAULTS, runDemo } from '../demo-run.ts';
 
 interface DemoArgs {
   data?: string;

@@ -3,7 +3,7 @@ import type { CommandModule } from 'yargs';
 import type { BackendName } from '../../backend/backend.ts';
 import { UserError } from '../../errors.ts';
 import { DEFAULT_DENSITY } from '../../generate/density.ts';
-import { createProgress } from '../progress.ts';
+import { createProgress } from '../../progress.ts';
 
 interface FitSamplerArgs {
   checkpoint: string;

@@ -79,14 +79,14 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       { defaultSamplerFor, generateSamples, sampleWarnings },
       { parseLabel },
       { audioLevels },
-      { nearestWithAudio, writeSamples },
-      { closeSession, openSession, writeSessionReport },
+      { nearestWithAudio, writeSamples, writeSessionReport },
+      { closeSession, openSession },
     ] = await Promise.all([
       import('../../dataset/store.ts'),
       import('../../generate/operations.ts'),
       import('../../generate/sampler.ts'),
       import('../../generate/spectra.ts'),
-      import('../../generate/report-data.ts'),
+      import('../../report/report-data.ts'),
       import('../../generate/session.ts'),
     ]);
     const s = await openSession(args.checkpoint, args.backend, { iterations: args.iters });

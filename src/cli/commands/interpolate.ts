@@ -45,9 +45,9 @@ export const interpolateCommand: CommandModule<object, InterpolateArgs> = {
     checkCount('iters', args.iters, 0);
     const methods: InterpolationMethod[] = args.method === 'both' ? ['linear', 'spherical'] : [args.method];
     // tfjs loads here, not for --help
-    const [{ inputsFromFiles, interpolate }, { writeInterpolations }, { closeSession, openSession, writeSessionReport }] = await Promise.all([
+    const [{ inputsFromFiles, interpolate }, { writeInterpolations, writeSessionReport }, { closeSession, openSession }] = await Promise.all([
       import('../../generate/operations.ts'),
-      import('../../generate/report-data.ts'),
+      import('../../report/report-data.ts'),
       import('../../generate/session.ts'),
     ]);
     const s = await openSession(args.checkpoint, args.backend, { iterations: args.iters });

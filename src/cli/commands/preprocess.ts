@@ -8,7 +8,7 @@ import { describeError, UserError } from '../../errors.ts';
 import { DEFAULT_PREPROCESS, preprocess, type PreprocessSummary } from '../../dataset/pipeline.ts';
 import { clipForFrames, DEFAULT_PRESET, PRESETS, type PresetName, type SettingsOverrides } from '../../dataset/presets.ts';
 import { parseHoldout } from '../../dataset/split.ts';
-import { createProgress, type ProgressBar } from '../progress.ts';
+import { createProgress, type ProgressBar } from '../../progress.ts';
 import { expectInteger, expectRange } from '../options.ts';
 
 interface PreprocessArgs {

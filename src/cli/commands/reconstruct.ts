@@ -5,8 +5,9 @@ import type { AudioFileInfo } from '../../audio/types.ts';
 import { describeError, fileError, UserError } from '../../errors.ts';
 import { DEFAULT_FILE_RECONSTRUCT, DEFAULT_INVERT } from '../../generate/defaults.ts';
 import type { ReconstructionInput } from '../../generate/operations.ts';
-import { meanScores, type ReconstructionRow, type Scores } from '../../report/html.ts';
-import { createProgress } from '../progress.ts';
+import { meanScores, type Scores } from '../../dsp/metrics.ts';
+import type { ReconstructionRow } from '../../report/html.ts';
+import { createProgress } from '../../progress.ts';
 import { checkCount } from './generate.ts';
 
 interface ReconstructArgs {
@@ -114,14 +115,14 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       { readAudioInfo },
       { openDataset },
       { inputsFromDataset, inputsFromFiles, reconstruct, uniqueNamer },
-      { writeReconstructions },
-      { closeSession, openSession, writeSessionReport },
+      { writeReconstructions, writeSessionReport },
+      { closeSession, openSession },
       { reconstructFile },
     ] = await Promise.all([
       import('../../audio/decode.ts'),
       import('../../dataset/store.ts'),
       import('../../generate/operations.ts'),
-      import('../../generate/report-data.ts'),
+      import('../../report/report-data.ts'),
       import('../../generate/session.ts'),
       import('../../generate/whole-file.ts'),
     ]);

@@ -61,7 +61,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
     checkCount('steps', args.steps, 2, 1000);
     checkCount('iters', args.iters, 0);
     checkCount('map-items', args.mapItems, 0);
-    const { writeListeningReport } = await import('../../generate/listening-report.ts'); // tfjs loads here, not for --help
+    const { writeListeningReport } = await import('../../report/listening-report.ts'); // tfjs loads here, not for --help
     const { file, reconstructions } = await writeListeningReport({
       checkpoint: args.checkpoint,
       out: args.out,

@@ -7,7 +7,7 @@ import { VAE_PRESETS, type BottleneckKind, type ReconstructionLoss, type Stride,
 import { DEFAULT_TRAIN, RUN_FILES } from '../../train/defaults.ts';
 import { keptCheckpointNote, watchLauncher } from '../../train/run-folder.ts';
 import type { LrScheduleName } from '../../train/schedule.ts';
-import { formatNumber } from '../progress.ts';
+import { formatNumber } from '../../progress.ts';
 
 interface TrainArgs {
   data: string;

@@ -8,18 +8,19 @@ import { writeWav } from '../audio/index.ts';
 import type { SpectrogramDataset } from '../dataset/store.ts';
 import { writeFileAtomic } from '../fsutil.ts';
 import type { Vae } from '../model/vae.ts';
-import { writeClip, type ClipAssetOptions } from '../report/assets.ts';
-import { pca2, scatterSvg, umap2 } from '../report/embed.ts';
-import type { AudioClip, GeneratedItem, ImageRef, InterpolationStrip, LatentMap, ReconstructionRow } from '../report/html.ts';
+import { writeClip, type ClipAssetOptions } from './assets.ts';
+import { pca2, scatterSvg, umap2 } from './embed.ts';
+import { writeReport, type AudioClip, type GeneratedItem, type ImageRef, type InterpolationStrip, type LatentMap, type ReconstructionRow, type ReportData } from './html.ts';
+import { sessionFacts, type Session } from '../generate/session.ts';
 import type { EpochMetrics } from '../train/checkpoint.ts';
 import { renderCurvesSvg } from '../train/curves.ts';
-import { DEFAULT_LATENT_MAP } from './defaults.ts';
-import { nearestItems, rangedBatches } from './distance.ts';
-import { encodeItems } from './model.ts';
-import type { GeneratedSound, Generator, Interpolation, Reconstruction } from './operations.ts';
-import { audioLevels } from './spectra.ts';
-import type { FileReconstruction } from './whole-file.ts';
-import type { ClipSettings } from './spectra.ts';
+import { DEFAULT_LATENT_MAP } from '../generate/defaults.ts';
+import { nearestItems, rangedBatches } from '../generate/distance.ts';
+import { encodeItems } from '../generate/model.ts';
+import type { GeneratedSound, Generator, Interpolation, Reconstruction } from '../generate/operations.ts';
+import { audioLevels } from '../generate/spectra.ts';
+import type { FileReconstruction } from '../generate/whole-file.ts';
+import type { ClipSettings } from '../generate/spectra.ts';
 
 /** Picture settings from the checkpoint's own STFT, so the images show what the model saw. */
 export function assetOptions(clip: ClipSettings): Partial<ClipAssetOptions> & { sampleRate: number } {
@@ -151,7 +152,7 @@ export async function writeCurves(dir: string, checkpointDir: string, metrics: E
   return { src: 'curves.svg', alt: 'training curves: loss, reconstruction and KL per epoch' };
 }
 
-export { DEFAULT_LATENT_MAP } from './defaults.ts';
+export { DEFAULT_LATENT_MAP } from '../generate/defaults.ts';
 
 /**
  * Encodes up to `maxItems` items of a dataset (spread evenly over it) and maps their latent means to 2-D with PCA
@@ -184,4 +185,10 @@ export async function latentMaps(vae: Vae, ds: SpectrogramDataset, options: Part
  */
 export async function copyNotes(ds: SpectrogramDataset, sounds: GeneratedSound[]): Promise<string[]> {
   return (await nearestTraining(ds, sounds)).map((n) => noteFor(ds, n));
+}
+
+/** Adds the curves and facts, writes `index.html` into `out`, and returns its path. */
+export async function writeSessionReport(out: string, s: Session, data: Omit<ReportData, 'facts' | 'curves' | 'createdAt'>): Promise<string> {
+  const curves = await writeCurves(out, s.ckpt.dir, s.ckpt.training.metrics);
+  return writeReport(out, { ...data, facts: sessionFacts(s), curves, createdAt: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC' });
 }

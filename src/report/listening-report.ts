@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { openDataset, type SpectrogramDataset } from '../dataset/store.ts';
 import { UserError } from '../errors.ts';
-import { DEFAULT_LISTENING_REPORT, type ListeningReportOptions } from './defaults.ts';
-import { defaultSamplerFor, generateSamples, inputsFromDataset, interpolate, reconstruct, type Generator, type Reconstruction } from './operations.ts';
-import { latentMaps, nearestWithAudio, writeInterpolations, writeReconstructions, writeSamples } from './report-data.ts';
-import { closeSession, openSession, writeSessionReport } from './session.ts';
+import { DEFAULT_LISTENING_REPORT, type ListeningReportOptions } from '../generate/defaults.ts';
+import { defaultSamplerFor, generateSamples, inputsFromDataset, interpolate, reconstruct, type Generator, type Reconstruction } from '../generate/operations.ts';
+import { latentMaps, nearestWithAudio, writeInterpolations, writeReconstructions, writeSamples, writeSessionReport } from './report-data.ts';
+import { closeSession, openSession } from '../generate/session.ts';
 
-export { DEFAULT_LISTENING_REPORT, type ListeningReportOptions } from './defaults.ts';
+export { DEFAULT_LISTENING_REPORT, type ListeningReportOptions } from '../generate/defaults.ts';
 
 /** Opens the dataset for a report, checking it fits the checkpoint; undefined (with a notice) when absent. */
 async function openReportDataset(dir: string, explicit: boolean, shape: [number, number], warn: (m: string) => void): Promise<SpectrogramDataset | undefined> {

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend/backend.ts';
-import { evaluatePredictions } from './metrics.ts';
-import { confusionHtml, curvesSvg, spread, writeClassificationReport } from './report.ts';
-import { makeClassifierFixture } from './test-fixture.ts';
+import { evaluatePredictions } from '../classify/metrics.ts';
+import { confusionHtml, curvesSvg, spread, writeClassificationReport } from './classification.ts';
+import { makeClassifierFixture } from '../classify/test-fixture.ts';
 
 describe('classification report', () => {
   let root: string;

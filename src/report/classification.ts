@@ -6,11 +6,11 @@
 import path from 'node:path';
 import { openDataset } from '../dataset/store.ts';
 import { UserError } from '../errors.ts';
-import { escapeHtml } from '../report/escape.ts';
-import { pca2, scatterSvg, umap2, type Embedding } from '../report/embed.ts';
-import { writeReport, type ReportData } from '../report/html.ts';
-import { evaluatePredictions, type ClassificationReport } from './metrics.ts';
-import { EMBEDDING_LAYER, embedItems, labelledSplits, loadClassifier, loadVaeFor, type EpochRecord } from './train.ts';
+import { escapeHtml } from './escape.ts';
+import { pca2, scatterSvg, umap2, type Embedding } from './embed.ts';
+import { writeReport, type ReportData } from './html.ts';
+import { evaluatePredictions, type ClassificationReport } from '../classify/metrics.ts';
+import { EMBEDDING_LAYER, embedItems, labelledSplits, loadClassifier, loadVaeFor, type EpochRecord } from '../classify/train.ts';
 
 export interface ClassifyReportOptions {
   classifier: string;
@@ -23,7 +23,7 @@ export interface ClassifyReportOptions {
   umap: boolean;
 }
 
-export { DEFAULT_CLASSIFY_REPORT } from './defaults.ts';
+export { DEFAULT_CLASSIFY_REPORT } from '../classify/defaults.ts';
 
 /** Plot sizes and colours of the page, in one place. */
 const STYLE = {

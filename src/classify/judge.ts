@@ -5,17 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import { EMBEDDING_LAYER, loadClassifier } from '../classify/train.ts';
+import type { ClassifierJudge } from '../generate/judge.ts';
 
-export interface ClassifierJudge {
-  dir: string;
-  classes: string[];
-  /** The dataset label field it predicts (e.g. 'digit'). */
-  field: string;
-  /** Class probabilities (rows of classes.length) and embeddings of items of the classifier's input shape. */
-  run(items: Float32Array[]): { probs: Float32Array; embeddings: Float32Array[] };
-  dispose(): void;
-}
+export type { ClassifierJudge };
+import { EMBEDDING_LAYER, loadClassifier } from './train.ts';
 
 /** Loads a classifier folder as a judge; it must take spectrograms of `shape` (not the latent probe). */
 export async function loadClassifierJudge(dir: string, shape: [number, number]): Promise<ClassifierJudge> {

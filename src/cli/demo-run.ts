@@ -12,10 +12,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import yargs, { type CommandModule } from 'yargs';
 import { writeWav } from '../audio/index.ts';
-import { preprocessCommand } from '../cli/commands/preprocess.ts';
-import { reportCommand } from '../cli/commands/report.ts';
-import { trainCommand } from '../cli/commands/train.ts';
-import { DEFAULT_DEMO_OPTIONS, makeDemoSounds } from './catalogue.ts';
+import { preprocessCommand } from './commands/preprocess.ts';
+import { reportCommand } from './commands/report.ts';
+import { trainCommand } from './commands/train.ts';
+import { DEFAULT_DEMO_OPTIONS, makeDemoSounds } from '../demo/catalogue.ts';
 import { DEFAULT_SAMPLER } from '../generate/defaults.ts';
 
 export interface DemoRunOptions {
