@@ -13,7 +13,7 @@ WORK=${2:-.tmp/digits}
 EPOCHS=34
 sv() { echo "+ soundvae $*"; node bin/soundvae.js "$@"; }
 
-[ -f "$WORK/dataset/manifest.json" ] || sv preprocess "$FSDD" --out "$WORK/dataset" --preset digits --labels fsdd
+[ -f "$WORK/dataset/manifest.json" ] || sv preprocess "$FSDD" --out "$WORK/dataset" --preset digits --labels fsdd --holdout take=0-4
 if [ -d "$WORK/run/last" ]; then
   sv train --data "$WORK/dataset" --out "$WORK/run" --epochs $EPOCHS --workers 2 --seed 0 --backend wasm --resume
 else

@@ -21,6 +21,8 @@
  * files' own rate). music: 1024/256 is within 1.1 dB of 2048/512 at half the height (512 bins, not 1024).
  */
 import type { ResampleQuality } from '../audio/resample.ts';
+import { DEFAULT_DB } from '../dsp/db.ts';
+import { shapeMultiple } from '../model/vae-config.ts';
 import type { Decibels, Hertz, Ratio, Samples, Seconds } from '../units.ts';
 
 /** Optional clean-up before splitting (each off unless the preset or the user turns it on). */
@@ -99,7 +101,7 @@ export const PRESETS = {
     nFft: 512,
     hop: 256,
     dropNyquist: true,
-    db: { ref: 1, amin: 1e-5, topDb: 80 },
+    db: { ...DEFAULT_DB },
     normalise: 'item',
   },
   /**
@@ -119,7 +121,7 @@ export const PRESETS = {
     nFft: 512,
     hop: 128,
     dropNyquist: true,
-    db: { ref: 1, amin: 1e-5, topDb: 80 },
+    db: { ...DEFAULT_DB },
     normalise: 'item',
   },
   /**
@@ -139,7 +141,7 @@ export const PRESETS = {
     nFft: 1024,
     hop: 256,
     dropNyquist: true,
-    db: { ref: 1, amin: 1e-5, topDb: 80 },
+    db: { ...DEFAULT_DB },
     normalise: 'item',
   },
 } as const satisfies Record<string, PreprocessSettings>;
@@ -196,10 +198,11 @@ export function clipForFrames(frames: number, hop: Samples): Samples {
   return (frames - 1) * hop;
 }
 
-/** Why a shape does not suit the model's strides (height % 32, width % 16), or undefined when it does. */
+/** Why a shape does not suit every model preset's strides (height % 32, width % 16 today), or undefined when it does. */
 export function shapeWarning([bins, frames]: [number, number]): string | undefined {
+  const [h, w] = shapeMultiple();
   const bad: string[] = [];
-  if (bins % 32) bad.push(`height ${bins} is not a multiple of 32`);
-  if (frames % 16) bad.push(`width ${frames} is not a multiple of 16`);
+  if (bins % h) bad.push(`height ${bins} is not a multiple of ${h}`);
+  if (frames % w) bad.push(`width ${frames} is not a multiple of ${w}`);
   return bad.length ? `${bad.join(' and ')}: the model's strides need both` : undefined;
 }

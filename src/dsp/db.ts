@@ -12,7 +12,7 @@ import type { Decibels } from '../units.ts';
 import type { DbOptions, Spectrogram } from './types.ts';
 
 /** librosa's defaults: ref 1, amin 1e-5 (-100 dB), topDb 80. */
-export const DEFAULT_DB: Required<DbOptions> = { ref: 1, amin: 1e-5, topDb: 80 };
+export const DEFAULT_DB: Required<DbOptions> & { ref: number; topDb: Decibels } = { ref: 1, amin: 1e-5, topDb: 80 };
 
 /**
  * dB options with librosa's defaults filled in and checked.

@@ -19,6 +19,7 @@ import type { Decibels, Samples } from '../units.ts';
 import { pghiFrameMajor, DEFAULT_PGHI } from './pghi.ts';
 import { mulberry32 } from './random.ts';
 import { spectralConvergenceFromSums } from './metrics.ts';
+import { DEFAULT_FRAME, DEFAULT_ITERATION } from './defaults.ts';
 import { StftPlan, toFrameMajor } from './stft.ts';
 import { AnalyzeMode, WasmGriffinLimPlan, wasmKernelSupports } from './griffinlim-wasm.ts';
 import type { Spectrogram, StftOptions } from './types.ts';
@@ -53,12 +54,12 @@ export interface GriffinLimOptions extends Partial<StftOptions> {
 
 /** Every default of Griffin-Lim in one place (STFT ones as torchaudio/torch.stft). */
 export const DEFAULT_GRIFFIN_LIM = {
-  nFft: 512,
-  hop: 128,
-  iterations: 32,
-  momentum: 0.99,
+  nFft: DEFAULT_FRAME.nFft,
+  hop: DEFAULT_FRAME.hop,
+  iterations: DEFAULT_ITERATION.iterations,
+  momentum: DEFAULT_ITERATION.momentum,
   init: 'random' as PhaseInit,
-  seed: 0,
+  seed: DEFAULT_ITERATION.seed,
   measure: true,
   trace: false,
   pghiTolerance: DEFAULT_PGHI.tolerance,

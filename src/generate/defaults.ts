@@ -4,6 +4,7 @@
  * sampler.ts, operations.ts, whole-file.ts, report-data.ts, listening-report.ts) re-export them, so either place can
  * be imported.
  */
+import { DEFAULT_ITERATION } from '../dsp/defaults.ts';
 import type { PhaseInit } from '../dsp/index.ts';
 import type { Seconds } from '../units.ts';
 
@@ -19,7 +20,13 @@ export interface InvertOptions {
  * 32 momentum iterations from PGHI: PGHI alone is about as good as 20-30 random-start iterations, and the
  * momentum iterations then refine it; measured in bench-dsp and `soundvae invert`.
  */
-export const DEFAULT_INVERT: InvertOptions = { iterations: 32, momentum: 0.99, init: 'pghi', seed: 0 };
+export const DEFAULT_INVERT: InvertOptions = {
+  iterations: DEFAULT_ITERATION.iterations,
+  momentum: DEFAULT_ITERATION.momentum,
+  // Generation starts from PGHI's phase, not dsp's random one (librosa's default, kept for `invert`): better SC in as many iterations
+  init: 'pghi',
+  seed: DEFAULT_ITERATION.seed,
+};
 
 /** Where latent codes come from (`generate --sampler`; see sampler.ts). */
 export const SAMPLER_KINDS = ['prior', 'gaussian', 'gmm', 'neighbours'] as const;

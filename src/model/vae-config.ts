@@ -97,3 +97,15 @@ export const VAE_PRESETS = {
 } satisfies Record<string, VaeConfig>;
 
 export type VaePresetName = keyof typeof VAE_PRESETS;
+
+/**
+ * What the input's height and width must be multiples of for every preset's strides to divide them evenly
+ * (the product of the strides along each axis; their least common multiple over the presets).
+ * @example shapeMultiple() // [32, 16]: the reference's four 2x2 and one 2x1 strides
+ */
+export function shapeMultiple(configs: readonly Pick<VaeConfig, 'strides'>[] = Object.values(VAE_PRESETS)): [number, number] {
+  const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+  const lcm = (a: number, b: number) => (a / gcd(a, b)) * b;
+  const product = (c: Pick<VaeConfig, 'strides'>, axis: 0 | 1) => c.strides.reduce((p, s) => p * s[axis], 1);
+  return [configs.reduce((m, c) => lcm(m, product(c, 0)), 1), configs.reduce((m, c) => lcm(m, product(c, 1)), 1)];
+}

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { audioLevels } from '../audio/cleanup.ts';
 import { writeWav } from '../audio/index.ts';
 import { amplitudeToDb, magnitude, stft } from '../dsp/index.ts';
+import { DEFAULT_DB } from '../dsp/db.ts';
+import { DEFAULT_FRAME } from '../dsp/defaults.ts';
 import type { Spectrogram } from '../dsp/types.ts';
 import { writeFileAtomic } from '../fsutil.ts';
 import type { Decibels, Hertz, Samples } from '../units.ts';
@@ -28,10 +30,10 @@ export interface ClipAssetOptions {
 }
 
 export const DEFAULT_CLIP_ASSETS: Omit<ClipAssetOptions, 'sampleRate'> = {
-  nFft: 512,
-  hop: 128,
+  nFft: DEFAULT_FRAME.nFft,
+  hop: DEFAULT_FRAME.hop,
   colormap: 'magma',
-  topDb: 80,
+  topDb: DEFAULT_DB.topDb,
   scale: 'fullScale',
   plotWidth: 300,
   plotHeight: 150,
