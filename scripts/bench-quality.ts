@@ -96,7 +96,7 @@ try {
           `${c.reconstructionLoss ?? 'mse'}, lr ${c.learningRate} ${c.lrSchedule ?? 'constant'}, batch ${c.batchSize}; backend ${active}, ${args.workers} workers`,
         `trained ${minutes.toFixed(1)} min: ${ckpt.training.epoch} epochs + ${ckpt.training.batchInEpoch} batches (${ckpt.training.step} steps), ${result.status}`,
         `validation ${last?.val ? `loss ${last.val.loss.toPrecision(4)}, error ${last.val.reconstruction.toPrecision(4)} (${c.reconstructionLoss ?? 'mse'})` : '(no epoch finished)'}`,
-        `model only (${all.validation.items} items): SC ${m.spectralConvergence.toFixed(2)} dB, LSD ${m.logSpectralDistance.toFixed(2)} dB, level ${m.levelDifference.toFixed(2)} dB`,
+        `model only (${all.validation.items} items): SC ${m.spectralConvergence.toFixed(2)} dB, LSD ${m.logSpectralDistance.toFixed(2)} dB, level ${m.levelDifference.toFixed(2)} dB, MSE ${m.mse.toFixed(4)}`,
         `after Griffin-Lim (${gl.validation.items} items): SC ${r.spectralConvergence.toFixed(2)} dB, LSD ${r.logSpectralDistance.toFixed(2)} dB` +
           (gl.validation.classifiedRight
             ? `; classified right ${(100 * gl.validation.classifiedRight.reconstructions).toFixed(1)} % (originals ${(100 * gl.validation.classifiedRight.originals).toFixed(1)} %)`

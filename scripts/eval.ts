@@ -50,7 +50,7 @@ function print(r: EvalResult, header: string): void {
   const v = r.validation;
   console.log(header);
   console.log(`validation items: ${v.items}  (${v.seconds.toFixed(1)} s)`);
-  console.log(`  model only      SC ${f1(v.model?.spectralConvergence)} dB   LSD ${f2(v.model?.logSpectralDistance)} dB   level ${f1(v.model?.levelDifference)} dB  (decoded spectrogram vs the item's, no Griffin-Lim)`);
+  console.log(`  model only      SC ${f1(v.model?.spectralConvergence)} dB   LSD ${f2(v.model?.logSpectralDistance)} dB   level ${f1(v.model?.levelDifference)} dB   MSE ${v.model ? v.model.mse.toFixed(4) : '–'}  (decoded spectrogram vs the item's, no Griffin-Lim)`);
   console.log(`  reconstruction  SC ${f1(v.reconstruction?.spectralConvergence)} dB   LSD ${f2(v.reconstruction?.logSpectralDistance)} dB   level ${f1(v.levelRaw)} dB from Griffin-Lim, ${f1(v.levelWritten)} dB as written`);
   if (v.classifiedRight) console.log(`  classified right: ${pct(v.classifiedRight.reconstructions)} of reconstructions, ${pct(v.classifiedRight.originals)} of originals`);
   console.log(`  oracle          SC ${f1(v.oracle?.spectralConvergence)} dB   LSD ${f2(v.oracle?.logSpectralDistance)} dB   level ${f1(v.levelOracle)} dB   (Griffin-Lim from the true magnitude)`);

@@ -57,6 +57,8 @@ export const DEFAULT_EVAL: EvalOptions = {
 export interface ModelOnlyScores extends Scores {
   /** Median over items of the decoded spectrogram's energy against the item's, in dB. */
   levelDifference: Decibels;
+  /** Mean squared error of the decoded [0, 1] spectrogram against the item's: the tutorial's loss, comparable across models. */
+  mse: number;
 }
 
 export interface GenerationScores {
@@ -126,6 +128,8 @@ async function judgeReconstructions(
   let heardRight = 0, heardOriginal = 0, heardCount = 0;
   const started = performance.now();
   const model: (Scores & { levelDifference: number })[] = [];
+  let squaredError = 0;
+  let values = 0;
   const oracle: Scores[] = [];
   const recon: Scores[] = [];
   const levelRaw: number[] = [];
@@ -136,7 +140,11 @@ async function judgeReconstructions(
     const x = b.items.map((it) => it.x01);
     const ranges = b.items.map((it) => it.range);
     const decoded = decodeLatents(g.model.vae, encodeItems(g.model.vae, x).mu);
-    b.items.forEach((it, i) => model.push(scoreModelOnly(decoded[i]!, it.x01, it.range, g.clip)));
+    b.items.forEach((it, i) => {
+      model.push(scoreModelOnly(decoded[i]!, it.x01, it.range, g.clip));
+      for (let j = 0; j < it.x01.length; j++) squaredError += (decoded[i]![j]! - it.x01[j]!) ** 2;
+      values += it.x01.length;
+    });
     if (!o.griffinLim) {
       items.push(...b.items.map((it) => ({ x01: it.x01.slice(), range: it.range })));
       onProgress(items.length, indices.length);
@@ -183,7 +191,7 @@ async function judgeReconstructions(
     items,
     result: {
       items: indices.length,
-      model: m ? { ...m, levelDifference: median(model.map((s) => s.levelDifference)) } : undefined,
+      model: m ? { ...m, levelDifference: median(model.map((s) => s.levelDifference)), mse: squaredError / Math.max(1, values) } : undefined,
       reconstruction: meanScores(recon),
       oracle: meanScores(oracle),
       levelRaw: median(levelRaw),
