@@ -168,6 +168,18 @@ export class ClipPreparer {
     return { file, samples, spans, hop };
   }
 
+  /**
+   * A whole file's samples as one item: the log spectrogram of its first `length` samples (zero-padded past its
+   * end, as preprocessing pads a short clip), normalised with its own dB range. For models that take any width.
+   */
+  wholeSpectrogram(samples: Float32Array, length: Samples): { x01: Float32Array; range: DbRange } {
+    const audio = new Float32Array(length);
+    audio.set(samples.subarray(0, length));
+    const extractor = new LogSpectrogramExtractor({ ...this.settings, clip: length });
+    const { data, min, max } = this.normaliser.normalise(extractor.extract(audio));
+    return { x01: data, range: { min, max } };
+  }
+
   /** One clip of a cover, prepared like `clips` prepares it (padded, spectrogram, range). */
   clipOf(cover: FileCover, span: ClipSpan): PreparedClip {
     return this.prepare(cover.file, span.offset / this.settings.sampleRate, cover.samples.subarray(span.offset, span.offset + span.length));

@@ -13,10 +13,10 @@ import { logSpectralDistance, magnitude, spectralConvergence, stft, type Spectro
 import { meanScores } from '../dsp/metrics.ts';
 import { disposeVae, loadCheckpoint, type LoadedCheckpoint } from '../train/checkpoint.ts';
 import { createGenerator, type Generator } from './operations.ts';
-import { MagnitudeStitcher, reconstructFile } from './whole-file.ts';
+import { MagnitudeStitcher, reconstructFile, reconstructFileOnePass } from './whole-file.ts';
 import { coverHop } from './settings.ts';
 import { itemMagnitude, itemsToAudio, scoreAgainstItem } from './spectra.ts';
-import { makeFixture } from './test-fixture.ts';
+import { FIXTURE_CONFIG, makeFixture } from './test-fixture.ts';
 
 const bin = path.resolve(__dirname, '../../bin/soundvae.js');
 const SR = 8000;
@@ -232,6 +232,40 @@ describe('reconstructFile', () => {
     const silent = path.join(root, 'long', 'silent.wav');
     await writeWav(silent, new Float32Array(1000), SR);
     await expect(reconstructFile(g, silent)).rejects.toThrow(/silent\.wav: no sound/);
+  });
+});
+
+describe('one-pass whole-file reconstruction (time-latent models)', () => {
+  let timeCkpt: LoadedCheckpoint;
+  let tg: Generator;
+  beforeAll(async () => {
+    const timeFx = await makeFixture(path.join(root, 'time'), { ...FIXTURE_CONFIG, latent: 2, bottleneck: 'time' });
+    timeCkpt = await loadCheckpoint(timeFx.run);
+    tg = createGenerator(timeCkpt);
+  });
+  afterAll(() => disposeVae(timeCkpt.vae));
+
+  it('equals the clip-by-clip path on a file exactly one clip long (same item, same model, one Griffin-Lim)', async () => {
+    const one = path.join(root, 'long', 'one-clip.wav');
+    await writeWav(one, sweep(CLIP), SR);
+    const a = await reconstructFileOnePass(tg, one);
+    const b = await reconstructFile(tg, one);
+    expect(a.reconstruction.audio.length).toBe(b.reconstruction.audio.length);
+    let diff = 0;
+    a.reconstruction.audio.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - b.reconstruction.audio[i]!))));
+    expect(diff, 'largest sample difference').toBeLessThan(1e-4);
+  });
+
+  it('returns outputs as long as the file, the oracle in place, from one pass', async () => {
+    const r = await reconstructFileOnePass(tg, long);
+    expect(r.oracle.audio.length).toBe(r.original.length);
+    expect(r.reconstruction.audio.length).toBe(r.original.length);
+    expect(r.clips).toBe(1);
+    expect(sc(r.oracle.audio, r.original), 'oracle against the file').toBeLessThan(-10);
+  });
+
+  it('explains that a dense model cannot take a whole file at once', async () => {
+    await expect(reconstructFileOnePass(g, long)).rejects.toThrow(/only a model with a latent per time step/);
   });
 });
 

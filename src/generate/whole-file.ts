@@ -11,6 +11,8 @@ import type { Samples } from '../units.ts';
 import { DEFAULT_FILE_RECONSTRUCT } from './defaults.ts';
 import { invertMagnitudes, limitPeaks } from './invert.ts';
 import { decodeLatents, encodeItems } from './model.ts';
+import { framesPerStep, widenVae } from '../model/vae.ts';
+import { disposeVae } from '../train/checkpoint.ts';
 import { safeStem, type Generator } from './operations.ts';
 import type { FileCover } from './settings.ts';
 import { audioLevels, cropSpectrogram, itemMagnitude, levelTo } from './spectra.ts';
@@ -155,15 +157,23 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
     });
     o.onProgress?.(Math.min(b + batch, sounding.length), sounding.length);
   }
-  const [oa, ra] = invertMagnitudes([oracle.result(), recon.result()], g.clip.stft, samples.length, g.invert);
-  // scored against the file itself, on the bins the model has (a dropped Nyquist bin is no one's error) and
-  // within its dynamic range (top_db below the file's peak), so digital silence does not decide the LSD
-  const view = (audio: Float32Array) => cropSpectrogram(magnitude(stft(audio, g.clip.stft)), g.clip.bins, oracle.frames);
+  return finishFile(g, file, o.name, samples, oracle.result(), recon.result(), spans.length, sounding.length);
+}
+
+/**
+ * Inverts a file's oracle and reconstructed magnitudes in ONE Griffin-Lim (the generator's options, the file's
+ * length) and scores both against the file's own STFT magnitude, on the bins the model has (a dropped Nyquist
+ * bin is no one's error) and within the dataset's dynamic range (top_db below the file's peak), so digital
+ * silence does not decide the LSD. The reconstruction is written at the file's own loudness.
+ */
+function finishFile(g: Generator, file: string, name: string | undefined, samples: Float32Array, oracleMag: Spectrogram, reconMag: Spectrogram, clips: number, scored: number): FileReconstruction {
+  const [oa, ra] = invertMagnitudes([oracleMag, reconMag], g.clip.stft, samples.length, g.invert);
+  const view = (audio: Float32Array) => cropSpectrogram(magnitude(stft(audio, g.clip.stft)), g.clip.bins, oracleMag.frames);
   const truth = view(samples);
   const topDb = g.preparer.settings.db.topDb === undefined ? DEFAULT_DB.topDb : g.preparer.settings.db.topDb;
   // null = the dataset kept its whole range (no floor); only settings that never said fall back to the default
   const floor = topDb === null ? 0 : truth.data.reduce((m, v) => Math.max(m, v), 0) * Math.pow(10, -topDb / 20);
-  const floored = (s: Spectrogram) => ({ ...s, data: s.data.map((v) => Math.max(v, floor)) });
+  const floored = (sp: Spectrogram) => ({ ...sp, data: sp.data.map((v) => Math.max(v, floor)) });
   const target = floored(truth);
   const score = (audio: Float32Array): Scores => {
     const estimate = floored(view(audio));
@@ -172,13 +182,51 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
   // A blurred spectrogram comes back quiet: the reconstruction is brought to the file's own loudness.
   const written = limitPeaks(levelTo(ra!, audioLevels(samples).rms), g.clip.sampleRate);
   return {
-    name: o.name ?? safeStem(file),
+    name: name ?? safeStem(file),
     label: g.labelOf(file),
     file,
     original: samples,
-    clips: spans.length,
-    scored: sounding.length,
+    clips,
+    scored,
     oracle: { audio: limitPeaks(oa!, g.clip.sampleRate), scores: score(oa!) },
     reconstruction: { audio: written, scores: score(written) },
   };
+}
+
+/** The longest file `reconstructFileOnePass` takes: its whole spectrogram goes through the model at once. */
+export const MAX_ONE_PASS_SECONDS = 120;
+
+/**
+ * Reconstructs a whole file in ONE pass through the model (time-latent models only: `reconstruct --one-pass`):
+ * the file's log spectrogram, normalised with the file's own dB range as a single item and padded with silence
+ * to a width the time strides divide, is encoded and decoded by the same weights widened to that width
+ * (`widenVae`), then inverted once. There are no clip joins at all; the difference from `reconstructFile` is
+ * that the model sees a dB range taken over the whole file instead of over one clip, as in training.
+ * @throws UserError "FILE: ..." when the file cannot be read, holds no sound or is too long; a one-line
+ * UserError for a model with a dense bottleneck.
+ */
+export async function reconstructFileOnePass(g: Generator, file: string, options: Partial<Pick<FileReconstructOptions, 'name'>> = {}): Promise<FileReconstruction> {
+  const cover: FileCover = await g.preparer.cover(file);
+  const { samples } = cover;
+  const { sampleRate, stft: frame } = g.clip;
+  if (peak(samples) === 0) throw new UserError(`${file}: no sound to use (silent)`);
+  if (samples.length > MAX_ONE_PASS_SECONDS * sampleRate) {
+    throw new UserError(`${file}: ${(samples.length / sampleRate).toFixed(0)} s is longer than --one-pass takes (${MAX_ONE_PASS_SECONDS} s); reconstruct it clip by clip (without --one-pass)`);
+  }
+  const step = framesPerStep(g.model.vae.config);
+  const fileFrames = frameCount(samples.length, frame);
+  const frames = Math.ceil(fileFrames / step) * step;
+  // the analysed length that gives exactly `frames` centred frames (the file itself when it already does)
+  const length = frames === fileFrames ? samples.length : frame.hop * (frames - 1);
+  const whole = g.preparer.wholeSpectrogram(samples, length);
+  const vae = widenVae(g.model.vae, frames);
+  let decoded: Float32Array;
+  try {
+    decoded = decodeLatents(vae, encodeItems(vae, [whole.x01]).mu)[0]!;
+  } finally {
+    if (vae !== g.model.vae) disposeVae(vae);
+  }
+  const wide = { ...g.clip, frames };
+  const crop = (m: Spectrogram) => cropSpectrogram(m, m.bins, fileFrames);
+  return finishFile(g, file, options.name, samples, crop(itemMagnitude(whole.x01, whole.range, wide)), crop(itemMagnitude(decoded, whole.range, wide)), 1, 1);
 }

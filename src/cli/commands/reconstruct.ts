@@ -19,6 +19,7 @@ interface ReconstructArgs {
   out: string;
   iters: number;
   firstClip?: boolean;
+  onePass?: boolean;
   batch: number;
   report?: boolean;
   backend?: string;
@@ -35,7 +36,10 @@ frames are the file's frames, with at least nFft - hop of overlap; a short last 
 each clip encoded and decoded (--batch clips at a time) and de-normalised with its own dB range;
 the clips' magnitudes are blended into the file's (overlapping frames weighted towards each
 clip's interior) and ONE Griffin-Lim inverts the whole file, so the phase is coherent across
-clips. --first-clip takes only each file's first clip instead (one clip-long output per file).
+clips. --one-pass (models with a latent per time step, the default preset) instead takes the
+file's whole spectrogram through the model at once, normalised with the file's own dB range:
+no joins, but a range taken over the file rather than over a clip as in training.
+--first-clip takes only each file's first clip instead (one clip-long output per file).
 --data DATASET_DIR takes --count dataset items spread over a split (default validation, i.e.
 sounds the model never trained on), one clip each.
 
@@ -97,6 +101,7 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'Output folder' })
       .option('iters', { type: 'number', default: DEFAULT_INVERT.iterations, describe: 'Griffin-Lim iterations' })
       .option('first-clip', { type: 'boolean', describe: "Files: only each file's first clip, not the whole file" })
+      .option('one-pass', { type: 'boolean', describe: 'Files: the whole spectrogram through the model at once (time-latent models), not clip by clip' })
       .option('batch', { type: 'number', default: DEFAULT_FILE_RECONSTRUCT.batch, describe: 'Files: clips encoded and decoded at a time (bounds memory)' })
       .option('report', { type: 'boolean', describe: 'Also write a listening report (index.html) into --out' })
       .example('$0 reconstruct --checkpoint runs/digits --data datasets/fsdd --count 8 --out recon --report', 'Eight unseen digits, heard three ways')
@@ -110,6 +115,7 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
     checkCount('iters', args.iters, 0);
     checkCount('batch', args.batch, 1);
     if (args.data && args.firstClip) throw new UserError('--first-clip is for audio files; --data items are one clip each');
+    if (args.onePass && (args.data || args.firstClip)) throw new UserError('--one-pass is for whole audio files; not with --data or --first-clip');
     // tfjs loads here, not for --help
     const [
       { readAudioInfo },
@@ -117,7 +123,7 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       { inputsFromDataset, inputsFromFiles, reconstruct, uniqueNamer },
       { writeReconstructions, writeSessionReport },
       { closeSession, openSession },
-      { reconstructFile },
+      { reconstructFile, reconstructFileOnePass },
     ] = await Promise.all([
       import('../../audio/decode.ts'),
       import('../../dataset/store.ts'),
@@ -171,7 +177,7 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
         for (const file of files) {
           let bar: ReturnType<typeof createProgress> | undefined;
           try {
-            const rec = await reconstructFile(s.g, file, {
+            const rec = args.onePass ? await reconstructFileOnePass(s.g, file) : await reconstructFile(s.g, file, {
               batch: args.batch,
               onProgress: (done, total) => {
                 if (total <= args.batch) return;
