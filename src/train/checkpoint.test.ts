@@ -112,6 +112,10 @@ describe('checkpoint', () => {
     expect(loaded.optimizer).toEqual([]);
     expect(loaded.training.seed).toBe(3);
     disposeVae(loaded.vae);
+    // a re-export keeps a model card written beside it
+    await fs.writeFile(path.join(out, 'MODEL_CARD.md'), '# card');
+    await exportCheckpoint(dir, out);
+    expect(await fs.readFile(path.join(out, 'MODEL_CARD.md'), 'utf8')).toBe('# card');
     // the sampler may be refitted later without breaking the checksums; a weight byte changed still fails
     await fs.writeFile(path.join(out, 'sampler.json'), '{"refitted":true}');
     disposeVae((await loadCheckpoint(out)).vae);

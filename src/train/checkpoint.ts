@@ -456,6 +456,7 @@ export async function loadCheckpoint(dir: string, prefer: 'best' | 'last' = 'bes
 /**
  * Copies a checkpoint for generation only: weights, config, training record and sampler.json, without the
  * optimiser state (two thirds of a checkpoint's weight bytes), with fresh checksums; written atomically to `to`.
+ * Other files already in `to` (a model card, notes) are kept.
  * @example await exportCheckpoint('runs/digits/best', 'checkpoints/digits');
  */
 export async function exportCheckpoint(from: string, to: string): Promise<void> {
@@ -464,6 +465,11 @@ export async function exportCheckpoint(from: string, to: string): Promise<void> 
   try {
     await fs.rm(tmp, { recursive: true, force: true });
     await fs.cp(from, tmp, { recursive: true, filter: (src) => !skip.has(path.relative(from, src)) });
+    // A re-export keeps what the user put beside the checkpoint (a model card, notes).
+    const made = new Set(await fs.readdir(tmp));
+    for (const name of (await exists(to)) ? await fs.readdir(to) : []) {
+      if (!made.has(name) && !skip.has(name)) await fs.cp(path.join(to, name), path.join(tmp, name), { recursive: true });
+    }
     // Checksums cover the checkpoint's own files; sampler.json and other derived files may be refitted later.
     const sums = await computeChecksums(tmp);
     const own = new Set<string>([CHECKPOINT_FILES.config, CHECKPOINT_FILES.training, CHECKPOINT_FILES.encoder, CHECKPOINT_FILES.decoder]);
