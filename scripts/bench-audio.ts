@@ -27,7 +27,10 @@ const SETTINGS = {
 
 const filesArg = process.argv.indexOf('--files');
 const maxFiles = filesArg >= 0 ? Number(process.argv[filesArg + 1]) : Infinity;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const ms = (t0: number) => performance.now() - t0;
 
 console.log(`load average at start: ${load()} (2 cores; figures inflate under load)`);
@@ -67,7 +70,9 @@ t0 = performance.now();
 let samples = 0;
 for (const f of files) samples += (await decodeAudio(f)).info.frames;
 const decodeMs = ms(t0);
-console.log(`  decodeAudio: ${decodeMs.toFixed(0)} ms (${((decodeMs * 1000) / files.length).toFixed(0)} us per file, ${(samples / files.length / 8000).toFixed(2)} s mean)`);
+console.log(
+  `  decodeAudio: ${decodeMs.toFixed(0)} ms (${((decodeMs * 1000) / files.length).toFixed(0)} us per file, ${(samples / files.length / 8000).toFixed(2)} s mean)`,
+);
 t0 = performance.now();
 for (const f of files) await loadAudio(f, { sampleRate: 22050 });
 const loadMs = ms(t0);

@@ -21,7 +21,10 @@ const arg = (name: string): string | undefined => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const SETTINGS = { runs: Number(arg('--runs') ?? 7), source: process.argv.includes('--source') };
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 const build = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/build.ts')], { cwd: root, encoding: 'utf8' });
 if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
@@ -29,7 +32,13 @@ console.log(build.stdout.trim());
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-bench-cli-'));
 const wav = path.join(dir, 'tone.wav');
-writeFileSync(wav, encodeWav(Float32Array.from({ length: 16000 }, (_, i) => 0.5 * Math.sin(i * 0.1)), 16000));
+writeFileSync(
+  wav,
+  encodeWav(
+    Float32Array.from({ length: 16000 }, (_, i) => 0.5 * Math.sin(i * 0.1)),
+    16000,
+  ),
+);
 
 const CASES: [label: string, args: string[]][] = [
   ['--help', ['--help']],

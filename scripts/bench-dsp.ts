@@ -20,7 +20,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAudio } from '../src/audio/index.ts';
-import { GriffinLim, ParallelGriffinLim, magnitude, stft, type GriffinLimOptions, type GriffinLimResult, type PhaseInit, type Spectrogram } from '../src/dsp/index.ts';
+import {
+  GriffinLim,
+  ParallelGriffinLim,
+  magnitude,
+  stft,
+  type GriffinLimOptions,
+  type GriffinLimResult,
+  type PhaseInit,
+  type Spectrogram,
+} from '../src/dsp/index.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PYTHON = '/usr/bin/python3';
@@ -127,7 +136,11 @@ async function singleClip(): Promise<void> {
   const serial = new GriffinLim();
   const threads = num('threads', 2);
   const parallel = await ParallelGriffinLim.create({ kernel: 'js' }, threads);
-  const load = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  const load = () =>
+    os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ');
   console.log(`clip: chirp+noise 0.74 s at 22050 Hz (${x.length} samples), n_fft 512, momentum 0.99, median of ${runs} runs; load before: ${load()}`);
   const withTorch = !flag('no-torch') && hasTorch();
   if (!withTorch) console.log('(torchaudio not measured: --no-torch, or /usr/bin/python3 has no torchaudio)');
@@ -149,11 +162,17 @@ async function singleClip(): Promise<void> {
       row.forEach((t, j) => t && (cells[i]![j] ??= []).push(t));
     });
   }
-  const combine = (ts?: Timing[]): Timing | undefined =>
-    ts && { ms: median(ts.map((t) => t.ms)), cpu: median(ts.map((t) => t.cpu)), sc: ts[0]!.sc };
+  const combine = (ts?: Timing[]): Timing | undefined => ts && { ms: median(ts.map((t) => t.ms)), cpu: median(ts.map((t) => t.cpu)), sc: ts[0]!.sc };
   const cell = (v?: Timing) =>
     v ? `${v.ms.toFixed(1).padStart(6)} ms (cpu ${v.cpu.toFixed(1).padStart(5)}) ${v.sc.toFixed(2).padStart(6)} dB` : '-'.padEnd(32);
-  const head = ['wasm kernel, random', 'wasm kernel, pghi', 'ts loop, random', `ts loop, ${parallel.threads} threads`, 'torchaudio, 1 thread', 'torchaudio, 2 threads'];
+  const head = [
+    'wasm kernel, random',
+    'wasm kernel, pghi',
+    'ts loop, random',
+    `ts loop, ${parallel.threads} threads`,
+    'torchaudio, 1 thread',
+    'torchaudio, 2 threads',
+  ];
   console.log(`median ms over ${rounds} rounds of ${runs} runs (median CPU ms of the process, all threads); SC of the output, mean over ${SEEDS} seeds`);
   console.log('soundvae on 1 thread unless said');
   console.log(`hop  iters | ${head.map((h) => h.padEnd(32)).join(' | ')}`);
@@ -174,7 +193,11 @@ async function singleClip(): Promise<void> {
 /** Runs a process to completion: wall seconds, and CPU seconds (user + system, all threads) via bash's `time`. */
 function timeProcess(cmd: string, args: string[]): { seconds: number; cpu: number; stdout: string } {
   const t0 = performance.now();
-  const r = spawnSync('bash', ['-c', 'TIMEFORMAT="cpu %U %S"; time "$@" 2>/dev/null', 'bench', cmd, ...args], { encoding: 'utf8', cwd: root, maxBuffer: 64 << 20 });
+  const r = spawnSync('bash', ['-c', 'TIMEFORMAT="cpu %U %S"; time "$@" 2>/dev/null', 'bench', cmd, ...args], {
+    encoding: 'utf8',
+    cwd: root,
+    maxBuffer: 64 << 20,
+  });
   const seconds = (performance.now() - t0) / 1000;
   const times = /cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
   if (r.status !== 0 && !times) throw new Error(`${cmd} failed (${r.status})`);
@@ -182,30 +205,57 @@ function timeProcess(cmd: string, args: string[]): { seconds: number; cpu: numbe
 }
 
 function clips(dir: string): void {
-  const nFft = num('n-fft', 512), hop = num('hop', 128), iters = num('iters', 32);
+  const nFft = num('n-fft', 512),
+    hop = num('hop', 128),
+    iters = num('iters', 32);
   const reference = arg('reference', path.resolve(root, '../shared/reference'))!;
   const makeFrom = arg('make-clips');
   if (makeFrom && !existsSync(dir)) {
     console.log(`making 200 clips of 0.74 s at 22050 Hz from ${makeFrom} into ${dir} ...`);
     timeProcess(PYTHON, [path.join(reference, 'make_clips.py'), makeFrom, dir, '200', '22050', '0.74']);
   }
-  const wavs = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.wav')).sort();
+  const wavs = readdirSync(dir)
+    .filter((f) => f.toLowerCase().endsWith('.wav'))
+    .sort();
   if (wavs.length === 0) throw new Error(`${dir}: no .wav files`);
   const out = arg('out') ?? mkdtempSync(path.join(os.tmpdir(), 'bench-dsp-out-'));
   const torch = !flag('no-torch') && hasTorch();
-  console.log(`load: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}; ${wavs.length} clips in ${dir}, n_fft ${nFft}, hop ${hop}, ${iters} iterations; outputs in ${out}`);
-  const sc = (rebuilt: string) => (torch ? `${timeProcess(PYTHON, [path.join(reference, 'sc.py'), dir, rebuilt, String(nFft), String(hop)]).stdout.trim()} dB` : '(sc.py needs torch)');
+  console.log(
+    `load: ${os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ')}; ${wavs.length} clips in ${dir}, n_fft ${nFft}, hop ${hop}, ${iters} iterations; outputs in ${out}`,
+  );
+  const sc = (rebuilt: string) =>
+    torch ? `${timeProcess(PYTHON, [path.join(reference, 'sc.py'), dir, rebuilt, String(nFft), String(hop)]).stdout.trim()} dB` : '(sc.py needs torch)';
   const files = wavs.map((f) => path.join(dir, f));
   for (const init of ['random', 'pghi']) {
     const target = path.join(out, `soundvae-${init}`);
     const run = timeProcess(process.execPath, [
-      path.join(root, 'bin/soundvae.js'), 'invert', ...files, '--out', target,
-      '--n-fft', String(nFft), '--hop', String(hop), '--iters', String(iters), '--init', init,
+      path.join(root, 'bin/soundvae.js'),
+      'invert',
+      ...files,
+      '--out',
+      target,
+      '--n-fft',
+      String(nFft),
+      '--hop',
+      String(hop),
+      '--iters',
+      String(iters),
+      '--init',
+      init,
       ...(arg('threads') ? ['--threads', arg('threads')!] : []),
     ]);
-    const perClip = run.stdout.split('\n').map((l) => /\(([\d.]+) ms\)/.exec(l)?.[1]).filter(Boolean).map(Number);
+    const perClip = run.stdout
+      .split('\n')
+      .map((l) => /\(([\d.]+) ms\)/.exec(l)?.[1])
+      .filter(Boolean)
+      .map(Number);
     const gl = perClip.reduce((a, b) => a + b, 0);
-    console.log(`soundvae invert --init ${init.padEnd(6)}: whole process ${run.seconds.toFixed(2)} s, cpu ${run.cpu.toFixed(2)} s (Griffin-Lim ${(gl / 1000).toFixed(2)} s, ${(gl / perClip.length).toFixed(1)} ms/clip), mean SC ${sc(target)}`);
+    console.log(
+      `soundvae invert --init ${init.padEnd(6)}: whole process ${run.seconds.toFixed(2)} s, cpu ${run.cpu.toFixed(2)} s (Griffin-Lim ${(gl / 1000).toFixed(2)} s, ${(gl / perClip.length).toFixed(1)} ms/clip), mean SC ${sc(target)}`,
+    );
   }
   if (torch) {
     const target = path.join(out, 'torchaudio');
@@ -218,8 +268,12 @@ function clips(dir: string): void {
 
 /** Mean SC against iterations, random vs PGHI start, over every 4th clip (in this process, one thread). */
 async function sweep(dir: string): Promise<void> {
-  const nFft = num('n-fft', 512), hop = num('hop', 128);
-  const files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.wav')).sort().filter((_, i) => i % 4 === 0);
+  const nFft = num('n-fft', 512),
+    hop = num('hop', 128);
+  const files = readdirSync(dir)
+    .filter((f) => f.toLowerCase().endsWith('.wav'))
+    .sort()
+    .filter((_, i) => i % 4 === 0);
   const iterations = [0, 2, 4, 8, 16, 32, 100];
   const engine = new GriffinLim({ nFft, hop });
   const sums = new Map<string, { sc: number; ms: number }>();
@@ -239,7 +293,14 @@ async function sweep(dir: string): Promise<void> {
   }
   console.log(`mean SC (dB) and ms per clip (1 thread, SC measurement included) over ${files.length} clips, by iterations:`);
   for (const init of ['random', 'pghi']) {
-    console.log(`${init.padEnd(7)} ${iterations.map((it) => { const c = sums.get(`${init} ${it}`)!; return `${it}: ${c.sc.toFixed(2)} (${c.ms.toFixed(0)} ms)`; }).join(' | ')}`);
+    console.log(
+      `${init.padEnd(7)} ${iterations
+        .map((it) => {
+          const c = sums.get(`${init} ${it}`)!;
+          return `${it}: ${c.sc.toFixed(2)} (${c.ms.toFixed(0)} ms)`;
+        })
+        .join(' | ')}`,
+    );
   }
 }
 

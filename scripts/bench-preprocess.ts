@@ -40,7 +40,11 @@ const music = path.resolve(opt('music', path.join(shared, 'data', 'music')));
 const scale = Number(opt('scale', '10'));
 const python = '/usr/bin/python3';
 const refScript = [path.join(shared, 'reference', 'ref_preprocess.py'), path.join(shared, 'data', 'reference', 'ref_preprocess.py')].find(existsSync);
-const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 /**
  * Runs a command under /usr/bin/time: wall seconds, CPU seconds (user + system, children included: a fairer
@@ -84,90 +88,94 @@ try {
   const presetsOnly = flag('presets-only');
   // 1. Whole process, ours then the reference.
   if (!presetsOnly) {
-  const ours = timed(process.execPath, [cli, 'preprocess', data, '--out', path.join(tmp, 'ours'), '--preset', 'reference', '--quiet', '--json']);
-  const summary = JSON.parse(ours.stdout) as { items: number; seconds: number; failed: unknown[] };
-  console.log(
-    `soundvae preprocess --preset reference: ${ours.seconds.toFixed(2)} s wall (pipeline ${summary.seconds.toFixed(2)} s), ${ours.cpu.toFixed(2)} s CPU, ` +
-      `${(files.length / ours.seconds).toFixed(0)} files/s, peak ${ours.peakMiB.toFixed(0)} MiB, ${summary.items} items, ${summary.failed.length} failed; load ${load()}`,
-  );
-  let pyOut: string | undefined;
-  if (!flag('no-python') && refScript && existsSync(python)) {
-    pyOut = path.join(tmp, 'python');
-    try {
-      const py = timed(python, [refScript, data, pyOut]);
-      console.log(
-        `ref_preprocess.py (torchaudio, 2 processes):  ${py.seconds.toFixed(2)} s wall, ${py.cpu.toFixed(2)} s CPU, peak ${py.peakMiB.toFixed(0)} MiB (largest process); ` +
-          `we are ${(py.seconds / ours.seconds).toFixed(2)}x faster in wall time, ${(py.cpu / ours.cpu).toFixed(2)}x in CPU time; load ${load()}`,
-      );
-    } catch (err) {
-      console.log(`ref_preprocess.py failed: ${(err as Error).message.split('\n')[0]}`);
-      pyOut = undefined;
-    }
-  } else {
-    console.log('ref_preprocess.py: skipped (no Python reference here, or --no-python)');
-  }
-
-  // 2. Parity with the Python output, resampling with torchaudio's filter so only float rounding differs.
-  if (pyOut) {
-    const subset = files.slice(0, 200);
-    const out = path.join(tmp, 'parity');
-    await preprocess(subset, out, { preset: 'reference', overrides: { resampleQuality: 'torchaudio' }, workers: 0 });
-    const ds = await openDataset(out);
-    let maxDiff = 0;
-    let sumDiff = 0;
-    let n = 0;
-    for (const item of ds.manifest.items) {
-      const npy = readNpy(path.join(pyOut, `${path.basename(item.source)}.npy`));
-      const mine = await ds.read([item.index]);
-      for (let i = 0; i < mine.length; i++) {
-        const d = Math.abs(mine[i]! - npy[i]!);
-        maxDiff = Math.max(maxDiff, d);
-        sumDiff += d;
-        n++;
-      }
-    }
-    await ds.close();
-    console.log(`parity with ref_preprocess.py on ${ds.size} files (torchaudio resampling filter): mean |diff| ${(sumDiff / n).toExponential(2)}, max ${maxDiff.toExponential(2)} (normalised units)`);
-  }
-  // 1b. Reading for training: one shuffled epoch in batches of 64, float32 as written and a uint16 copy.
-  const f32 = await openDataset(path.join(tmp, 'ours'));
-  const u16dir = path.join(tmp, 'ours-u16');
-  const w = await createDatasetWriter(u16dir, { shape: f32.shape, settings: f32.manifest.settings, dtype: 'uint16' });
-  for await (const b of f32.batches(f32.indices(), 64, { shuffle: false })) {
-    b.indices.forEach((i, k) => w.append(f32.manifest.items[i]!, b.data.subarray(k * f32.shape[0] * f32.shape[1], (k + 1) * f32.shape[0] * f32.shape[1])));
-  }
-  await w.finish();
-  const u16 = await openDataset(u16dir);
-  for (const [name, ds] of [['float32', f32], ['uint16', u16]] as const) {
-    const t = performance.now();
-    let n = 0;
-    for await (const b of ds.batches(ds.indices(), 64, { seed: 1, epoch: 0 })) n += b.indices.length;
-    const s = (performance.now() - t) / 1000;
-    const mib = (ds.manifest.itemBytes * ds.size) / 2 ** 20;
-    console.log(`read one shuffled epoch, batches of 64, ${name}: ${(n / s).toFixed(0)} items/s (${mib.toFixed(0)} MiB on disk, page cache warm)`);
-  }
-  await Promise.all([f32.close(), u16.close()]);
-  rmSync(u16dir, { recursive: true, force: true });
-  rmSync(path.join(tmp, 'ours'), { recursive: true, force: true });
-
-  // 3. Ten times the input: memory must stay flat.
-  if (scale > 1) {
-    const big = path.join(tmp, `x${scale}`);
-    for (let k = 0; k < scale; k++) {
-      const d = path.join(big, `copy${k}`);
-      mkdirSync(d, { recursive: true });
-      for (const f of files) symlinkSync(f, path.join(d, path.basename(f)));
-    }
-    const r = timed(process.execPath, [cli, 'preprocess', big, '--out', path.join(tmp, 'big'), '--preset', 'reference', '--quiet', '--json']);
-    const s = JSON.parse(r.stdout) as { items: number };
+    const ours = timed(process.execPath, [cli, 'preprocess', data, '--out', path.join(tmp, 'ours'), '--preset', 'reference', '--quiet', '--json']);
+    const summary = JSON.parse(ours.stdout) as { items: number; seconds: number; failed: unknown[] };
     console.log(
-      `${scale}x input (${files.length * scale} files): ${r.seconds.toFixed(2)} s wall, ${((files.length * scale) / r.seconds).toFixed(0)} files/s, ` +
-        `peak ${r.peakMiB.toFixed(0)} MiB (1x: ${ours.peakMiB.toFixed(0)} MiB), ${s.items} items; load ${load()}`,
+      `soundvae preprocess --preset reference: ${ours.seconds.toFixed(2)} s wall (pipeline ${summary.seconds.toFixed(2)} s), ${ours.cpu.toFixed(2)} s CPU, ` +
+        `${(files.length / ours.seconds).toFixed(0)} files/s, peak ${ours.peakMiB.toFixed(0)} MiB, ${summary.items} items, ${summary.failed.length} failed; load ${load()}`,
     );
-    rmSync(big, { recursive: true, force: true });
-    rmSync(path.join(tmp, 'big'), { recursive: true, force: true });
-  }
+    let pyOut: string | undefined;
+    if (!flag('no-python') && refScript && existsSync(python)) {
+      pyOut = path.join(tmp, 'python');
+      try {
+        const py = timed(python, [refScript, data, pyOut]);
+        console.log(
+          `ref_preprocess.py (torchaudio, 2 processes):  ${py.seconds.toFixed(2)} s wall, ${py.cpu.toFixed(2)} s CPU, peak ${py.peakMiB.toFixed(0)} MiB (largest process); ` +
+            `we are ${(py.seconds / ours.seconds).toFixed(2)}x faster in wall time, ${(py.cpu / ours.cpu).toFixed(2)}x in CPU time; load ${load()}`,
+        );
+      } catch (err) {
+        console.log(`ref_preprocess.py failed: ${(err as Error).message.split('\n')[0]}`);
+        pyOut = undefined;
+      }
+    } else {
+      console.log('ref_preprocess.py: skipped (no Python reference here, or --no-python)');
+    }
 
+    // 2. Parity with the Python output, resampling with torchaudio's filter so only float rounding differs.
+    if (pyOut) {
+      const subset = files.slice(0, 200);
+      const out = path.join(tmp, 'parity');
+      await preprocess(subset, out, { preset: 'reference', overrides: { resampleQuality: 'torchaudio' }, workers: 0 });
+      const ds = await openDataset(out);
+      let maxDiff = 0;
+      let sumDiff = 0;
+      let n = 0;
+      for (const item of ds.manifest.items) {
+        const npy = readNpy(path.join(pyOut, `${path.basename(item.source)}.npy`));
+        const mine = await ds.read([item.index]);
+        for (let i = 0; i < mine.length; i++) {
+          const d = Math.abs(mine[i]! - npy[i]!);
+          maxDiff = Math.max(maxDiff, d);
+          sumDiff += d;
+          n++;
+        }
+      }
+      await ds.close();
+      console.log(
+        `parity with ref_preprocess.py on ${ds.size} files (torchaudio resampling filter): mean |diff| ${(sumDiff / n).toExponential(2)}, max ${maxDiff.toExponential(2)} (normalised units)`,
+      );
+    }
+    // 1b. Reading for training: one shuffled epoch in batches of 64, float32 as written and a uint16 copy.
+    const f32 = await openDataset(path.join(tmp, 'ours'));
+    const u16dir = path.join(tmp, 'ours-u16');
+    const w = await createDatasetWriter(u16dir, { shape: f32.shape, settings: f32.manifest.settings, dtype: 'uint16' });
+    for await (const b of f32.batches(f32.indices(), 64, { shuffle: false })) {
+      b.indices.forEach((i, k) => w.append(f32.manifest.items[i]!, b.data.subarray(k * f32.shape[0] * f32.shape[1], (k + 1) * f32.shape[0] * f32.shape[1])));
+    }
+    await w.finish();
+    const u16 = await openDataset(u16dir);
+    for (const [name, ds] of [
+      ['float32', f32],
+      ['uint16', u16],
+    ] as const) {
+      const t = performance.now();
+      let n = 0;
+      for await (const b of ds.batches(ds.indices(), 64, { seed: 1, epoch: 0 })) n += b.indices.length;
+      const s = (performance.now() - t) / 1000;
+      const mib = (ds.manifest.itemBytes * ds.size) / 2 ** 20;
+      console.log(`read one shuffled epoch, batches of 64, ${name}: ${(n / s).toFixed(0)} items/s (${mib.toFixed(0)} MiB on disk, page cache warm)`);
+    }
+    await Promise.all([f32.close(), u16.close()]);
+    rmSync(u16dir, { recursive: true, force: true });
+    rmSync(path.join(tmp, 'ours'), { recursive: true, force: true });
+
+    // 3. Ten times the input: memory must stay flat.
+    if (scale > 1) {
+      const big = path.join(tmp, `x${scale}`);
+      for (let k = 0; k < scale; k++) {
+        const d = path.join(big, `copy${k}`);
+        mkdirSync(d, { recursive: true });
+        for (const f of files) symlinkSync(f, path.join(d, path.basename(f)));
+      }
+      const r = timed(process.execPath, [cli, 'preprocess', big, '--out', path.join(tmp, 'big'), '--preset', 'reference', '--quiet', '--json']);
+      const s = JSON.parse(r.stdout) as { items: number };
+      console.log(
+        `${scale}x input (${files.length * scale} files): ${r.seconds.toFixed(2)} s wall, ${((files.length * scale) / r.seconds).toFixed(0)} files/s, ` +
+          `peak ${r.peakMiB.toFixed(0)} MiB (1x: ${ours.peakMiB.toFixed(0)} MiB), ${s.items} items; load ${load()}`,
+      );
+      rmSync(big, { recursive: true, force: true });
+      rmSync(path.join(tmp, 'big'), { recursive: true, force: true });
+    }
   }
 
   // 3b. One long recording (the files end to end, `--long` times over), cut into clips: memory stays bounded.
@@ -178,13 +186,25 @@ try {
     const n = parts.reduce((a, p) => a + p.length, 0);
     const long = new Float32Array(n * longRepeats);
     let at = 0;
-    for (let r = 0; r < longRepeats; r++) for (const p of parts) (long.set(p, at), (at += p.length));
+    for (let r = 0; r < longRepeats; r++) for (const p of parts) long.set(p, at), (at += p.length);
     const wav = path.join(tmp, 'long.wav');
     await fsp.writeFile(wav, encodeWav(long, 8000));
-    const r = timed(process.execPath, [cli, 'preprocess', wav, '--out', path.join(tmp, 'long'), '--preset', 'reference', '--split', 'clips', '--quiet', '--json']);
+    const r = timed(process.execPath, [
+      cli,
+      'preprocess',
+      wav,
+      '--out',
+      path.join(tmp, 'long'),
+      '--preset',
+      'reference',
+      '--split',
+      'clips',
+      '--quiet',
+      '--json',
+    ]);
     const s = JSON.parse(r.stdout) as { items: number };
     console.log(
-      `one ${(long.length / 8000 / 60).toFixed(0)}-minute recording (8 kHz WAV, ${(long.length * 2 / 2 ** 20).toFixed(0)} MiB) in clips: ` +
+      `one ${(long.length / 8000 / 60).toFixed(0)}-minute recording (8 kHz WAV, ${((long.length * 2) / 2 ** 20).toFixed(0)} MiB) in clips: ` +
         `${r.seconds.toFixed(2)} s wall, ${s.items} clips, peak ${r.peakMiB.toFixed(0)} MiB; load ${load()}`,
     );
     rmSync(path.join(tmp, 'long'), { recursive: true, force: true });
@@ -202,11 +222,18 @@ try {
     ];
     const musicFiles = existsSync(music) ? await collectInputs([music]) : [];
     if (musicFiles.length) {
-      for (const [nFft, hop] of [[1024, 512], [1024, 256], [512, 128], [2048, 512]] as const) {
+      for (const [nFft, hop] of [
+        [1024, 512],
+        [1024, 256],
+        [512, 128],
+        [2048, 512],
+      ] as const) {
         candidates.push({ name: `music 22k ${nFft}/${hop} (n/${nFft / hop})`, from: musicFiles, sampleRate: 22050, nFft, hop, seconds: 1.47 });
       }
     }
-    console.log(`\nGriffin-Lim (32 iterations, momentum 0.99, random phase) of oracle magnitudes (Nyquist bin zeroed), ${count} clips each; lower SC is better:`);
+    console.log(
+      `\nGriffin-Lim (32 iterations, momentum 0.99, random phase) of oracle magnitudes (Nyquist bin zeroed), ${count} clips each; lower SC is better:`,
+    );
     for (const c of candidates) {
       const loader = new Loader({ sampleRate: c.sampleRate, resampleQuality: 'default' });
       const clipLength = Math.round(c.seconds * c.sampleRate);

@@ -111,7 +111,11 @@ function runTorch(steps: number): { samplesPerS: number; cpu: number; backend: s
   const res = spawnSync('/usr/bin/time', ['-f', 'CPU %U %S', '/usr/bin/python3', ...cmd], { encoding: 'utf8' });
   if (res.status !== 0) throw new Error(`torch_vae.py failed: ${res.stderr.trim().split('\n').pop()}`);
   const result = JSON.parse(res.stdout.trim().split('\n').pop()!) as { samples_per_s: number; backend: string };
-  const cpuLine = res.stderr.trim().split('\n').reverse().find((l) => l.startsWith('CPU '))!;
+  const cpuLine = res.stderr
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('CPU '))!;
   const [user, system] = cpuLine.slice(4).split(' ').map(Number);
   return { samplesPerS: result.samples_per_s, cpu: user! + system!, backend: result.backend };
 }

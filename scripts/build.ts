@@ -62,7 +62,7 @@ try {
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, `// Compiled worker entry (from ${file} by scripts/build.ts).\nawait import('${target}.js');\n`);
   }
-  writeFileSync(path.join(tmp, BUILD_STAMP), JSON.stringify({ ...stamp, files: stamp.files.length }) + '\n');
+  writeFileSync(path.join(tmp, BUILD_STAMP), `${JSON.stringify({ ...stamp, files: stamp.files.length })}\n`);
   rmSync(dist, { recursive: true, force: true });
   renameSync(tmp, dist);
 } finally {

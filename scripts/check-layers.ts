@@ -47,7 +47,11 @@ const rel = (file: string) => path.relative(src, file);
 
 const files = await sourceFiles();
 const graph = new Map<string, string[]>();
-for (const f of files) graph.set(f, (await importsOf(f)).filter((t) => graph.has(t) || files.includes(t)));
+for (const f of files)
+  graph.set(
+    f,
+    (await importsOf(f)).filter((t) => graph.has(t) || files.includes(t)),
+  );
 
 const upward: string[] = [];
 const folderEdges = new Map<string, Set<string>>();

@@ -252,8 +252,12 @@ function judge(file: string, soxView: string | undefined, result: ChildResult | 
     const soxFrames = sox.decodedFrames ?? sox.frames;
     const lossless = LOSSLESS.has(result.container ?? '');
     // Plain PCM with samples in wider slots (24-bit in 4 bytes): sox ignores the block align and reads packed samples.
-    const soxIgnoresSlots = result.codec === 'pcm' && result.slotBytes !== undefined && result.bitDepth !== undefined &&
-      result.slotBytes > Math.ceil(result.bitDepth / 8) && result.bitDepth % 8 === 0;
+    const soxIgnoresSlots =
+      result.codec === 'pcm' &&
+      result.slotBytes !== undefined &&
+      result.bitDepth !== undefined &&
+      result.slotBytes > Math.ceil(result.bitDepth / 8) &&
+      result.bitDepth % 8 === 0;
     const adpcm = result.codec === 'ima-adpcm' || result.codec === 'ms-adpcm';
     if (adpcm && result.factFrames === frames && soxFrames >= frames) {
       if (soxFrames > frames) notes.push(`sox ignores the fact chunk (${frames} frames) and keeps the last block's padding`);
@@ -275,9 +279,7 @@ function judge(file: string, soxView: string | undefined, result: ChildResult | 
   if (ranged?.error) problems.push(`the ranged reader fails where the decoder does not: ${ranged.error}`);
   else if (ranged?.took && ranged.maxDiff !== 0) problems.push(`ranged pieces differ from the whole decode by ${ranged.maxDiff}`);
   const summary = `${result.container}/${result.codec} ${result.channels} ch ${result.sampleRate} Hz ${result.frames} frames${ranged?.took ? ' (ranged ok)' : ''}`;
-  const vsSox = sox
-    ? ` | sox ${sox.decodedFrames ?? sox.frames} frames${sox.maxDiff !== undefined ? `, max diff ${sox.maxDiff.toExponential(1)}` : ''}`
-    : '';
+  const vsSox = sox ? ` | sox ${sox.decodedFrames ?? sox.frames} frames${sox.maxDiff !== undefined ? `, max diff ${sox.maxDiff.toExponential(1)}` : ''}` : '';
   const extra = notes.length ? ` (${notes.join('; ')})` : '';
   if (problems.length) return { file, soxReads, result, status: 'VIOLATION', note: `${summary}${vsSox}: ${problems.join('; ')}` };
   return { file, soxReads, result, status: 'ok', note: summary + vsSox + extra };

@@ -26,7 +26,10 @@ const args = await yargs(hideBin(process.argv))
   .scriptName('npm run eval --')
   .option('data', { type: 'string', demandOption: true, describe: 'Dataset folder (made by soundvae preprocess)' })
   .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint or run folder (its best/ by default)' })
-  .option('classifier', { type: 'string', describe: 'A cnn/crnn classifier folder trained on the real data (soundvae classify train): recognisability and Fréchet distance on its embeddings' })
+  .option('classifier', {
+    type: 'string',
+    describe: 'A cnn/crnn classifier folder trained on the real data (soundvae classify train): recognisability and Fréchet distance on its embeddings',
+  })
   .option('samples', { type: 'number', default: DEFAULT_EVAL.samples, describe: 'Samples drawn per sampler' })
   .option('samplers', { type: 'string', default: DEFAULT_EVAL.samplers.join(','), describe: `Samplers to judge (${SAMPLER_KINDS.join(', ')})` })
   .option('per-label', { type: 'number', default: DEFAULT_EVAL.perLabel, describe: 'Samples per label value for --label generation (0: skip)' })
@@ -44,16 +47,24 @@ const args = await yargs(hideBin(process.argv))
 const f1 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(1));
 const f2 = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(2));
 const pct = (x: number | undefined) => (x === undefined ? '–' : `${(100 * x).toFixed(0)} %`);
-const recog = (r: Recognisability | undefined) => (r ? `${pct(r.recognisable)} (${r.classesCovered}/${r.classes} classes, H ${r.meanEntropy.toFixed(2)} bits)` : '–');
+const recog = (r: Recognisability | undefined) =>
+  r ? `${pct(r.recognisable)} (${r.classesCovered}/${r.classes} classes, H ${r.meanEntropy.toFixed(2)} bits)` : '–';
 
 function print(r: EvalResult, header: string): void {
   const v = r.validation;
   console.log(header);
   console.log(`validation items: ${v.items}  (${v.seconds.toFixed(1)} s)`);
-  console.log(`  model only      SC ${f1(v.model?.spectralConvergence)} dB   LSD ${f2(v.model?.logSpectralDistance)} dB   level ${f1(v.model?.levelDifference)} dB   MSE ${v.model ? v.model.mse.toFixed(4) : '–'}  (decoded spectrogram vs the item's, no Griffin-Lim)`);
-  console.log(`  reconstruction  SC ${f1(v.reconstruction?.spectralConvergence)} dB   LSD ${f2(v.reconstruction?.logSpectralDistance)} dB   level ${f1(v.levelRaw)} dB from Griffin-Lim, ${f1(v.levelWritten)} dB as written`);
-  if (v.classifiedRight) console.log(`  classified right: ${pct(v.classifiedRight.reconstructions)} of reconstructions, ${pct(v.classifiedRight.originals)} of originals`);
-  console.log(`  oracle          SC ${f1(v.oracle?.spectralConvergence)} dB   LSD ${f2(v.oracle?.logSpectralDistance)} dB   level ${f1(v.levelOracle)} dB   (Griffin-Lim from the true magnitude)`);
+  console.log(
+    `  model only      SC ${f1(v.model?.spectralConvergence)} dB   LSD ${f2(v.model?.logSpectralDistance)} dB   level ${f1(v.model?.levelDifference)} dB   MSE ${v.model ? v.model.mse.toFixed(4) : '–'}  (decoded spectrogram vs the item's, no Griffin-Lim)`,
+  );
+  console.log(
+    `  reconstruction  SC ${f1(v.reconstruction?.spectralConvergence)} dB   LSD ${f2(v.reconstruction?.logSpectralDistance)} dB   level ${f1(v.levelRaw)} dB from Griffin-Lim, ${f1(v.levelWritten)} dB as written`,
+  );
+  if (v.classifiedRight)
+    console.log(`  classified right: ${pct(v.classifiedRight.reconstructions)} of reconstructions, ${pct(v.classifiedRight.originals)} of originals`);
+  console.log(
+    `  oracle          SC ${f1(v.oracle?.spectralConvergence)} dB   LSD ${f2(v.oracle?.logSpectralDistance)} dB   level ${f1(v.levelOracle)} dB   (Griffin-Lim from the true magnitude)`,
+  );
   const real = r.real;
   if (!real) return;
   console.log(`generation (levels in dBFS RMS, median [p10..p90]; Fréchet to validation items; floor = validation vs training)`);
@@ -70,9 +81,11 @@ function print(r: EvalResult, header: string): void {
   if (r.judgedBy) console.log(`  (recognisable: top class with p >= 0.8, judged by ${r.judgedBy})`);
   if (r.labels) {
     console.log(`label-conditioned (--label, default sampler): classified as the asked label`);
-    console.log('  ' + r.labels.map((l) => `${l.label} ${pct(l.asExpected)}`).join('   '));
+    console.log(`  ${r.labels.map((l) => `${l.label} ${pct(l.asExpected)}`).join('   ')}`);
   }
-  console.log(`decode + invert: ${(r.timing.secondsPerSample * 1000).toFixed(0)} ms per clip in a batch; one clip alone ${(r.timing.secondsSingle * 1000).toFixed(0)} ms`);
+  console.log(
+    `decode + invert: ${(r.timing.secondsPerSample * 1000).toFixed(0)} ms per clip in a batch; one clip alone ${(r.timing.secondsSingle * 1000).toFixed(0)} ms`,
+  );
 }
 
 let judge: ClassifierJudge | undefined;
@@ -84,8 +97,14 @@ try {
     if (ds.shape.join('x') !== ckpt.inputShape.join('x')) {
       throw new UserError(`${args.data}: items are ${ds.shape.join('x')} but the checkpoint takes ${ckpt.inputShape.join('x')}`);
     }
-    const samplers = args['model-only'] ? [] : (args.samplers.split(',').map((s) => s.trim()).filter(Boolean) as SamplerKind[]);
-    for (const s of samplers) if (!SAMPLER_KINDS.includes(s)) throw new UserError(`--samplers: unknown sampler '${s}' (choose from ${SAMPLER_KINDS.join(', ')})`);
+    const samplers = args['model-only']
+      ? []
+      : (args.samplers
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean) as SamplerKind[]);
+    for (const s of samplers)
+      if (!SAMPLER_KINDS.includes(s)) throw new UserError(`--samplers: unknown sampler '${s}' (choose from ${SAMPLER_KINDS.join(', ')})`);
     if (args.classifier) judge = await loadClassifierJudge(args.classifier, ckpt.inputShape);
     const g = createGenerator(ckpt, { iterations: args.iters }, await loadOrFitSampler(ckpt));
     const total = args.validation > 0 ? Math.min(args.validation, ds.indices('validation').length) : ds.indices('validation').length;
@@ -93,13 +112,27 @@ try {
     const r = await evaluate(
       g,
       ds,
-      { samples: args.samples, samplers, griffinLim: !args['model-only'], perLabel: args['per-label'], temperature: args.temperature, seed: args.seed, validationItems: args.validation, invert: { iterations: args.iters } },
+      {
+        samples: args.samples,
+        samplers,
+        griffinLim: !args['model-only'],
+        perLabel: args['per-label'],
+        temperature: args.temperature,
+        seed: args.seed,
+        validationItems: args.validation,
+        invert: { iterations: args.iters },
+      },
       judge,
       (done) => bar?.update(done),
     );
     bar?.finish();
-    if (args.json) console.log(JSON.stringify({ checkpoint: ckpt.dir, epoch: ckpt.training.epoch, backend: active, classifier: args.classifier, ...r }, null, 2));
-    else print(r, `checkpoint ${ckpt.dir} (epoch ${ckpt.training.epoch}), dataset ${args.data}, backend ${active}, Griffin-Lim ${args.iters} iterations from PGHI${judge ? `, classifier ${judge.dir}` : ''}`);
+    if (args.json)
+      console.log(JSON.stringify({ checkpoint: ckpt.dir, epoch: ckpt.training.epoch, backend: active, classifier: args.classifier, ...r }, null, 2));
+    else
+      print(
+        r,
+        `checkpoint ${ckpt.dir} (epoch ${ckpt.training.epoch}), dataset ${args.data}, backend ${active}, Griffin-Lim ${args.iters} iterations from PGHI${judge ? `, classifier ${judge.dir}` : ''}`,
+      );
   } finally {
     await ds.close();
     disposeVae(ckpt.vae);

@@ -60,9 +60,31 @@ async function readRecord(): Promise<CardRecord | undefined> {
 }
 
 function runEval(o: CardOptions): CardRecord['result'] {
-  const cli = ['--data', args.data, '--checkpoint', args.checkpoint, '--classifier', args.classifier, '--samplers', o.samplers.join(','), '--samples', String(o.samples), '--per-label', String(o.perLabel), '--seed', String(o.seed), '--validation', String(o.validation), '--json'];
+  const cli = [
+    '--data',
+    args.data,
+    '--checkpoint',
+    args.checkpoint,
+    '--classifier',
+    args.classifier,
+    '--samplers',
+    o.samplers.join(','),
+    '--samples',
+    String(o.samples),
+    '--per-label',
+    String(o.perLabel),
+    '--seed',
+    String(o.seed),
+    '--validation',
+    String(o.validation),
+    '--json',
+  ];
   console.error(`model-card: npm run eval -- ${cli.join(' ')}`);
-  const r = spawnSync('node', ['--import', 'tsx', path.join(import.meta.dirname, 'eval.ts'), ...cli], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync('node', ['--import', 'tsx', path.join(import.meta.dirname, 'eval.ts'), ...cli], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   if (r.status !== 0) throw new Error(`eval failed (exit ${r.status})`);
   return JSON.parse(r.stdout) as CardRecord['result'];
 }
@@ -127,10 +149,13 @@ function renderFigures(rec: CardRecord): string {
     );
   }
   if (r.labels?.length) {
-    lines.push('', '| `--label digit=N` | ' + r.labels.map((l) => l.label).join(' | ') + ' |', '|---|' + r.labels.map(() => '---|').join(''));
-    lines.push('| classified as N | ' + r.labels.map((l) => pct(l.asExpected)).join(' | ') + ' |');
+    lines.push('', `| \`--label digit=N\` | ${r.labels.map((l) => l.label).join(' | ')} |`, `|---|${r.labels.map(() => '---|').join('')}`);
+    lines.push(`| classified as N | ${r.labels.map((l) => pct(l.asExpected)).join(' | ')} |`);
   }
-  lines.push('', `Decoding and Griffin-Lim: ${(r.timing.secondsPerSample * 1000).toFixed(0)} ms per 1 s clip in a batch, ${(r.timing.secondsSingle * 1000).toFixed(0)} ms for one clip alone.`);
+  lines.push(
+    '',
+    `Decoding and Griffin-Lim: ${(r.timing.secondsPerSample * 1000).toFixed(0)} ms per 1 s clip in a batch, ${(r.timing.secondsSingle * 1000).toFixed(0)} ms for one clip alone.`,
+  );
   return lines.join('\n');
 }
 
@@ -145,7 +170,7 @@ if (args.write) {
   const a = card.indexOf(START);
   const b = card.indexOf(END);
   if (a < 0 || b < a) throw new Error(`${cardFile}: the markers ${START} ... ${END} are missing`);
-  await writeFileAtomic(cardFile, card.slice(0, a + START.length) + '\n' + renderFigures(rec) + '\n' + card.slice(b));
+  await writeFileAtomic(cardFile, `${card.slice(0, a + START.length)}\n${renderFigures(rec)}\n${card.slice(b)}`);
   console.log(`model-card: wrote ${recordFile} and the figures in ${cardFile}`);
 } else {
   if (!previous) throw new Error(`${recordFile}: missing; run with --write first`);
@@ -157,7 +182,9 @@ if (args.write) {
     const diff = g ? g.value - w.value : NaN;
     const ok = Number.isFinite(diff) ? Math.abs(diff) <= w.tolerance : !Number.isFinite(w.value);
     if (!ok) bad++;
-    console.log(`${ok ? 'ok  ' : 'DIFF'} ${w.name.padEnd(40)} card ${f(w.value, 3).padStart(9)}  now ${f(g?.value, 3).padStart(9)} ${w.unit.padEnd(4)} (tolerance ${w.tolerance.toFixed(3)})`);
+    console.log(
+      `${ok ? 'ok  ' : 'DIFF'} ${w.name.padEnd(40)} card ${f(w.value, 3).padStart(9)}  now ${f(g?.value, 3).padStart(9)} ${w.unit.padEnd(4)} (tolerance ${w.tolerance.toFixed(3)})`,
+    );
   }
   console.log(bad ? `model-card: ${bad} figure(s) differ from the card beyond tolerance` : `model-card: all ${want.length} figures match the card`);
   process.exitCode = bad ? 1 : 0;

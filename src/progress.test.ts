@@ -96,4 +96,3 @@ describe('ProgressBar', () => {
     expect(last).toMatch(/41\/100 .* ETA \d+:\d\d \(run \d+:\d\d\)/);
   });
 });
-

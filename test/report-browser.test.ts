@@ -57,7 +57,11 @@ async function buildReport(dir: string): Promise<string> {
   }
   const generated = [];
   for (let i = 0; i < 4; i++) {
-    generated.push({ name: `sample ${i + 1}`, clip: await writeClip(dir, `generate/sample-${i + 1}`, tone(150 + 90 * i, 0.5 - i / 4), assets), note: 'nearest training item: tone 220 Hz' });
+    generated.push({
+      name: `sample ${i + 1}`,
+      clip: await writeClip(dir, `generate/sample-${i + 1}`, tone(150 + 90 * i, 0.5 - i / 4), assets),
+      note: 'nearest training item: tone 220 Hz',
+    });
   }
   const steps = [];
   for (let i = 0; i < 7; i++) steps.push(await writeClip(dir, `interpolate/step-${i}`, tone(220 * 2 ** (i / 6), 0, 0.3), assets));
@@ -65,7 +69,7 @@ async function buildReport(dir: string): Promise<string> {
   const rand = mulberry32(9);
   const labels = Array.from({ length: 60 }, (_, i) => String(i % 3));
   const latents = labels.map((l) => Array.from({ length: 8 }, (_, j) => (j === Number(l) ? 4 : 0) + rand() - 0.5));
-  const names = labels.map((l, i) => `item ${i}`);
+  const names = labels.map((_, i) => `item ${i}`);
   const metrics = Array.from({ length: 6 }, (_, e) => {
     const parts = (s: number) => ({ loss: 1000 * s, reconstruction: 0.01 * s, kl: 20 + 3 * e });
     return { epoch: e + 1, step: (e + 1) * 50, train: parts(1 / (e + 1)), val: parts(1.2 / (e + 1)), samplesPerSecond: 300, seconds: 4 };
@@ -75,7 +79,10 @@ async function buildReport(dir: string): Promise<string> {
   const data: ReportData = {
     title: 'soundvae report (synthetic)',
     subtitle: 'Made by the browser test from generated tones',
-    facts: [{ label: 'checkpoint', value: 'none: test data' }, { label: 'sample rate', value: `${SR} Hz` }],
+    facts: [
+      { label: 'checkpoint', value: 'none: test data' },
+      { label: 'sample rate', value: `${SR} Hz` },
+    ],
     reconstructions: rows,
     generated: { items: generated, note: 'Latents drawn from N(0, I) at temperature 1.' },
     interpolations: [{ from: rows[0]!.name, to: rows[2]!.name, method: 'spherical', steps }],
@@ -139,7 +146,11 @@ describe.skipIf(!haveChromium)('report in a real browser', () => {
       expect(await page.locator('h3', { hasText: 'tone 220 Hz <0>' }).count()).toBe(2); // its row and the interpolation strip
       // The interpolation strip fits the page: 7 steps in a 1400 px window show both ends without scrolling.
       await page.setViewportSize({ width: 1400, height: 900 });
-      const overflow = await page.evaluate(() => [...document.querySelectorAll('.steps, .strip, main')].filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.className || e.tagName}: ${e.scrollWidth} > ${e.clientWidth}`));
+      const overflow = await page.evaluate(() =>
+        [...document.querySelectorAll('.steps, .strip, main')]
+          .filter((e) => e.scrollWidth > e.clientWidth + 1)
+          .map((e) => `${e.className || e.tagName}: ${e.scrollWidth} > ${e.clientWidth}`),
+      );
       expect(overflow).toEqual([]);
       await page.screenshot({ path: path.join(OUT, 'screenshot.png'), fullPage: true });
       expect(problems).toEqual([]);
@@ -157,7 +168,12 @@ describe.skipIf(!haveChromium)('report in a real browser', () => {
       const playable = await page.evaluate(() =>
         Promise.all(
           [...document.querySelectorAll('audio')].map(
-            (a) => new Promise<boolean>((resolve) => (a.readyState >= 2 ? resolve(true) : (a.addEventListener('canplay', () => resolve(true), { once: true }), a.addEventListener('error', () => resolve(false), { once: true })))),
+            (a) =>
+              new Promise<boolean>((resolve) =>
+                a.readyState >= 2
+                  ? resolve(true)
+                  : (a.addEventListener('canplay', () => resolve(true), { once: true }), a.addEventListener('error', () => resolve(false), { once: true })),
+              ),
           ),
         ),
       );

@@ -45,7 +45,10 @@ describe('the shipped digits model', () => {
     const nb = sampler.neighbours!;
     const codes = decodeCodes(nb.codes, latentSize(ckpt.vae.config, ckpt.vae.inputShape), nb.encoding);
     const picks = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'].map((d) => nb.labels.indexOf(d));
-    const x = decodeLatents(ckpt.vae, picks.map((i) => codes[i]!));
+    const x = decodeLatents(
+      ckpt.vae,
+      picks.map((i) => codes[i]!),
+    );
     for (const xi of x) {
       const mean = xi.reduce((s, v) => s + v, 0) / xi.length;
       expect(mean, 'mean decoded value (0 = an empty spectrogram)').toBeGreaterThan(0.05);
@@ -66,7 +69,9 @@ describe('the shipped digits model', () => {
 
   it('generate --label digit=7 writes audible sevens at the training level, in seconds', () => {
     const dir = path.join(out, 'sevens');
-    const r = spawnSync('node', [bin, 'generate', '--checkpoint', shipped, '--label', 'digit=7', '--count', '2', '--out', dir, '--backend', 'cpu'], { encoding: 'utf8' });
+    const r = spawnSync('node', [bin, 'generate', '--checkpoint', shipped, '--label', 'digit=7', '--count', '2', '--out', dir, '--backend', 'cpu'], {
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     for (const name of ['sample-01.wav', 'sample-02.wav']) {
       const file = path.join(dir, name);
@@ -74,7 +79,7 @@ describe('the shipped digits model', () => {
     }
   });
 
-  it('the generated sevens sit within 3 dB of the training clips\' median loudness', async () => {
+  it("the generated sevens sit within 3 dB of the training clips' median loudness", async () => {
     for (const name of ['sample-01.wav', 'sample-02.wav']) {
       const audio = await decodeAudio(path.join(out, 'sevens', name));
       expect(audio.info.sampleRate).toBe(8000);

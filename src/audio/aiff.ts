@@ -76,7 +76,7 @@ export function parseAiffLayout(bytes: Uint8Array, fileSize = bytes.length): Aif
   if (!isAiff(bytes)) fail('not an AIFF file');
   const aifc = ascii(bytes, 8) === 'AIFC';
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let comm: Omit<AiffLayout, 'frames' | 'dataOffset' | 'width'> & { declaredFrames: number } | undefined;
+  let comm: (Omit<AiffLayout, 'frames' | 'dataOffset' | 'width'> & { declaredFrames: number }) | undefined;
   let dataOffset = -1;
   let dataBytes = 0;
   for (let pos = 12; pos + 8 <= bytes.length; ) {
@@ -110,7 +110,8 @@ export function parseAiffLayout(bytes: Uint8Array, fileSize = bytes.length): Aif
   }
   if (!comm) fail('no COMM chunk (not a complete AIFF file)');
   if (dataOffset < 0) {
-    if (comm.declaredFrames === 0) dataOffset = bytes.length; // a valid empty file
+    if (comm.declaredFrames === 0)
+      dataOffset = bytes.length; // a valid empty file
     else fail('no SSND chunk (header only)');
   }
   const { channels, sampleRate, bitsPerSample, codec } = comm;
@@ -168,14 +169,23 @@ export function decodeAiffFrames(bytes: Uint8Array, layout: AiffLayout): Float32
   // Samples are left-justified in `width` bytes: scale by the container, not the bit depth.
   const scale = 2 ** (8 * width - 1);
   const read: (o: number) => number =
-    codec === 'alaw' ? (o) => ALAW[view.getUint8(o)]!
-    : codec === 'mulaw' ? (o) => MULAW[view.getUint8(o)]!
-    : codec === 'float-be' ? (width === 4 ? (o) => view.getFloat32(o) : (o) => view.getFloat64(o))
-    : codec === 'pcm-unsigned' ? (o) => (view.getUint8(o) - 128) / 128
-    : width === 1 ? (o) => view.getInt8(o) / scale
-    : width === 2 ? (o) => view.getInt16(o, le) / scale
-    : width === 3 ? (o) => (le ? (view.getInt8(o + 2) << 16) | view.getUint16(o, true) : (view.getInt16(o) << 8) | view.getUint8(o + 2)) / scale
-    : (o) => view.getInt32(o, le) / scale;
+    codec === 'alaw'
+      ? (o) => ALAW[view.getUint8(o)]!
+      : codec === 'mulaw'
+        ? (o) => MULAW[view.getUint8(o)]!
+        : codec === 'float-be'
+          ? width === 4
+            ? (o) => view.getFloat32(o)
+            : (o) => view.getFloat64(o)
+          : codec === 'pcm-unsigned'
+            ? (o) => (view.getUint8(o) - 128) / 128
+            : width === 1
+              ? (o) => view.getInt8(o) / scale
+              : width === 2
+                ? (o) => view.getInt16(o, le) / scale
+                : width === 3
+                  ? (o) => (le ? (view.getInt8(o + 2) << 16) | view.getUint16(o, true) : (view.getInt16(o) << 8) | view.getUint8(o + 2)) / scale
+                  : (o) => view.getInt32(o, le) / scale;
   const out = Array.from({ length: nc }, () => new Float32Array(frames));
   for (let f = 0, o = 0; f < frames; f++) {
     for (let c = 0; c < nc; c++, o += width) {

@@ -179,11 +179,7 @@ export function trimSilence(
  * @example
  * const tightened = removeSilences(tape, 44100, { minSilence: 2 });
  */
-export function removeSilences(
-  samples: Float32Array,
-  sampleRate: Hertz,
-  options: Partial<InternalSilenceOptions> = {},
-): Float32Array {
+export function removeSilences(samples: Float32Array, sampleRate: Hertz, options: Partial<InternalSilenceOptions> = {}): Float32Array {
   const opts = { ...DEFAULT_CLEANUP.internalSilence, ...options };
   const { loud, frameLength, hopLength } = soundFrames(samples, sampleRate, opts);
   const keep = Math.round(opts.keep * sampleRate);
@@ -297,7 +293,10 @@ function biquad(x: Float64Array, b: [number, number, number], a: [number, number
   const y = new Float64Array(x.length);
   const [b0, b1, b2] = b;
   const [a1, a2] = a;
-  let x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+  let x1 = 0,
+    x2 = 0,
+    y1 = 0,
+    y2 = 0;
   for (let i = 0; i < x.length; i++) {
     const v = b0 * x[i]! + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
     x2 = x1;
@@ -317,7 +316,9 @@ function biquad(x: Float64Array, b: [number, number, number], a: [number, number
 function kWeight(samples: Float32Array, sampleRate: Hertz): Float64Array {
   const x = new Float64Array(samples);
   {
-    const f0 = 1681.974450955533, G = 3.999843853973347, Q = 0.7071752369554196;
+    const f0 = 1681.974450955533,
+      G = 3.999843853973347,
+      Q = 0.7071752369554196;
     const K = Math.tan((Math.PI * f0) / sampleRate);
     const Vh = 10 ** (G / 20);
     const Vb = Vh ** 0.4996667741545416;
@@ -325,7 +326,8 @@ function kWeight(samples: Float32Array, sampleRate: Hertz): Float64Array {
     const b: [number, number, number] = [(Vh + (Vb * K) / Q + K * K) / a0, (2 * (K * K - Vh)) / a0, (Vh - (Vb * K) / Q + K * K) / a0];
     x.set(biquad(x, b, [(2 * (K * K - 1)) / a0, (1 - K / Q + K * K) / a0]));
   }
-  const f0 = 38.13547087602444, Q = 0.5003270373238773;
+  const f0 = 38.13547087602444,
+    Q = 0.5003270373238773;
   const K = Math.tan((Math.PI * f0) / sampleRate);
   const a0 = 1 + K / Q + K * K;
   return biquad(x, [1, -2, 1], [(2 * (K * K - 1)) / a0, (1 - K / Q + K * K) / a0]);
@@ -374,11 +376,7 @@ export function loudnessLufs(samples: Float32Array, sampleRate: Hertz): Decibels
  * @example
  * const y = normalizeLoudness(x, 22050, { method: 'lufs', target: -23 });
  */
-export function normalizeLoudness(
-  samples: Float32Array,
-  sampleRate: Hertz,
-  options: Partial<LoudnessOptions> = {},
-): Float32Array {
+export function normalizeLoudness(samples: Float32Array, sampleRate: Hertz, options: Partial<LoudnessOptions> = {}): Float32Array {
   const opts = { ...DEFAULT_CLEANUP.loudness, ...options };
   const p = peak(samples);
   if (p === 0) return samples;
@@ -418,11 +416,7 @@ export function clipOffsets(length: Samples, clipLength: Samples, options: Parti
  * @example
  * const clips = splitIntoClips(tape, 16317, { overlap: 0.5, keepShort: 'drop' });
  */
-export function splitIntoClips(
-  samples: Float32Array,
-  clipLength: Samples,
-  options: Partial<SplitOptions> = {},
-): { samples: Float32Array; offset: Samples }[] {
+export function splitIntoClips(samples: Float32Array, clipLength: Samples, options: Partial<SplitOptions> = {}): { samples: Float32Array; offset: Samples }[] {
   return clipOffsets(samples.length, clipLength, options).map((offset) => {
     const view = samples.subarray(offset, offset + clipLength);
     if (view.length === clipLength) return { samples: view, offset };

@@ -33,8 +33,32 @@ export const DEFAULT_DECODE: DecodeOptions = { timeoutMs: 60_000, isolate: false
  * and decoding goes by content, not by name).
  */
 export const AUDIO_EXTENSIONS: ReadonlySet<string> = new Set([
-  'wav', 'wave', 'bwf', 'rf64', 'w64', 'aif', 'aiff', 'aifc', 'flac', 'mp3', 'mp2', 'ogg', 'oga', 'opus',
-  'm4a', 'mp4', 'aac', 'wma', 'asf', 'amr', 'qoa', 'webm', 'mka', 'caf', 'au', 'snd',
+  'wav',
+  'wave',
+  'bwf',
+  'rf64',
+  'w64',
+  'aif',
+  'aiff',
+  'aifc',
+  'flac',
+  'mp3',
+  'mp2',
+  'ogg',
+  'oga',
+  'opus',
+  'm4a',
+  'mp4',
+  'aac',
+  'wma',
+  'asf',
+  'amr',
+  'qoa',
+  'webm',
+  'mka',
+  'caf',
+  'au',
+  'snd',
 ]);
 
 /** True when a path's extension is one of AUDIO_EXTENSIONS (case-insensitive). */
@@ -142,7 +166,11 @@ async function decodeWithAudioDecode(bytes: Uint8Array, file: string, container:
   try {
     result = opts.isolate
       ? await isolatedAudioDecode().decode(bytes, opts.timeoutMs, what)
-      : await withTimeout(import('audio-decode').then((m) => m.default(bytes)), opts.timeoutMs, what); // loaded on first use (slow to load)
+      : await withTimeout(
+          import('audio-decode').then((m) => m.default(bytes)),
+          opts.timeoutMs,
+          what,
+        ); // loaded on first use (slow to load)
   } catch (err) {
     const cause = err instanceof Error ? err.message : String(err);
     if (/unknown audio format/i.test(cause)) throw new UserError(`${file}: not an audio file (${describeNonAudio(bytes)})`);
@@ -202,11 +230,7 @@ export async function decodeAudio(file: string, options: Partial<DecodeOptions> 
 }
 
 /** `decodeAudio` for bytes already in memory; `file` only names the source in errors. */
-export async function decodeAudioBytes(
-  bytes: Uint8Array,
-  file: string,
-  options: Partial<DecodeOptions> = {},
-): Promise<DecodedAudio> {
+export async function decodeAudioBytes(bytes: Uint8Array, file: string, options: Partial<DecodeOptions> = {}): Promise<DecodedAudio> {
   const opts = { ...DEFAULT_DECODE, ...options };
   if (bytes.length === 0) throw new UserError(`${file}: empty file`);
   if (bytes.length < 12 && ['RIFF', 'RIFX', 'RF64', 'FORM'].some((id) => startsWith(bytes, id))) {

@@ -15,7 +15,11 @@ const noise = (n: number, seed: number) => Float32Array.from({ length: n }, (_, 
 describe('resampleSegment', () => {
   it('joins block results into exactly the whole-signal resampling', () => {
     const x = noise(10_000, 1);
-    for (const [from, to] of [[8000, 22050], [44100, 16000], [44100, 44101]] as const) {
+    for (const [from, to] of [
+      [8000, 22050],
+      [44100, 16000],
+      [44100, 44101],
+    ] as const) {
       const whole = resample(x, from, to);
       const parts: number[] = [];
       for (let k0 = 0; k0 < whole.length; k0 += 3001) {
@@ -79,7 +83,11 @@ describe('openAudio and readBlocks', () => {
     const reads: number[][] = [];
     const read = reader.read.bind(reader);
     reader.read = (start, count) => (reads.push([start, count]), read(start, count));
-    for (const [offset, count] of [[0, 500], [300_000, 4321], [whole.length - 100, 100]] as const) {
+    for (const [offset, count] of [
+      [0, 500],
+      [300_000, 4321],
+      [whole.length - 100, 100],
+    ] as const) {
       const [mono] = await readRange(reader, offset, count, { sampleRate: 22050, mono: true, resample: {} });
       expect(mono!.length).toBe(count);
       expect(Math.max(...mono!.map((v, i) => Math.abs(v - whole[offset + i]!)))).toBeLessThan(1e-6);

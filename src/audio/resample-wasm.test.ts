@@ -24,7 +24,14 @@ function firstDifference(a: Float32Array, b: Float32Array): number {
   return -1;
 }
 
-const RATES = [[8000, 22050], [44100, 22050], [48000, 16000], [22050, 8000], [16000, 22050], [44100, 48000]] as const;
+const RATES = [
+  [8000, 22050],
+  [44100, 22050],
+  [48000, 16000],
+  [22050, 8000],
+  [16000, 22050],
+  [44100, 48000],
+] as const;
 
 describe('the WebAssembly resampling kernel', () => {
   it('runs here (Node has WebAssembly SIMD)', () => {

@@ -13,11 +13,20 @@ import { align16, instantiate, loadKernel, PAGE, type CompiledKernel } from '../
 
 interface KernelExports {
   resample(
-    x: number, n: number, table: number, taps: number, half: number, up: number, step: number, stepRem: number,
-    i0: number, p: number, out: number, count: number,
+    x: number,
+    n: number,
+    table: number,
+    taps: number,
+    half: number,
+    up: number,
+    step: number,
+    stepRem: number,
+    i0: number,
+    p: number,
+    out: number,
+    count: number,
   ): void;
 }
-
 
 /** The compiled kernel, or null where WebAssembly has no SIMD. */
 const kernelModule = () => loadKernel(WASM_BASE64);
@@ -31,7 +40,6 @@ export function wasmResampleSupported(): boolean {
 const CHUNK_INPUT = 1 << 18;
 /** Bytes of tables kept before the instance starts afresh. */
 const MAX_TABLE_BYTES = 64 << 20;
-
 
 /** The process's kernel instance, its memory and the tables it holds. */
 class Kernel {

@@ -178,12 +178,7 @@ export function resampleInputRange(
  * @example
  * const y = resample(x, 8000, 22050); // y.length === Math.ceil(x.length * 22050 / 8000)
  */
-export function resample(
-  samples: Float32Array,
-  from: Hertz,
-  to: Hertz,
-  options: Partial<ResampleOptions> = {},
-): Float32Array {
+export function resample(samples: Float32Array, from: Hertz, to: Hertz, options: Partial<ResampleOptions> = {}): Float32Array {
   plan(from, to, options); // validates the rates
   if (from === to) return samples;
   return resampleSegment(samples, 0, from, to, 0, resampledLength(samples.length, from, to), options);
@@ -232,7 +227,9 @@ export function resampleSegment(
     let acc = 0;
     if (start >= 0 && start + taps <= n) {
       // Four partial sums (taps is even): fewer loop-carried dependencies, about twice as fast in V8.
-      let a1 = 0, a2 = 0, a3 = 0;
+      let a1 = 0,
+        a2 = 0,
+        a3 = 0;
       let si = start;
       let ti = base;
       const tEnd = base + taps - 3;
@@ -287,11 +284,6 @@ function resampleDirect(
 }
 
 /** Resamples every channel of a multichannel signal. */
-export function resampleChannels(
-  channels: Float32Array[],
-  from: Hertz,
-  to: Hertz,
-  options: Partial<ResampleOptions> = {},
-): Float32Array[] {
+export function resampleChannels(channels: Float32Array[], from: Hertz, to: Hertz, options: Partial<ResampleOptions> = {}): Float32Array[] {
   return channels.map((c) => resample(c, from, to, options));
 }

@@ -21,11 +21,7 @@ export const DEFAULT_WAV_WRITE: WavWriteOptions = { encoding: 'pcm16' };
  * @example
  * const bytes = encodeWav(new Float32Array(22050), 22050, { encoding: 'float32' });
  */
-export function encodeWav(
-  samples: Float32Array | Float32Array[],
-  sampleRate: Hertz,
-  options: Partial<WavWriteOptions> = {},
-): Uint8Array {
+export function encodeWav(samples: Float32Array | Float32Array[], sampleRate: Hertz, options: Partial<WavWriteOptions> = {}): Uint8Array {
   const { encoding } = { ...DEFAULT_WAV_WRITE, ...options };
   const channels = Array.isArray(samples) ? samples : [samples];
   if (channels.length === 0) throw new RangeError('encodeWav: no channels');
@@ -102,11 +98,6 @@ export function encodeWav(
  * @example
  * await writeWav('samples/tone.wav', tone, 22050);
  */
-export async function writeWav(
-  file: string,
-  samples: Float32Array | Float32Array[],
-  sampleRate: Hertz,
-  options: Partial<WavWriteOptions> = {},
-): Promise<void> {
+export async function writeWav(file: string, samples: Float32Array | Float32Array[], sampleRate: Hertz, options: Partial<WavWriteOptions> = {}): Promise<void> {
   await writeFileAtomic(file, encodeWav(samples, sampleRate, options));
 }

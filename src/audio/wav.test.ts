@@ -25,8 +25,12 @@ function wavefileBytes(bitDepth: string, convert?: (w: InstanceType<typeof WaveF
     return Array.from(tone, (v) => Math.round(v * max) + (b === 8 ? 128 : 0));
   };
   const data = full(bitDepth === '8a' || bitDepth === '8m' || bitDepth === '4' ? '16' : bitDepth);
-  w.fromScratch(channels, rate, bitDepth === '8a' || bitDepth === '8m' || bitDepth === '4' ? '16' : bitDepth,
-    channels === 1 ? data : Array.from({ length: channels }, () => data));
+  w.fromScratch(
+    channels,
+    rate,
+    bitDepth === '8a' || bitDepth === '8m' || bitDepth === '4' ? '16' : bitDepth,
+    channels === 1 ? data : Array.from({ length: channels }, () => data),
+  );
   convert?.(w);
   return w.toBuffer();
 }
@@ -108,7 +112,11 @@ describe('decodeWav: encodings written by wavefile', () => {
 
 /** A standard (Microsoft/DVI) IMA-ADPCM encoder, to test the decoder against: header sample, then 8 nibbles per 4-byte word per channel. */
 function imaAdpcmWav(channels: Float32Array[], blockAlign = 256): Uint8Array {
-  const STEP = [7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 19, 21, 23, 25, 28, 31, 34, 37, 41, 45, 50, 55, 60, 66, 73, 80, 88, 97, 107, 118, 130, 143, 157, 173, 190, 209, 230, 253, 279, 307, 337, 371, 408, 449, 494, 544, 598, 658, 724, 796, 876, 963, 1060, 1166, 1282, 1411, 1552, 1707, 1878, 2066, 2272, 2499, 2749, 3024, 3327, 3660, 4026, 4428, 4871, 5358, 5894, 6484, 7132, 7845, 8630, 9493, 10442, 11487, 12635, 13899, 15289, 16818, 18500, 20350, 22385, 24623, 27086, 29794, 32767];
+  const STEP = [
+    7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 19, 21, 23, 25, 28, 31, 34, 37, 41, 45, 50, 55, 60, 66, 73, 80, 88, 97, 107, 118, 130, 143, 157, 173, 190, 209, 230,
+    253, 279, 307, 337, 371, 408, 449, 494, 544, 598, 658, 724, 796, 876, 963, 1060, 1166, 1282, 1411, 1552, 1707, 1878, 2066, 2272, 2499, 2749, 3024, 3327,
+    3660, 4026, 4428, 4871, 5358, 5894, 6484, 7132, 7845, 8630, 9493, 10442, 11487, 12635, 13899, 15289, 16818, 18500, 20350, 22385, 24623, 27086, 29794, 32767,
+  ];
   const INDEX = [-1, -1, -1, -1, 2, 4, 6, 8];
   const nc = channels.length;
   const perBlock = ((blockAlign - 4 * nc) * 8) / (4 * nc) + 1;
@@ -131,9 +139,20 @@ function imaAdpcmWav(channels: Float32Array[], blockAlign = 256): Uint8Array {
         let nibble = diff < 0 ? 8 : 0;
         diff = Math.abs(diff);
         let delta = step >> 3;
-        if (diff >= step) { nibble |= 4; diff -= step; delta += step; }
-        if (diff >= step >> 1) { nibble |= 2; diff -= step >> 1; delta += step >> 1; }
-        if (diff >= step >> 2) { nibble |= 1; delta += step >> 2; }
+        if (diff >= step) {
+          nibble |= 4;
+          diff -= step;
+          delta += step;
+        }
+        if (diff >= step >> 1) {
+          nibble |= 2;
+          diff -= step >> 1;
+          delta += step >> 1;
+        }
+        if (diff >= step >> 2) {
+          nibble |= 1;
+          delta += step >> 2;
+        }
         st.pred = Math.max(-32768, Math.min(32767, st.pred + (nibble & 8 ? -delta : delta)));
         st.index = Math.max(0, Math.min(88, st.index + INDEX[nibble & 7]!));
         const word = Math.floor(k / 8);
@@ -154,7 +173,11 @@ function imaAdpcmWav(channels: Float32Array[], blockAlign = 256): Uint8Array {
   f.setUint16(18, perBlock, true);
   const fact = new Uint8Array(4);
   new DataView(fact.buffer).setUint32(0, frames, true);
-  return handmade([['fmt ', fmt], ['fact', fact], ['data', data]]);
+  return handmade([
+    ['fmt ', fmt],
+    ['fact', fact],
+    ['data', data],
+  ]);
 }
 
 describe('decodeWav: IMA-ADPCM', () => {
@@ -221,13 +244,28 @@ function msAdpcmWav(x: Float32Array, blockAlign = 64): { bytes: Uint8Array; expe
   f.setUint16(16, 32, true);
   f.setUint16(18, perBlock, true);
   f.setUint16(20, 7, true);
-  [[256, 0], [512, -256], [0, 0], [192, 64], [240, 0], [460, -208], [392, -232]].forEach(([a, b], i) => {
+  [
+    [256, 0],
+    [512, -256],
+    [0, 0],
+    [192, 64],
+    [240, 0],
+    [460, -208],
+    [392, -232],
+  ].forEach(([a, b], i) => {
     f.setInt16(22 + 4 * i, a!, true);
     f.setInt16(24 + 4 * i, b!, true);
   });
   const fact = new Uint8Array(4);
   new DataView(fact.buffer).setUint32(0, x.length, true);
-  return { bytes: handmade([['fmt ', fmt], ['fact', fact], ['data', data]]), expected: expected.subarray(0, x.length) };
+  return {
+    bytes: handmade([
+      ['fmt ', fmt],
+      ['fact', fact],
+      ['data', data],
+    ]),
+    expected: expected.subarray(0, x.length),
+  };
 }
 
 describe('decodeWav: MS ADPCM', () => {
@@ -243,7 +281,10 @@ describe('decodeWav: MS ADPCM', () => {
 
 describe('decodeWav: odd and lying files', () => {
   it('reads a data size larger than the file as what is there', () => {
-    const bytes = handmade([['fmt ', fmtChunk(1, 1, rate, 16)], ['data', int16Data(tone), 1_000_000]]);
+    const bytes = handmade([
+      ['fmt ', fmtChunk(1, 1, rate, 16)],
+      ['data', int16Data(tone), 1_000_000],
+    ]);
     const { channels, info } = decodeWav(bytes);
     expect(info.frames).toBe(tone.length);
     expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
@@ -266,7 +307,13 @@ describe('decodeWav: odd and lying files', () => {
   });
 
   it('reads a hand-made big-endian RIFX file', () => {
-    const bytes = handmade([['fmt ', fmtChunk(1, 1, rate, 16, false)], ['data', int16Data(tone, false)]], { le: false });
+    const bytes = handmade(
+      [
+        ['fmt ', fmtChunk(1, 1, rate, 16, false)],
+        ['data', int16Data(tone, false)],
+      ],
+      { le: false },
+    );
     expect(maxDiff(tone, decodeWav(bytes).channels[0]!)).toBeLessThan(1e-4);
   });
 
@@ -275,10 +322,17 @@ describe('decodeWav: odd and lying files', () => {
     const ds64 = new Uint8Array(28);
     new DataView(ds64.buffer).setBigUint64(8, BigInt(data.length), true);
     new DataView(ds64.buffer).setBigUint64(16, BigInt(tone.length), true);
-    const bytes = handmade([['ds64', ds64], ['fmt ', fmtChunk(1, 1, rate, 16)], ['data', data, 0xffffffff]], {
-      riff: 'RF64',
-      riffSize: 0xffffffff,
-    });
+    const bytes = handmade(
+      [
+        ['ds64', ds64],
+        ['fmt ', fmtChunk(1, 1, rate, 16)],
+        ['data', data, 0xffffffff],
+      ],
+      {
+        riff: 'RF64',
+        riffSize: 0xffffffff,
+      },
+    );
     const { info, channels } = decodeWav(bytes);
     expect(info.container).toBe('rf64');
     expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
@@ -287,7 +341,12 @@ describe('decodeWav: odd and lying files', () => {
   it('reads 24-bit samples right-justified in 4-byte slots without sign extension (as hound writes them)', () => {
     // hound's expected values for these bytes: -96, 23052, 8388607, -8360672 (of 2^23).
     const data = Uint8Array.from([0xa0, 0xff, 0xff, 0x00, 0x0c, 0x5a, 0x00, 0x00, 0xff, 0xff, 0x7f, 0x00, 0x20, 0x6d, 0x80, 0x00]);
-    const { channels } = decodeWav(handmade([['fmt ', fmtChunk(1, 2, 48000, 24, true, 8)], ['data', data]]));
+    const { channels } = decodeWav(
+      handmade([
+        ['fmt ', fmtChunk(1, 2, 48000, 24, true, 8)],
+        ['data', data],
+      ]),
+    );
     expect(Array.from(channels[0]!, (v) => Math.round(v * 2 ** 23))).toEqual([-96, 8388607]);
     expect(Array.from(channels[1]!, (v) => Math.round(v * 2 ** 23))).toEqual([23052, -8360672]);
   });
@@ -296,7 +355,12 @@ describe('decodeWav: odd and lying files', () => {
     const data = new Uint8Array(24);
     const v = new DataView(data.buffer);
     [-(2n ** 63n), 2n ** 63n - 1n, 2n ** 62n].forEach((x, i) => v.setBigInt64(8 * i, x, true));
-    const { channels } = decodeWav(handmade([['fmt ', fmtChunk(1, 1, rate, 64)], ['data', data]]));
+    const { channels } = decodeWav(
+      handmade([
+        ['fmt ', fmtChunk(1, 1, rate, 64)],
+        ['data', data],
+      ]),
+    );
     expect(Array.from(channels[0]!)).toEqual([-1, 1, 0.5]);
   });
 
@@ -307,7 +371,15 @@ describe('decodeWav: odd and lying files', () => {
     v.setUint16(16, 22, false);
     v.setUint16(18, 16, false);
     v.setUint32(24, 1, false); // PCM sub-format, Data1 of the GUID
-    const { info, channels } = decodeWav(handmade([['fmt ', fmt], ['data', int16Data(tone, false)]], { le: false }));
+    const { info, channels } = decodeWav(
+      handmade(
+        [
+          ['fmt ', fmt],
+          ['data', int16Data(tone, false)],
+        ],
+        { le: false },
+      ),
+    );
     expect(info.codec).toBe('pcm');
     expect(maxDiff(tone, channels[0]!)).toBeLessThan(1e-4);
   });
@@ -336,12 +408,22 @@ describe('decodeWav: odd and lying files', () => {
     expect(() => decodeWav(new Uint8Array([82, 73, 70, 70, 0]))).toThrow(/truncated/);
     expect(() => decodeWav(handmade([['fmt ', fmtChunk(1, 1, rate, 16)]]))).toThrow(/no data chunk/);
     expect(() => decodeWav(handmade([['data', int16Data(tone)]]))).toThrow(/no fmt chunk/);
-    expect(() => decodeWav(handmade([['fmt ', fmtChunk(0x40, 1, rate, 0)], ['data', new Uint8Array(64)]]))).toThrow(
-      /unsupported codec: WAVE format 0x0040 \(G\.721 ADPCM\)/,
-    );
-    expect(() => decodeWav(handmade([['fmt ', fmtChunk(1, 0, rate, 16)], ['data', new Uint8Array(64)]]))).toThrow(
-      /channel count/,
-    );
+    expect(() =>
+      decodeWav(
+        handmade([
+          ['fmt ', fmtChunk(0x40, 1, rate, 0)],
+          ['data', new Uint8Array(64)],
+        ]),
+      ),
+    ).toThrow(/unsupported codec: WAVE format 0x0040 \(G\.721 ADPCM\)/);
+    expect(() =>
+      decodeWav(
+        handmade([
+          ['fmt ', fmtChunk(1, 0, rate, 16)],
+          ['data', new Uint8Array(64)],
+        ]),
+      ),
+    ).toThrow(/channel count/);
   });
 });
 
@@ -408,14 +490,15 @@ describe('decodeAudio and readAudioInfo on files', () => {
       expect(maxDiff(tone, channels[0]!)).toBeLessThan(tolerance);
       expect(await readAudioInfo(file)).toEqual(info);
     }
-    await expect(decodeAudio(write('ima4.aifc', aiff(be16, frames, 16, 'ima4')))).rejects.toThrow(
-      /ima4\.aifc: unsupported codec: AIFF-C compression "ima4"/,
-    );
+    await expect(decodeAudio(write('ima4.aifc', aiff(be16, frames, 16, 'ima4')))).rejects.toThrow(/ima4\.aifc: unsupported codec: AIFF-C compression "ima4"/);
     await expect(decodeAudio(write('cut.aiff', aiff(be16, frames, 16).subarray(0, 54)))).rejects.toThrow(/cut\.aiff: truncated/);
   });
 
   it('refuses garbage and non-WAVE RIFF files with a one-line cause', async () => {
-    const noise = write('noise.mp3', Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251 | 0x80));
+    const noise = write(
+      'noise.mp3',
+      Uint8Array.from({ length: 4096 }, (_, i) => ((i * 7919 + 13) % 251) | 0x80),
+    );
     await expect(decodeAudio(noise)).rejects.toThrow(/noise\.mp3: not an audio file/);
     const avi = write('movie.wav', new Uint8Array([...Buffer.from('RIFF\x10\x00\x00\x00AVI LIST', 'latin1'), 0, 0, 0, 0]));
     await expect(decodeAudio(avi)).rejects.toThrow(/movie\.wav: cannot decode a RIFF "AVI " file, not WAVE/);
@@ -486,7 +569,10 @@ describe('robustness', () => {
 });
 
 describe('a header that claims more than the file holds', () => {
-  const tone = encodeWav(Float32Array.from({ length: 16000 }, (_, i) => 0.5 * Math.sin(i * 0.1)), 16000);
+  const tone = encodeWav(
+    Float32Array.from({ length: 16000 }, (_, i) => 0.5 * Math.sin(i * 0.1)),
+    16000,
+  );
 
   it('warns "truncated: header declares X, file holds Y" for a cut file', async () => {
     const file = path.join(dir, 'cut.wav');

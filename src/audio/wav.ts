@@ -26,11 +26,11 @@ const FORMAT = { pcm: 0x0001, msAdpcm: 0x0002, float: 0x0003, alaw: 0x0006, mula
 
 /** Names of codecs we do not decode, for a clearer "unsupported codec" error. */
 const FORMAT_NAMES: Record<number, string> = {
-  0x0040: 'G.721 ADPCM',
-  0x0050: 'MPEG',
-  0x0055: 'MPEG layer 3',
-  0x0161: 'WMA',
-  0x2000: 'AC-3',
+  64: 'G.721 ADPCM',
+  80: 'MPEG',
+  85: 'MPEG layer 3',
+  353: 'WMA',
+  8192: 'AC-3',
 };
 
 /** The parsed `fmt ` chunk, with the extensible sub-format resolved. */
@@ -126,9 +126,38 @@ function looksLikeChunkId(bytes: Uint8Array, offset: number): boolean {
 
 /** Chunk ids we expect to meet; an exact match is the strongest evidence of a chunk boundary. */
 const KNOWN_CHUNKS = new Set([
-  'data', 'fmt ', 'fact', 'LIST', 'bext', 'cue ', 'smpl', 'inst', 'JUNK', 'junk', 'PAD ', 'id3 ', 'ID3 ', 'iXML', 'axml',
-  'umid', 'ds64', 'labl', 'plst', 'regn', 'PEAK', 'minf', 'elm1', 'chna', 'chrp', 'acid', 'strc', 'cart', 'afsp', 'DISP',
-  'FLLR', 'filr',
+  'data',
+  'fmt ',
+  'fact',
+  'LIST',
+  'bext',
+  'cue ',
+  'smpl',
+  'inst',
+  'JUNK',
+  'junk',
+  'PAD ',
+  'id3 ',
+  'ID3 ',
+  'iXML',
+  'axml',
+  'umid',
+  'ds64',
+  'labl',
+  'plst',
+  'regn',
+  'PEAK',
+  'minf',
+  'elm1',
+  'chna',
+  'chrp',
+  'acid',
+  'strc',
+  'cart',
+  'afsp',
+  'DISP',
+  'FLLR',
+  'filr',
 ]);
 
 /** How much a position looks like the start of a chunk: 2 known id, 1 printable id, 0 neither. */
@@ -388,7 +417,9 @@ export function decodeWav(bytes: Uint8Array, file = ''): DecodedAudio {
   const info = layoutInfo(layout, file);
   // A zero-length data chunk is a valid, empty file; a non-empty one with nothing present is truncated.
   if (info.frames === 0 && layout.declaredDataBytes > 0) {
-    fail(`truncated: the data chunk declares ${layout.declaredDataBytes} bytes but ${layout.dataBytes ? `only ${layout.dataBytes} (less than one frame) are` : 'none are'} present`);
+    fail(
+      `truncated: the data chunk declares ${layout.declaredDataBytes} bytes but ${layout.dataBytes ? `only ${layout.dataBytes} (less than one frame) are` : 'none are'} present`,
+    );
   }
   if (info.frames * format.channels > WAV_LIMITS.maxSamples) {
     fail(`too large to decode at once (${info.frames} frames x ${format.channels} channels)`);
@@ -620,10 +651,9 @@ function decodeCompanded(data: DataView, format: WavFormat, frames: number, tabl
 
 const IMA_INDEX = [-1, -1, -1, -1, 2, 4, 6, 8, -1, -1, -1, -1, 2, 4, 6, 8];
 const IMA_STEP = [
-  7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 19, 21, 23, 25, 28, 31, 34, 37, 41, 45, 50, 55, 60, 66, 73, 80, 88, 97, 107, 118,
-  130, 143, 157, 173, 190, 209, 230, 253, 279, 307, 337, 371, 408, 449, 494, 544, 598, 658, 724, 796, 876, 963, 1060,
-  1166, 1282, 1411, 1552, 1707, 1878, 2066, 2272, 2499, 2749, 3024, 3327, 3660, 4026, 4428, 4871, 5358, 5894, 6484, 7132,
-  7845, 8630, 9493, 10442, 11487, 12635, 13899, 15289, 16818, 18500, 20350, 22385, 24623, 27086, 29794, 32767,
+  7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 19, 21, 23, 25, 28, 31, 34, 37, 41, 45, 50, 55, 60, 66, 73, 80, 88, 97, 107, 118, 130, 143, 157, 173, 190, 209, 230, 253,
+  279, 307, 337, 371, 408, 449, 494, 544, 598, 658, 724, 796, 876, 963, 1060, 1166, 1282, 1411, 1552, 1707, 1878, 2066, 2272, 2499, 2749, 3024, 3327, 3660,
+  4026, 4428, 4871, 5358, 5894, 6484, 7132, 7845, 8630, 9493, 10442, 11487, 12635, 13899, 15289, 16818, 18500, 20350, 22385, 24623, 27086, 29794, 32767,
 ];
 
 /**
@@ -668,7 +698,13 @@ function decodeImaAdpcm(data: DataView, format: WavFormat, frames: number, le: b
 
 /** The seven standard MS ADPCM predictor coefficient pairs (x 256). */
 const MS_ADPCM_COEFFICIENTS: readonly (readonly [number, number])[] = [
-  [256, 0], [512, -256], [0, 0], [192, 64], [240, 0], [460, -208], [392, -232],
+  [256, 0],
+  [512, -256],
+  [0, 0],
+  [192, 64],
+  [240, 0],
+  [460, -208],
+  [392, -232],
 ];
 const MS_ADPCM_ADAPT = [230, 230, 230, 230, 307, 409, 512, 614, 768, 614, 512, 409, 307, 230, 230, 230];
 
@@ -683,8 +719,11 @@ function decodeMsAdpcm(data: DataView, format: WavFormat, frames: number, le: bo
   const perBlock = msAdpcmSamplesPerBlock(format);
   const coefficients = format.coefficients ?? MS_ADPCM_COEFFICIENTS;
   const out = allocate(nc, frames);
-  const c1 = new Array<number>(nc), c2 = new Array<number>(nc), delta = new Array<number>(nc);
-  const s1 = new Array<number>(nc), s2 = new Array<number>(nc);
+  const c1 = new Array<number>(nc),
+    c2 = new Array<number>(nc),
+    delta = new Array<number>(nc);
+  const s1 = new Array<number>(nc),
+    s2 = new Array<number>(nc);
   for (let start = 0, frame0 = 0; frame0 < frames && start + 7 * nc <= data.byteLength; start += block, frame0 += perBlock) {
     for (let c = 0; c < nc; c++) {
       const pair = coefficients[Math.min(data.getUint8(start + c), coefficients.length - 1)]!;

@@ -24,7 +24,11 @@ function rnd(shape: number[], seed: number): tf.Tensor {
   return tf.randomUniform(shape, -1, 1, 'float32', seed);
 }
 
-const STRIDES: [number, number][] = [[2, 2], [2, 1], [1, 1]];
+const STRIDES: [number, number][] = [
+  [2, 2],
+  [2, 1],
+  [1, 1],
+];
 // Channels 1 take the single-channel filter-gradient path (first encoder layer, last decoder layer).
 const CASES = STRIDES.flatMap((s) =>
   (['same', 'valid'] as const).flatMap((pad) => [
@@ -62,9 +66,10 @@ describe('wasm extra kernels match the cpu backend', () => {
       const f = rnd([3, 3, ch, 4], 5); // [kh, kw, outChannels, inChannels]
       const y = tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, out, s, 'same');
       const r = rnd(y.shape, 6);
-      const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-        tf.sum(tf.mul(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, out, s, 'same'), r)),
-      )([x, f]);
+      const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, out, s, 'same'), r)))([
+        x,
+        f,
+      ]);
       return [y, dx!, df!];
     };
     const cpu = await on('cpu', fn);

@@ -45,7 +45,10 @@ function reshape(backend: WasmBackend, x: TensorInfo, shape: number[]): TensorIn
  */
 function transpose(backend: WasmBackend, x: TensorInfo, perm: [number, number, number, number]): TensorInfo {
   const [d0, d1, d2, d3] = x.shape as [number, number, number, number];
-  const out = backend.makeOutput(perm.map((p) => x.shape[p]!), 'float32');
+  const out = backend.makeOutput(
+    perm.map((p) => x.shape[p]!),
+    'float32',
+  );
   const src = backend.typedArrayFromHeap(x);
   const dst = backend.typedArrayFromHeap(out);
   const strides = [d1 * d2 * d3, d2 * d3, d3, 1];
@@ -106,7 +109,13 @@ function checkNhwc(dataFormat: unknown, kernel: string): void {
  */
 function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs?: Attrs }): TensorInfo {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
-  const a = attrs as { strides: number | [number, number]; pad: never; dataFormat?: string; dimRoundingMode?: never; filterShape: [number, number, number, number] };
+  const a = attrs as {
+    strides: number | [number, number];
+    pad: never;
+    dataFormat?: string;
+    dimRoundingMode?: never;
+    filterShape: [number, number, number, number];
+  };
   checkNhwc(a.dataFormat, 'Conv2DBackpropFilter');
   const info = backend_util.computeConv2DInfo(x.shape as never, a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode);
   if (info.inChannels === 1) return singleChannelFilterGrad(backend, x, dy, info);
@@ -118,12 +127,22 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: Record<strin
   const right = kw + (ow - 1) * sw - w - left;
   let xT = transpose(backend, x, [3, 1, 2, 0]);
   if (bottom < 0 || right < 0) {
-    const cropped = call('Slice', backend, { x: xT }, { begin: [0, 0, 0, 0], size: [xT.shape[0]!, h + Math.min(0, bottom), w + Math.min(0, right), xT.shape[3]!] });
+    const cropped = call(
+      'Slice',
+      backend,
+      { x: xT },
+      { begin: [0, 0, 0, 0], size: [xT.shape[0]!, h + Math.min(0, bottom), w + Math.min(0, right), xT.shape[3]!] },
+    );
     free(backend, xT);
     xT = cropped;
   }
   const dyT = transpose(backend, dy, [1, 2, 0, 3]);
-  const pad: Pad4 = [[0, 0], [top, Math.max(0, bottom)], [left, Math.max(0, right)], [0, 0]];
+  const pad: Pad4 = [
+    [0, 0],
+    [top, Math.max(0, bottom)],
+    [left, Math.max(0, right)],
+    [0, 0],
+  ];
   const gradT = conv(backend, xT, dyT, pad, [sh, sw]); // [Ci, kh, kw, Co]
   const grad = transpose(backend, gradT, [1, 2, 0, 3]);
   free(backend, xT, dyT, gradT);
@@ -137,7 +156,18 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: { inputs: Record<strin
  * dW^T [Co, kh*kw] = dy^T [Co, P] x patches.
  */
 function singleChannelFilterGrad(backend: WasmBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
-  const { batchSize: n, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, inHeight: h, inWidth: w, outHeight: oh, outWidth: ow, outChannels: co } = info;
+  const {
+    batchSize: n,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    inHeight: h,
+    inWidth: w,
+    outHeight: oh,
+    outWidth: ow,
+    outChannels: co,
+  } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
   const p = n * oh * ow;
@@ -214,7 +244,13 @@ export function phaseFilter(
  */
 function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: Record<string, TensorInfo>; backend: WasmBackend; attrs?: Attrs }): TensorInfo {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
-  const a = attrs as { strides: number | [number, number]; pad: never; dataFormat?: string; dimRoundingMode?: never; inputShape: [number, number, number, number] };
+  const a = attrs as {
+    strides: number | [number, number];
+    pad: never;
+    dataFormat?: string;
+    dimRoundingMode?: never;
+    inputShape: [number, number, number, number];
+  };
   checkNhwc(a.dataFormat, 'Conv2DBackpropInput');
   const fShape = filter.shape as [number, number, number, number];
   const info = backend_util.computeConv2DInfo(a.inputShape, fShape, a.strides, 1, a.pad, a.dimRoundingMode);
@@ -235,7 +271,12 @@ function conv2DBackpropInput({ inputs, backend, attrs }: { inputs: Record<string
       if (jh > 0 && jw > 0) {
         const g = backend.makeOutput([jh, jw, co, ci], 'float32');
         phaseFilter(backend.typedArrayFromHeap(filter), fShape, [sh, sw], [rh, rw], backend.typedArrayFromHeap(g));
-        z = conv(backend, dy, g, [[0, 0], [jh - 1, rows - oh], [jw - 1, cols - ow], [0, 0]]); // [n, rows, cols, ci]
+        z = conv(backend, dy, g, [
+          [0, 0],
+          [jh - 1, rows - oh],
+          [jw - 1, cols - ow],
+          [0, 0],
+        ]); // [n, rows, cols, ci]
         free(backend, g);
       }
       // Views taken after every allocation: wasm memory may have grown and moved.

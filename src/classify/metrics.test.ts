@@ -4,12 +4,7 @@ import { evaluatePredictions, formatReport, topK } from './metrics.ts';
 describe('classification metrics', () => {
   const labels = ['a', 'b', 'c', 'd'];
   // Four items: true a (predicted a), true b (predicted c, b second), true c (predicted c), true d (predicted a, d last).
-  const probs = new Float32Array([
-    0.7, 0.1, 0.1, 0.1,
-    0.1, 0.3, 0.5, 0.1,
-    0.0, 0.2, 0.8, 0.0,
-    0.4, 0.3, 0.25, 0.05,
-  ]);
+  const probs = new Float32Array([0.7, 0.1, 0.1, 0.1, 0.1, 0.3, 0.5, 0.1, 0.0, 0.2, 0.8, 0.0, 0.4, 0.3, 0.25, 0.05]);
   const truth = [0, 1, 2, 3];
 
   it('counts top-1 and top-3 hits', () => {

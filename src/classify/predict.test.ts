@@ -36,7 +36,10 @@ describe('classify predict', () => {
     const r = results[1]!;
     if (r.error !== undefined) throw new Error(r.error);
     expect(r.clips.map((c) => c.offset)).toEqual([0, FIXTURE_CLIP / FIXTURE_RATE, (2 * FIXTURE_CLIP) / FIXTURE_RATE].map((t) => expect.closeTo(t, 6)));
-    expect(r.clips.map((c) => c.top[0]!.label), 'each clip recognised').toEqual(order);
+    expect(
+      r.clips.map((c) => c.top[0]!.label),
+      'each clip recognised',
+    ).toEqual(order);
     expect(r.clips[0]!.top).toHaveLength(2);
     expect(r.summary[0]!.probability).toBeLessThan(0.7);
 

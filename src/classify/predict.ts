@@ -27,9 +27,7 @@ export interface ClipPrediction {
 }
 
 /** One file's result: its clips and the mean over them, or why it could not be read. */
-export type FilePrediction =
-  | { file: string; clips: ClipPrediction[]; summary: ClassScore[]; error?: undefined }
-  | { file: string; error: string };
+export type FilePrediction = { file: string; clips: ClipPrediction[]; summary: ClassScore[]; error?: undefined } | { file: string; error: string };
 
 /**
  * The preprocessing settings for prediction: the classifier's own, but every clip of a file rather than only the
@@ -74,7 +72,12 @@ export async function predictFiles(dir: string, files: string[], options: Partia
         results.push({ file, error: err instanceof UserError ? err.message : `${file}: ${describeError(err)}` });
         continue;
       }
-      const probs = await classifyClips(model, info, clips.map((c) => c.x01), vae);
+      const probs = await classifyClips(
+        model,
+        info,
+        clips.map((c) => c.x01),
+        vae,
+      );
       const k = info.classes.length;
       results.push({
         file,

@@ -16,7 +16,7 @@ export const FIXTURE_TONES: Record<string, number> = { '1': 625, '2': 1625, '3':
 /** A steady tone with a little seeded noise. */
 export function fixtureTone(hz: number, samples: number, seed: number): Float32Array {
   let s = seed * 7919 + 1;
-  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647) - 0.5;
+  const rand = () => (s = (s * 16807) % 2147483647) / 2147483647 - 0.5;
   return Float32Array.from({ length: samples }, (_, i) => 0.5 * Math.sin((2 * Math.PI * hz * i) / FIXTURE_RATE + seed) + 0.02 * rand());
 }
 

@@ -29,7 +29,7 @@ describe('classifier training', () => {
       split: { holdout: { field: 'fold', values: ['validation'] } },
     });
     let seed = 1;
-    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const bins = { low: 2, mid: 8, high: 13 };
     for (let i = 0; i < 36; i++) {
       const label = (['low', 'mid', 'high'] as const)[i % 3]!;
@@ -49,7 +49,10 @@ describe('classifier training', () => {
     const first = await trainClassifier({ ...base, epochs: 3, config });
     expect(first).toHaveLength(3);
     const resumed = await trainClassifier({ ...base, epochs: 12, config, resume: true });
-    expect(resumed.map((r) => r.epoch), 'resume continues after epoch 3').toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(
+      resumed.map((r) => r.epoch),
+      'resume continues after epoch 3',
+    ).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     const { report } = await evaluateClassifier(out);
     expect(report.count).toBe(9);
     expect(report.accuracy, 'three well-separated bands').toBeGreaterThanOrEqual(0.89);
@@ -88,7 +91,12 @@ describe('classifier training', () => {
     await ds.close();
     model.dispose();
     [vae.encoder, vae.decoder].forEach((m) => m.dispose());
-    expect(embeddings.map((e) => e.length), 'the fixture VAE has 4 latent dimensions').toEqual([4, 4]);
-    await expect(trainClassifier({ data: fixture.data, out: path.join(root, 'x'), kind: 'latent', labelField: 'digit', epochs: 1, seed: 1, log: () => {} })).rejects.toThrow(/--vae-checkpoint/);
+    expect(
+      embeddings.map((e) => e.length),
+      'the fixture VAE has 4 latent dimensions',
+    ).toEqual([4, 4]);
+    await expect(
+      trainClassifier({ data: fixture.data, out: path.join(root, 'x'), kind: 'latent', labelField: 'digit', epochs: 1, seed: 1, log: () => {} }),
+    ).rejects.toThrow(/--vae-checkpoint/);
   }, 60_000);
 });

@@ -89,7 +89,7 @@ function buildModel(config: ClassifierConfig, shape: [number, number], classes: 
 export async function trainClassifier(opts: ClassifyTrainOptions): Promise<EpochRecord[]> {
   const log = opts.log ?? ((line: string) => console.error(line));
   const ds = await openDataset(opts.data);
-  const vae = opts.kind === 'latent' ? (await loadVaeFor(opts)) : undefined;
+  const vae = opts.kind === 'latent' ? await loadVaeFor(opts) : undefined;
   try {
     const { classes, train, val } = labelledSplits(ds, opts.labelField);
     const config: ClassifierConfig = { ...DEFAULT_CLASSIFIER, ...opts.config, kind: opts.kind };
@@ -109,7 +109,14 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
     };
     const history = opts.resume ? await resumeInto(opts.out, model, info) : [];
     // The VAE is frozen: its latent means are computed once, so the probe's epochs cost next to nothing.
-    const latents = vae ? await encodeItems(vae, ds, [...train, ...val].map((t) => t.index), config.batchSize) : undefined;
+    const latents = vae
+      ? await encodeItems(
+          vae,
+          ds,
+          [...train, ...val].map((t) => t.index),
+          config.batchSize,
+        )
+      : undefined;
     log(`classify: ${opts.kind} on ${train.length} training / ${val.length} validation items, ${classes.length} classes (${opts.labelField})`);
     for (let epoch = history.length + 1; epoch <= opts.epochs; epoch++) {
       const started = Date.now();
@@ -118,9 +125,18 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
       let hits = 0;
       let seen = 0;
       const classOf = new Map(train.map((t) => [t.index, t.cls]));
-      for await (const batch of inputBatches(ds, train.map((t) => t.index), config.batchSize, { seed: opts.seed, epoch }, latents)) {
+      for await (const batch of inputBatches(
+        ds,
+        train.map((t) => t.index),
+        config.batchSize,
+        { seed: opts.seed, epoch },
+        latents,
+      )) {
         const n = batch.indices.length;
-        const y = oneHot(batch.indices.map((i) => classOf.get(i)!), classes.length);
+        const y = oneHot(
+          batch.indices.map((i) => classOf.get(i)!),
+          classes.length,
+        );
         const x = batch.x;
         const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
         tf.dispose([x, y]);
@@ -130,13 +146,34 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
         bar.tick(n, { loss: (lossSum / seen).toFixed(3), acc: (hits / seen).toFixed(3) });
       }
       bar.finish();
-      const evaluated = val.length ? await predictItems(model, ds, val.map((v) => v.index), config.batchSize, vae, latents) : undefined;
+      const evaluated = val.length
+        ? await predictItems(
+            model,
+            ds,
+            val.map((v) => v.index),
+            config.batchSize,
+            vae,
+            latents,
+          )
+        : undefined;
       const record: EpochRecord = {
         epoch,
         trainLoss: lossSum / Math.max(1, seen),
         trainAccuracy: hits / Math.max(1, seen),
-        valLoss: evaluated ? crossEntropy(evaluated, val.map((v) => v.cls), classes.length) : null,
-        valAccuracy: evaluated ? evaluatePredictions(evaluated, val.map((v) => v.cls), classes).accuracy : null,
+        valLoss: evaluated
+          ? crossEntropy(
+              evaluated,
+              val.map((v) => v.cls),
+              classes.length,
+            )
+          : null,
+        valAccuracy: evaluated
+          ? evaluatePredictions(
+              evaluated,
+              val.map((v) => v.cls),
+              classes,
+            ).accuracy
+          : null,
         seconds: (Date.now() - started) / 1000,
       };
       history.push(record);
@@ -173,8 +210,7 @@ export function labelledSplits(ds: SpectrogramDataset, field: string): { classes
   if (classes.length < 2) {
     throw new UserError(`${ds.dir}: needs at least two classes of '${field}' to classify (found ${classes.length}); see --label`);
   }
-  const of = (split: string) =>
-    items.filter((it) => it.split === split).map((it) => ({ index: it.index, cls: classes.indexOf(itemLabel(it, field)!) }));
+  const of = (split: string) => items.filter((it) => it.split === split).map((it) => ({ index: it.index, cls: classes.indexOf(itemLabel(it, field)!) }));
   return { classes, train: of('train'), val: of('validation') };
 }
 
@@ -307,7 +343,7 @@ async function saveClassifier(out: string, model: tf.LayersModel, optimizer: tf.
   flat.reduce((offset, a) => (bytes.set(a, offset), offset + a.length), 0);
   await fs.writeFile(path.join(tmp, FILES.optimizer), new Uint8Array(bytes.buffer));
   await fs.writeFile(path.join(tmp, FILES.state), JSON.stringify({ epoch: history.length, optimizer: specs }));
-  await fs.writeFile(path.join(tmp, FILES.metrics), history.map((h) => JSON.stringify(h)).join('\n') + '\n');
+  await fs.writeFile(path.join(tmp, FILES.metrics), `${history.map((h) => JSON.stringify(h)).join('\n')}\n`);
   await fs.writeFile(path.join(tmp, FILES.info), JSON.stringify(info, null, 2));
   await replaceDir(tmp, out);
 }
@@ -335,7 +371,10 @@ async function resumeInto(out: string, model: tf.LayersModel, info: ClassifierIn
   // Adam's setWeights rebuilds its moment slots from these, named after the variables they follow.
   await model.optimizer.setWeights(named);
   const text = await fs.readFile(path.join(out, FILES.metrics), 'utf8');
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochRecord);
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as EpochRecord);
 }
 
 /** Reads `classifier.json` of a classifier folder, with a clear error when it is not one. */
@@ -345,7 +384,9 @@ export async function readClassifierInfo(dir: string): Promise<ClassifierInfo> {
   try {
     info = JSON.parse(await fs.readFile(file, 'utf8')) as ClassifierInfo;
   } catch (err) {
-    throw new UserError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing: not a classifier folder (train one with soundvae classify train)' : 'not valid JSON'}`);
+    throw new UserError(
+      `${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing: not a classifier folder (train one with soundvae classify train)' : 'not valid JSON'}`,
+    );
   }
   if (info.format !== 'soundvae-classifier') throw new UserError(`${file}: not a soundvae classifier`);
   return info;
@@ -356,7 +397,14 @@ export async function loadClassifier(dir: string): Promise<{ model: tf.LayersMod
   const info = await readClassifierInfo(dir);
   const model = await tf.loadLayersModel(fileHandler(path.join(dir, FILES.model)));
   const text = await fs.readFile(path.join(dir, FILES.metrics), 'utf8').catch(() => '');
-  return { model, info, history: text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as EpochRecord) };
+  return {
+    model,
+    info,
+    history: text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as EpochRecord),
+  };
 }
 
 /** Evaluates a classifier folder on its dataset's validation split. */
@@ -368,8 +416,21 @@ export async function evaluateClassifier(dir: string, data?: string): Promise<{ 
     const { classes, val } = labelledSplits(ds, info.labelField);
     if (classes.join() !== info.classes.join()) throw new UserError(`${ds.dir}: its classes differ from those the classifier was trained on`);
     if (val.length === 0) throw new UserError(`${ds.dir}: has no validation items to evaluate on`);
-    const probs = await predictItems(model, ds, val.map((v) => v.index), info.config.batchSize, vae);
-    return { report: evaluatePredictions(probs, val.map((v) => v.cls), classes), history };
+    const probs = await predictItems(
+      model,
+      ds,
+      val.map((v) => v.index),
+      info.config.batchSize,
+      vae,
+    );
+    return {
+      report: evaluatePredictions(
+        probs,
+        val.map((v) => v.cls),
+        classes,
+      ),
+      history,
+    };
   } finally {
     model.dispose();
     await ds.close();

@@ -39,7 +39,21 @@ export const DEMO_DEFAULTS = {
   count: DEFAULT_DEMO_OPTIONS.count,
   epochs: 30,
   /** 16 kHz, half-second clips, n_fft 512, hop 128 (n_fft/4) -> 256 x 64 spectrograms, labels from folders. */
-  preprocessArgs: ['--preset', 'digits', '--sample-rate', '16000', '--frames', '64', '--keep-ends', '--labels', 'folder', '--group-by', 'source', '--validation', '0.15'],
+  preprocessArgs: [
+    '--preset',
+    'digits',
+    '--sample-rate',
+    '16000',
+    '--frames',
+    '64',
+    '--keep-ends',
+    '--labels',
+    'folder',
+    '--group-by',
+    'source',
+    '--validation',
+    '0.15',
+  ],
   /**
    * The default model made narrow (filters 16,16,32,32,32; 16 latent values per time step): the five families need
    * little capacity, and batch 8 gives enough steps on 255 sounds. Measured in the README's demo paragraph.
@@ -48,11 +62,16 @@ export const DEMO_DEFAULTS = {
 } as const;
 
 /** Runs one CLI command as a user would type it, printing the command first. */
+// biome-ignore lint/suspicious/noExplicitAny: any command module, whatever its argument types
 async function run(command: CommandModule<any, any>, argv: string[]): Promise<void> {
   console.error(`\n$ soundvae ${argv.map((a) => (/[\s']/.test(a) ? `'${a}'` : a)).join(' ')}`);
-  await yargs(argv).command(command).strict().fail((msg, err) => {
-    throw err ?? new Error(msg);
-  }).parseAsync();
+  await yargs(argv)
+    .command(command)
+    .strict()
+    .fail((msg, err) => {
+      throw err ?? new Error(msg);
+    })
+    .parseAsync();
 }
 
 /** Writes the built-in sounds as WAVs in OUT/<family>/<name>.wav (labels come from the folder). */

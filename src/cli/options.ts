@@ -18,8 +18,7 @@ export function optionError(name: string, typed: unknown, expected: string): Use
  */
 export function expectInteger(name: string, value: number, min: number, max = Infinity): number {
   if (Number.isInteger(value) && value >= min && value <= max) return value;
-  const expected =
-    max !== Infinity ? `a whole number from ${min} to ${max}` : min === 1 ? 'a positive integer' : `a whole number >= ${min}`;
+  const expected = max !== Infinity ? `a whole number from ${min} to ${max}` : min === 1 ? 'a positive integer' : `a whole number >= ${min}`;
   throw optionError(name, value, expected);
 }
 

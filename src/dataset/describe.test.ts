@@ -24,7 +24,10 @@ describe('describeDataset', () => {
     expect(s.items).toBe(6);
     expect(s.splits.train + s.splits.validation).toBe(6);
     expect(s.groups.train + s.groups.validation).toBe(3);
-    expect(s.labels).toEqual([['even', 3], ['odd', 3]]);
+    expect(s.labels).toEqual([
+      ['even', 3],
+      ['odd', 3],
+    ]);
     expect(s.sources).toEqual({ done: 3, failed: 1, empty: 0 });
     expect(s.audioSeconds).toBe(3);
     expect(s.stats.min).toBe(-65);

@@ -94,7 +94,10 @@ function mib(bytes: number): string {
 export function formatDatasetSummary(s: DatasetSummary): string {
   const st = s.settings as Record<string, unknown> & { db?: { ref: number; amin: number; topDb: number | null } };
   const labelText = s.labels.length
-    ? s.labels.slice(0, 12).map(([l, n]) => `${l} ${n}`).join(', ') + (s.labels.length > 12 ? `, ... (${s.labels.length} labels)` : '')
+    ? s.labels
+        .slice(0, 12)
+        .map(([l, n]) => `${l} ${n}`)
+        .join(', ') + (s.labels.length > 12 ? `, ... (${s.labels.length} labels)` : '')
     : 'none';
   const lines = [
     `${s.dir}: soundvae dataset v${s.version}`,

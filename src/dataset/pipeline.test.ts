@@ -72,7 +72,13 @@ describe('preprocess', () => {
     await ds.close();
 
     // Re-running skips what is done (the bad file is tried again) and changes nothing.
-    const again = await preprocess([inputs], out, { preset: 'reference', labels: { from: 'fsdd' }, groupBy: 'speaker', split: { validation: 0.3, seed: 1 }, workers: 0 });
+    const again = await preprocess([inputs], out, {
+      preset: 'reference',
+      labels: { from: 'fsdd' },
+      groupBy: 'speaker',
+      split: { validation: 0.3, seed: 1 },
+      workers: 0,
+    });
     expect(again.alreadyDone).toBe(19);
     expect(again.read).toBe(1);
     expect(again.items).toBe(18);

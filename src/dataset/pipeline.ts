@@ -13,7 +13,15 @@ import { describeError, UserError } from '../errors.ts';
 import type { Seconds } from '../units.ts';
 import { collectInputs } from './inputs.ts';
 import { commonFolder, groupOf, labelReader, type LabelOptions } from './labels.ts';
-import { DEFAULT_PRESET, resolveSettings, shapeWarning, spectrogramShape, type PreprocessSettings, type PresetName, type SettingsOverrides } from './presets.ts';
+import {
+  DEFAULT_PRESET,
+  resolveSettings,
+  shapeWarning,
+  spectrogramShape,
+  type PreprocessSettings,
+  type PresetName,
+  type SettingsOverrides,
+} from './presets.ts';
 import type { SplitOptions } from './split.ts';
 import type { ClipSkip } from './stages.ts';
 import { FileProcessor } from './stages.ts';
@@ -417,7 +425,14 @@ export async function preprocess(inputs: readonly string[], out: string, options
  */
 async function planTasks(files: readonly string[], workers: number, longFileBytes: number): Promise<Task[]> {
   if (workers < 2) return files.map((file) => ({ file, part: 0, parts: 1 }));
-  const sizes = await Promise.all(files.map((f) => fsp.stat(f).then((st) => st.size, () => 0)));
+  const sizes = await Promise.all(
+    files.map((f) =>
+      fsp.stat(f).then(
+        (st) => st.size,
+        () => 0,
+      ),
+    ),
+  );
   return files.flatMap((file, i) => {
     // Many small parts rather than one per worker: results are written in order, and a worker whose part is
     // not next can run ahead only by its credit, so big parts would serialise.

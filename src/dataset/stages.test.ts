@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { peak } from '../audio/cleanup.ts';
 import { decodeAudio } from '../audio/decode.ts';
 import { toMono } from '../audio/mono.ts';
-import * as audioReader from '../audio/reader.ts';
+import type * as audioReader from '../audio/reader.ts';
 import { encodeWav } from '../audio/wav-write.ts';
 import { resample, resampledLength } from '../audio/resample.ts';
 import { amplitudeToDb } from '../dsp/db.ts';
@@ -96,14 +96,17 @@ describe('stages', () => {
   it('LogSpectrogramExtractor runs the WebAssembly kernel where it can, the TypeScript path on request', () => {
     const x = sine(1000, 22050, s.clip, 0.3);
     x[100] = 1;
-    const wasm = new LogSpectrogramExtractor(s), ts = new LogSpectrogramExtractor(s, { kernel: 'js' });
+    const wasm = new LogSpectrogramExtractor(s),
+      ts = new LogSpectrogramExtractor(s, { kernel: 'js' });
     expect(ts.kernel).toBe('js');
     if (wasmSpectrogramSupports(s.nFft, s.db)) expect(wasm.kernel).toBe('wasm');
-    const a = wasm.extract(x), b = ts.extract(x);
+    const a = wasm.extract(x),
+      b = ts.extract(x);
     const peak = Math.max(...b);
     // float32 FFT rounding: an absolute error near eps times the peak, so well under 1e-3 dB within 60 dB of the
     // peak, and about 1e-3 dB at the top_db floor 80 dB below it
-    let near = 0, far = 0;
+    let near = 0,
+      far = 0;
     for (let i = 0; i < a.length; i++) {
       const err = Math.abs(a[i]! - b[i]!);
       if (peak - b[i]! < 60) near = Math.max(near, err);
@@ -141,7 +144,11 @@ describe('stages', () => {
 
 describe('resampling by parts', () => {
   const x = Float32Array.from({ length: 20000 }, (_, i) => Math.sin(i * 0.01) * Math.cos(i * 0.0007) + 0.1 * Math.sin(i * 1.3));
-  for (const [from, to] of [[8000, 22050], [44100, 22050], [22050, 22050]] as const) {
+  for (const [from, to] of [
+    [8000, 22050],
+    [44100, 22050],
+    [22050, 22050],
+  ] as const) {
     it(`resampledReader gives the whole-file result in blocks, ${from} -> ${to}`, async () => {
       const whole = resample(x, from, to);
       const reader = resampledReader(x, from, to, 'default', 3000);

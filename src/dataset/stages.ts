@@ -13,15 +13,7 @@ import { decodeAudio } from '../audio/decode.ts';
 import { openRangedAudio, readRange, type AudioReader } from '../audio/reader.ts';
 import { toMono } from '../audio/mono.ts';
 import { resampledLength, resampleSegment, type ResampleQuality } from '../audio/resample.ts';
-import {
-  clipOffsets,
-  normalizeLoudness,
-  normalizePeak,
-  peak,
-  removeEdgeClicks,
-  removeSilences,
-  trimSilence,
-} from '../audio/cleanup.ts';
+import { clipOffsets, normalizeLoudness, normalizePeak, peak, removeEdgeClicks, removeSilences, trimSilence } from '../audio/cleanup.ts';
 import { amplitudeToDb } from '../dsp/db.ts';
 import { StftPlan } from '../dsp/stft.ts';
 import { WasmSpectrogramPlan, wasmSpectrogramSupports } from '../dsp/spectrogram-wasm.ts';
@@ -41,14 +33,7 @@ export interface DecodedMono {
  * (`resampleSegment` with the whole signal as its segment): equal to slicing the whole result.
  * @example resampleRange(x, 8000, 22050, 'default', 0, 16317) // the first 0.74 s at 22.05 kHz
  */
-export function resampleRange(
-  samples: Float32Array,
-  from: number,
-  to: number,
-  quality: ResampleQuality,
-  outStart: Samples,
-  outEnd: Samples,
-): Float32Array {
+export function resampleRange(samples: Float32Array, from: number, to: number, quality: ResampleQuality, outStart: Samples, outEnd: Samples): Float32Array {
   if (from === to) return samples.subarray(outStart, outEnd);
   const end = Math.min(outEnd, resampledLength(samples.length, from, to));
   return resampleSegment(samples, 0, from, to, outStart, Math.max(0, end - outStart), { quality });
@@ -265,7 +250,8 @@ export class LogSpectrogramExtractor {
     for (let t = 0; t < frames; t++) {
       const o = t * bins;
       for (let k = 0; k < outBins; k++) {
-        const a = re[o + k]!, b = im[o + k]!;
+        const a = re[o + k]!,
+          b = im[o + k]!;
         mag[k * frames + t] = Math.sqrt(a * a + b * b); // not Math.hypot: several times slower in V8
       }
     }

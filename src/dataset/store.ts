@@ -176,9 +176,7 @@ function shardName(i: number): string {
 /** JSON with object keys sorted, so equal settings compare equal whatever their key order. */
 function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : v,
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
   );
 }
 
@@ -309,12 +307,7 @@ const SCAN_BYTES = 8 << 20;
  * Calls `fn(index, bytes)` for items [0, count) in order, reading each shard sequentially in large blocks; stops at
  * the first shard that is missing or short (the caller checks sizes first). `bytes` is reused between calls.
  */
-async function forEachStoredItem(
-  dir: string,
-  m: DatasetManifest,
-  count: number,
-  fn: (index: number, bytes: Uint8Array) => void,
-): Promise<void> {
+async function forEachStoredItem(dir: string, m: DatasetManifest, count: number, fn: (index: number, bytes: Uint8Array) => void): Promise<void> {
   const per = Math.max(1, Math.floor(SCAN_BYTES / m.itemBytes));
   const buf = new Uint8Array(per * m.itemBytes);
   for (let s = 0; s * m.shardItems < count; s++) {
@@ -467,14 +460,9 @@ async function openWriter(
   const exists = fs.existsSync(manifestPath(dir));
   if (exists && options.resume) {
     const old = await readManifest(dir);
-    const same =
-      canonicalJson(old.shape) === canonicalJson(shape) &&
-      old.dtype === dtype &&
-      canonicalJson(old.settings) === canonicalJson(options.settings);
+    const same = canonicalJson(old.shape) === canonicalJson(shape) && old.dtype === dtype && canonicalJson(old.settings) === canonicalJson(options.settings);
     if (!same) {
-      throw new UserError(
-        `${dir}: holds a dataset made with other settings or shape; choose another output folder or start afresh (--overwrite)`,
-      );
+      throw new UserError(`${dir}: holds a dataset made with other settings or shape; choose another output folder or start afresh (--overwrite)`);
     }
     // Kept items are checked against the shards (sizes and checksums): from the first damaged item on, everything is
     // dropped and the sources it came from are made again.
@@ -765,11 +753,7 @@ export async function openDataset(dir: string): Promise<SpectrogramDataset> {
         const first = manifest.items[indices[k]!];
         if (!first) throw new RangeError(`item ${indices[k]} is out of range (dataset has ${manifest.items.length})`);
         let n = 1;
-        while (
-          k + n < indices.length &&
-          indices[k + n] === indices[k]! + n &&
-          manifest.items[indices[k + n]!]?.shard === first.shard
-        ) n++;
+        while (k + n < indices.length && indices[k + n] === indices[k]! + n && manifest.items[indices[k + n]!]?.shard === first.shard) n++;
         reads.push(readRun(first, n, dest, k * values));
         k += n;
       }
@@ -824,7 +808,9 @@ export function checkBatchValues(ds: SpectrogramDataset, batch: Batch): Float32A
     const values = ds.shape[0] * ds.shape[1];
     const index = batch.indices[Math.floor(i / values)]!;
     const item = ds.manifest.items[index];
-    const where = item ? `${path.join(ds.dir, ds.manifest.shards[item.shard]?.file ?? shardName(item.shard))}: item ${index} (${item.source} at ${item.offset} s)` : `${ds.dir}: item ${index}`;
+    const where = item
+      ? `${path.join(ds.dir, ds.manifest.shards[item.shard]?.file ?? shardName(item.shard))}: item ${index} (${item.source} at ${item.offset} s)`
+      : `${ds.dir}: item ${index}`;
     throw new UserError(
       `${where} holds ${v} at value ${i % values}, outside [0, 1]: the dataset is damaged (soundvae verify ${ds.dir} lists what; ` +
         're-running the same preprocess command remakes damaged items)',

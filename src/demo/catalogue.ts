@@ -36,7 +36,7 @@ const DETUNE = 0.25;
 function notePitch(rng: () => number, low: Hertz, high: Hertz): Hertz {
   const semitones = 12 * Math.log2(high / low);
   const note = Math.floor(rng() * (semitones + 1));
-  return low * Math.pow(2, (note + (2 * rng() - 1) * DETUNE) / 12);
+  return low * 2 ** ((note + (2 * rng() - 1) * DETUNE) / 12);
 }
 
 function makeOne(family: DemoFamily, rng: () => number, base: { sampleRate: Hertz; duration: Seconds }): Float32Array {

@@ -137,7 +137,7 @@ export function chirp(spec: ToneSpec, endFrequency: Hertz): Float32Array {
   const ratio = endFrequency / spec.frequency;
   let phase = 0;
   for (let i = 0; i < out.length; i++) {
-    const f = spec.frequency * Math.pow(ratio, i / out.length);
+    const f = spec.frequency * ratio ** (i / out.length);
     phase += (2 * Math.PI * f) / rate;
     out[i] = Math.sin(phase);
   }

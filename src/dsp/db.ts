@@ -69,7 +69,7 @@ export function dbToAmplitude(db: Spectrogram, ref?: number): Spectrogram;
 export function dbToAmplitude(input: ArrayLike<Decibels> | Spectrogram, ref = 1): Float32Array | Spectrogram {
   if (isSpectrogram(input)) return { ...input, data: dbToAmplitude(input.data, ref) };
   const out = new Float32Array(input.length);
-  for (let i = 0; i < out.length; i++) out[i] = ref * Math.pow(10, input[i]! / 20);
+  for (let i = 0; i < out.length; i++) out[i] = ref * 10 ** (input[i]! / 20);
   return out;
 }
 

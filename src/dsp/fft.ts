@@ -67,24 +67,30 @@ class BluesteinFft implements ComplexFft {
     a.fill(0);
     for (let i = 0; i < n; i++) {
       // a = x * conj(b)
-      const xr = input[2 * i]!, xi = input[2 * i + 1]!;
-      const br = chirp[2 * i]!, bi = chirp[2 * i + 1]!;
+      const xr = input[2 * i]!,
+        xi = input[2 * i + 1]!;
+      const br = chirp[2 * i]!,
+        bi = chirp[2 * i + 1]!;
       a[2 * i] = xr * br + xi * bi;
       a[2 * i + 1] = xi * br - xr * bi;
     }
     this.inner.transform(c, a);
     // multiply by B and conjugate, so a forward FFT then gives the conjugated inverse
     for (let i = 0; i < m; i++) {
-      const cr = c[2 * i]!, ci = c[2 * i + 1]!;
-      const br = bs[2 * i]!, bi = bs[2 * i + 1]!;
+      const cr = c[2 * i]!,
+        ci = c[2 * i + 1]!;
+      const br = bs[2 * i]!,
+        bi = bs[2 * i + 1]!;
       a[2 * i] = cr * br - ci * bi;
       a[2 * i + 1] = -(cr * bi + ci * br);
     }
     this.inner.transform(c, a);
     for (let k = 0; k < n; k++) {
       // conv = conj(c); X = conj(b) * conv
-      const vr = c[2 * k]!, vi = -c[2 * k + 1]!;
-      const br = chirp[2 * k]!, bi = chirp[2 * k + 1]!;
+      const vr = c[2 * k]!,
+        vi = -c[2 * k + 1]!;
+      const br = chirp[2 * k]!,
+        bi = chirp[2 * k + 1]!;
       out[2 * k] = vr * br + vi * bi;
       out[2 * k + 1] = vi * br - vr * bi;
     }

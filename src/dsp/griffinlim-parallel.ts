@@ -14,14 +14,25 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { Decibels, Samples } from '../units.ts';
-import { GriffinLim, initialEstimate, magnitudeError, resolveGriffinLimOptions, updateFrames, type GriffinLimOptions, type UpdateBuffers, type GriffinLimResult } from './griffinlim.ts';
+import {
+  GriffinLim,
+  initialEstimate,
+  magnitudeError,
+  resolveGriffinLimOptions,
+  updateFrames,
+  type GriffinLimOptions,
+  type UpdateBuffers,
+  type GriffinLimResult,
+} from './griffinlim.ts';
 import { wasmKernelSupports } from './griffinlim-wasm.ts';
 import { spectralConvergenceFromSums } from './metrics.ts';
 import { StftPlan, toFrameMajor } from './stft.ts';
 import type { Spectrogram, StftOptions } from './types.ts';
 
 /** Sync slots: arrival count, generation, failure flag. */
-const COUNT = 0, GENERATION = 1, FAILED = 2;
+const COUNT = 0,
+  GENERATION = 1,
+  FAILED = 2;
 
 interface SharedState {
   S: Float32Array;
@@ -134,7 +145,11 @@ function sharedState(plan: StftPlan, parties: number): { state: SharedState; buf
     return new Float64Array(b);
   };
   const state: SharedState = {
-    S: f32(), re: f32(), im: f32(), prevRe: f32(), prevIm: f32(),
+    S: f32(),
+    re: f32(),
+    im: f32(),
+    prevRe: f32(),
+    prevIm: f32(),
     ola: Array.from({ length: 2 * parties }, () => f64(plan.paddedLength)),
     sync: new Int32Array(0),
     err: f64(parties),
@@ -148,7 +163,16 @@ function sharedState(plan: StftPlan, parties: number): { state: SharedState; buf
 function stateFromBuffers(buffers: SharedArrayBuffer[], parties: number): SharedState {
   const [S, re, im, prevRe, prevIm] = buffers.slice(0, 5).map((b) => new Float32Array(b));
   const ola = buffers.slice(5, 5 + 2 * parties).map((b) => new Float64Array(b));
-  return { S: S!, re: re!, im: im!, prevRe: prevRe!, prevIm: prevIm!, ola, err: new Float64Array(buffers[5 + 2 * parties]!), sync: new Int32Array(buffers[6 + 2 * parties]!) };
+  return {
+    S: S!,
+    re: re!,
+    im: im!,
+    prevRe: prevRe!,
+    prevIm: prevIm!,
+    ola,
+    err: new Float64Array(buffers[5 + 2 * parties]!),
+    sync: new Int32Array(buffers[6 + 2 * parties]!),
+  };
 }
 
 type WorkerMessage =
@@ -251,7 +275,8 @@ export class ParallelGriffinLim {
     const audio = plan.extract(padded);
     let sc: Decibels = NaN;
     if (o.measure) {
-      let err2 = 0, norm2 = 0;
+      let err2 = 0,
+        norm2 = 0;
       for (let i = 0; i < this.parties; i++) err2 += state.err[i]!;
       for (let i = 0; i < S.length; i++) norm2 += S[i]! * S[i]!;
       sc = spectralConvergenceFromSums(err2, norm2);

@@ -19,7 +19,6 @@ interface KernelExports {
   analyze(plan: number, alpha: number, mode: AnalyzeMode): number;
 }
 
-
 /** The compiled kernel, or null where WebAssembly has no SIMD. */
 const kernelModule = () => loadKernel(WASM_BASE64);
 
@@ -27,7 +26,6 @@ const kernelModule = () => loadKernel(WASM_BASE64);
 export function wasmKernelSupports(nFft: number): boolean {
   return isPowerOfTwo(nFft) && nFft >= 8 && kernelModule() !== null;
 }
-
 
 /** One kernel instance with the buffers of one clip shape (nFft, hop, frames, length). */
 export class WasmGriffinLimPlan {
@@ -42,7 +40,8 @@ export class WasmGriffinLimPlan {
     const kernel = kernelModule();
     if (!kernel) throw new Error('this WebAssembly has no SIMD: use the TypeScript Griffin-Lim');
     const { nFft: N, hop } = stft.options;
-    const M = N / 2, bins = stft.bins;
+    const M = N / 2,
+      bins = stft.bins;
     this.stft = stft;
     this.quads = Math.ceil(stft.frames / 4);
     const paddedTotal = quadPaddedLength(stft);
@@ -52,9 +51,15 @@ export class WasmGriffinLimPlan {
     const plan = layout.take(PLAN_FIELDS.length * 4);
     const f32 = (n: number) => layout.take(4 * n);
     const a = {
-      ...takeQuadStftBuffers(layout, stft), synthesisWindow: f32(N), invWindowSum: f32(paddedTotal),
-      S: layout.take(spectrum), re: layout.take(spectrum), im: layout.take(spectrum),
-      prevRe: layout.take(spectrum), prevIm: layout.take(spectrum), padded: f32(paddedTotal),
+      ...takeQuadStftBuffers(layout, stft),
+      synthesisWindow: f32(N),
+      invWindowSum: f32(paddedTotal),
+      S: layout.take(spectrum),
+      re: layout.take(spectrum),
+      im: layout.take(spectrum),
+      prevRe: layout.take(spectrum),
+      prevIm: layout.take(spectrum),
+      padded: f32(paddedTotal),
     };
     this.memory = new WebAssembly.Memory({ initial: Math.ceil(layout.size / PAGE) });
     this.kernel = instantiate<KernelExports>(kernel, this.memory);
@@ -63,8 +68,17 @@ export class WasmGriffinLimPlan {
 
     const buf = this.memory.buffer;
     const fields: Record<(typeof PLAN_FIELDS)[number], number> = {
-      M, N, hop, bins, quads: this.quads, frames: stft.frames, offset: stft.offset, length: stft.length,
-      paddedTotal, padCount: stft.padTarget.length, ...a,
+      M,
+      N,
+      hop,
+      bins,
+      quads: this.quads,
+      frames: stft.frames,
+      offset: stft.offset,
+      length: stft.length,
+      paddedTotal,
+      padCount: stft.padTarget.length,
+      ...a,
     };
     new Int32Array(buf, plan, PLAN_FIELDS.length).set(PLAN_FIELDS.map((name) => fields[name]));
     writeQuadStftTables(buf, a, stft);
@@ -114,7 +128,32 @@ export class WasmGriffinLimPlan {
 
 /** The kernel's Plan struct, field by field (4 bytes each), in the order of griffinlim.c. */
 const PLAN_FIELDS = [
-  'M', 'N', 'hop', 'bins', 'quads', 'frames', 'offset', 'length', 'paddedTotal', 'padCount',
-  'window', 'synthesisWindow', 'invWindowSum', 'padTarget', 'padSource', 'twiddle', 'realTwiddle', 'bitReverse',
-  'S', 're', 'im', 'prevRe', 'prevIm', 'padded', 'zr', 'zi', 'xr', 'xi',
+  'M',
+  'N',
+  'hop',
+  'bins',
+  'quads',
+  'frames',
+  'offset',
+  'length',
+  'paddedTotal',
+  'padCount',
+  'window',
+  'synthesisWindow',
+  'invWindowSum',
+  'padTarget',
+  'padSource',
+  'twiddle',
+  'realTwiddle',
+  'bitReverse',
+  'S',
+  're',
+  'im',
+  'prevRe',
+  'prevIm',
+  'padded',
+  'zr',
+  'zi',
+  'xr',
+  'xi',
 ] as const;

@@ -83,7 +83,8 @@ describe('griffinLim', () => {
 describe('the WebAssembly Griffin-Lim kernel', () => {
   /** Root-mean-square difference of two signals relative to the first's RMS. */
   function relativeDiff(a: Float32Array, b: Float32Array): number {
-    let d = 0, n = 0;
+    let d = 0,
+      n = 0;
     for (let i = 0; i < a.length; i++) {
       d += (a[i]! - b[i]!) ** 2;
       n += a[i]! ** 2;

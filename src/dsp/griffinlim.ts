@@ -104,7 +104,17 @@ export class GriffinLim {
       const pair = () => new Float64Array(2 * plan.bins);
       entry = {
         plan,
-        buf: { mag: f(), re: f(), im: f(), prevRe: f(), prevIm: f(), pairRe: pair(), pairIm: pair(), phase: new Float64Array(n), padded: new Float64Array(plan.paddedLength) },
+        buf: {
+          mag: f(),
+          re: f(),
+          im: f(),
+          prevRe: f(),
+          prevIm: f(),
+          pairRe: pair(),
+          pairIm: pair(),
+          phase: new Float64Array(n),
+          padded: new Float64Array(plan.paddedLength),
+        },
       };
       if (this.plans.size >= MAX_PLANS) this.plans.delete(this.plans.keys().next().value!);
     }
@@ -215,7 +225,8 @@ function iterateJs(buf: Buffers, plan: StftPlan, iterations: number, alpha: numb
 export function updateFrames(buf: UpdateBuffers, base: number, count: number, alpha: number): void {
   const { mag: S, re, im, prevRe, prevIm, pairRe, pairIm } = buf;
   for (let j = 0, i = base; j < count; j++, i++) {
-    const r = pairRe[j]!, m = pairIm[j]!;
+    const r = pairRe[j]!,
+      m = pairIm[j]!;
     const ar = r - alpha * prevRe[i]!;
     const ai = m - alpha * prevIm[i]!;
     const scale = S[i]! / (Math.sqrt(ar * ar + ai * ai) + EPS);

@@ -15,7 +15,13 @@ describe('spectralConvergence', () => {
     const x = new Float32Array(2000).map((_, i) => Math.sin(i * 0.05));
     expect(signalSpectralConvergence(x, x, { nFft: 128, hop: 32 })).toBe(-Infinity);
     // y = 0.9 x: |Y| - |X| = -0.1 |X|, so -20 dB, whatever the STFT
-    expect(signalSpectralConvergence(x.map((v) => 0.9 * v), x, { nFft: 128, hop: 32 })).toBeCloseTo(-20, 4);
+    expect(
+      signalSpectralConvergence(
+        x.map((v) => 0.9 * v),
+        x,
+        { nFft: 128, hop: 32 },
+      ),
+    ).toBeCloseTo(-20, 4);
   });
 });
 

@@ -20,9 +20,7 @@ export const DEFAULT_LSD_FLOOR = 1e-10;
 
 function checkShapes(estimate: Spectrogram, reference: Spectrogram): void {
   if (estimate.bins !== reference.bins || estimate.frames !== reference.frames) {
-    throw new RangeError(
-      `spectrogram shapes differ: ${estimate.bins}x${estimate.frames} vs ${reference.bins}x${reference.frames}`,
-    );
+    throw new RangeError(`spectrogram shapes differ: ${estimate.bins}x${estimate.frames} vs ${reference.bins}x${reference.frames}`);
   }
 }
 
@@ -43,8 +41,10 @@ export function spectralConvergenceFromSums(err2: number, norm2: number): Decibe
  */
 export function spectralConvergence(estimate: Spectrogram, reference: Spectrogram): Decibels {
   checkShapes(estimate, reference);
-  let err = 0, norm = 0;
-  const a = estimate.data, b = reference.data;
+  let err = 0,
+    norm = 0;
+  const a = estimate.data,
+    b = reference.data;
   for (let i = 0; i < b.length; i++) {
     const d = a[i]! - b[i]!;
     err += d * d;
@@ -62,7 +62,8 @@ export function spectralConvergence(estimate: Spectrogram, reference: Spectrogra
 export function logSpectralDistance(estimate: Spectrogram, reference: Spectrogram, floor = DEFAULT_LSD_FLOOR): Decibels {
   checkShapes(estimate, reference);
   const { bins, frames } = reference;
-  const a = estimate.data, b = reference.data;
+  const a = estimate.data,
+    b = reference.data;
   let total = 0;
   for (let t = 0; t < frames; t++) {
     let sum = 0;

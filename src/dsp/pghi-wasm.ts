@@ -13,8 +13,18 @@ import { instantiate, Layout, loadKernel, PAGE } from './wasm/load.ts';
 interface KernelExports {
   scratchBytes(size: number): number;
   pghi(
-    logS: number, phase: number, frames: number, bins: number, logFloor: number, hop: number, nOverLambda: number,
-    twoPi: number, n: number, coefK: number, centre: number, scratch: number,
+    logS: number,
+    phase: number,
+    frames: number,
+    bins: number,
+    logFloor: number,
+    hop: number,
+    nOverLambda: number,
+    twoPi: number,
+    n: number,
+    coefK: number,
+    centre: number,
+    scratch: number,
   ): void;
 }
 
@@ -41,7 +51,9 @@ interface Buffers {
 
 function layout(heapBase: number, size: number, scratchBytes: number): Buffers {
   const l = new Layout(heapBase);
-  const logS = l.take(8 * size), phase = l.take(8 * size), scratch = l.take(scratchBytes);
+  const logS = l.take(8 * size),
+    phase = l.take(8 * size),
+    scratch = l.take(scratchBytes);
   return { logS, phase, scratch, end: l.size };
 }
 
@@ -97,7 +109,5 @@ export interface PghiConstants {
 /** Runs the kernel on the buffers of the last `pghiKernelBuffers` call, laid out as frames x bins. */
 export function runPghiKernel(frames: number, bins: number, c: PghiConstants): void {
   if (!kernel || !current || current.size !== frames * bins) throw new Error('runPghiKernel: call pghiKernelBuffers(frames * bins) first');
-  kernel.exports.pghi(
-    current.logS, current.phase, frames, bins, c.logFloor, c.hop, c.nOverLambda, c.twoPi, c.n, c.coefK, c.centre, current.scratch,
-  );
+  kernel.exports.pghi(current.logS, current.phase, frames, bins, c.logFloor, c.hop, c.nOverLambda, c.twoPi, c.n, c.coefK, c.centre, current.scratch);
 }

@@ -52,7 +52,8 @@ function regions(mag: Float32Array, frames: number, bins: number, tolerance: num
     seen[s] = 1;
     while (stack.length) {
       const i = stack.pop()!;
-      const t = Math.floor(i / bins), k = i % bins;
+      const t = Math.floor(i / bins),
+        k = i % bins;
       for (const j of [t + 1 < frames ? i + bins : -1, t > 0 ? i - bins : -1, k + 1 < bins ? i + 1 : -1, k > 0 ? i - 1 : -1]) {
         if (j >= 0 && !seen[j] && mag[j]! > floor) (seen[j] = 1), stack.push(j);
       }
@@ -90,7 +91,10 @@ describe.runIf(wasmPghiSupported())('the PGHI WebAssembly kernel', () => {
 
   it('does so when the loud bins form several regions, one heap pass each', () => {
     // exact silence between bursts, longer than a frame, cuts the spectrogram into separate loud regions
-    for (const [o, tolerance] of [[{ nFft: 256, hop: 64 }, 1e-5], [{ nFft: 512, hop: 128 }, 1e-3]] as const) {
+    for (const [o, tolerance] of [
+      [{ nFft: 256, hop: 64 }, 1e-5],
+      [{ nFft: 512, hop: 128 }, 1e-3],
+    ] as const) {
       const { mag, frames } = frameMajor(signal(9000, true), o);
       expect(regions(mag, frames, resolveStftOptions(o).bins, tolerance)).toBeGreaterThanOrEqual(3);
       const { js, wasm } = both(mag, frames, o, { tolerance });
@@ -117,7 +121,11 @@ describe.runIf(wasmPghiSupported())('the PGHI WebAssembly kernel', () => {
   it('does so with odd nFft and a single bin', () => {
     let seed = 5;
     const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-    for (const [o, frames] of [[{ nFft: 63, hop: 16, winLength: 50 }, 17], [{ nFft: 1, hop: 1 }, 40], [{ nFft: 2, hop: 1 }, 1]] as const) {
+    for (const [o, frames] of [
+      [{ nFft: 63, hop: 16, winLength: 50 }, 17],
+      [{ nFft: 1, hop: 1 }, 40],
+      [{ nFft: 2, hop: 1 }, 1],
+    ] as const) {
       const bins = resolveStftOptions(o).bins;
       const mag = new Float32Array(frames * bins).map(() => rand() ** 4);
       const { js, wasm } = both(mag, frames, o, { tolerance: 0.01 });

@@ -46,13 +46,7 @@ const HANN_LAMBDA = 0.25645;
  * @param mag magnitudes, `mag[frame * bins + bin]`.
  * @param phase output phases, same layout.
  */
-export function pghiFrameMajor(
-  mag: Float32Array,
-  frames: number,
-  stftOptions: StftOptions,
-  phase: Float64Array,
-  options: PghiOptions = {},
-): void {
+export function pghiFrameMajor(mag: Float32Array, frames: number, stftOptions: StftOptions, phase: Float64Array, options: PghiOptions = {}): void {
   const { tolerance, seed, kernel } = { ...DEFAULT_PGHI, ...options };
   const { nFft: N, hop, winLength: W, bins } = resolveStftOptions(stftOptions);
   const size = frames * bins;
@@ -83,8 +77,7 @@ export function pghiFrameMajor(
   for (let t = 0; t < frames; t++) {
     for (let k = 0; k < bins; k++) {
       const i = t * bins + k;
-      const dk =
-        bins === 1 ? 0 : k === 0 ? logS[i + 1]! - logS[i]! : k === bins - 1 ? logS[i]! - logS[i - 1]! : 0.5 * (logS[i + 1]! - logS[i - 1]!);
+      const dk = bins === 1 ? 0 : k === 0 ? logS[i + 1]! - logS[i]! : k === bins - 1 ? logS[i]! - logS[i - 1]! : 0.5 * (logS[i + 1]! - logS[i - 1]!);
       const dt =
         frames === 1 ? 0 : t === 0 ? logS[i + bins]! - logS[i]! : t === frames - 1 ? logS[i]! - logS[i - bins]! : 0.5 * (logS[i + bins]! - logS[i - bins]!);
       stepT[i] = hop * ((N / lambda) * dk + (2 * Math.PI * k) / N);

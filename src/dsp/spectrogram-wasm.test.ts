@@ -38,16 +38,23 @@ function compare(s: Settings, x: Float32Array): { maxDiff: number; worst: number
   const wasm = new LogSpectrogramExtractor(s);
   const ts = new LogSpectrogramExtractor(s, { kernel: 'js' });
   expect([wasm.kernel, ts.kernel]).toEqual(['wasm', 'js']);
-  const a = wasm.extract(x), b = ts.extract(x);
+  const a = wasm.extract(x),
+    b = ts.extract(x);
   expect(a.length).toBe(b.length);
-  let maxDiff = 0, worst = 0, peak = -Infinity, floorA = Infinity, floorB = Infinity, clampMismatch = 0;
+  let maxDiff = 0,
+    worst = 0,
+    peak = -Infinity,
+    floorA = Infinity,
+    floorB = Infinity,
+    clampMismatch = 0;
   for (let i = 0; i < a.length; i++) {
     peak = Math.max(peak, b[i]!);
     floorA = Math.min(floorA, a[i]!);
     floorB = Math.min(floorB, b[i]!);
   }
   for (let i = 0; i < a.length; i++) {
-    const diff = Math.abs(a[i]! - b[i]!), below = peak - b[i]!;
+    const diff = Math.abs(a[i]! - b[i]!),
+      below = peak - b[i]!;
     if (below < 60) maxDiff = Math.max(maxDiff, diff);
     worst = Math.max(worst, diff / tolerance(below));
   }
@@ -88,7 +95,11 @@ describe.skipIf(!wasmSpectrogramSupports(512))('the WebAssembly spectrogram kern
 
   it('follows the dB options: another ref and amin, no top_db clamp', () => {
     const x = signals.speechLike!(PRESETS.reference.clip, 22050);
-    for (const db of [{ ref: 0.25, amin: 1e-4, topDb: 40 }, { ref: 2, amin: 1e-6, topDb: null }, { ref: 1, amin: 1e-5, topDb: 0 }]) {
+    for (const db of [
+      { ref: 0.25, amin: 1e-4, topDb: 40 },
+      { ref: 2, amin: 1e-6, topDb: null },
+      { ref: 1, amin: 1e-5, topDb: 0 },
+    ]) {
       const r = compare({ ...PRESETS.reference, db }, x);
       expect(r.maxDiff).toBeLessThan(1e-3);
       expect(r.worst).toBeLessThan(1);
@@ -101,7 +112,8 @@ describe.skipIf(!wasmSpectrogramSupports(512))('the WebAssembly spectrogram kern
     const x = signals.clipping!(s.clip, 22050);
     const e = new LogSpectrogramExtractor(s);
     expect(Array.from(e.extract(x))).toEqual(Array.from(e.extract(x)));
-    const short = x.subarray(0, 9000), filled = new Float32Array(s.clip);
+    const short = x.subarray(0, 9000),
+      filled = new Float32Array(s.clip);
     filled.set(short);
     expect(Array.from(e.extract(short))).toEqual(Array.from(e.extract(filled)));
     expect(wasmSpectrogramSupports(512, { ref: 'max' })).toBe(false);

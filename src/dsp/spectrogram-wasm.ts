@@ -17,7 +17,6 @@ interface KernelExports {
   extract(plan: number): void;
 }
 
-
 /** The compiled kernel, or null where WebAssembly has no SIMD. */
 const kernelModule = () => loadKernel(WASM_BASE64);
 
@@ -30,11 +29,29 @@ export function wasmSpectrogramSupports(nFft: number, db: DbOptions = {}): boole
   return isPowerOfTwo(nFft) && nFft >= 8 && typeof ref === 'number' && kernelModule() !== null;
 }
 
-
 /** The kernel's Plan struct, field by field (4 bytes each), in the order of spectrogram.c. */
 const PLAN_FIELDS = [
-  'M', 'N', 'hop', 'outBins', 'quads', 'frames', 'padCount', 'clampTop',
-  'window', 'padTarget', 'padSource', 'twiddle', 'realTwiddle', 'bitReverse', 'padded', 'zr', 'zi', 'xr', 'xi', 'out', 'db',
+  'M',
+  'N',
+  'hop',
+  'outBins',
+  'quads',
+  'frames',
+  'padCount',
+  'clampTop',
+  'window',
+  'padTarget',
+  'padSource',
+  'twiddle',
+  'realTwiddle',
+  'bitReverse',
+  'padded',
+  'zr',
+  'zi',
+  'xr',
+  'xi',
+  'out',
+  'db',
 ] as const;
 
 /** One kernel instance for one clip shape: `extract(signal)` gives the outBins x frames dB spectrogram. */
@@ -57,13 +74,18 @@ export class WasmSpectrogramPlan {
     if (!(outBins >= 1 && outBins <= stft.bins)) throw new RangeError(`outBins must be in [1, ${stft.bins}], got ${outBins}`);
     const { ref, amin, topDb } = resolveDbOptions(db);
     if (typeof ref !== 'number') throw new RangeError("the spectrogram kernel needs a numeric ref, not 'max'");
-    const M = N / 2, frames = stft.frames, quads = Math.ceil(frames / 4);
+    const M = N / 2,
+      frames = stft.frames,
+      quads = Math.ceil(frames / 4);
     const paddedTotal = quadPaddedLength(stft);
 
     const layout = new Layout(kernel.heapBase);
     const plan = layout.take(PLAN_FIELDS.length * 4);
     const a = {
-      ...takeQuadStftBuffers(layout, stft), padded: layout.take(4 * paddedTotal), out: layout.take(4 * outBins * frames), db: layout.take(3 * 8),
+      ...takeQuadStftBuffers(layout, stft),
+      padded: layout.take(4 * paddedTotal),
+      out: layout.take(4 * outBins * frames),
+      db: layout.take(3 * 8),
     };
     const memory = new WebAssembly.Memory({ initial: Math.ceil(layout.size / PAGE) });
     this.kernel = instantiate<KernelExports>(kernel, memory);
@@ -71,7 +93,15 @@ export class WasmSpectrogramPlan {
 
     const buf = memory.buffer;
     const fields: Record<(typeof PLAN_FIELDS)[number], number> = {
-      M, N, hop, outBins, quads, frames, padCount: stft.padTarget.length, clampTop: topDb === null ? 0 : 1, ...a,
+      M,
+      N,
+      hop,
+      outBins,
+      quads,
+      frames,
+      padCount: stft.padTarget.length,
+      clampTop: topDb === null ? 0 : 1,
+      ...a,
     };
     new Int32Array(buf, plan, PLAN_FIELDS.length).set(PLAN_FIELDS.map((name) => fields[name]));
     writeQuadStftTables(buf, a, stft);

@@ -15,7 +15,8 @@ function signal(length: number): Float32Array {
 }
 
 function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < a.length; i++) {
     num += (a[i]! - b[i]!) ** 2;
     den += b[i]! ** 2;
@@ -36,7 +37,8 @@ describe('createFft', () => {
     const out = new Float64Array(2 * n);
     createFft(n).transform(out, input);
     for (let k = 0; k < n; k++) {
-      let re = 0, im = 0;
+      let re = 0,
+        im = 0;
       for (let j = 0; j < n; j++) {
         const a = (-2 * Math.PI * k * j) / n;
         re += input[2 * j]! * Math.cos(a) - input[2 * j + 1]! * Math.sin(a);
@@ -60,7 +62,8 @@ describe('stft', () => {
     const at = (i: number) => x[i < 0 ? -i : i >= x.length ? 2 * (x.length - 1) - i : i]!;
     for (const t of [0, 1, 9, X.frames - 1]) {
       for (const k of [0, 1, 7, 12, Math.floor(nFft / 2)]) {
-        let re = 0, im = 0;
+        let re = 0,
+          im = 0;
         for (let n = 0; n < nFft; n++) {
           const v = w[n]! * at(t * hop + n - Math.floor(nFft / 2));
           re += v * Math.cos((2 * Math.PI * k * n) / nFft);

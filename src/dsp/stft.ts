@@ -212,8 +212,10 @@ export class StftPlan {
       re[bins] = zOut[1]!;
       im[bins] = 0;
       for (let k = 1, j = 2 * (N - 1); k < bins; k++, j -= 2) {
-        const zr = zOut[2 * k]!, zi = zOut[2 * k + 1]!;
-        const cr = zOut[j]!, ci = zOut[j + 1]!;
+        const zr = zOut[2 * k]!,
+          zi = zOut[2 * k + 1]!;
+        const cr = zOut[j]!,
+          ci = zOut[j + 1]!;
         re[k] = 0.5 * (zr + cr);
         im[k] = 0.5 * (zi - ci);
         re[bins + k] = 0.5 * (zi + ci);
@@ -236,7 +238,8 @@ export class StftPlan {
   /** STFT of a padded buffer into frame-major `re`, `im` (frames * bins each). */
   analyze(padded: Float64Array, re: Float32Array, im: Float32Array): void {
     const { frames, bins } = this;
-    const pr = new Float64Array(2 * bins), pi = new Float64Array(2 * bins);
+    const pr = new Float64Array(2 * bins),
+      pi = new Float64Array(2 * bins);
     for (let t = 0; t < frames; t += 2) {
       const n = this.analyzePair(padded, t, pr, pi) * bins;
       re.set(n === pr.length ? pr : pr.subarray(0, n), t * bins);
@@ -284,8 +287,10 @@ export class StftPlan {
         zIn[0] = re[o2]!;
         zIn[1] = re[o1]!;
         for (let k = 1, j = 2 * (N - 1); k < half; k++, j -= 2) {
-          const r1 = re[o1 + k]!, i1 = im[o1 + k]!;
-          const r2 = re[o2 + k]!, i2 = im[o2 + k]!;
+          const r1 = re[o1 + k]!,
+            i1 = im[o1 + k]!;
+          const r2 = re[o2 + k]!,
+            i2 = im[o2 + k]!;
           zIn[2 * k] = i1 + r2;
           zIn[2 * k + 1] = r1 - i2;
           zIn[j] = r2 - i1;
@@ -306,7 +311,8 @@ export class StftPlan {
         zIn[0] = 0;
         zIn[1] = re[o1]!;
         for (let k = 1, j = 2 * (N - 1); k < half; k++, j -= 2) {
-          const r1 = re[o1 + k]!, i1 = im[o1 + k]!;
+          const r1 = re[o1 + k]!,
+            i1 = im[o1 + k]!;
           zIn[2 * k] = i1;
           zIn[2 * k + 1] = r1;
           zIn[j] = -i1;
@@ -337,12 +343,18 @@ export class StftPlan {
     re[o + m] = zOut[0]! - zOut[1]!;
     im[o + m] = 0;
     for (let k = 1, j = 2 * (m - 1); 2 * k <= m; k++, j -= 2) {
-      const ar = zOut[2 * k]!, ai = zOut[2 * k + 1]!;
-      const cr = zOut[j]!, ci = zOut[j + 1]!;
-      const er = 0.5 * (ar + cr), ei = 0.5 * (ai - ci);
-      const or = 0.5 * (ai + ci), oi = 0.5 * (cr - ar);
-      const wr = tw[2 * k]!, wi = tw[2 * k + 1]!;
-      const tr = wr * or - wi * oi, ti = wr * oi + wi * or;
+      const ar = zOut[2 * k]!,
+        ai = zOut[2 * k + 1]!;
+      const cr = zOut[j]!,
+        ci = zOut[j + 1]!;
+      const er = 0.5 * (ar + cr),
+        ei = 0.5 * (ai - ci);
+      const or = 0.5 * (ai + ci),
+        oi = 0.5 * (cr - ar);
+      const wr = tw[2 * k]!,
+        wi = tw[2 * k + 1]!;
+      const tr = wr * or - wi * oi,
+        ti = wr * oi + wi * or;
       re[o + k] = er + tr;
       im[o + k] = ei + ti;
       re[o + m - k] = er - tr;
@@ -360,16 +372,23 @@ export class StftPlan {
     const { halfWindow: w, zIn, zOut, twiddle: tw } = this;
     const m = this.options.nFft / 2;
     // stored re/im-swapped, so a forward FFT computes M * ifft
-    const r0 = re[o]!, rm = re[o + m]!;
+    const r0 = re[o]!,
+      rm = re[o + m]!;
     zIn[0] = 0.5 * (r0 - rm);
     zIn[1] = 0.5 * (r0 + rm);
     for (let k = 1, j = 2 * (m - 1); 2 * k <= m; k++, j -= 2) {
-      const xr = re[o + k]!, xi = im[o + k]!;
-      const yr = re[o + m - k]!, yi = im[o + m - k]!;
-      const er = 0.5 * (xr + yr), ei = 0.5 * (xi - yi);
-      const dr = xr - yr, di = xi + yi;
-      const wr = tw[2 * k]!, wi = tw[2 * k + 1]!;
-      const or = 0.5 * (dr * wr + di * wi), oi = 0.5 * (di * wr - dr * wi);
+      const xr = re[o + k]!,
+        xi = im[o + k]!;
+      const yr = re[o + m - k]!,
+        yi = im[o + m - k]!;
+      const er = 0.5 * (xr + yr),
+        ei = 0.5 * (xi - yi);
+      const dr = xr - yr,
+        di = xi + yi;
+      const wr = tw[2 * k]!,
+        wi = tw[2 * k + 1]!;
+      const or = 0.5 * (dr * wr + di * wi),
+        oi = 0.5 * (di * wr - dr * wi);
       zIn[2 * k] = ei + or;
       zIn[2 * k + 1] = er - oi;
       zIn[j] = or - ei;

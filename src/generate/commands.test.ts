@@ -91,7 +91,14 @@ describe('generation commands', () => {
     const out = path.join(root, 'int');
     const r = cli('interpolate', '--checkpoint', fx.run, fx.audio[0]!, fx.audio[8]!, '--steps', '3', '--out', out);
     expect(r.status).toBe(0);
-    expect((await fs.readdir(out)).sort()).toEqual(['linear-00.wav', 'linear-01.wav', 'linear-02.wav', 'spherical-00.wav', 'spherical-01.wav', 'spherical-02.wav']);
+    expect((await fs.readdir(out)).sort()).toEqual([
+      'linear-00.wav',
+      'linear-01.wav',
+      'linear-02.wav',
+      'spherical-00.wav',
+      'spherical-01.wav',
+      'spherical-02.wav',
+    ]);
 
     const rep = path.join(root, 'report');
     const r2 = cli('report', '--checkpoint', fx.run, '--out', rep, '--count', '3', '--samples', '2', '--steps', '3');

@@ -74,7 +74,11 @@ describe('latent densities', () => {
 
   it('recovers a linear relation by ridge regression', () => {
     const rows = Array.from({ length: 50 }, (_, i) => Float64Array.from([i / 10, Math.sin(i)]));
-    const coef = ridge(rows, rows.map((r) => 3 * r[0]! - 2 * r[1]! + 7), 1e-9);
+    const coef = ridge(
+      rows,
+      rows.map((r) => 3 * r[0]! - 2 * r[1]! + 7),
+      1e-9,
+    );
     expect(coef[0]).toBeCloseTo(3, 4);
     expect(coef[1]).toBeCloseTo(-2, 4);
     expect(coef[2]).toBeCloseTo(7, 4);

@@ -125,7 +125,9 @@ async function judgeReconstructions(
   judge: ClassifierJudge | undefined,
   onProgress: (done: number, total: number) => void,
 ) {
-  let heardRight = 0, heardOriginal = 0, heardCount = 0;
+  let heardRight = 0,
+    heardOriginal = 0,
+    heardCount = 0;
   const started = performance.now();
   const model: (Scores & { levelDifference: number })[] = [];
   let squaredError = 0;
@@ -240,10 +242,17 @@ export async function evaluate(
   const refLabels = refIdx.map((i) => ds.manifest.items[i]!.label);
   const byFeatures =
     !judge && new Set(refLabels.filter((l) => l !== undefined)).size >= 2
-      ? fitFeatureClassifier(trainFeatures.filter((_, i) => refLabels[i] !== undefined), refLabels.filter((l): l is string => l !== undefined))
+      ? fitFeatureClassifier(
+          trainFeatures.filter((_, i) => refLabels[i] !== undefined),
+          refLabels.filter((l): l is string => l !== undefined),
+        )
       : undefined;
   const recognise = (items: RangedItem[], feats: Float32Array[], expected?: string) =>
-    judge ? recognisability(judge.run(items.map((it) => it.x01)).probs, judge.classes, expected) : byFeatures ? recognisability(predictFeatures(byFeatures, feats), byFeatures.classes, expected) : undefined;
+    judge
+      ? recognisability(judge.run(items.map((it) => it.x01)).probs, judge.classes, expected)
+      : byFeatures
+        ? recognisability(predictFeatures(byFeatures, feats), byFeatures.classes, expected)
+        : undefined;
   const trainRms = g.sampler?.trainRms ?? levelStats(trainItems.map((it) => energyToRmsDb(itemEnergy(it.x01, it.range, g.clip), g.clip)));
   const classify = (items: RangedItem[]) => judge?.run(items.map((it) => it.x01));
   const valJudged = classify(valItems);
@@ -270,7 +279,10 @@ export async function evaluate(
     const heard = reanalyse(g, sounds);
     const heardFeatures = features(g, heard);
     const judged = classify(heard);
-    const nearest = await nearestItems(sounds.map((s) => ({ x01: s.x01, range: s.range })), rangedBatches(ds, trainIdx, 256));
+    const nearest = await nearestItems(
+      sounds.map((s) => ({ x01: s.x01, range: s.range })),
+      rangedBatches(ds, trainIdx, 256),
+    );
     generation.push({
       sampler,
       samples: sounds.length,

@@ -4,8 +4,16 @@ import { fromHalfBits, fromHalfBytes, toHalfBits, toHalfBytes } from './float16.
 describe('float16', () => {
   it('encodes known values to their IEEE bit patterns', () => {
     const cases: [number, number][] = [
-      [0, 0x0000], [1, 0x3c00], [-2, 0xc000], [0.5, 0x3800], [65504, 0x7bff], [2 ** -24, 0x0001], [2 ** -14, 0x0400],
-      [1e6, 0x7c00], [-1e6, 0xfc00], [1e-9, 0x0000],
+      [0, 0x0000],
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [0.5, 0x3800],
+      [65504, 0x7bff],
+      [2 ** -24, 0x0001],
+      [2 ** -14, 0x0400],
+      [1e6, 0x7c00],
+      [-1e6, 0xfc00],
+      [1e-9, 0x0000],
     ];
     for (const [v, bits] of cases) expect(toHalfBits(v), `bits of ${v}`).toBe(bits);
   });

@@ -38,7 +38,8 @@ export function logMelStats(x01: Float32Array, range: DbRange, s: ClipSettings, 
       weight += w;
       for (let t = 0; t < frames; t++) band[t] += w * 10 ** ((x01[k * frames + t]! * span + range.min) / 10);
     }
-    let mean = 0, sq = 0;
+    let mean = 0,
+      sq = 0;
     for (let t = 0; t < frames; t++) {
       const db = 10 * Math.log10(Math.max(band[t]! / Math.max(weight, 1e-12), 1e-12));
       mean += db;
@@ -88,17 +89,19 @@ export function frechetDistance(a: Float32Array[], b: Float32Array[]): number {
     for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) root[i * d + j] += s * v[i]! * v[j]!;
   });
   const tmp = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += root[i * d + k]! * B.cov[k * d + j]!;
-    tmp[i * d + j] = s;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += root[i * d + k]! * B.cov[k * d + j]!;
+      tmp[i * d + j] = s;
+    }
   const m = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
-    let s = 0;
-    for (let k = 0; k < d; k++) s += tmp[i * d + k]! * root[k * d + j]!;
-    m[i * d + j] = s;
-  }
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += tmp[i * d + k]! * root[k * d + j]!;
+      m[i * d + j] = s;
+    }
   for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) m[i * d + j] = m[j * d + i] = (m[i * d + j]! + m[j * d + i]!) / 2;
   const crossTrace = symmetricEigen(m, d).values.reduce((s, v) => s + Math.sqrt(Math.max(0, v)), 0);
   let trace = 0;
@@ -134,7 +137,8 @@ export function recognisability(probs: Float32Array, classes: readonly string[],
   const n = probs.length / c;
   const perClass: Record<string, number> = {};
   const mean = new Float64Array(c);
-  let confident = 0, hits = 0;
+  let confident = 0,
+    hits = 0;
   for (let i = 0; i < n; i++) {
     let top = 0;
     for (let j = 0; j < c; j++) {

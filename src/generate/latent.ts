@@ -25,7 +25,9 @@ export function lerp(a: Float32Array, b: Float32Array, t: number): Float32Array 
  * Gaussian samples instead of sagging midway as with lerp. Falls back to lerp when a and b are (anti)parallel.
  */
 export function slerp(a: Float32Array, b: Float32Array, t: number): Float32Array {
-  let dot = 0, na = 0, nb = 0;
+  let dot = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i]! * b[i]!;
     na += a[i]! * a[i]!;

@@ -42,7 +42,7 @@ export interface Generator {
 export function createGenerator(model: GenerationModel, invert: Partial<InvertOptions> = {}, sampler?: LatentSampler): Generator {
   const settings = preprocessSettings(model);
   const labels = (settings as { labels?: Partial<LabelOptions> }).labels;
-  const reader = labels && labels.from && labels.from !== 'none' ? labelReader(labels) : undefined;
+  const reader = labels?.from && labels.from !== 'none' ? labelReader(labels) : undefined;
   return {
     model,
     clip: clipSettings(model),
@@ -126,7 +126,9 @@ export function generateSamples(
 function longSounds(g: Generator, seconds: Seconds): { parts: number; codeSize: number; clip: ClipSettings; samples: Samples } {
   const config = g.model.vae.config;
   if (config.bottleneck !== 'time') {
-    throw new UserError("--seconds needs a model with a latent per time step (bottleneck 'time', the default preset); this checkpoint's latent is one vector per clip");
+    throw new UserError(
+      "--seconds needs a model with a latent per time step (bottleneck 'time', the default preset); this checkpoint's latent is one vector per clip",
+    );
   }
   if (!(seconds > 0) || seconds > MAX_SECONDS) throw new UserError(`--seconds must be above 0 and at most ${MAX_SECONDS} (got ${seconds})`);
   const { sampleRate, stft } = g.clip;

@@ -220,7 +220,8 @@ export async function fitSampler(
     subspace,
     gaussian: fitGaussian(ys, o.shrinkage),
     gmm: fitMixture(ys, o),
-    labels: labelled.length >= 2 ? { field, values: Object.fromEntries(labelled.map(([l, rows]) => [l, fitGaussian(rows, Math.max(o.shrinkage, 0.2))])) } : undefined,
+    labels:
+      labelled.length >= 2 ? { field, values: Object.fromEntries(labelled.map(([l, rows]) => [l, fitGaussian(rows, Math.max(o.shrinkage, 0.2))])) } : undefined,
     range: { min: ridge(ys, mins), max: ridge(ys, maxs) },
     trainRms: levelStats(rms),
     diversity: spread,
@@ -275,7 +276,9 @@ export function drawCodes(sampler: LatentSampler | undefined, latent: number, co
 function checkLabel(sampler: LatentSampler, label: string): void {
   if (sampler.labels?.values[label]) return;
   const known = Object.keys(sampler.labels?.values ?? {});
-  throw new UserError(known.length ? `no label value '${label}': the checkpoint knows ${known.join(', ')}` : 'the checkpoint was trained on a dataset without labels');
+  throw new UserError(
+    known.length ? `no label value '${label}': the checkpoint knows ${known.join(', ')}` : 'the checkpoint was trained on a dataset without labels',
+  );
 }
 
 /**

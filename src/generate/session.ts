@@ -64,8 +64,14 @@ export function sessionFacts(s: Session): { label: string; value: string }[] {
     { label: 'dataset', value: `${ckpt.dataset.path} (${ckpt.dataset.trainItems} train / ${ckpt.dataset.validationItems} validation)` },
     { label: 'epochs', value: String(ckpt.training.epoch) },
     ...(last?.val ? [{ label: 'validation loss', value: last.val.loss.toPrecision(4) }] : []),
-    { label: "model", value: `${ckpt.inputShape.join("×")} → ${latentSize(ckpt.config, ckpt.inputShape)}-value latent${ckpt.config.bottleneck === "time" ? ` (${ckpt.config.latent} per time step)` : ""}` },
-    { label: 'audio', value: `${g.clip.sampleRate} Hz, ${(g.clip.clipSamples / g.clip.sampleRate).toFixed(2)} s clips, STFT ${g.clip.stft.nFft}/${g.clip.stft.hop}` },
+    {
+      label: 'model',
+      value: `${ckpt.inputShape.join('×')} → ${latentSize(ckpt.config, ckpt.inputShape)}-value latent${ckpt.config.bottleneck === 'time' ? ` (${ckpt.config.latent} per time step)` : ''}`,
+    },
+    {
+      label: 'audio',
+      value: `${g.clip.sampleRate} Hz, ${(g.clip.clipSamples / g.clip.sampleRate).toFixed(2)} s clips, STFT ${g.clip.stft.nFft}/${g.clip.stft.hop}`,
+    },
     { label: 'Griffin-Lim', value: `${invert.iterations} iterations from ${String(invert.init)}` },
     { label: 'backend', value: s.backend },
   ];

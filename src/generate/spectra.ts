@@ -82,7 +82,7 @@ export { audioLevels };
 export function levelTo(audio: Float32Array, target: Decibels): Float32Array {
   const { rms } = audioLevels(audio);
   if (rms <= -190) return audio;
-  const gain = Math.pow(10, (target - rms) / 20);
+  const gain = 10 ** ((target - rms) / 20);
   return audio.map((v) => v * gain);
 }
 
@@ -119,7 +119,7 @@ export function scoreAgainstItem(audio: Float32Array, x01: Float32Array, range: 
   const length = Math.max(audio.length, outputLength(s));
   const padded = audio.length === length ? audio : Float32Array.from({ length }, (_, i) => audio[i] ?? 0);
   const estimate = cropSpectrogram(magnitude(stft(padded, s.stft)), s.bins, s.frames);
-  const floor = Math.pow(10, range.min / 20);
+  const floor = 10 ** (range.min / 20);
   for (let i = 0; i < estimate.data.length; i++) if (estimate.data[i]! < floor) estimate.data[i] = floor;
   const fit = cropSpectrogram(target, estimate.bins, estimate.frames);
   return { spectralConvergence: spectralConvergence(estimate, fit), logSpectralDistance: logSpectralDistance(estimate, fit) };

@@ -10,7 +10,18 @@ import { buildVae, getVaeWeights } from '../model/vae.ts';
 import type { VaeConfig } from '../model/vae-config.ts';
 import { disposeVae, saveCheckpoint } from '../train/checkpoint.ts';
 
-export const FIXTURE_CONFIG: VaeConfig = { filters: [4, 4], kernels: [3, 3], strides: [[2, 2], [2, 2]], latent: 4, reconstructionWeight: 1000, learningRate: 1e-3, batchSize: 4 };
+export const FIXTURE_CONFIG: VaeConfig = {
+  filters: [4, 4],
+  kernels: [3, 3],
+  strides: [
+    [2, 2],
+    [2, 2],
+  ],
+  latent: 4,
+  reconstructionWeight: 1000,
+  learningRate: 1e-3,
+  batchSize: 4,
+};
 
 /** A decaying tone with two harmonics. */
 export function fixtureTone(f0: number, sampleRate: number, samples: number): Float32Array {
@@ -62,7 +73,16 @@ export async function makeFixture(root: string, config: VaeConfig = FIXTURE_CONF
       trainItems: ds.indices('train').length,
       validationItems: ds.indices('validation').length,
     },
-    training: { epoch: 3, batchInEpoch: 0, partial: { sum: { loss: 0, reconstruction: 0, kl: 0 }, items: 0, seconds: 0 }, step: 6, seed: 1, bestValLoss: 40, bestEpoch: 3, metrics },
+    training: {
+      epoch: 3,
+      batchInEpoch: 0,
+      partial: { sum: { loss: 0, reconstruction: 0, kl: 0 }, items: 0, seconds: 0 },
+      step: 6,
+      seed: 1,
+      bestValLoss: 40,
+      bestEpoch: 3,
+      metrics,
+    },
     state: { weights, optimizer: [], step: 6 },
   });
   await ds.close();

@@ -139,7 +139,10 @@ describe('MagnitudeStitcher', () => {
     const { nFft, hop } = g.clip.stft;
     const frames = g.clip.frames;
     const clipHop = CLIP - nFft; // clean frames of the two clips meet in the middle of the overlap
-    const spans = [{ offset: 0, length: CLIP }, { offset: clipHop, length: CLIP }];
+    const spans = [
+      { offset: 0, length: CLIP },
+      { offset: clipHop, length: CLIP },
+    ];
     const st = new MagnitudeStitcher(clipHop + CLIP, spans, g.clip.stft, frames, () => 0, 0);
     const bins = nFft / 2 + 1;
     st.add(0, { bins, frames, data: new Float32Array(bins * frames).fill(1) });

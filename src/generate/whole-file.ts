@@ -109,7 +109,8 @@ export class MagnitudeStitcher {
 
   /** Adds clip i's linear magnitudes (`nFft / 2 + 1` bins x `clipFrames`, bin-major). */
   add(i: number, mag: Spectrogram): void {
-    if (mag.bins !== this.bins || mag.frames !== this.clipFrames) throw new RangeError(`expected ${this.bins} x ${this.clipFrames} magnitudes, got ${mag.bins} x ${mag.frames}`);
+    if (mag.bins !== this.bins || mag.frames !== this.clipFrames)
+      throw new RangeError(`expected ${this.bins} x ${this.clipFrames} magnitudes, got ${mag.bins} x ${mag.frames}`);
     this.each(i, (t, w, j) => {
       const share = w / this.weightSum[t]!;
       for (let k = 0; k < this.bins; k++) this.data[k * this.frames + t]! += share * mag.data[k * mag.frames + j]!;
@@ -166,13 +167,22 @@ export async function reconstructFile(g: Generator, file: string, options: Parti
  * bin is no one's error) and within the dataset's dynamic range (top_db below the file's peak), so digital
  * silence does not decide the LSD. The reconstruction is written at the file's own loudness.
  */
-function finishFile(g: Generator, file: string, name: string | undefined, samples: Float32Array, oracleMag: Spectrogram, reconMag: Spectrogram, clips: number, scored: number): FileReconstruction {
+function finishFile(
+  g: Generator,
+  file: string,
+  name: string | undefined,
+  samples: Float32Array,
+  oracleMag: Spectrogram,
+  reconMag: Spectrogram,
+  clips: number,
+  scored: number,
+): FileReconstruction {
   const [oa, ra] = invertMagnitudes([oracleMag, reconMag], g.clip.stft, samples.length, g.invert);
   const view = (audio: Float32Array) => cropSpectrogram(magnitude(stft(audio, g.clip.stft)), g.clip.bins, oracleMag.frames);
   const truth = view(samples);
   const topDb = g.preparer.settings.db.topDb === undefined ? DEFAULT_DB.topDb : g.preparer.settings.db.topDb;
   // null = the dataset kept its whole range (no floor); only settings that never said fall back to the default
-  const floor = topDb === null ? 0 : truth.data.reduce((m, v) => Math.max(m, v), 0) * Math.pow(10, -topDb / 20);
+  const floor = topDb === null ? 0 : truth.data.reduce((m, v) => Math.max(m, v), 0) * 10 ** (-topDb / 20);
   const floored = (sp: Spectrogram) => ({ ...sp, data: sp.data.map((v) => Math.max(v, floor)) });
   const target = floored(truth);
   const score = (audio: Float32Array): Scores => {
@@ -205,13 +215,19 @@ export const MAX_ONE_PASS_SECONDS = 120;
  * @throws UserError "FILE: ..." when the file cannot be read, holds no sound or is too long; a one-line
  * UserError for a model with a dense bottleneck.
  */
-export async function reconstructFileOnePass(g: Generator, file: string, options: Partial<Pick<FileReconstructOptions, 'name'>> = {}): Promise<FileReconstruction> {
+export async function reconstructFileOnePass(
+  g: Generator,
+  file: string,
+  options: Partial<Pick<FileReconstructOptions, 'name'>> = {},
+): Promise<FileReconstruction> {
   const cover: FileCover = await g.preparer.cover(file);
   const { samples } = cover;
   const { sampleRate, stft: frame } = g.clip;
   if (peak(samples) === 0) throw new UserError(`${file}: no sound to use (silent)`);
   if (samples.length > MAX_ONE_PASS_SECONDS * sampleRate) {
-    throw new UserError(`${file}: ${(samples.length / sampleRate).toFixed(0)} s is longer than --one-pass takes (${MAX_ONE_PASS_SECONDS} s); reconstruct it clip by clip (without --one-pass)`);
+    throw new UserError(
+      `${file}: ${(samples.length / sampleRate).toFixed(0)} s is longer than --one-pass takes (${MAX_ONE_PASS_SECONDS} s); reconstruct it clip by clip (without --one-pass)`,
+    );
   }
   const step = framesPerStep(g.model.vae.config);
   const fileFrames = frameCount(samples.length, frame);

@@ -12,7 +12,10 @@ export function tinyConfig(overrides: Partial<VaeConfig> = {}): VaeConfig {
   return {
     filters: [4, 3],
     kernels: [3, 3],
-    strides: [[2, 2], [2, 1]],
+    strides: [
+      [2, 2],
+      [2, 1],
+    ],
     latent: 3,
     reconstructionWeight: 100,
     learningRate: 1e-2,

@@ -2,7 +2,6 @@
  * Architecture and optimiser settings of the convolutional VAE, with the presets in one place.
  */
 
-
 /** How the learning rate moves over a run (train/schedule.ts turns it into factors per step). */
 export type LrScheduleName = 'constant' | 'cosine';
 
@@ -66,7 +65,13 @@ export const VAE_PRESETS = {
   reference: {
     filters: [512, 256, 128, 64, 32],
     kernels: [3, 3, 3, 3, 3],
-    strides: [[2, 2], [2, 2], [2, 2], [2, 2], [2, 1]],
+    strides: [
+      [2, 2],
+      [2, 2],
+      [2, 2],
+      [2, 2],
+      [2, 1],
+    ],
     latent: 128,
     reconstructionWeight: 1e6,
     learningRate: 5e-4,
@@ -75,7 +80,13 @@ export const VAE_PRESETS = {
   default: {
     filters: [32, 64, 64, 64, 64],
     kernels: [3, 3, 3, 3, 3],
-    strides: [[2, 2], [2, 2], [2, 1], [2, 1], [2, 1]],
+    strides: [
+      [2, 2],
+      [2, 2],
+      [2, 1],
+      [2, 1],
+      [2, 1],
+    ],
     latent: 32,
     bottleneck: 'time',
     reconstructionLoss: 'l1',
@@ -88,7 +99,13 @@ export const VAE_PRESETS = {
   small: {
     filters: [64, 64, 64, 64, 32],
     kernels: [3, 3, 3, 3, 3],
-    strides: [[2, 2], [2, 2], [2, 2], [2, 2], [2, 1]],
+    strides: [
+      [2, 2],
+      [2, 2],
+      [2, 2],
+      [2, 2],
+      [2, 1],
+    ],
     latent: 128,
     reconstructionWeight: 1e6,
     learningRate: 5e-4,

@@ -66,7 +66,10 @@ export function trainForward(vae: Vae, x: tf.Tensor4D, eps: tf.Tensor2D, klWeigh
   const grid = bottleneckShape(config, vae.inputShape);
   let d = (
     time
-      ? tf.add(tf.conv2dTranspose(tf.reshape(z, [n, 1, grid[1], config.latent]) as tf.Tensor4D, w('decoder_dense/kernel') as tf.Tensor4D, [n, ...grid], 1, 'valid'), w('decoder_dense/bias'))
+      ? tf.add(
+          tf.conv2dTranspose(tf.reshape(z, [n, 1, grid[1], config.latent]) as tf.Tensor4D, w('decoder_dense/kernel') as tf.Tensor4D, [n, ...grid], 1, 'valid'),
+          w('decoder_dense/bias'),
+        )
       : tf.reshape(tf.add(tf.matMul(z, w('decoder_dense/kernel') as tf.Tensor2D), w('decoder_dense/bias')), [n, ...grid])
   ) as tf.Tensor4D;
   const blocks = config.filters.length;

@@ -88,8 +88,14 @@ describe('conv VAE model', () => {
   it('computes weight * MSE + KL with both parts', () => {
     const x = tf.tensor4d([0, 1, 0.5, 0.25], [2, 2, 1, 1]);
     const r = tf.tensor4d([0.5, 1, 0, 0.25], [2, 2, 1, 1]);
-    const mu = tf.tensor2d([[1, 0], [0, 2]]);
-    const logvar = tf.tensor2d([[0, Math.log(2)], [0, 0]]);
+    const mu = tf.tensor2d([
+      [1, 0],
+      [0, 2],
+    ]);
+    const logvar = tf.tensor2d([
+      [0, Math.log(2)],
+      [0, 0],
+    ]);
     const { loss, reconstruction, kl } = vaeLoss(x, r, mu, logvar, 10);
     const mse = (0.25 + 0 + 0.25 + 0) / 4;
     // item 1: -0.5 * ((1 + 0 - 1 - 1) + (1 + ln2 - 0 - 2)); item 2: -0.5 * ((1 - 0 - 1) + (1 - 4 - 1))

@@ -39,9 +39,7 @@ export function bottleneckShape(config: VaeConfig, inputShape: [number, number])
     throw new UserError(`input shape ${height}x${width} is not a positive size`);
   }
   if (height % strideH !== 0 || width % strideW !== 0) {
-    throw new UserError(
-      `input shape ${height}x${width} does not fit the model's strides: height must be a multiple of ${strideH} and width of ${strideW}`,
-    );
+    throw new UserError(`input shape ${height}x${width} does not fit the model's strides: height must be a multiple of ${strideH} and width of ${strideW}`);
   }
   return [height / strideH, width / strideW, config.filters[config.filters.length - 1]!];
 }
@@ -92,18 +90,18 @@ export function buildEncoder(config: VaeConfig, inputShape: [number, number], se
     // One latent vector per grid column: a conv as tall as the grid, then time-major flattening.
     const [gridH] = bottleneckShape(config, inputShape);
     const column = (name: string, layer: number) =>
-      tf.layers.flatten({ name: `${name}_flatten` }).apply(
-        tf.layers
-          .conv2d({ filters: config.latent, kernelSize: [gridH, 1], padding: 'valid', kernelInitializer: glorot(seed, layer) as never, name })
-          .apply(x),
-      ) as tf.SymbolicTensor;
+      tf.layers
+        .flatten({ name: `${name}_flatten` })
+        .apply(
+          tf.layers
+            .conv2d({ filters: config.latent, kernelSize: [gridH, 1], padding: 'valid', kernelInitializer: glorot(seed, layer) as never, name })
+            .apply(x),
+        ) as tf.SymbolicTensor;
     return tf.model({ inputs: input, outputs: [column('mu', 100), column('log_variance', 101)], name: 'encoder' });
   }
   x = tf.layers.flatten({ name: 'encoder_flatten' }).apply(x) as tf.SymbolicTensor;
   const mu = tf.layers.dense({ units: config.latent, kernelInitializer: glorot(seed, 100) as never, name: 'mu' }).apply(x);
-  const logvar = tf.layers
-    .dense({ units: config.latent, kernelInitializer: glorot(seed, 101) as never, name: 'log_variance' })
-    .apply(x);
+  const logvar = tf.layers.dense({ units: config.latent, kernelInitializer: glorot(seed, 101) as never, name: 'log_variance' }).apply(x);
   return tf.model({ inputs: input, outputs: [mu as tf.SymbolicTensor, logvar as tf.SymbolicTensor], name: 'encoder' });
 }
 
@@ -179,7 +177,9 @@ export function framesPerStep(config: VaeConfig): number {
  */
 export function widenVae(vae: Vae, frames: number): Vae {
   if (vae.config.bottleneck !== 'time') {
-    throw new UserError("only a model with a latent per time step (bottleneck 'time', the default) takes sounds of other lengths; this one has a dense bottleneck");
+    throw new UserError(
+      "only a model with a latent per time step (bottleneck 'time', the default) takes sounds of other lengths; this one has a dense bottleneck",
+    );
   }
   if (frames === vae.inputShape[1]) return vae;
   const wide = buildVae(vae.config, [vae.inputShape[0], frames]);

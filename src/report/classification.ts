@@ -44,8 +44,19 @@ export async function writeClassificationReport(options: ClassifyReportOptions):
     const { classes, val } = labelledSplits(ds, info.labelField);
     if (classes.join() !== info.classes.join()) throw new UserError(`${ds.dir}: its classes differ from those the classifier was trained on`);
     if (val.length === 0) throw new UserError(`${ds.dir}: has no validation items to report on`);
-    const { probs, embeddings } = await embedItems(model, info.config.kind, ds, val.map((v) => v.index), info.config.batchSize, vae);
-    const report = evaluatePredictions(probs, val.map((v) => v.cls), classes);
+    const { probs, embeddings } = await embedItems(
+      model,
+      info.config.kind,
+      ds,
+      val.map((v) => v.index),
+      info.config.batchSize,
+      vae,
+    );
+    const report = evaluatePredictions(
+      probs,
+      val.map((v) => v.cls),
+      classes,
+    );
     const picked = spread(val.length, options.mapItems);
     const items = picked.map((i) => ds.manifest.items[val[i]!.index]!);
     const maps = embeddingMaps(
@@ -69,7 +80,11 @@ export async function writeClassificationReport(options: ClassifyReportOptions):
       sections: [
         { id: 'confusion', title: 'Confusion matrix', html: confusionHtml(report) },
         { id: 'per-class', title: 'Per class', html: perClassHtml(report) },
-        { id: 'curves', title: 'Train vs validation', html: `<p class="lead">Loss and accuracy per epoch: a validation curve that stalls or turns up while training keeps improving is over-fitting.</p><figure class="curves">${curvesSvg(history)}</figure>` },
+        {
+          id: 'curves',
+          title: 'Train vs validation',
+          html: `<p class="lead">Loss and accuracy per epoch: a validation curve that stalls or turns up while training keeps improving is over-fitting.</p><figure class="curves">${curvesSvg(history)}</figure>`,
+        },
         {
           id: 'embedding',
           title: 'Embedding map',
@@ -132,8 +147,20 @@ export function curvesSvg(history: EpochRecord[]): string {
   const { panelWidth: w, panelHeight: h } = STYLE.curves;
   const lossMax = Math.max(1e-9, ...history.flatMap((e) => [e.trainLoss, e.valLoss ?? 0]).filter(Number.isFinite));
   const panels = [
-    panel('loss (cross-entropy)', history.map((e) => [e.epoch, e.trainLoss]), history.map((e) => [e.epoch, e.valLoss]), lossMax, 0),
-    panel('accuracy', history.map((e) => [e.epoch, e.trainAccuracy]), history.map((e) => [e.epoch, e.valAccuracy]), 1, w),
+    panel(
+      'loss (cross-entropy)',
+      history.map((e) => [e.epoch, e.trainLoss]),
+      history.map((e) => [e.epoch, e.valLoss]),
+      lossMax,
+      0,
+    ),
+    panel(
+      'accuracy',
+      history.map((e) => [e.epoch, e.trainAccuracy]),
+      history.map((e) => [e.epoch, e.valAccuracy]),
+      1,
+      w,
+    ),
   ];
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${2 * w}" height="${h}" viewBox="0 0 ${2 * w} ${h}" font-family="system-ui,sans-serif" font-size="11" role="img" aria-label="training curves">`,
@@ -167,8 +194,10 @@ function panel(title: string, train: [number, number][], val: [number, number | 
     { name: 'validation', color: STYLE.curves.val, points: val.filter((p): p is [number, number] => p[1] !== null && Number.isFinite(p[1])) },
   ];
   series.forEach((s, i) => {
-    if (s.points.length > 1) out.push(`<path d="${s.points.map((p, j) => `${j ? 'L' : 'M'}${px(p[0])},${py(p[1])}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="1.6"/>`);
-    for (const p of s.points) out.push(`<circle cx="${px(p[0])}" cy="${py(p[1])}" r="2.6" fill="${s.color}"><title>${s.name}, epoch ${p[0]}: ${p[1].toFixed(3)}</title></circle>`);
+    if (s.points.length > 1)
+      out.push(`<path d="${s.points.map((p, j) => `${j ? 'L' : 'M'}${px(p[0])},${py(p[1])}`).join(' ')}" fill="none" stroke="${s.color}" stroke-width="1.6"/>`);
+    for (const p of s.points)
+      out.push(`<circle cx="${px(p[0])}" cy="${py(p[1])}" r="2.6" fill="${s.color}"><title>${s.name}, epoch ${p[0]}: ${p[1].toFixed(3)}</title></circle>`);
     // The legend sits in the top margin, right of the title, clear of the lines.
     const lx = x0 + m.left + pw - 150 + i * 62;
     out.push(`<rect x="${lx}" y="11" width="12" height="3" fill="${s.color}"/><text x="${lx + 16}" y="13" dominant-baseline="middle">${s.name}</text>`);

@@ -26,8 +26,14 @@ describe('pca2', () => {
       const ys = vectors.map((v) => v[j]!);
       const mx = xs.reduce((s, v) => s + v, 0) / xs.length;
       const my = ys.reduce((s, v) => s + v, 0) / ys.length;
-      let sxy = 0, sxx = 0, syy = 0;
-      xs.forEach((x, i) => { sxy += (x - mx) * (ys[i]! - my); sxx += (x - mx) ** 2; syy += (ys[i]! - my) ** 2; });
+      let sxy = 0,
+        sxx = 0,
+        syy = 0;
+      xs.forEach((x, i) => {
+        sxy += (x - mx) * (ys[i]! - my);
+        sxx += (x - mx) ** 2;
+        syy += (ys[i]! - my) ** 2;
+      });
       return Math.abs(sxy / Math.sqrt(sxx * syy));
     };
     expect(corr(0, 2)).toBeGreaterThan(0.99);
@@ -58,10 +64,11 @@ describe('umap2', () => {
     const c0 = centre('0');
     const c1 = centre('1');
     const between = Math.hypot(c0[0]! - c1[0]!, c0[1]! - c1[1]!);
-    const within = a.points.reduce((s, p, i) => {
-      const c = labels[i] === '0' ? c0 : c1;
-      return s + Math.hypot(p[0] - c[0]!, p[1] - c[1]!);
-    }, 0) / a.points.length;
+    const within =
+      a.points.reduce((s, p, i) => {
+        const c = labels[i] === '0' ? c0 : c1;
+        return s + Math.hypot(p[0] - c[0]!, p[1] - c[1]!);
+      }, 0) / a.points.length;
     expect(between).toBeGreaterThan(3 * within);
   });
 });
@@ -69,7 +76,15 @@ describe('umap2', () => {
 describe('scatterSvg', () => {
   it('draws one dot per point, a legend per label in natural order, and escapes text', () => {
     const svg = scatterSvg(
-      { points: [[0, 0], [1, 1], [2, 0], [3, 3]], axes: ['x', 'y'] },
+      {
+        points: [
+          [0, 0],
+          [1, 1],
+          [2, 0],
+          [3, 3],
+        ],
+        axes: ['x', 'y'],
+      },
       ['10', '2', '<b&>', '2'],
       ['a', 'b', 'c"', 'd'],
       { title: 'map & more' },

@@ -9,8 +9,19 @@ describe('renderReport', () => {
     title: 'Run <1> & "friends"',
     facts: [{ label: 'epochs', value: '<b>3</b>' }],
     reconstructions: [
-      { name: 'a#1', label: 'x', original: { src: 'rec/a #1-original.wav' }, oracle: { src: 'rec/o.wav', scores: scores(-30, 1) }, reconstruction: { src: 'rec/r.wav', scores: scores(-10, 5) } },
-      { name: 'b', original: { src: 'rec/b.wav' }, oracle: { src: 'rec/o2.wav', scores: scores(-20, 3) }, reconstruction: { src: 'rec/r2.wav', scores: scores(-6, 7) } },
+      {
+        name: 'a#1',
+        label: 'x',
+        original: { src: 'rec/a #1-original.wav' },
+        oracle: { src: 'rec/o.wav', scores: scores(-30, 1) },
+        reconstruction: { src: 'rec/r.wav', scores: scores(-10, 5) },
+      },
+      {
+        name: 'b',
+        original: { src: 'rec/b.wav' },
+        oracle: { src: 'rec/o2.wav', scores: scores(-20, 3) },
+        reconstruction: { src: 'rec/r2.wav', scores: scores(-6, 7) },
+      },
     ],
     generated: { items: [{ name: 'sample-01', clip: { src: 'gen/s1.wav', image: { src: 'gen/s1.png', width: 300, height: 150, alt: 'spectrogram' } } }] },
     tables: [{ title: 'Confusion', columns: ['true', 'pred'], rows: [['<3', 4]] }],

@@ -191,7 +191,9 @@ function clipFigure(clip: AudioClip, caption: string, extra = ''): string {
 }
 
 function generatedCard(g: GeneratedItem): string {
-  const near = g.nearest ? `<details class="nearest"><summary>hear the nearest training item</summary>${player(g.nearest)}${levelLine(g.nearest)}</details>` : '';
+  const near = g.nearest
+    ? `<details class="nearest"><summary>hear the nearest training item</summary>${player(g.nearest)}${levelLine(g.nearest)}</details>`
+    : '';
   return clipFigure(g.clip, escapeHtml(g.name), (g.note ? `<p class="note">${escapeHtml(g.note)}</p>` : '') + near);
 }
 
@@ -212,14 +214,16 @@ function reconstructionSection(rows: ReconstructionRow[]): Section {
 <div class="stat"><h3>Reconstruction</h3><p>Through the VAE, then Griffin-Lim: model error and phase error together.</p>${recon ? scoreLine(recon) : ''}</div>
 <div class="stat help"><h3>Reading the scores</h3><p><b>SC</b>, spectral convergence, 20&nbsp;log10(‖Ŝ−S‖/‖S‖), and <b>LSD</b>, log-spectral distance, compare STFT magnitudes with the original's. Lower is better; the gap between the two columns is what the model loses.</p></div>
 </div>`;
-  const items = rows.map((r) => `<article class="row">
+  const items = rows.map(
+    (r) => `<article class="row">
 <h3>${escapeHtml(r.name)}${r.label ? ` <span class="tag">${escapeHtml(r.label)}</span>` : ''}</h3>
 <div class="trio">
 ${clipFigure(r.original, 'Original')}
 ${clipFigure(r.oracle, 'Oracle', scoreLine(r.oracle.scores))}
 ${clipFigure(r.reconstruction, 'Reconstruction', scoreLine(r.reconstruction.scores))}
 </div>
-</article>`);
+</article>`,
+  );
   const table = `<details><summary>All ${rows.length} items as a table</summary><table class="data">
 <thead><tr><th>item</th><th>label</th><th>oracle SC</th><th>oracle LSD</th><th>recon. SC</th><th>recon. LSD</th></tr></thead>
 <tbody>${rows
@@ -240,7 +244,8 @@ function generatedSection(items: GeneratedItem[], note?: string): Section {
 
 function labelSection(data: NonNullable<ReportData['generatedByLabel']>): Section {
   const rows = data.rows.map(
-    (r) => `<article class="row"><h3>${escapeHtml(data.field)} <span class="tag">${escapeHtml(r.label)}</span></h3><div class="grid">${r.items.map(generatedCard).join('\n')}</div></article>`,
+    (r) =>
+      `<article class="row"><h3>${escapeHtml(data.field)} <span class="tag">${escapeHtml(r.label)}</span></h3><div class="grid">${r.items.map(generatedCard).join('\n')}</div></article>`,
   );
   return section('by-label', `Generated per ${escapeHtml(data.field)}`, `${data.note ? `<p class="lead">${escapeHtml(data.note)}</p>` : ''}${rows.join('\n')}`);
 }
@@ -251,13 +256,20 @@ function interpolationSection(strips: InterpolationStrip[]): Section {
     const steps = s.steps.map((clip, i) => clipFigure(clip, `t = ${n > 1 ? (i / (n - 1)).toFixed(2) : '0'}`));
     return `<article class="strip"><h3>${escapeHtml(s.from)} → ${escapeHtml(s.to)} <span class="tag">${escapeHtml(s.method)}</span></h3><div class="steps">${steps.join('')}</div></article>`;
   });
-  const lead = '<p class="lead">Two sounds are encoded and the decoder is walked along the line between their latent means: <b>linear</b> mixes the vectors; <b>spherical</b> (slerp) keeps their length, which suits a Gaussian prior better.</p>';
+  const lead =
+    '<p class="lead">Two sounds are encoded and the decoder is walked along the line between their latent means: <b>linear</b> mixes the vectors; <b>spherical</b> (slerp) keeps their length, which suits a Gaussian prior better.</p>';
   return section('interpolations', 'Interpolations', lead + body.join('\n'));
 }
 
 function latentSection(maps: LatentMap[]): Section {
-  const figures = maps.map((m) => `<figure class="map">${m.svg}<figcaption>${escapeHtml(m.title)}${m.note ? ` — ${escapeHtml(m.note)}` : ''}</figcaption></figure>`);
-  return section('latent', 'Latent map', `<p class="lead">The latent means of the dataset's items, flattened to two dimensions and coloured by label: items with the same label should gather.</p><div class="maps">${figures.join('')}</div>`);
+  const figures = maps.map(
+    (m) => `<figure class="map">${m.svg}<figcaption>${escapeHtml(m.title)}${m.note ? ` — ${escapeHtml(m.note)}` : ''}</figcaption></figure>`,
+  );
+  return section(
+    'latent',
+    'Latent map',
+    `<p class="lead">The latent means of the dataset's items, flattened to two dimensions and coloured by label: items with the same label should gather.</p><div class="maps">${figures.join('')}</div>`,
+  );
 }
 
 function curvesSection(curves: ImageRef): Section {
@@ -267,7 +279,11 @@ function curvesSection(curves: ImageRef): Section {
 function tableSection(t: ReportTable, id: string): Section {
   const head = `<tr>${t.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr>`;
   const body = t.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(String(c))}</td>`).join('')}</tr>`).join('');
-  return section(id, t.title, `${t.note ? `<p class="lead">${escapeHtml(t.note)}</p>` : ''}<table class="data"><thead>${head}</thead><tbody>${body}</tbody></table>`);
+  return section(
+    id,
+    t.title,
+    `${t.note ? `<p class="lead">${escapeHtml(t.note)}</p>` : ''}<table class="data"><thead>${head}</thead><tbody>${body}</tbody></table>`,
+  );
 }
 
 const CSS = `

@@ -8,7 +8,15 @@ import path from 'node:path';
 import { openDataset, type SpectrogramDataset } from '../dataset/store.ts';
 import { UserError } from '../errors.ts';
 import { DEFAULT_LISTENING_REPORT, type ListeningReportOptions } from '../generate/defaults.ts';
-import { defaultSamplerFor, generateSamples, inputsFromDataset, interpolate, reconstruct, type Generator, type Reconstruction } from '../generate/operations.ts';
+import {
+  defaultSamplerFor,
+  generateSamples,
+  inputsFromDataset,
+  interpolate,
+  reconstruct,
+  type Generator,
+  type Reconstruction,
+} from '../generate/operations.ts';
 import { latentMaps, nearestWithAudio, writeInterpolations, writeReconstructions, writeSamples, writeSessionReport } from './report-data.ts';
 import { closeSession, openSession } from '../generate/session.ts';
 
@@ -32,7 +40,9 @@ async function openReportDataset(dir: string, explicit: boolean, shape: [number,
 async function labelRows(g: Generator, ds: SpectrogramDataset | undefined, o: ListeningReportOptions) {
   const labels = g.sampler?.labels;
   if (!labels || o.perLabel < 1) return undefined;
-  const values = Object.keys(labels.values).sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).slice(0, o.maxLabels);
+  const values = Object.keys(labels.values)
+    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
+    .slice(0, o.maxLabels);
   const rows = [];
   for (const label of values) {
     const { sounds } = generateSamples(g, { count: o.perLabel, temperature: o.temperature, seed: o.seed, sampler: defaultSamplerFor(g), label });
@@ -41,7 +51,11 @@ async function labelRows(g: Generator, ds: SpectrogramDataset | undefined, o: Li
     const near = ds ? await nearestWithAudio(g, ds, o.out, sub, sounds) : { notes: [], clips: [] };
     rows.push({ label, items: await writeSamples(o.out, sub, sounds, g.clip, true, near.notes, near.clips) });
   }
-  return { field: labels.field, rows, note: `${o.perLabel} samples per value of '${labels.field}', drawn among that value's training codes (generate --label ${labels.field}=VALUE).` };
+  return {
+    field: labels.field,
+    rows,
+    note: `${o.perLabel} samples per value of '${labels.field}', drawn among that value's training codes (generate --label ${labels.field}=VALUE).`,
+  };
 }
 
 /**
@@ -63,7 +77,10 @@ export async function writeListeningReport(
       const rows = await writeReconstructions(o.out, 'reconstruct', recs, s.g.clip, true);
 
       const sampler = defaultSamplerFor(s.g);
-      const { sounds, range } = o.samples > 0 ? generateSamples(s.g, { count: o.samples, temperature: o.temperature, seed: o.seed, sampler }) : { sounds: [], range: { min: 0, max: 0 } };
+      const { sounds, range } =
+        o.samples > 0
+          ? generateSamples(s.g, { count: o.samples, temperature: o.temperature, seed: o.seed, sampler })
+          : { sounds: [], range: { min: 0, max: 0 } };
       const near = ds && sounds.length ? await nearestWithAudio(s.g, ds, o.out, 'generate', sounds) : { notes: [], clips: [] };
       const generated = await writeSamples(o.out, 'generate', sounds, s.g.clip, true, near.notes, near.clips);
       const byLabel = await labelRows(s.g, ds, o);

@@ -55,9 +55,10 @@ describe('PNG encoder', () => {
     for (let y = 0; y < 11; y++) for (let x = 0; x < 37; x++) r.set(x, y, [(x * 7) & 255, (y * 23 + x) & 255, (x * y) & 255]);
     const back = decodePng(encodePng(37, 11, r.rgba));
     expect([back.width, back.height]).toEqual([37, 11]);
-    for (let y = 0; y < 11; y++) for (let x = 0; x < 37; x++) {
-      expect([...back.rgb.subarray((y * 37 + x) * 3, (y * 37 + x) * 3 + 3)]).toEqual(r.get(x, y));
-    }
+    for (let y = 0; y < 11; y++)
+      for (let x = 0; x < 37; x++) {
+        expect([...back.rgb.subarray((y * 37 + x) * 3, (y * 37 + x) * 3 + 3)]).toEqual(r.get(x, y));
+      }
   });
 });
 
@@ -101,7 +102,7 @@ describe('spectrogramImage', () => {
     // Find the plot: the first dark magma pixel scanning the middle row from the left.
     const midY = Math.floor(png.height / 2);
     let left = 0;
-    while (!(pixel(left, midY).every((v, i) => Math.abs(v - colormap('magma', 0)[i]!) <= 2))) left++;
+    while (!pixel(left, midY).every((v, i) => Math.abs(v - colormap('magma', 0)[i]!) <= 2)) left++;
     let topY = midY;
     while (topY > 0 && !pixel(left + 5, topY - 1).every((v) => v === 255) && topY > 0) topY--;
     expect(pixel(left + 5, topY)).toEqual(colormap('magma', 1)); // loud top bin at the top

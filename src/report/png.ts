@@ -242,7 +242,9 @@ export function spectrogramImage(spec: Spectrogram, options: SpectrogramImageOpt
   const top = o.title || showBar ? textH + 4 * gap : 2 * gap;
   const bottom = tick + gap + textH + 2 * gap + textH + 3 * gap;
   const barW = 3 * f * 2;
-  const right = Math.ceil(showBar ? 5 * gap + barW + tick + 2 * gap + Math.max(maxLabel(cLabels), textWidth(o.unit) * f - barW) + 2 * gap : 3 * gap + maxLabel(tLabels.slice(-1)) / 2);
+  const right = Math.ceil(
+    showBar ? 5 * gap + barW + tick + 2 * gap + Math.max(maxLabel(cLabels), textWidth(o.unit) * f - barW) + 2 * gap : 3 * gap + maxLabel(tLabels.slice(-1)) / 2,
+  );
 
   // Whole multiples of the scale, so the CSS size is whole pixels too.
   const width = Math.ceil((left + plotW + right) / s) * s;

@@ -10,7 +10,16 @@ import { writeFileAtomic } from '../fsutil.ts';
 import type { Vae } from '../model/vae.ts';
 import { writeClip, type ClipAssetOptions } from './assets.ts';
 import { pca2, scatterSvg, umap2 } from './embed.ts';
-import { writeReport, type AudioClip, type GeneratedItem, type ImageRef, type InterpolationStrip, type LatentMap, type ReconstructionRow, type ReportData } from './html.ts';
+import {
+  writeReport,
+  type AudioClip,
+  type GeneratedItem,
+  type ImageRef,
+  type InterpolationStrip,
+  type LatentMap,
+  type ReconstructionRow,
+  type ReportData,
+} from './html.ts';
 import { sessionFacts, type Session } from '../generate/session.ts';
 import type { EpochMetrics } from '../train/checkpoint.ts';
 import { renderCurvesSvg } from '../train/curves.ts';
@@ -117,11 +126,20 @@ function noteFor(ds: SpectrogramDataset, n: { index: number; distance: number })
 
 /** Each sample's nearest training item (each side de-normalised with its own range). */
 async function nearestTraining(ds: SpectrogramDataset, sounds: GeneratedSound[]) {
-  return nearestItems(sounds.map((s) => ({ x01: s.x01, range: s.range })), rangedBatches(ds, ds.indices('train'), 256));
+  return nearestItems(
+    sounds.map((s) => ({ x01: s.x01, range: s.range })),
+    rangedBatches(ds, ds.indices('train'), 256),
+  );
 }
 
 /** Writes each interpolation step as `sub/<method>-<k>.wav` and returns the report strips. */
-export async function writeInterpolations(dir: string, sub: string, interps: Interpolation[], clip: ClipSettings, withImage: boolean): Promise<InterpolationStrip[]> {
+export async function writeInterpolations(
+  dir: string,
+  sub: string,
+  interps: Interpolation[],
+  clip: ClipSettings,
+  withImage: boolean,
+): Promise<InterpolationStrip[]> {
   const strips: InterpolationStrip[] = [];
   for (const it of interps) {
     const steps: AudioClip[] = [];
@@ -168,7 +186,12 @@ export async function latentMaps(vae: Vae, ds: SpectrogramDataset, options: Part
   for (let s = 0; s < picked.length; s += o.batch) {
     const idx = picked.slice(s, s + o.batch);
     const data = await ds.read(idx);
-    mus.push(...encodeItems(vae, idx.map((_, k) => data.subarray(k * size, (k + 1) * size))).mu);
+    mus.push(
+      ...encodeItems(
+        vae,
+        idx.map((_, k) => data.subarray(k * size, (k + 1) * size)),
+      ).mu,
+    );
   }
   const items = picked.map((i) => ds.manifest.items[i]!);
   const labels = items.map((it) => it.label ?? '');
@@ -190,5 +213,5 @@ export async function copyNotes(ds: SpectrogramDataset, sounds: GeneratedSound[]
 /** Adds the curves and facts, writes `index.html` into `out`, and returns its path. */
 export async function writeSessionReport(out: string, s: Session, data: Omit<ReportData, 'facts' | 'curves' | 'createdAt'>): Promise<string> {
   const curves = await writeCurves(out, s.ckpt.dir, s.ckpt.training.metrics);
-  return writeReport(out, { ...data, facts: sessionFacts(s), curves, createdAt: new Date().toISOString().replace('T', ' ').slice(0, 16) + ' UTC' });
+  return writeReport(out, { ...data, facts: sessionFacts(s), curves, createdAt: `${new Date().toISOString().replace('T', ' ').slice(0, 16)} UTC` });
 }

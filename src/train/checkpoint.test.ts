@@ -17,7 +17,14 @@ import {
   type CheckpointContents,
 } from './checkpoint.ts';
 
-const TINY: VaeConfig = tinyConfig({ filters: [4, 4], strides: [[2, 2], [2, 2]], learningRate: 1e-3 });
+const TINY: VaeConfig = tinyConfig({
+  filters: [4, 4],
+  strides: [
+    [2, 2],
+    [2, 2],
+  ],
+  learningRate: 1e-3,
+});
 const SHAPE: [number, number] = [32, 16];
 
 let tmp: string;
@@ -38,7 +45,13 @@ function contents(seed: number): CheckpointContents {
   return {
     config: TINY,
     inputShape: SHAPE,
-    dataset: { path: '/data/x', preprocessing: { hop: 256 }, normalization: { count: 10, min: -80, max: 0, minMean: -70, minStd: 2, maxMean: -5, maxStd: 1 }, trainItems: 8, validationItems: 2 },
+    dataset: {
+      path: '/data/x',
+      preprocessing: { hop: 256 },
+      normalization: { count: 10, min: -80, max: 0, minMean: -70, minStd: 2, maxMean: -5, maxStd: 1 },
+      trainItems: 8,
+      validationItems: 2,
+    },
     training: {
       epoch: 2,
       batchInEpoch: 0,

@@ -165,9 +165,7 @@ export function fileHandler(dir: string): tf.io.IOHandler {
       const data = await readBytes(binPath);
       const expected = specs.reduce((sum, s) => sum + s.shape.reduce((p, d) => p * d, 1) * 4, 0);
       if (specs.some((s) => s.dtype !== undefined && s.dtype !== 'float32') || data.byteLength !== expected) {
-        throw new UserError(
-          `${binPath}: holds ${data.byteLength} bytes but model.json describes ${expected} (the checkpoint is corrupt or incomplete)`,
-        );
+        throw new UserError(`${binPath}: holds ${data.byteLength} bytes but model.json describes ${expected} (the checkpoint is corrupt or incomplete)`);
       }
       return {
         modelTopology: json.modelTopology,
@@ -204,9 +202,10 @@ async function savingError(err: unknown, dir: string, tmp: string): Promise<Erro
   const e = writeError(tmp, err);
   if (!(e instanceof UserError)) return e;
   const kept = (await exists(path.join(dir, CHECKPOINT_FILES.config))) || (await exists(path.join(`${dir}.old`, CHECKPOINT_FILES.config)));
-  return new UserError(`${e.message}; ${tmp} removed, ${kept ? `${dir} still holds the checkpoint saved before` : 'no checkpoint was saved yet'}`, { cause: err });
+  return new UserError(`${e.message}; ${tmp} removed, ${kept ? `${dir} still holds the checkpoint saved before` : 'no checkpoint was saved yet'}`, {
+    cause: err,
+  });
 }
-
 
 async function readBytes(file: string): Promise<Uint8Array> {
   try {
@@ -302,7 +301,6 @@ export async function copyCheckpoint(from: string, to: string): Promise<void> {
   }
 }
 
-
 // ---------------------------------------------------------------------------------------------------------------
 // Loading
 
@@ -333,7 +331,6 @@ export async function resolveCheckpointDir(dir: string, prefer: 'best' | 'last' 
   if (damaged.length) throw new UserError(`${dir}: no whole checkpoint: ${damaged.join(', ')} (soundvae verify ${dir} shows what else)`);
   throw new UserError(`${dir}: not a soundvae checkpoint (no ${CHECKPOINT_FILES.config}, and no best/ or last/ inside)`);
 }
-
 
 function isNumberArray(x: unknown, length?: number): x is number[] {
   return Array.isArray(x) && x.every((v) => typeof v === 'number' && Number.isFinite(v)) && (length === undefined || x.length === length);
@@ -378,7 +375,9 @@ async function readOptimizer(dir: string): Promise<{ entries: NamedWeight[]; ste
   const bytes = await readBytes(binPath);
   const floats = specs.reduce((n, s) => n + s.shape.reduce((p, d) => p * d, 1), 0);
   if (bytes.byteLength !== floats * 4) {
-    throw new UserError(`${binPath}: holds ${bytes.byteLength} bytes but ${CHECKPOINT_FILES.optimizerJson} describes ${floats * 4} (the checkpoint is corrupt)`);
+    throw new UserError(
+      `${binPath}: holds ${bytes.byteLength} bytes but ${CHECKPOINT_FILES.optimizerJson} describes ${floats * 4} (the checkpoint is corrupt)`,
+    );
   }
   // Copy into an aligned buffer: readFile's Buffer may start at any byte offset.
   const all = new Float32Array(new Uint8Array(bytes).buffer);

@@ -65,7 +65,16 @@ export async function checkCheckpointFiles(dir: string): Promise<CheckpointCheck
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') result.problems.push(`${sumsPath}: unreadable or not JSON (the checkpoint is corrupt)`);
   }
   if (!sums) {
-    for (const rel of ['config.json', 'training.json', 'optimizer.json', 'optimizer.bin', 'encoder/model.json', 'encoder/weights.bin', 'decoder/model.json', 'decoder/weights.bin']) {
+    for (const rel of [
+      'config.json',
+      'training.json',
+      'optimizer.json',
+      'optimizer.bin',
+      'encoder/model.json',
+      'encoder/weights.bin',
+      'decoder/model.json',
+      'decoder/weights.bin',
+    ]) {
       if (!(await exists(path.join(dir, rel)))) result.problems.push(`${path.join(dir, rel)}: missing`);
     }
     return result;

@@ -18,4 +18,3 @@ export async function createEngine(opts: EngineOptions): Promise<TrainingEngine>
   }
   return createLocalEngine(opts, 'fused');
 }
-

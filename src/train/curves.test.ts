@@ -64,7 +64,9 @@ describe('loss curves on a log scale', () => {
   });
 
   it('marks every panel of a run whose first epoch dwarfs the rest as log', () => {
-    const svg = renderCurvesSvg(epochs(5).map((m, i) => ({ ...m, train: { loss: [8e5, 2.5e5, 2.4e5, 2.35e5, 2.3e5][i]!, reconstruction: 0.1 + 0.01 * (5 - i), kl: 5 + i } })));
+    const svg = renderCurvesSvg(
+      epochs(5).map((m, i) => ({ ...m, train: { loss: [8e5, 2.5e5, 2.4e5, 2.35e5, 2.3e5][i]!, reconstruction: 0.1 + 0.01 * (5 - i), kl: 5 + i } })),
+    );
     expect(svg.match(/\(log\)<\/text>/g)?.length).toBe(3);
     expect(svg).not.toMatch(/NaN|Infinity/);
   });

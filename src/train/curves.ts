@@ -121,7 +121,11 @@ function escapeXml(s: string): string {
 /** One panel at (x0, y0): axes, ticks, lines with markers, and a legend. */
 function panel(title: string, series: Series[], x0: number, y0: number, w: number, h: number): string {
   const all = series.flatMap((s) => s.points);
-  const scale = chooseScale(all.map((p) => p[1]), DEFAULT_CURVES.logRatio, true); // every panel is a loss
+  const scale = chooseScale(
+    all.map((p) => p[1]),
+    DEFAULT_CURVES.logRatio,
+    true,
+  ); // every panel is a loss
   const xs = all.map((p) => p[0]);
   const xMin = Math.min(1, ...xs);
   const xMax = Math.max(xMin + 1, ...xs);
@@ -177,7 +181,14 @@ export function renderCurvesSvg(metrics: EpochMetrics[], options: CurvesOptions 
       { name: 'train', color: o.colors.train, points: metrics.map((m) => [m.epoch, m.train[p.key]]) },
       { name: 'validation', color: o.colors.val, points: metrics.filter((m) => m.val).map((m) => [m.epoch, m.val![p.key]]) },
     ];
-    return panel(p.title, series.filter((s) => s.points.length > 0), i * o.panelWidth, 30, o.panelWidth, o.panelHeight);
+    return panel(
+      p.title,
+      series.filter((s) => s.points.length > 0),
+      i * o.panelWidth,
+      30,
+      o.panelWidth,
+      o.panelHeight,
+    );
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,

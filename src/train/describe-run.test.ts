@@ -12,7 +12,18 @@ function writeCheckpoint(dir: string, epoch: number, bestEpoch: number): void {
   const config = {
     format: 'soundvae-checkpoint',
     version: 1,
-    config: { filters: [8, 8], kernels: [3, 3], strides: [[2, 2], [2, 1]], latent: 4, reconstructionWeight: 1e6, learningRate: 5e-4, batchSize: 16 },
+    config: {
+      filters: [8, 8],
+      kernels: [3, 3],
+      strides: [
+        [2, 2],
+        [2, 1],
+      ],
+      latent: 4,
+      reconstructionWeight: 1e6,
+      learningRate: 5e-4,
+      batchSize: 16,
+    },
     inputShape: [256, 64],
     dataset: { path: 'datasets/tones', preprocessing: { preset: 'digits', sampleRate: 8000 }, normalization: {}, trainItems: 22, validationItems: 2 },
     savedAt: '2026-01-02T03:04:05.000Z',
@@ -25,7 +36,17 @@ function writeCheckpoint(dir: string, epoch: number, bestEpoch: number): void {
     samplesPerSecond: 20,
     seconds: 1,
   }));
-  const training = { epoch, batchInEpoch: 0, partial: {}, step: 2 * epoch, seed: 0, backend: 'wasm', bestValLoss: 2.5e5 - (bestEpoch - 1) * 1e4, bestEpoch, metrics };
+  const training = {
+    epoch,
+    batchInEpoch: 0,
+    partial: {},
+    step: 2 * epoch,
+    seed: 0,
+    backend: 'wasm',
+    bestValLoss: 2.5e5 - (bestEpoch - 1) * 1e4,
+    bestEpoch,
+    metrics,
+  };
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config));
   writeFileSync(path.join(dir, 'training.json'), JSON.stringify(training));
 }
@@ -34,7 +55,7 @@ describe('info on a training run', () => {
   const run = path.join(root, 'run');
   writeCheckpoint(path.join(run, 'best'), 2, 2);
   writeCheckpoint(path.join(run, 'last'), 3, 2);
-  writeFileSync(path.join(run, 'metrics.jsonl'), [1, 2, 3].map((e) => JSON.stringify({ type: 'epoch', epoch: e })).join('\n') + '\n');
+  writeFileSync(path.join(run, 'metrics.jsonl'), `${[1, 2, 3].map((e) => JSON.stringify({ type: 'epoch', epoch: e })).join('\n')}\n`);
   writeFileSync(path.join(run, 'curves.svg'), '<svg/>');
 
   it('tells runs and checkpoints from other folders', () => {

@@ -127,7 +127,10 @@ function datasetLine(d: CheckpointSummary['dataset']): string {
 
 function lossLine(c: CheckpointSummary): string {
   const best = c.bestLoss === null ? 'no loss yet' : `best loss ${fmt(c.bestLoss)} at epoch ${c.bestEpoch}`;
-  const last = c.lastTrainLoss === undefined ? '' : `; last epoch: train ${fmt(c.lastTrainLoss)}${c.lastValLoss === undefined ? '' : `, validation ${fmt(c.lastValLoss)}`}`;
+  const last =
+    c.lastTrainLoss === undefined
+      ? ''
+      : `; last epoch: train ${fmt(c.lastTrainLoss)}${c.lastValLoss === undefined ? '' : `, validation ${fmt(c.lastValLoss)}`}`;
   return best + last;
 }
 

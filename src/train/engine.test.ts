@@ -29,7 +29,11 @@ describe('training engine (in-process)', () => {
   });
 
   it('splits batches into near-equal micro-batches', () => {
-    expect(splitBatch(10, 4)).toEqual([[0, 3], [3, 3], [6, 4]]);
+    expect(splitBatch(10, 4)).toEqual([
+      [0, 3],
+      [3, 3],
+      [6, 4],
+    ]);
     expect(splitBatch(4, 4)).toEqual([[0, 4]]);
     expect(splitBatch(1, 8)).toEqual([[0, 1]]);
   });

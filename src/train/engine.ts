@@ -180,7 +180,9 @@ export class LocalEngine implements TrainingEngine {
     const chunks = splitBatch(count, this.opts.microBatch);
     const vars = this.trainable.map((w) => w.read() as tf.Variable);
     const start = this.moving.map((w) => tf.keep(w.read().clone()));
-    const noise = tf.tidy(() => tf.slice(stepNoise(this.opts.seed, this.step, total, latentSize(this.vae.config, this.vae.inputShape)), [offset, 0], [count, -1]));
+    const noise = tf.tidy(() =>
+      tf.slice(stepNoise(this.opts.seed, this.step, total, latentSize(this.vae.config, this.vae.inputShape)), [offset, 0], [count, -1]),
+    );
     let gradSum: tf.Tensor[] | undefined;
     let partSum: tf.Tensor | undefined;
     let movingSum: tf.Tensor[] | undefined;

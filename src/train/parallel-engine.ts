@@ -102,9 +102,7 @@ class ParallelEngine implements TrainingEngine {
       addInto(sum.parts, p.parts);
     }
     // Every replica applies the same sum (a copy each: structured clone), so all stay identical.
-    const results = await Promise.all(
-      this.workers.map((w) => w.request<LossParts>({ kind: 'apply', grads: sum.grads, moving: sum.moving, parts: sum.parts })),
-    );
+    const results = await Promise.all(this.workers.map((w) => w.request<LossParts>({ kind: 'apply', grads: sum.grads, moving: sum.moving, parts: sum.parts })));
     return results[0]!;
   }
 

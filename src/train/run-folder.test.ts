@@ -41,7 +41,12 @@ async function trainOn(out: string, opts: Partial<TrainOptions> = {}, dir = data
 }
 
 function metricsLines(out: string): { type: string; step: number; epoch: number }[] {
-  return fsSync.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return fsSync
+    .readFileSync(path.join(out, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 describe('run folder safety (issue 12)', () => {
@@ -70,7 +75,9 @@ describe('run folder safety (issue 12)', () => {
     release();
     await first;
     await data.close();
-    const steps = metricsLines(out).filter((l) => l.type === 'step').map((l) => l.step);
+    const steps = metricsLines(out)
+      .filter((l) => l.type === 'step')
+      .map((l) => l.step);
     expect(new Set(steps).size).toBe(steps.length); // no duplicate steps
     expect(fsSync.existsSync(path.join(out, RUN_LOCK_FILE))).toBe(false);
     // A lock left by a dead process (kill -9) is taken over.
@@ -90,7 +97,11 @@ describe('run folder safety (issue 12)', () => {
     expect(metricsLines(out)).toHaveLength(before);
     expect(fsSync.existsSync(path.join(out, 'last', 'encoder', 'weights.bin'))).toBe(true);
     await expect(trainOn(out, { overwrite: true, epochs: 1 })).resolves.toMatchObject({ epoch: 1 });
-    expect(metricsLines(out).filter((l) => l.type === 'epoch').map((l) => l.epoch)).toEqual([1]);
+    expect(
+      metricsLines(out)
+        .filter((l) => l.type === 'epoch')
+        .map((l) => l.epoch),
+    ).toEqual([1]);
   });
 
   it('restores epoch lines a kill during the best/ swap cost, and drops lines past the checkpoint', async () => {
@@ -99,7 +110,7 @@ describe('run folder safety (issue 12)', () => {
     const whole = metricsLines(out);
     // What a kill during the best/ swap of epochs 2-4 left before: checkpoints complete, the epoch lines missing.
     const cut = whole.filter((l) => !(l.type === 'epoch' && l.epoch >= 2));
-    await fs.writeFile(path.join(out, 'metrics.jsonl'), cut.map((l) => JSON.stringify(l) + '\n').join('') + '{"type":"step","ste');
+    await fs.writeFile(path.join(out, 'metrics.jsonl'), `${cut.map((l) => `${JSON.stringify(l)}\n`).join('')}{"type":"step","ste`);
     const notes: string[] = [];
     await trainOn(out, { epochs: 5, logEverySteps: 1, resume: true, log: (l) => notes.push(l) });
     expect(notes.join('\n')).toMatch(/3 epoch line\(s\) lost to an earlier kill restored/);
@@ -116,7 +127,7 @@ describe('run folder safety (issue 12)', () => {
       { type: 'step', step: 4 },
       { type: 'epoch', epoch: 2, step: 6 }, // logged, then killed before its checkpoint
     ];
-    await fs.writeFile(file, lines.map((l) => JSON.stringify(l) + '\n').join(''));
+    await fs.writeFile(file, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
     expect(await reconcileMetricsLog(file, progress)).toEqual({ dropped: 2, restored: 0 });
     expect((await fs.readFile(file, 'utf8')).trim().split('\n')).toHaveLength(2);
   });

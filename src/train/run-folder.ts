@@ -46,9 +46,7 @@ export async function prepareNewRun(out: string, overwrite: boolean): Promise<vo
   const found = await runContents(out);
   if (!found.length) return;
   if (!overwrite) {
-    throw new UserError(
-      `${out}: already holds a run (${found.join(', ')}); add --resume to continue it, --overwrite to replace it, or choose another --out`,
-    );
+    throw new UserError(`${out}: already holds a run (${found.join(', ')}); add --resume to continue it, --overwrite to replace it, or choose another --out`);
   }
   for (const name of found) await fs.rm(path.join(out, name), { recursive: true, force: true });
 }
@@ -117,7 +115,7 @@ export async function reconcileMetricsLog(file: string, progress: TrainingProgre
   // In step order, an epoch's line after the step lines of its last step (as training writes them).
   const order = (r: MetricsLine) => (r.step ?? 0) * 2 + (r.type === 'epoch' ? 1 : 0);
   kept.sort((a, b) => order(a.rec) - order(b.rec));
-  if (dropped || restored || !text) await writeFileAtomic(file, kept.map((k) => k.line + '\n').join(''));
+  if (dropped || restored || !text) await writeFileAtomic(file, kept.map((k) => `${k.line}\n`).join(''));
   return { dropped, restored };
 }
 

@@ -11,13 +11,23 @@ import { createDatasetWriter } from '../dataset/store.ts';
 import { datasetSource, train, type Batch, type TrainingData, type TrainOptions } from './train.ts';
 
 // A constant learning rate unless a test asks for another (the default preset's cosine depends on the run's length).
-const TINY: Partial<VaeConfig> = tinyConfig({ filters: [4, 4], strides: [[2, 2], [2, 2]], latent: 4, reconstructionWeight: 1000, learningRate: 5e-3, lrSchedule: 'constant' });
+const TINY: Partial<VaeConfig> = tinyConfig({
+  filters: [4, 4],
+  strides: [
+    [2, 2],
+    [2, 2],
+  ],
+  latent: 4,
+  reconstructionWeight: 1000,
+  learningRate: 5e-3,
+  lrSchedule: 'constant',
+});
 const SHAPE: [number, number] = [32, 16];
 
 /** Smooth random "spectrograms" in [0, 1]: a few bright bands per item, from a seeded generator. */
 function makeItems(n: number, seed: number): Float32Array[] {
   let s = seed;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const [h, w] = SHAPE;
   return Array.from({ length: n }, () => {
     const band = rand() * h;
@@ -60,7 +70,13 @@ function memoryData(train: Float32Array[], val: Float32Array[], onBatch?: (epoch
     async *validationBatches(batchSize) {
       for (let b = 0; b < val.length; b += batchSize) yield pack(val.slice(b, b + batchSize));
     },
-    info: { path: 'memory', preprocessing: { hop: 256 }, normalization: { count: 10, min: -80, max: 0, minMean: -70, minStd: 2, maxMean: -5, maxStd: 1 }, trainItems: train.length, validationItems: val.length },
+    info: {
+      path: 'memory',
+      preprocessing: { hop: 256 },
+      normalization: { count: 10, min: -80, max: 0, minMean: -70, minStd: 2, maxMean: -5, maxStd: 1 },
+      trainItems: train.length,
+      validationItems: val.length,
+    },
   };
 }
 
@@ -98,7 +114,10 @@ describe('train', () => {
     // validation is checked for being measured every epoch, not for falling; best/ below must track its minimum.
     expect(result.metrics.every((m) => Number.isFinite(m.val!.loss) && m.val!.reconstruction > 0)).toBe(true);
     expect((await fs.readdir(full())).sort()).toEqual(['best', 'curves.svg', 'last', 'metrics.jsonl']);
-    const lines = (await fs.readFile(path.join(full(), 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await fs.readFile(path.join(full(), 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'epoch').map((l) => l.epoch)).toEqual([1, 2, 3, 4]);
     expect(lines.filter((l) => l.type === 'step').map((l) => l.step)).toEqual([2, 4, 6, 8, 10, 12]);
     expect(await fs.readFile(path.join(full(), 'curves.svg'), 'utf8')).toContain('(4 epochs)');
@@ -170,10 +189,12 @@ describe('train', () => {
 
   it('refuses a mismatched resume and an existing checkpoint with one-line errors', async () => {
     const data = memoryData(trainSet, valSet);
-    await expect(train(data, { ...quiet, out: full(), epochs: 5 })).rejects.toThrow(/already holds a run \(last\/, best\/, metrics.jsonl, curves.svg\); add --resume/);
-    await expect(
-      train(data, { ...quiet, out: full(), epochs: 5, resume: true, overrides: { ...TINY, filters: [8, 4] } }),
-    ).rejects.toThrow(/cannot resume with filters \[8,4\] \(checkpoint has \[4,4\]\)/);
+    await expect(train(data, { ...quiet, out: full(), epochs: 5 })).rejects.toThrow(
+      /already holds a run \(last\/, best\/, metrics.jsonl, curves.svg\); add --resume/,
+    );
+    await expect(train(data, { ...quiet, out: full(), epochs: 5, resume: true, overrides: { ...TINY, filters: [8, 4] } })).rejects.toThrow(
+      /cannot resume with filters \[8,4\] \(checkpoint has \[4,4\]\)/,
+    );
     await expect(train(data, { ...quiet, out: full(), epochs: 5, resume: true, overrides: { learningRate: 1 } })).rejects.toThrow(
       /learningRate 1 \(checkpoint has 0.005\)/,
     );

@@ -244,7 +244,7 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
 
 async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<TrainResult> {
   const o = { ...DEFAULT_TRAIN, ...dropUndefined(opts), out: opts.out };
-  const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const lastDir = path.join(o.out, RUN_FILES.last);
   const bestDir = path.join(o.out, RUN_FILES.best);
   const metricsPath = path.join(o.out, RUN_FILES.metrics);
@@ -263,7 +263,9 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
     const ckpt = await loadCheckpoint(o.out, 'last');
     try {
       if (!ckpt.resumable) {
-        throw new UserError(`${ckpt.dir}: an exported checkpoint (no optimiser state) cannot be resumed; resume the run it was exported from, or start a new --out`);
+        throw new UserError(
+          `${ckpt.dir}: an exported checkpoint (no optimiser state) cannot be resumed; resume the run it was exported from, or start a new --out`,
+        );
       }
       const conflicts = resumeConflicts(ckpt.config, opts, ckpt.training.seed);
       const shape = architectureDifferences(ckpt, { config: ckpt.config, inputShape: data.shape });
@@ -279,7 +281,15 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
       }
       config = ckpt.config;
       progress = ckpt.training;
-      engine = await createEngine({ config, inputShape: data.shape, seed: progress.seed, microBatch: o.microBatch, workers: o.workers, lrSchedule: scheduleFor(config), klAnnealSteps: klAnnealSteps(config) });
+      engine = await createEngine({
+        config,
+        inputShape: data.shape,
+        seed: progress.seed,
+        microBatch: o.microBatch,
+        workers: o.workers,
+        lrSchedule: scheduleFor(config),
+        klAnnealSteps: klAnnealSteps(config),
+      });
       await engine.setState({ weights: getVaeWeights(ckpt.vae), optimizer: ckpt.optimizer, step: ckpt.optimizerStep });
     } finally {
       disposeVae(ckpt.vae);
@@ -289,7 +299,9 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
     await repairBest(o.out, ckpt.dir, progress);
     saved = `epoch ${progress.epoch}, step ${progress.step}`;
     if (progress.backend && progress.backend !== tf.getBackend()) {
-      log(`note: this run was trained on the ${progress.backend} backend and continues on ${tf.getBackend()}; the weights will differ slightly from an uninterrupted run`);
+      log(
+        `note: this run was trained on the ${progress.backend} backend and continues on ${tf.getBackend()}; the weights will differ slightly from an uninterrupted run`,
+      );
     }
     progress.backend = tf.getBackend();
     log(`resuming ${ckpt.dir}: epoch ${progress.epoch}${progress.batchInEpoch ? ` + ${progress.batchInEpoch} batches` : ''}, step ${progress.step}`);
@@ -307,7 +319,15 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
       bestEpoch: null,
       metrics: [],
     };
-    engine = await createEngine({ config, inputShape: data.shape, seed: o.seed, microBatch: o.microBatch, workers: o.workers, lrSchedule: scheduleFor(config), klAnnealSteps: klAnnealSteps(config) });
+    engine = await createEngine({
+      config,
+      inputShape: data.shape,
+      seed: o.seed,
+      microBatch: o.microBatch,
+      workers: o.workers,
+      lrSchedule: scheduleFor(config),
+      klAnnealSteps: klAnnealSteps(config),
+    });
     await fs.mkdir(o.out, { recursive: true });
     await writeFileAtomic(metricsPath, '');
   }
@@ -319,7 +339,7 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
     lastSave = performance.now();
   };
   const appendMetrics = (record: object) =>
-    fs.appendFile(metricsPath, JSON.stringify({ ...record, time: new Date().toISOString() }) + '\n').catch((err: unknown) => {
+    fs.appendFile(metricsPath, `${JSON.stringify({ ...record, time: new Date().toISOString() })}\n`).catch((err: unknown) => {
       throw writeError(metricsPath, err);
     });
   const result = (status: TrainResult['status']): TrainResult => ({
@@ -356,9 +376,7 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
         if (![parts.loss, parts.reconstruction, parts.kl].every(Number.isFinite)) {
           bar?.clear();
           const kept = saved ? `${lastDir} still holds the last good checkpoint (${saved})` : 'no checkpoint was written yet';
-          throw new UserError(
-            `training stopped: the loss became ${parts.loss} at epoch ${epoch + 1}, step ${progress.step + 1}; ${kept}. Try a lower --lr`,
-          );
+          throw new UserError(`training stopped: the loss became ${parts.loss} at epoch ${epoch + 1}, step ${progress.step + 1}; ${kept}. Try a lower --lr`);
         }
         progress.step++;
         progress.batchInEpoch++;

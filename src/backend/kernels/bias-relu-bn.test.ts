@@ -18,8 +18,7 @@ async function run(backend: string, fused: boolean): Promise<Float32Array[]> {
     const gamma = tf.randomUniform([6], 0.5, 1.5, 'float32', 3);
     const beta = tf.randomNormal([6], 0, 1, 'float32', 4);
     const r = tf.randomNormal([3, 4, 5, 6], 0, 1, 'float32', 5);
-    const f = (a: tf.Tensor, b: tf.Tensor, g: tf.Tensor, be: tf.Tensor) =>
-      fused ? biasReluBn(a, b, g, be, 1e-3).y : composed(a, b, g, be, 1e-3);
+    const f = (a: tf.Tensor, b: tf.Tensor, g: tf.Tensor, be: tf.Tensor) => (fused ? biasReluBn(a, b, g, be, 1e-3).y : composed(a, b, g, be, 1e-3));
     const y = f(z, bias, gamma, beta);
     const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, g: tf.Tensor, be: tf.Tensor) => tf.sum(tf.mul(f(a, b, g, be), r)))([z, bias, gamma, beta]);
     const stats = fused ? biasReluBn(z, bias, gamma, beta, 1e-3) : undefined;

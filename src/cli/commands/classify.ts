@@ -69,7 +69,10 @@ export function formatCurves(history: EpochRecord[]): string {
   const num = (x: number | null) => (x === null ? '   -  ' : x.toFixed(3).padStart(6));
   return [
     'epoch  train loss  val loss  train acc  val acc',
-    ...history.map((h) => `${String(h.epoch).padStart(5)}  ${num(h.trainLoss).padStart(10)}  ${num(h.valLoss).padStart(8)}  ${pct(h.trainAccuracy).padStart(9)}  ${pct(h.valAccuracy).padStart(7)}`),
+    ...history.map(
+      (h) =>
+        `${String(h.epoch).padStart(5)}  ${num(h.trainLoss).padStart(10)}  ${num(h.valLoss).padStart(8)}  ${pct(h.trainAccuracy).padStart(9)}  ${pct(h.valAccuracy).padStart(7)}`,
+    ),
   ].join('\n');
 }
 
@@ -83,9 +86,13 @@ const trainCmd: CommandModule<object, ClassifyTrainArgs> = {
       .option('model', {
         choices: CLASSIFIER_KINDS,
         default: 'cnn' as ClassifierKind,
-        describe: 'cnn: 3 conv blocks + dense; crnn: conv front end + bidirectional GRU over time; latent: linear probe on a VAE\'s latent means',
+        describe: "cnn: 3 conv blocks + dense; crnn: conv front end + bidirectional GRU over time; latent: linear probe on a VAE's latent means",
       })
-      .option('label', { type: 'string', default: DEFAULT_CLASSIFY_TRAIN.labelField, describe: "What to learn: 'label' or a field parsed from file names, e.g. digit, speaker" })
+      .option('label', {
+        type: 'string',
+        default: DEFAULT_CLASSIFY_TRAIN.labelField,
+        describe: "What to learn: 'label' or a field parsed from file names, e.g. digit, speaker",
+      })
       .option('epochs', { type: 'number', default: DEFAULT_CLASSIFY_TRAIN.epochs, describe: 'Passes over the training split' })
       .option('seed', { type: 'number', default: DEFAULT_CLASSIFY_TRAIN.seed, describe: 'Seed of the weights and the batch order: same seed, same classifier' })
       .option('batch-size', { type: 'number', describe: `Items per optimiser step [default: ${DEFAULT_CLASSIFIER.batchSize}]` })
@@ -140,7 +147,10 @@ const predictCmd: CommandModule<object, ClassifyPredictArgs> = {
       .option('top', { type: 'number', default: DEFAULT_PREDICT.top, describe: 'Classes listed per clip and per file' })
       .option('max-clips', { type: 'number', default: DEFAULT_PREDICT.maxClips, describe: 'Clips of one file at most' })
       .option('json', { type: 'boolean', describe: 'Machine-readable output' })
-      .example('$0 classify predict --classifier classifiers/digits hello.wav long-take.flac', 'Which digit, per clip and per file') as unknown as Argv<ClassifyPredictArgs>,
+      .example(
+        '$0 classify predict --classifier classifiers/digits hello.wav long-take.flac',
+        'Which digit, per clip and per file',
+      ) as unknown as Argv<ClassifyPredictArgs>,
   handler: async (args) => {
     positiveInt('top', args.top);
     positiveInt('max-clips', args['max-clips']);
@@ -167,12 +177,21 @@ const reportCmd: CommandModule<object, ClassifyReportArgs> = {
       .option('data', { type: 'string', describe: 'Dataset to evaluate on (default: the one it was trained on)' })
       .option('map-items', { type: 'number', default: DEFAULT_CLASSIFY_REPORT.mapItems, describe: 'Validation items on the embedding maps (spread evenly)' })
       .option('umap', { type: 'boolean', default: DEFAULT_CLASSIFY_REPORT.umap, describe: 'Add a UMAP map beside PCA (--no-umap to skip)' })
-      .example('$0 classify report --classifier classifiers/digits --out report-digits', 'Then open report-digits/index.html') as unknown as Argv<ClassifyReportArgs>,
+      .example(
+        '$0 classify report --classifier classifiers/digits --out report-digits',
+        'Then open report-digits/index.html',
+      ) as unknown as Argv<ClassifyReportArgs>,
   handler: async (args) => {
     positiveInt('map-items', args['map-items']);
     await startBackend(args.backend);
     const { writeClassificationReport } = await import('../../report/classification.ts');
-    const { file, report } = await writeClassificationReport({ classifier: args.classifier, out: args.out, data: args.data, mapItems: args['map-items'], umap: args.umap });
+    const { file, report } = await writeClassificationReport({
+      classifier: args.classifier,
+      out: args.out,
+      data: args.data,
+      mapItems: args['map-items'],
+      umap: args.umap,
+    });
     console.log(`accuracy ${(100 * report.accuracy).toFixed(1)}%, top-3 ${(100 * report.top3).toFixed(1)}% on ${report.count} validation items`);
     console.log(`report: ${file}`);
   },
@@ -181,6 +200,7 @@ const reportCmd: CommandModule<object, ClassifyReportArgs> = {
 export const classifyCommand: CommandModule = {
   command: 'classify <command>',
   describe: 'Classify sounds from their spectrograms (genre, digit, speaker...)',
-  builder: (y: Argv) => y.command(trainCmd).command(evalCmd).command(predictCmd).command(reportCmd).demandCommand(1, 'Name a classify command: train, eval, predict or report'),
+  builder: (y: Argv) =>
+    y.command(trainCmd).command(evalCmd).command(predictCmd).command(reportCmd).demandCommand(1, 'Name a classify command: train, eval, predict or report'),
   handler: () => {},
 };

@@ -37,7 +37,13 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('overwrite', { type: 'boolean', describe: 'Replace a checkpoint already in --out' })
       .example('$0 export runs/digits --out checkpoints/digits', "Ship a run's best checkpoint") as never,
   handler: async (args) => {
-    const [{ initBackend }, { readSampler, writeSampler, fitSampler, encodeCodes, decodeCodes, SAMPLER_VERSION }, { clipSettings }, ckptModule, { openDataset }] = await Promise.all([
+    const [
+      { initBackend },
+      { readSampler, writeSampler, fitSampler, encodeCodes, decodeCodes, SAMPLER_VERSION },
+      { clipSettings },
+      ckptModule,
+      { openDataset },
+    ] = await Promise.all([
       import('../../backend/backend.ts'),
       import('../../generate/sampler.ts'),
       import('../../generate/settings.ts'),

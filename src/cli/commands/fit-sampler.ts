@@ -34,7 +34,10 @@ export const fitSamplerCommand: CommandModule<object, FitSamplerArgs> = {
       .option('seed', { type: 'number', default: DEFAULT_DENSITY.seed, describe: "Seed of the mixture's initialisation" })
       .example('$0 fit-sampler runs/digits', 'Fit on the training split of the dataset the run was trained on') as never,
   handler: async (args) => {
-    for (const [name, v] of [['components', args.components], ['mixture', args.mixture]] as const) {
+    for (const [name, v] of [
+      ['components', args.components],
+      ['mixture', args.mixture],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new UserError(`--${name} ${v}: expected a positive integer`);
     }
     // tfjs loads here, not for --help

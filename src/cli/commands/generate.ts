@@ -67,7 +67,10 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
       .example('$0 generate --checkpoint runs/digits --count 4 --out samples/t05 --temperature 0.5', 'Safer, more typical sounds')
       .example('$0 generate --checkpoint runs/digits --label digit=7 --count 10 --out samples/sevens', 'Ten new sevens')
       .example('$0 generate --checkpoint runs/digits --seconds 4 --count 2 --out samples/long', 'Two 4-second sounds (chained codes, one decode)')
-      .example('$0 generate --checkpoint runs/digits --sampler prior --no-level --out samples/tutorial', "The original tutorial's sampling") as unknown as Argv<GenerateArgs>,
+      .example(
+        '$0 generate --checkpoint runs/digits --sampler prior --no-level --out samples/tutorial',
+        "The original tutorial's sampling",
+      ) as unknown as Argv<GenerateArgs>,
   handler: async (args) => {
     checkCount('count', args.count, 1, 10_000);
     checkCount('iters', args.iters, 0);

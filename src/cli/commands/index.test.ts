@@ -61,13 +61,15 @@ describe('every command help', () => {
       const undescribed = lines.filter((l) => /^\s+(-\w, )?--[\w-]+\s{2,}\[/.test(l));
       expect(undescribed, `${words.join(' ')}: options without a description`).toEqual([]);
       // A hand-wrapped paragraph line longer than the width leaves its last word alone on the next line.
-      const text = lines.slice(0, lines.findIndex((l) => /^(Options|Positionals|Commands):/.test(l)));
+      const text = lines.slice(
+        0,
+        lines.findIndex((l) => /^(Options|Positionals|Commands):/.test(l)),
+      );
       const stray = text.filter((l, i) => /^\S+$/.test(l) && i > 0 && text[i - 1]!.length > 90 && Boolean(text[i + 1]));
       expect(stray, `${words.join(' ')}: words wrapped onto a line of their own`).toEqual([]);
     }
   });
 });
-
 
 /**
  * The chain of static imports from `file` that reaches a package matching `heavy`, or undefined. Each file is

@@ -6,7 +6,7 @@
  */
 import type { CommandModule } from 'yargs';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: commands differ in their argument types; yargs only needs the module
 type AnyCommand = CommandModule<any, any>;
 
 interface CommandEntry {

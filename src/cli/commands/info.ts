@@ -86,8 +86,7 @@ async function printFiles(targets: string[], json: boolean): Promise<void> {
       if (r.ok) {
         console.log(formatAudioInfo(r));
         if (r.warning) console.error(`${r.file}: warning: ${r.warning}`);
-      }
-      else console.error(r.error);
+      } else console.error(r.error);
     }
   }
   const failed = results.filter((r) => !r.ok).length;
@@ -103,7 +102,11 @@ export const infoCommand: CommandModule<object, InfoArgs> = {
   describe: 'Describe audio files, a dataset, a training run or a checkpoint, or (--backends) the tfjs backends',
   builder: (y) =>
     y
-      .positional('target', { type: 'string', array: true, describe: 'Audio file(s), a dataset folder, a training run or one of its checkpoints (best/, last/)' })
+      .positional('target', {
+        type: 'string',
+        array: true,
+        describe: 'Audio file(s), a dataset folder, a training run or one of its checkpoints (best/, last/)',
+      })
       .option('json', { type: 'boolean', describe: 'Machine-readable output' })
       .option('backends', { type: 'boolean', describe: 'Which backends load here, which is active and why not the others' })
       .example('$0 info --backends', 'Which TensorFlow.js backend will train here')

@@ -39,7 +39,10 @@ export const interpolateCommand: CommandModule<object, InterpolateArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'Output folder' })
       .option('iters', { type: 'number', default: DEFAULT_INVERT.iterations, describe: 'Griffin-Lim iterations' })
       .option('report', { type: 'boolean', describe: 'Also write a listening report (index.html) into --out' })
-      .example('$0 interpolate --checkpoint runs/digits 3_theo_0.wav 8_nicolas_1.wav --steps 9 --out morph --report', 'A three becoming an eight') as unknown as Argv<InterpolateArgs>,
+      .example(
+        '$0 interpolate --checkpoint runs/digits 3_theo_0.wav 8_nicolas_1.wav --steps 9 --out morph --report',
+        'A three becoming an eight',
+      ) as unknown as Argv<InterpolateArgs>,
   handler: async (args) => {
     checkCount('steps', args.steps, 2, 1000);
     checkCount('iters', args.iters, 0);
@@ -59,7 +62,9 @@ export const interpolateCommand: CommandModule<object, InterpolateArgs> = {
       const interps = interpolate(s.g, inputs[0]!, inputs[1]!, args.steps, methods);
       const ms = performance.now() - started;
       const strips = await writeInterpolations(args.out, '.', interps, s.g.clip, Boolean(args.report));
-      console.log(`${methods.join(' and ')}: ${interps.length * args.steps} steps -> ${args.out}  (${(ms / (interps.length * args.steps)).toFixed(0)} ms per step)`);
+      console.log(
+        `${methods.join(' and ')}: ${interps.length * args.steps} steps -> ${args.out}  (${(ms / (interps.length * args.steps)).toFixed(0)} ms per step)`,
+      );
       if (args.report) {
         const file = await writeSessionReport(args.out, s, {
           title: 'soundvae: interpolation',

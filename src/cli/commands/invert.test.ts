@@ -18,7 +18,11 @@ describe('soundvae invert', () => {
     const bad = path.join(dir, 'bad.wav');
     writeFileSync(bad, 'not audio at all');
     const out = path.join(dir, 'out');
-    const r = spawnSync('node', [bin, 'invert', good, bad, '--out', out, '--n-fft', '256', '--hop', '64', '--iters', '10', '--init', 'pghi', '--threads', '1'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'node',
+      [bin, 'invert', good, bad, '--out', out, '--n-fft', '256', '--hop', '64', '--iters', '10', '--init', 'pghi', '--threads', '1'],
+      { encoding: 'utf8' },
+    );
     expect(r.status).toBe(1);
     const sc = Number(/SC (-?[\d.]+) dB/.exec(r.stdout)?.[1]);
     expect(sc).toBeLessThan(-15);

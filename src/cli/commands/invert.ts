@@ -57,8 +57,12 @@ export const invertCommand: CommandModule<object, InvertArgs> = {
       .option('init', { choices: ['random', 'uniform', 'zero', 'pghi'] as const, default: 'random' as const, describe: 'Initial phase (see above)' })
       .option('momentum', { type: 'number', default: DEFAULT_GRIFFIN_LIM.momentum, describe: 'Fast Griffin-Lim momentum in [0, 1)' })
       .option('seed', { type: 'number', default: DEFAULT_GRIFFIN_LIM.seed, describe: 'Seed of the random phase' })
-      .option('sample-rate', { type: 'number', describe: 'Resample inputs to this rate first (default: keep each file\'s)' })
-      .option('threads', { type: 'number', describe: 'Threads per clip for the TypeScript loop, used when --n-fft is not a power of two (default: the idle cores now, 1 to 4); the WebAssembly kernel runs on one' })
+      .option('sample-rate', { type: 'number', describe: "Resample inputs to this rate first (default: keep each file's)" })
+      .option('threads', {
+        type: 'number',
+        describe:
+          'Threads per clip for the TypeScript loop, used when --n-fft is not a power of two (default: the idle cores now, 1 to 4); the WebAssembly kernel runs on one',
+      })
       .option('encoding', { choices: ['float32', 'pcm16'] as const, default: 'float32' as const, describe: 'WAV sample format' })
       .example('$0 invert clip.wav --out rebuilt', 'Random start, 32 iterations at n_fft 512, hop 128')
       .example('$0 invert data/*.wav --out rebuilt --init pghi --iters 16', 'Better start, fewer iterations') as unknown as Argv<InvertArgs>, // yargs adds the camel-case names

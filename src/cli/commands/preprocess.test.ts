@@ -11,13 +11,33 @@ describe('soundvae preprocess', () => {
   it('makes a dataset, reports a bad file on one line, exits 1 with --strict, and info summarises it', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-preprocess-cli-'));
     try {
-      for (const [digit, speaker] of [[1, 'ann'], [2, 'bob'], [3, 'cy']] as const) {
+      for (const [digit, speaker] of [
+        [1, 'ann'],
+        [2, 'bob'],
+        [3, 'cy'],
+      ] as const) {
         const x = Float32Array.from({ length: 3000 }, (_, i) => 0.4 * Math.sin((2 * Math.PI * (300 + 50 * digit) * i) / 8000));
         writeFileSync(path.join(dir, `${digit}_${speaker}_0.wav`), encodeWav(x, 8000));
       }
       writeFileSync(path.join(dir, '4_dan_0.wav'), 'not audio');
       const out = path.join(dir, 'ds');
-      const args = [bin, 'preprocess', dir, '--out', out, '--labels', 'fsdd', '--group-by', 'speaker', '--validation', '0.34', '--workers', '1', '--strict', '--json'];
+      const args = [
+        bin,
+        'preprocess',
+        dir,
+        '--out',
+        out,
+        '--labels',
+        'fsdd',
+        '--group-by',
+        'speaker',
+        '--validation',
+        '0.34',
+        '--workers',
+        '1',
+        '--strict',
+        '--json',
+      ];
       const r = spawnSync('node', args, { encoding: 'utf8' });
       expect(r.status).toBe(1);
       expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -56,7 +76,9 @@ describe('soundvae preprocess', () => {
       expect(existsSync(out)).toBe(false);
       const j = spawnSync('node', [bin, 'preprocess', junk, '--out', out, '--quiet'], { encoding: 'utf8' });
       expect(j.status).toBe(1);
-      expect(j.stderr.trim().split('\n').at(-1)).toMatch(/^soundvae: no usable audio in .*junk: 1 audio file, 1 unreadable \(.*x\.wav: not an audio file.*\), 1 other file \(\.txt 1\)$/);
+      expect(j.stderr.trim().split('\n').at(-1)).toMatch(
+        /^soundvae: no usable audio in .*junk: 1 audio file, 1 unreadable \(.*x\.wav: not an audio file.*\), 1 other file \(\.txt 1\)$/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -164,9 +164,15 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
       .positional('inputs', { type: 'string', array: true, demandOption: true, describe: 'Audio files, folders (recursive) or quoted globs' })
       .option('out', { type: 'string', demandOption: true, describe: 'Dataset folder (created; resumed when it holds one made the same way)' })
       .option('preset', { choices: Object.keys(PRESETS) as PresetName[], default: DEFAULT_PRESET, describe: 'Settings to start from (see above)' })
-      .group(['sample-rate', 'resample', 'clip', 'frames', 'n-fft', 'hop', 'split', 'overlap', 'keep-short', 'min-duration', 'top-db'], 'Spectrogram settings (override the preset):')
+      .group(
+        ['sample-rate', 'resample', 'clip', 'frames', 'n-fft', 'hop', 'split', 'overlap', 'keep-short', 'min-duration', 'top-db'],
+        'Spectrogram settings (override the preset):',
+      )
       .option('sample-rate', { type: 'number', describe: 'Resample every file to this rate (Hz)' })
-      .option('resample', { choices: Object.keys(RESAMPLE_QUALITIES) as ResampleQuality[], describe: "Resampling filter (torchaudio: the same as torchaudio's default)" })
+      .option('resample', {
+        choices: Object.keys(RESAMPLE_QUALITIES) as ResampleQuality[],
+        describe: "Resampling filter (torchaudio: the same as torchaudio's default)",
+      })
       .option('clip', { type: 'number', describe: 'Clip length in seconds' })
       .option('frames', { type: 'number', describe: 'Frames per clip (sets the clip length to (frames-1) x hop)' })
       .option('n-fft', { type: 'number', describe: 'FFT size; bins = n-fft/2 (Nyquist dropped)' })
@@ -186,12 +192,20 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
       .group(['labels', 'label-field', 'group-by', 'validation', 'holdout', 'seed'], 'Labels and split:')
       .option('labels', { type: 'string', default: 'none', describe: "none, folder, fsdd, or a file-name pattern like '{digit}_{speaker}_{take}'" })
       .option('label-field', { type: 'string', describe: "The pattern's main label (default its first field)" })
-      .option('group-by', { type: 'string', default: DEFAULT_PREPROCESS.groupBy, describe: 'Keep these whole across the split: source, folder or a label field' })
+      .option('group-by', {
+        type: 'string',
+        default: DEFAULT_PREPROCESS.groupBy,
+        describe: 'Keep these whole across the split: source, folder or a label field',
+      })
       .option('validation', { type: 'number', default: 0.1, describe: 'Fraction of items for validation' })
       .option('holdout', { type: 'string', describe: 'Validation by rule instead: FIELD=V1,V2 or FIELD=A-B' })
       .option('seed', { type: 'number', default: 0, describe: 'Seed of the split' })
       .group(['dtype', 'workers', 'overwrite', 'strict', 'quiet', 'json'], 'Run:')
-      .option('dtype', { choices: ['float32', 'uint16'] as const, default: 'float32' as const, describe: 'Stored values (uint16: half the size, 1/65535 steps)' })
+      .option('dtype', {
+        choices: ['float32', 'uint16'] as const,
+        default: 'float32' as const,
+        describe: 'Stored values (uint16: half the size, 1/65535 steps)',
+      })
       .option('workers', { type: 'number', default: DEFAULT_PREPROCESS.workers, describe: 'Worker threads (0: this thread)' })
       .option('overwrite', { type: 'boolean', describe: 'Replace a dataset in --out made with other settings' })
       .option('strict', { type: 'boolean', describe: 'Exit 1 when any file could not be read' })
@@ -199,7 +213,10 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
       .option('json', { type: 'boolean', describe: 'Print the summary as JSON' })
       .example('$0 preprocess data/fsdd --out datasets/fsdd --labels fsdd --group-by speaker', 'Spoken digits, one speaker per side')
       .example('$0 preprocess data/fsdd --out datasets/ref --preset reference --labels fsdd --holdout take=0-4', 'The Keras tutorial, FSDD test takes held out')
-      .example("$0 preprocess 'music/**/*.mp3' --out datasets/music --preset music --labels folder --group-by folder", 'Albums in folders, clips of one album on one side') as unknown as Argv<PreprocessArgs>,
+      .example(
+        "$0 preprocess 'music/**/*.mp3' --out datasets/music --preset music --labels folder --group-by folder",
+        'Albums in folders, clips of one album on one side',
+      ) as unknown as Argv<PreprocessArgs>,
   handler: async (args) => {
     expectInteger('workers', args.workers, 0);
     expectRange('validation', args.validation, 0, 1, true);

@@ -70,7 +70,9 @@ export function printReconstructions(recs: ScoredItem[], log: (line: string) => 
     log(`${r.name.padEnd(width)}  oracle ${describeScores(r.oracle.scores)}   reconstruction ${describeScores(r.reconstruction.scores)}${clips}`);
   }
   if (recs.length > 1) {
-    log(`${'mean'.padEnd(width)}  oracle ${describeScores(meanScores(recs.map((r) => r.oracle.scores)))}   reconstruction ${describeScores(meanScores(recs.map((r) => r.reconstruction.scores)))}`);
+    log(
+      `${'mean'.padEnd(width)}  oracle ${describeScores(meanScores(recs.map((r) => r.oracle.scores)))}   reconstruction ${describeScores(meanScores(recs.map((r) => r.reconstruction.scores)))}`,
+    );
   }
 }
 
@@ -106,7 +108,10 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       .option('report', { type: 'boolean', describe: 'Also write a listening report (index.html) into --out' })
       .example('$0 reconstruct --checkpoint runs/digits --data datasets/fsdd --count 8 --out recon --report', 'Eight unseen digits, heard three ways')
       .example('$0 reconstruct --checkpoint runs/digits my-voice.m4a --out recon', 'A whole file of any length, preprocessed like the training data')
-      .example('$0 reconstruct --checkpoint runs/music song.flac --first-clip --out recon', 'Only the first clip of the song') as unknown as Argv<ReconstructArgs>,
+      .example(
+        '$0 reconstruct --checkpoint runs/music song.flac --first-clip --out recon',
+        'Only the first clip of the song',
+      ) as unknown as Argv<ReconstructArgs>,
   handler: async (args) => {
     const files = args.inputs ?? [];
     if (files.length === 0 && !args.data) throw new UserError('give audio files or --data DATASET_DIR to reconstruct');
@@ -177,15 +182,17 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
         for (const file of files) {
           let bar: ReturnType<typeof createProgress> | undefined;
           try {
-            const rec = args.onePass ? await reconstructFileOnePass(s.g, file) : await reconstructFile(s.g, file, {
-              batch: args.batch,
-              onProgress: (done, total) => {
-                if (total <= args.batch) return;
-                bar ??= createProgress({ total, label: path.basename(file), unit: 'clips' });
-                bar.update(done);
-                if (done === total) bar.finish();
-              },
-            });
+            const rec = args.onePass
+              ? await reconstructFileOnePass(s.g, file)
+              : await reconstructFile(s.g, file, {
+                  batch: args.batch,
+                  onProgress: (done, total) => {
+                    if (total <= args.batch) return;
+                    bar ??= createProgress({ total, label: path.basename(file), unit: 'clips' });
+                    bar.update(done);
+                    if (done === total) bar.finish();
+                  },
+                });
             rec.name = name(rec.name); // only files that worked take a name, as with --first-clip
             rows.push(...(await writeReconstructions(args.out, '.', [rec], s.g.clip, Boolean(args.report))));
             scored.push({ name: rec.name, oracle: rec.oracle, reconstruction: rec.reconstruction, clips: rec.clips });
@@ -201,7 +208,9 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       if (args.report) {
         const file = await writeSessionReport(args.out, s, {
           title: 'soundvae: reconstructions',
-          subtitle: args.data ? `${rows.length} ${args.split} items of ${args.data}` : `${rows.length} file${rows.length === 1 ? '' : 's'}${args.firstClip ? ' (first clip each)' : ''}`,
+          subtitle: args.data
+            ? `${rows.length} ${args.split} items of ${args.data}`
+            : `${rows.length} file${rows.length === 1 ? '' : 's'}${args.firstClip ? ' (first clip each)' : ''}`,
           reconstructions: rows,
         });
         console.log(`report: ${file}`);

@@ -74,12 +74,17 @@ describe('train and signals', () => {
     const cmd = `"${process.execPath}" "${BIN}" train --data "${data}" --out "${out}" ${TINY_ARGS.join(' ')}; echo "trainer exit $?" >&2`;
     const launcher = `require('node:child_process').spawn('sh', ['-c', ${JSON.stringify(cmd)}], { stdio: 'inherit' }); setInterval(() => {}, 1e6);`;
     let sent = false;
-    const r = await run(process.execPath, ['-e', launcher], (text, kill) => {
-      if (!sent && /epoch 1\/2000: train loss/.test(text)) {
-        sent = true;
-        kill('SIGKILL');
-      }
-    }, { ...process.env, npm_command: 'exec' });
+    const r = await run(
+      process.execPath,
+      ['-e', launcher],
+      (text, kill) => {
+        if (!sent && /epoch 1\/2000: train loss/.test(text)) {
+          sent = true;
+          kill('SIGKILL');
+        }
+      },
+      { ...process.env, npm_command: 'exec' },
+    );
     killLeftover(out);
     // before: the trainer ran on to the end of its 2000 epochs
     expect(r.stderr).toMatch(/the process that started this one \(npx\/npm\) has gone; finishing this step and saving/);

@@ -64,10 +64,23 @@ describe('train options', () => {
   });
 
   it('parses strides and fills kernels and strides when --filters changes the block count', () => {
-    expect(parseStrides('2x2,2,2x1')).toEqual([[2, 2], [2, 2], [2, 1]]);
+    expect(parseStrides('2x2,2,2x1')).toEqual([
+      [2, 2],
+      [2, 2],
+      [2, 1],
+    ]);
     expect(() => parseStrides('2x')).toThrow(/--strides '2x'/);
     const o = overridesFromArgs({ filters: '8,8,8', lr: 0.01 } as never);
-    expect(o).toEqual({ filters: [8, 8, 8], kernels: [3, 3, 3], strides: [[2, 2], [2, 2], [2, 1]], learningRate: 0.01 });
+    expect(o).toEqual({
+      filters: [8, 8, 8],
+      kernels: [3, 3, 3],
+      strides: [
+        [2, 2],
+        [2, 2],
+        [2, 1],
+      ],
+      learningRate: 0.01,
+    });
     expect(() => overridesFromArgs({ filters: '8,8', strides: '2x2' } as never)).toThrow(/--strides has 1 blocks but the model has 2/);
     expect(() => overridesFromArgs({ latent: 2.5 } as never)).toThrow(/--latent 2.5: expected a positive integer/);
     const run = { epochs: 3, workers: 1, 'micro-batch': 0, 'log-every': 50, 'save-every': 0 };
@@ -114,7 +127,10 @@ describe('soundvae train (CLI)', () => {
     expect(kept.batchInEpoch).toBe(0);
     const second = await runCli(['train', '--data', data, '--out', run, '--epochs', String(kept.epoch + 1), '--resume', '--backend', 'cpu']);
     expect(second.code).toBe(0);
-    const lines = (await fs.readFile(path.join(run, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await fs.readFile(path.join(run, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.type === 'epoch').map((l) => l.epoch)).toEqual(Array.from({ length: kept.epoch + 1 }, (_, i) => i + 1));
   });
 

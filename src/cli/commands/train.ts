@@ -75,7 +75,11 @@ export function overridesFromArgs(args: TrainArgs): Partial<VaeConfig> {
     o.kernels ??= Array(n).fill(preset.kernels[0]);
     o.strides ??= [...Array(n - 1).fill(preset.strides[0]), preset.strides[preset.strides.length - 1]!];
   }
-  for (const [key, list] of [['filters', o.filters], ['kernels', o.kernels], ['strides', o.strides]] as const) {
+  for (const [key, list] of [
+    ['filters', o.filters],
+    ['kernels', o.kernels],
+    ['strides', o.strides],
+  ] as const) {
     if (list && list.length !== n) throw new UserError(`--${key} has ${list.length} blocks but the model has ${n}; give one value per block`);
   }
   if (args.latent !== undefined) o.latent = positive('latent', args.latent, true);
@@ -86,16 +90,19 @@ export function overridesFromArgs(args: TrainArgs): Partial<VaeConfig> {
   if (args.bottleneck !== undefined) o.bottleneck = args.bottleneck;
   if (args.loss !== undefined) o.reconstructionLoss = args.loss;
   if (args['loss-emphasis'] !== undefined) {
-    if (!Number.isFinite(args['loss-emphasis']) || args['loss-emphasis'] < 0) throw new UserError(`--loss-emphasis ${args['loss-emphasis']}: expected 0 or a positive number`);
+    if (!Number.isFinite(args['loss-emphasis']) || args['loss-emphasis'] < 0)
+      throw new UserError(`--loss-emphasis ${args['loss-emphasis']}: expected 0 or a positive number`);
     o.lossEmphasis = args['loss-emphasis'];
   }
   if (args['spectral-weight'] !== undefined) {
-    if (!Number.isFinite(args['spectral-weight']) || args['spectral-weight'] < 0) throw new UserError(`--spectral-weight ${args['spectral-weight']}: expected 0 or a positive number`);
+    if (!Number.isFinite(args['spectral-weight']) || args['spectral-weight'] < 0)
+      throw new UserError(`--spectral-weight ${args['spectral-weight']}: expected 0 or a positive number`);
     o.spectralWeight = args['spectral-weight'];
   }
   if (args['kl-weight'] !== undefined) o.klWeight = positive('kl-weight', args['kl-weight']);
   if (args['kl-anneal'] !== undefined) {
-    if (!Number.isFinite(args['kl-anneal']) || args['kl-anneal'] < 0) throw new UserError(`--kl-anneal ${args['kl-anneal']}: expected 0 or a positive number of epochs`);
+    if (!Number.isFinite(args['kl-anneal']) || args['kl-anneal'] < 0)
+      throw new UserError(`--kl-anneal ${args['kl-anneal']}: expected 0 or a positive number of epochs`);
     o.klAnnealEpochs = args['kl-anneal'];
   }
   return o;
@@ -114,7 +121,10 @@ export function checkRunArgs(args: Pick<TrainArgs, 'epochs' | 'workers' | 'micro
   positive('epochs', args.epochs, true);
   if (args.workers !== undefined) positive('workers', args.workers, true);
   positive('log-every', args['log-every'], true);
-  for (const [option, v] of [['micro-batch', args['micro-batch']], ['save-every', args['save-every']]] as const) {
+  for (const [option, v] of [
+    ['micro-batch', args['micro-batch']],
+    ['save-every', args['save-every']],
+  ] as const) {
     if (!Number.isFinite(v) || v < 0 || (option === 'micro-batch' && !Number.isInteger(v))) {
       throw new UserError(`--${option} ${v}: expected 0 or a positive ${option === 'micro-batch' ? 'integer' : 'number'}`);
     }
@@ -183,12 +193,15 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         describe: 'dense: one latent vector per clip (the tutorial); time: --latent values per time step of the conv grid [preset]',
       })
       .option('loss', { choices: ['mse', 'l1'] as const, describe: 'Reconstruction error per element: mse (the tutorial) or l1 (less blur) [preset]' })
-      .option('loss-emphasis', { type: 'number', describe: 'k: weight each bin\'s error by exp(k (x - 1)), so loud bins count e^k times the floor [preset]' })
+      .option('loss-emphasis', { type: 'number', describe: "k: weight each bin's error by exp(k (x - 1)), so loud bins count e^k times the floor [preset]" })
       .option('spectral-weight', { type: 'number', describe: 'Weight of a spectral-convergence term on linear magnitudes (sharper loud harmonics) [preset]' })
       .option('kl-weight', { type: 'number', describe: 'beta: weight of the KL term (higher: latents closer to N(0, I), blurrier reconstructions) [preset]' })
       .option('kl-anneal', { type: 'number', describe: 'Epochs over which the KL weight ramps up from 0 to --kl-weight [0: no ramp]' })
       .option('seed', { type: 'number', describe: `Seed of weights, shuffling and noise: same seed + backend = same weights [${DEFAULT_TRAIN.seed}]` })
-      .option('workers', { type: 'number', describe: 'Data-parallel worker threads, each with its own wasm backend [wasm: one per core, up to 4; other backends: 1]' })
+      .option('workers', {
+        type: 'number',
+        describe: 'Data-parallel worker threads, each with its own wasm backend [wasm: one per core, up to 4; other backends: 1]',
+      })
       .option('micro-batch', { type: 'number', default: DEFAULT_TRAIN.microBatch, describe: 'Largest batch run at once (0 = fit memory automatically)' })
       .option('log-every', { type: 'number', default: DEFAULT_TRAIN.logEverySteps, describe: 'Write a metrics.jsonl line every N steps' })
       .option('save-every', {
@@ -219,10 +232,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     const overrides = overridesFromArgs(args);
     checkRunArgs(args);
     // tfjs loads here, not for --help
-    const [{ initBackend }, { datasetSource, resolveConfig, train }] = await Promise.all([
-      import('../../backend/backend.ts'),
-      import('../../train/train.ts'),
-    ]);
+    const [{ initBackend }, { datasetSource, resolveConfig, train }] = await Promise.all([import('../../backend/backend.ts'), import('../../train/train.ts')]);
     const { active } = await initBackend(args.backend as BackendName | 'auto' | undefined);
     const workers = args.workers ?? defaultWorkers(active);
     const data = await datasetSource(args.data);

@@ -43,11 +43,13 @@ export async function verifyRun(dir: string): Promise<VerifyReport> {
     for (const name of ['last', 'best']) {
       const d = path.join(dir, name);
       if (await exists(d)) folders.push(d);
-      else if (await exists(`${d}.old`)) folders.push(`${d}.old`); // a save died between its renames: the loader uses this
+      else if (await exists(`${d}.old`))
+        folders.push(`${d}.old`); // a save died between its renames: the loader uses this
       else if (name === 'last' && (await exists(path.join(dir, 'metrics.jsonl')))) report.problems.push(`${d}: missing`);
     }
   }
-  if (!folders.length && !report.problems.length) throw new UserError(`${dir}: not a dataset, run or checkpoint folder (no ${MANIFEST_FILE}, config.json, last/ or best/)`);
+  if (!folders.length && !report.problems.length)
+    throw new UserError(`${dir}: not a dataset, run or checkpoint folder (no ${MANIFEST_FILE}, config.json, last/ or best/)`);
   for (const folder of folders) {
     const c = await checkCheckpointFiles(folder);
     report.problems.push(...c.problems);
