@@ -242,205 +242,234 @@ export async function train(data: TrainingData, opts: TrainOptions): Promise<Tra
   }
 }
 
+/** Everything one training run carries from step to step: settings, engine, where it stands, what was saved. */
+interface Run {
+  data: TrainingData;
+  opts: TrainOptions;
+  o: typeof DEFAULT_TRAIN & TrainOptions & { out: string };
+  log: (line: string) => void;
+  paths: { last: string; best: string; metrics: string };
+  config: VaeConfig;
+  progress: TrainingProgress;
+  engine: TrainingEngine;
+  /** Where the checkpoint in last/ stands, for the message when training must stop. */
+  saved?: string;
+  lastSave: number;
+}
+
+/** The run's learning-rate schedule: a cosine spans its steps to --epochs (a resume to more epochs stretches it). */
+function scheduleFor(data: TrainingData, c: VaeConfig, epochs: number) {
+  return lrSchedule(c.lrSchedule ?? 'constant', epochs * Math.ceil(data.trainItems / c.batchSize));
+}
+
+/** The engine for a config, on the run's workers, schedule and KL ramp. */
+function engineFor(data: TrainingData, o: Run['o'], config: VaeConfig, seed: number): Promise<TrainingEngine> {
+  const klAnnealSteps = (config.klAnnealEpochs ?? 0) * Math.ceil(data.trainItems / config.batchSize);
+  return createEngine({
+    config,
+    inputShape: data.shape,
+    seed,
+    microBatch: o.microBatch,
+    workers: o.workers,
+    lrSchedule: scheduleFor(data, config, o.epochs),
+    klAnnealSteps,
+  });
+}
+
+/** Continues the run in `out/last`: checks it fits the options and the data, restores the engine and the logs. */
+async function resumeRun(data: TrainingData, opts: TrainOptions, o: Run['o'], log: Run['log'], paths: Run['paths']) {
+  if (!(await hasCheckpoint(o.out))) throw new UserError(await describeMissingCheckpoint(o.out));
+  const ckpt = await loadCheckpoint(o.out, 'last');
+  let engine: TrainingEngine;
+  const progress = ckpt.training;
+  try {
+    if (!ckpt.resumable) {
+      throw new UserError(
+        `${ckpt.dir}: an exported checkpoint (no optimiser state) cannot be resumed; resume the run it was exported from, or start a new --out`,
+      );
+    }
+    const conflicts = resumeConflicts(ckpt.config, opts, ckpt.training.seed);
+    const shape = architectureDifferences(ckpt, { config: ckpt.config, inputShape: data.shape });
+    if (conflicts.length) {
+      throw new UserError(`${ckpt.dir}: cannot resume with ${conflicts.join(', ')}; drop these options or start a new --out`);
+    }
+    if (shape.length) throw new UserError(`${ckpt.dir}: cannot resume on this dataset: ${shape.join(', ')}`);
+    if (ckpt.dataset.trainItems !== data.trainItems || ckpt.dataset.validationItems !== data.validationItems) {
+      throw new UserError(
+        `${ckpt.dir}: the dataset changed since this checkpoint (${data.trainItems} training / ${data.validationItems} validation items, ` +
+          `was ${ckpt.dataset.trainItems} / ${ckpt.dataset.validationItems}); resuming needs the same data`,
+      );
+    }
+    engine = await engineFor(data, o, ckpt.config, progress.seed);
+    await engine.setState({ weights: getVaeWeights(ckpt.vae), optimizer: ckpt.optimizer, step: ckpt.optimizerStep });
+  } finally {
+    disposeVae(ckpt.vae);
+  }
+  const metricsFix = await reconcileMetricsLog(paths.metrics, progress);
+  if (metricsFix.restored) log(`${paths.metrics}: ${metricsFix.restored} epoch line(s) lost to an earlier kill restored from the checkpoint`);
+  await repairBest(o.out, ckpt.dir, progress);
+  if (progress.backend && progress.backend !== tf.getBackend()) {
+    log(
+      `note: this run was trained on the ${progress.backend} backend and continues on ${tf.getBackend()}; the weights will differ slightly from an uninterrupted run`,
+    );
+  }
+  progress.backend = tf.getBackend();
+  log(`resuming ${ckpt.dir}: epoch ${progress.epoch}${progress.batchInEpoch ? ` + ${progress.batchInEpoch} batches` : ''}, step ${progress.step}`);
+  return { config: ckpt.config, progress, engine, saved: `epoch ${progress.epoch}, step ${progress.step}` };
+}
+
+/** Starts a new run in `out` (never over another without --overwrite): a fresh engine and an empty metrics log. */
+async function newRun(data: TrainingData, opts: TrainOptions, o: Run['o'], paths: Run['paths']) {
+  await prepareNewRun(o.out, Boolean(opts.overwrite));
+  const config = resolveConfig(o.preset, opts.overrides);
+  const progress: TrainingProgress = {
+    epoch: 0,
+    batchInEpoch: 0,
+    partial: { sum: ZERO_PARTS, items: 0, seconds: 0 },
+    step: 0,
+    seed: o.seed,
+    backend: tf.getBackend(),
+    bestValLoss: null,
+    bestEpoch: null,
+    metrics: [],
+  };
+  const engine = await engineFor(data, o, config, o.seed);
+  await fs.mkdir(o.out, { recursive: true });
+  await writeFileAtomic(paths.metrics, '');
+  return { config, progress, engine, saved: undefined };
+}
+
+async function saveRun(run: Run, dir: string): Promise<void> {
+  const { config, data, progress, engine } = run;
+  await saveCheckpoint(dir, { config, inputShape: data.shape, dataset: data.info, training: progress, state: await engine.getState() });
+  run.saved = `epoch ${progress.epoch}, step ${progress.step}`;
+  run.lastSave = performance.now();
+}
+
+function appendMetrics(run: Run, record: object): Promise<void> {
+  return fs.appendFile(run.paths.metrics, `${JSON.stringify({ ...record, time: new Date().toISOString() })}\n`).catch((err: unknown) => {
+    throw writeError(run.paths.metrics, err);
+  });
+}
+
+/**
+ * Trains one epoch's batches from where the epoch stands (skipping those done before an interruption), saving
+ * `last/` inside long epochs. Returns the training seconds, or 'interrupted' after saving the position.
+ */
+async function trainEpoch(run: Run, epoch: number): Promise<number | 'interrupted'> {
+  const { data, opts, o, config, engine } = run;
+  let started = performance.now();
+  const bar =
+    opts.progress === false
+      ? undefined
+      : createProgress({
+          total: data.trainItems - Math.min(data.trainItems, run.progress.partial.items),
+          label: `epoch ${epoch + 1}/${o.epochs}`,
+          unit: 'samples',
+          remainingAfter: (o.epochs - epoch - 1) * data.trainItems, // the later epochs: the whole run's ETA
+          stream: opts.progress,
+        });
+  let interrupted = false;
+  for await (const batch of data.trainBatches(epoch, config.batchSize, run.progress.seed, run.progress.batchInEpoch)) {
+    if (opts.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    const parts = await engine.trainStep(batch.data, batch.count);
+    const p = run.progress;
+    if (![parts.loss, parts.reconstruction, parts.kl].every(Number.isFinite)) {
+      bar?.clear();
+      const kept = run.saved ? `${run.paths.last} still holds the last good checkpoint (${run.saved})` : 'no checkpoint was written yet';
+      throw new UserError(`training stopped: the loss became ${parts.loss} at epoch ${epoch + 1}, step ${p.step + 1}; ${kept}. Try a lower --lr`);
+    }
+    p.step++;
+    p.batchInEpoch++;
+    p.partial.sum = addParts(p.partial.sum, parts, batch.count);
+    p.partial.items += batch.count;
+    const mean = meanParts(p.partial.sum, p.partial.items);
+    bar?.tick(batch.count, { loss: mean.loss, rec: mean.reconstruction, kl: mean.kl });
+    if (p.step % o.logEverySteps === 0) await appendMetrics(run, { type: 'step', epoch: epoch + 1, step: p.step, ...parts });
+    if (o.saveEverySeconds > 0 && (performance.now() - run.lastSave) / 1000 >= o.saveEverySeconds) {
+      p.partial.seconds += (performance.now() - started) / 1000;
+      started = performance.now();
+      await saveRun(run, run.paths.last); // the position inside the epoch is saved: resuming continues from this step
+    }
+  }
+  const trainSeconds = run.progress.partial.seconds + (performance.now() - started) / 1000;
+  bar?.clear(); // the epoch's summary line (or the interruption) replaces the bar
+  if (interrupted || opts.signal?.aborted) {
+    // Save the position inside the epoch: --resume skips the batches already done, with the same order.
+    run.progress.partial.seconds = trainSeconds;
+    await saveRun(run, run.paths.last);
+    return 'interrupted';
+  }
+  return trainSeconds;
+}
+
+/** Validates, logs and checkpoints a finished epoch (best/ too when its validation loss is the lowest so far). */
+async function finishEpoch(run: Run, epoch: number, trainSeconds: number, started: number): Promise<void> {
+  const { data, o, config, engine } = run;
+  const train = meanParts(run.progress.partial.sum, run.progress.partial.items);
+  const val = await validate(engine, data, config.batchSize);
+  const metrics: EpochMetrics = {
+    epoch: epoch + 1,
+    step: run.progress.step,
+    train,
+    ...(val ? { val } : {}),
+    samplesPerSecond: run.progress.partial.items / Math.max(trainSeconds, 1e-9),
+    seconds: trainSeconds + (performance.now() - started) / 1000,
+    learningRate: config.learningRate * lrFactor(scheduleFor(data, config, o.epochs), run.progress.step - 1),
+  };
+  // Best by validation loss, or by training loss when there is no validation split.
+  const score = (val ?? train).loss;
+  const isBest = Number.isFinite(score) && (run.progress.bestValLoss === null || score < run.progress.bestValLoss);
+  run.progress = {
+    ...run.progress,
+    epoch: epoch + 1,
+    batchInEpoch: 0,
+    partial: { sum: ZERO_PARTS, items: 0, seconds: 0 },
+    bestValLoss: isBest ? score : run.progress.bestValLoss,
+    bestEpoch: isBest ? epoch + 1 : run.progress.bestEpoch,
+    metrics: [...run.progress.metrics, metrics],
+  };
+  // The epoch's log line before its checkpoint: a kill in between leaves a line past the checkpoint, which resuming
+  // drops; a kill after the save (e.g. during the best/ copy) finds the line already there.
+  await appendMetrics(run, { type: 'epoch', ...metrics });
+  await saveRun(run, run.paths.last);
+  if (isBest) await copyCheckpoint(run.paths.last, run.paths.best);
+  await writeFileAtomic(path.join(o.out, RUN_FILES.curves), renderCurvesSvg(run.progress.metrics));
+  run.log(
+    `epoch ${epoch + 1}/${o.epochs}: train ${describeParts(train)}` +
+      (val ? `, validation ${describeParts(val)}` : '') +
+      `${config.lrSchedule === 'cosine' ? `, lr ${formatNumber(metrics.learningRate!)}` : ''}` +
+      `, ${formatNumber(metrics.samplesPerSecond)} samples/s, ${formatDuration(metrics.seconds)}${isBest ? ', best so far' : ''}`,
+  );
+}
+
 async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<TrainResult> {
   const o = { ...DEFAULT_TRAIN, ...dropUndefined(opts), out: opts.out };
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const lastDir = path.join(o.out, RUN_FILES.last);
-  const bestDir = path.join(o.out, RUN_FILES.best);
-  const metricsPath = path.join(o.out, RUN_FILES.metrics);
-  if (data.trainItems < 1) throw new UserError(`${data.info.path}: the dataset has no training items`);
-
-  let config: VaeConfig;
-  let progress: TrainingProgress;
-  let engine: TrainingEngine;
-  // a cosine spans this run's steps to --epochs (a resume to more epochs stretches it from there on)
-  const klAnnealSteps = (c: VaeConfig) => (c.klAnnealEpochs ?? 0) * Math.ceil(data.trainItems / c.batchSize);
-  const scheduleFor = (c: VaeConfig) => lrSchedule(c.lrSchedule ?? 'constant', o.epochs * Math.ceil(data.trainItems / c.batchSize));
-  /** Where the checkpoint in last/ stands, for the message when training must stop. */
-  let saved: string | undefined;
-  if (o.resume) {
-    if (!(await hasCheckpoint(o.out))) throw new UserError(await describeMissingCheckpoint(o.out));
-    const ckpt = await loadCheckpoint(o.out, 'last');
-    try {
-      if (!ckpt.resumable) {
-        throw new UserError(
-          `${ckpt.dir}: an exported checkpoint (no optimiser state) cannot be resumed; resume the run it was exported from, or start a new --out`,
-        );
-      }
-      const conflicts = resumeConflicts(ckpt.config, opts, ckpt.training.seed);
-      const shape = architectureDifferences(ckpt, { config: ckpt.config, inputShape: data.shape });
-      if (conflicts.length) {
-        throw new UserError(`${ckpt.dir}: cannot resume with ${conflicts.join(', ')}; drop these options or start a new --out`);
-      }
-      if (shape.length) throw new UserError(`${ckpt.dir}: cannot resume on this dataset: ${shape.join(', ')}`);
-      if (ckpt.dataset.trainItems !== data.trainItems || ckpt.dataset.validationItems !== data.validationItems) {
-        throw new UserError(
-          `${ckpt.dir}: the dataset changed since this checkpoint (${data.trainItems} training / ${data.validationItems} validation items, ` +
-            `was ${ckpt.dataset.trainItems} / ${ckpt.dataset.validationItems}); resuming needs the same data`,
-        );
-      }
-      config = ckpt.config;
-      progress = ckpt.training;
-      engine = await createEngine({
-        config,
-        inputShape: data.shape,
-        seed: progress.seed,
-        microBatch: o.microBatch,
-        workers: o.workers,
-        lrSchedule: scheduleFor(config),
-        klAnnealSteps: klAnnealSteps(config),
-      });
-      await engine.setState({ weights: getVaeWeights(ckpt.vae), optimizer: ckpt.optimizer, step: ckpt.optimizerStep });
-    } finally {
-      disposeVae(ckpt.vae);
-    }
-    const metricsFix = await reconcileMetricsLog(metricsPath, progress);
-    if (metricsFix.restored) log(`${metricsPath}: ${metricsFix.restored} epoch line(s) lost to an earlier kill restored from the checkpoint`);
-    await repairBest(o.out, ckpt.dir, progress);
-    saved = `epoch ${progress.epoch}, step ${progress.step}`;
-    if (progress.backend && progress.backend !== tf.getBackend()) {
-      log(
-        `note: this run was trained on the ${progress.backend} backend and continues on ${tf.getBackend()}; the weights will differ slightly from an uninterrupted run`,
-      );
-    }
-    progress.backend = tf.getBackend();
-    log(`resuming ${ckpt.dir}: epoch ${progress.epoch}${progress.batchInEpoch ? ` + ${progress.batchInEpoch} batches` : ''}, step ${progress.step}`);
-  } else {
-    await prepareNewRun(o.out, Boolean(opts.overwrite)); // never replaces a run without --overwrite
-    config = resolveConfig(o.preset, opts.overrides);
-    progress = {
-      epoch: 0,
-      batchInEpoch: 0,
-      partial: { sum: ZERO_PARTS, items: 0, seconds: 0 },
-      step: 0,
-      seed: o.seed,
-      backend: tf.getBackend(),
-      bestValLoss: null,
-      bestEpoch: null,
-      metrics: [],
-    };
-    engine = await createEngine({
-      config,
-      inputShape: data.shape,
-      seed: o.seed,
-      microBatch: o.microBatch,
-      workers: o.workers,
-      lrSchedule: scheduleFor(config),
-      klAnnealSteps: klAnnealSteps(config),
-    });
-    await fs.mkdir(o.out, { recursive: true });
-    await writeFileAtomic(metricsPath, '');
-  }
-
-  let lastSave = performance.now();
-  const save = async (dir: string) => {
-    await saveCheckpoint(dir, { config, inputShape: data.shape, dataset: data.info, training: progress, state: await engine.getState() });
-    saved = `epoch ${progress.epoch}, step ${progress.step}`;
-    lastSave = performance.now();
-  };
-  const appendMetrics = (record: object) =>
-    fs.appendFile(metricsPath, `${JSON.stringify({ ...record, time: new Date().toISOString() })}\n`).catch((err: unknown) => {
-      throw writeError(metricsPath, err);
-    });
+  const paths = { last: path.join(o.out, RUN_FILES.last), best: path.join(o.out, RUN_FILES.best), metrics: path.join(o.out, RUN_FILES.metrics) };
+  const start = o.resume ? await resumeRun(data, opts, o, log, paths) : await newRun(data, opts, o, paths);
+  const run: Run = { data, opts, o, log, paths, ...start, lastSave: performance.now() };
   const result = (status: TrainResult['status']): TrainResult => ({
     status,
-    epoch: progress.epoch,
-    step: progress.step,
-    bestValLoss: progress.bestValLoss,
-    metrics: progress.metrics,
-    checkpoint: lastDir,
+    epoch: run.progress.epoch,
+    step: run.progress.step,
+    bestValLoss: run.progress.bestValLoss,
+    metrics: run.progress.metrics,
+    checkpoint: paths.last,
   });
-
   try {
-    if (progress.epoch >= o.epochs) log(`nothing to do: the checkpoint has already done ${progress.epoch} of ${o.epochs} epochs (raise --epochs)`);
-    for (let epoch = progress.epoch; epoch < o.epochs; epoch++) {
-      let started = performance.now();
-      const skip = progress.batchInEpoch;
-      const bar =
-        opts.progress === false
-          ? undefined
-          : createProgress({
-              total: data.trainItems - Math.min(data.trainItems, progress.partial.items),
-              label: `epoch ${epoch + 1}/${o.epochs}`,
-              unit: 'samples',
-              remainingAfter: (o.epochs - epoch - 1) * data.trainItems, // the later epochs: the whole run's ETA
-              stream: opts.progress,
-            });
-      let interrupted = false;
-      for await (const batch of data.trainBatches(epoch, config.batchSize, progress.seed, skip)) {
-        if (opts.signal?.aborted) {
-          interrupted = true;
-          break;
-        }
-        const parts = await engine.trainStep(batch.data, batch.count);
-        if (![parts.loss, parts.reconstruction, parts.kl].every(Number.isFinite)) {
-          bar?.clear();
-          const kept = saved ? `${lastDir} still holds the last good checkpoint (${saved})` : 'no checkpoint was written yet';
-          throw new UserError(`training stopped: the loss became ${parts.loss} at epoch ${epoch + 1}, step ${progress.step + 1}; ${kept}. Try a lower --lr`);
-        }
-        progress.step++;
-        progress.batchInEpoch++;
-        progress.partial.sum = addParts(progress.partial.sum, parts, batch.count);
-        progress.partial.items += batch.count;
-        const mean = meanParts(progress.partial.sum, progress.partial.items);
-        bar?.tick(batch.count, { loss: mean.loss, rec: mean.reconstruction, kl: mean.kl });
-        if (progress.step % o.logEverySteps === 0) {
-          await appendMetrics({ type: 'step', epoch: epoch + 1, step: progress.step, ...parts });
-        }
-        if (o.saveEverySeconds > 0 && (performance.now() - lastSave) / 1000 >= o.saveEverySeconds) {
-          progress.partial.seconds += (performance.now() - started) / 1000;
-          started = performance.now();
-          await save(lastDir); // the position inside the epoch is saved: resuming continues from this step
-        }
-      }
-      const trainSeconds = progress.partial.seconds + (performance.now() - started) / 1000;
-      if (interrupted || opts.signal?.aborted) {
-        // Save the position inside the epoch: --resume skips the batches already done, with the same order.
-        progress.partial.seconds = trainSeconds;
-        bar?.clear();
-        await save(lastDir);
-        return result('interrupted');
-      }
-      bar?.clear(); // the epoch's summary line below replaces the bar
-      const train = meanParts(progress.partial.sum, progress.partial.items);
-      const val = await validate(engine, data, config.batchSize);
-      const metrics: EpochMetrics = {
-        epoch: epoch + 1,
-        step: progress.step,
-        train,
-        ...(val ? { val } : {}),
-        samplesPerSecond: progress.partial.items / Math.max(trainSeconds, 1e-9),
-        seconds: progress.partial.seconds + (performance.now() - started) / 1000,
-        learningRate: config.learningRate * lrFactor(scheduleFor(config), progress.step - 1),
-      };
-      // Best by validation loss, or by training loss when there is no validation split.
-      const score = (val ?? train).loss;
-      const isBest = Number.isFinite(score) && (progress.bestValLoss === null || score < progress.bestValLoss);
-      progress = {
-        ...progress,
-        epoch: epoch + 1,
-        batchInEpoch: 0,
-        partial: { sum: ZERO_PARTS, items: 0, seconds: 0 },
-        bestValLoss: isBest ? score : progress.bestValLoss,
-        bestEpoch: isBest ? epoch + 1 : progress.bestEpoch,
-        metrics: [...progress.metrics, metrics],
-      };
-      // The epoch's log line before its checkpoint: a kill in between leaves a line past the checkpoint, which resuming
-      // drops; a kill after the save (e.g. during the best/ copy) finds the line already there.
-      await appendMetrics({ type: 'epoch', ...metrics });
-      await save(lastDir);
-      if (isBest) await copyCheckpoint(lastDir, bestDir);
-      await writeFileAtomic(path.join(o.out, RUN_FILES.curves), renderCurvesSvg(progress.metrics));
-      log(
-        `epoch ${epoch + 1}/${o.epochs}: train ${describeParts(train)}` +
-          (val ? `, validation ${describeParts(val)}` : '') +
-          `${config.lrSchedule === 'cosine' ? `, lr ${formatNumber(metrics.learningRate!)}` : ''}` +
-          `, ${formatNumber(metrics.samplesPerSecond)} samples/s, ${formatDuration(metrics.seconds)}${isBest ? ', best so far' : ''}`,
-      );
+    if (run.progress.epoch >= o.epochs) log(`nothing to do: the checkpoint has already done ${run.progress.epoch} of ${o.epochs} epochs (raise --epochs)`);
+    for (let epoch = run.progress.epoch; epoch < o.epochs; epoch++) {
+      const trainSeconds = await trainEpoch(run, epoch);
+      if (trainSeconds === 'interrupted') return result('interrupted');
+      await finishEpoch(run, epoch, trainSeconds, performance.now());
     }
     return result('done');
   } finally {
-    await engine.dispose();
+    await run.engine.dispose();
   }
 }
 
