@@ -25,7 +25,7 @@ import {
 import type { SplitOptions } from './split.ts';
 import type { ClipSkip } from './stages.ts';
 import { FileProcessor } from './stages.ts';
-import { createDatasetWriter, type DatasetManifest, type DatasetWriter, type StoreDtype } from './store.ts';
+import { createDatasetWriter, ReplaceableDatasetError, type DatasetManifest, type DatasetWriter, type StoreDtype } from './store.ts';
 import { processFileInChunks, type ClipMeta, type FromWorker, type ToWorker, type WorkerConfig } from './worker.ts';
 
 /** Clip data per message, and per worker not yet written: what bounds memory whatever the input. */
@@ -235,8 +235,7 @@ export async function preprocess(inputs: readonly string[], out: string, options
     writer = await createDatasetWriter(out, { ...writerOptions, resume: true });
   } catch (err) {
     // --overwrite replaces a dataset made differently or a damaged one, never one another process is writing.
-    const replaceable = err instanceof UserError && /other settings|corrupt manifest|not a soundvae dataset/.test(err.message);
-    if (!(o.overwrite && replaceable)) throw err;
+    if (!(o.overwrite && err instanceof ReplaceableDatasetError)) throw err;
     writer = await createDatasetWriter(out, { ...writerOptions, resume: false });
   }
 

@@ -165,6 +165,12 @@ export interface DatasetWriter {
   close(): void;
 }
 
+/**
+ * The output folder holds something a new dataset may replace with --overwrite: a dataset made with other settings
+ * or shape, or a manifest that is damaged or not soundvae's. (Never a dataset another process is writing.)
+ */
+export class ReplaceableDatasetError extends UserError {}
+
 function manifestPath(dir: string): string {
   return path.join(dir, MANIFEST_FILE);
 }
@@ -198,18 +204,18 @@ export async function readManifest(dir: string): Promise<DatasetManifest> {
   try {
     m = JSON.parse(text) as DatasetManifest;
   } catch (err) {
-    throw new UserError(`${file}: corrupt manifest (${(err as Error).message})`);
+    throw new ReplaceableDatasetError(`${file}: corrupt manifest (${(err as Error).message})`);
   }
-  if (!m || m.schema !== DATASET_SCHEMA) throw new UserError(`${file}: not a soundvae dataset manifest`);
+  if (!m || m.schema !== DATASET_SCHEMA) throw new ReplaceableDatasetError(`${file}: not a soundvae dataset manifest`);
   if (!(m.version <= DATASET_VERSION)) {
     throw new UserError(`${file}: dataset version ${m.version} is newer than this soundvae reads (${DATASET_VERSION}); update soundvae`);
   }
   const shapeOk = Array.isArray(m.shape) && m.shape.length === 2 && m.shape.every((n) => Number.isInteger(n) && n > 0);
   if (!shapeOk || !(m.dtype in BYTES_PER_VALUE) || !Array.isArray(m.items) || !Array.isArray(m.shards)) {
-    throw new UserError(`${file}: corrupt manifest (missing or invalid shape, dtype, items or shards)`);
+    throw new ReplaceableDatasetError(`${file}: corrupt manifest (missing or invalid shape, dtype, items or shards)`);
   }
   if (m.itemBytes !== m.shape[0] * m.shape[1] * BYTES_PER_VALUE[m.dtype]) {
-    throw new UserError(`${file}: corrupt manifest (itemBytes ${m.itemBytes} does not match shape and dtype)`);
+    throw new ReplaceableDatasetError(`${file}: corrupt manifest (itemBytes ${m.itemBytes} does not match shape and dtype)`);
   }
   return m;
 }
@@ -462,7 +468,7 @@ async function openWriter(
     const old = await readManifest(dir);
     const same = canonicalJson(old.shape) === canonicalJson(shape) && old.dtype === dtype && canonicalJson(old.settings) === canonicalJson(options.settings);
     if (!same) {
-      throw new UserError(`${dir}: holds a dataset made with other settings or shape; choose another output folder or start afresh (--overwrite)`);
+      throw new ReplaceableDatasetError(`${dir}: holds a dataset made with other settings or shape; choose another output folder or start afresh (--overwrite)`);
     }
     // Kept items are checked against the shards (sizes and checksums): from the first damaged item on, everything is
     // dropped and the sources it came from are made again.
