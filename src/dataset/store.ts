@@ -468,7 +468,9 @@ async function openWriter(
     const old = await readManifest(dir);
     const same = canonicalJson(old.shape) === canonicalJson(shape) && old.dtype === dtype && canonicalJson(old.settings) === canonicalJson(options.settings);
     if (!same) {
-      throw new ReplaceableDatasetError(`${dir}: holds a dataset made with other settings or shape; choose another output folder or start afresh (--overwrite)`);
+      throw new ReplaceableDatasetError(
+        `${dir}: holds a dataset made with other settings or shape; choose another output folder or start afresh (--overwrite)`,
+      );
     }
     // Kept items are checked against the shards (sizes and checksums): from the first damaged item on, everything is
     // dropped and the sources it came from are made again.
