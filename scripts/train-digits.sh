@@ -23,6 +23,5 @@ sv export "$WORK/run" --out checkpoints/digits --overwrite
 [ -f "$WORK/judge/classifier.json" ] || sv classify train --data "$WORK/dataset" --out "$WORK/judge" --model crnn --label digit --epochs 4 --seed 0
 rm -rf samples/digits
 sv report --checkpoint checkpoints/digits --data "$WORK/dataset" --out samples/digits --count 10 --samples 10 --per-label 3
-echo "+ npm run eval (the model card's figures)"
-npm run -s eval -- --data "$WORK/dataset" --checkpoint checkpoints/digits --classifier "$WORK/judge" \
-  --samplers prior,gaussian,gmm,neighbours --per-label 20 --validation 0 | tee "$WORK/eval.txt"
+echo "+ npm run model-card -- --write (measures the figures into checkpoints/digits/MODEL_CARD.md and eval.json)"
+npm run -s model-card -- --data "$WORK/dataset" --classifier "$WORK/judge" --write

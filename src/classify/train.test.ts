@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,13 @@ describe('classifier training', () => {
     expect(report.count).toBe(9);
     expect(report.accuracy, 'three well-separated bands').toBeGreaterThanOrEqual(0.89);
     expect(report.confusion.flat().reduce((a, b) => a + b, 0)).toBe(9);
+    // one TensorBoard event file holding every epoch: a record per epoch after the file-version one
+    const events = (await fs.readdir(out)).filter((n) => n.startsWith('events.out.tfevents.'));
+    expect(events).toHaveLength(1);
+    const bytes = await fs.readFile(path.join(out, events[0]!));
+    let records = 0;
+    for (let i = 0; i < bytes.length; i += 16 + Number(bytes.readBigUInt64LE(i))) records++;
+    expect(records).toBe(1 + 12);
   });
 
   it('trains the crnn, whose embedding is the GRU output of both directions', async () => {

@@ -15,6 +15,7 @@ import { openDataset, shuffled, type BatchOptions, type DatasetItem, type Spectr
 import { encode, latentSize, type Vae } from '../model/vae.ts';
 import { fileHandler, loadCheckpoint } from '../train/checkpoint.ts';
 import { evaluatePredictions, type ClassificationReport } from './metrics.ts';
+import { writeEventFile } from '../train/tensorboard.ts';
 import { buildCnn, buildCrnn, buildLatentProbe, DEFAULT_CLASSIFIER, type ClassifierConfig, type ClassifierKind } from './models.ts';
 
 export interface ClassifyTrainOptions {
@@ -344,6 +345,19 @@ async function saveClassifier(out: string, model: tf.LayersModel, optimizer: tf.
   await fs.writeFile(path.join(tmp, FILES.optimizer), new Uint8Array(bytes.buffer));
   await fs.writeFile(path.join(tmp, FILES.state), JSON.stringify({ epoch: history.length, optimizer: specs }));
   await fs.writeFile(path.join(tmp, FILES.metrics), `${history.map((h) => JSON.stringify(h)).join('\n')}\n`);
+  // TensorBoard's view of the same history (the folder is rewritten whole, so one file holds every epoch)
+  writeEventFile(
+    tmp,
+    history.map((h) => ({
+      step: h.epoch,
+      scalars: {
+        'train/loss': h.trainLoss,
+        'train/accuracy': h.trainAccuracy,
+        'validation/loss': h.valLoss ?? Number.NaN,
+        'validation/accuracy': h.valAccuracy ?? Number.NaN,
+      },
+    })),
+  );
   await fs.writeFile(path.join(tmp, FILES.info), JSON.stringify(info, null, 2));
   await replaceDir(tmp, out);
 }

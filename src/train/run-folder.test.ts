@@ -93,7 +93,9 @@ describe('run folder safety (issue 12)', () => {
     await fs.rm(path.join(out, 'best', 'config.json'));
     // before: "start it again without --resume", which then wiped the weights and cut metrics.jsonl to 1 line
     await expect(trainOn(out, { resume: true })).rejects.toThrow(/last\/config\.json missing, best\/config\.json missing .*Nothing was changed/);
-    await expect(trainOn(out)).rejects.toThrow(/already holds a run \(last\/, best\/, metrics\.jsonl, curves\.svg\); add --resume .* --overwrite/);
+    await expect(trainOn(out)).rejects.toThrow(
+      /already holds a run \(last\/, best\/, metrics\.jsonl, curves\.svg, 1 TensorBoard event file\); add --resume .* --overwrite/,
+    );
     expect(metricsLines(out)).toHaveLength(before);
     expect(fsSync.existsSync(path.join(out, 'last', 'encoder', 'weights.bin'))).toBe(true);
     await expect(trainOn(out, { overwrite: true, epochs: 1 })).resolves.toMatchObject({ epoch: 1 });

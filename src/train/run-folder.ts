@@ -35,6 +35,9 @@ export async function runContents(out: string): Promise<string[]> {
   const metrics = await fs.stat(path.join(out, PARTS.metrics)).catch(() => undefined);
   if (metrics && metrics.size > 0) found.push(PARTS.metrics);
   if (await exists(path.join(out, PARTS.curves))) found.push(PARTS.curves);
+  // TensorBoard event files of the run (an --overwrite must not leave the old run's curves beside the new one's)
+  const entries = (await exists(out)) ? await fs.readdir(out) : [];
+  found.push(...entries.filter((name) => name.startsWith('events.out.tfevents.')).sort());
   return found;
 }
 
@@ -46,7 +49,12 @@ export async function prepareNewRun(out: string, overwrite: boolean): Promise<vo
   const found = await runContents(out);
   if (!found.length) return;
   if (!overwrite) {
-    throw new UserError(`${out}: already holds a run (${found.join(', ')}); add --resume to continue it, --overwrite to replace it, or choose another --out`);
+    const events = found.filter((name) => name.startsWith('events.out.tfevents.')).length;
+    const listed = [
+      ...found.filter((name) => !name.startsWith('events.out.tfevents.')),
+      ...(events ? [`${events} TensorBoard event file${events > 1 ? 's' : ''}`] : []),
+    ];
+    throw new UserError(`${out}: already holds a run (${listed.join(', ')}); add --resume to continue it, --overwrite to replace it, or choose another --out`);
   }
   for (const name of found) await fs.rm(path.join(out, name), { recursive: true, force: true });
 }

@@ -113,7 +113,12 @@ describe('train', () => {
     // Twelve steps of a tiny model do not generalise yet (its validation MSE stays near that of a constant 0.5), so
     // validation is checked for being measured every epoch, not for falling; best/ below must track its minimum.
     expect(result.metrics.every((m) => Number.isFinite(m.val!.loss) && m.val!.reconstruction > 0)).toBe(true);
-    expect((await fs.readdir(full())).sort()).toEqual(['best', 'curves.svg', 'last', 'metrics.jsonl']);
+    const names = (await fs.readdir(full())).sort();
+    expect(names.filter((n) => !n.startsWith('events.out.tfevents.'))).toEqual(['best', 'curves.svg', 'last', 'metrics.jsonl']);
+    expect(
+      names.filter((n) => n.startsWith('events.out.tfevents.')),
+      'one TensorBoard event file',
+    ).toHaveLength(1);
     const lines = (await fs.readFile(path.join(full(), 'metrics.jsonl'), 'utf8'))
       .trim()
       .split('\n')
@@ -190,7 +195,7 @@ describe('train', () => {
   it('refuses a mismatched resume and an existing checkpoint with one-line errors', async () => {
     const data = memoryData(trainSet, valSet);
     await expect(train(data, { ...quiet, out: full(), epochs: 5 })).rejects.toThrow(
-      /already holds a run \(last\/, best\/, metrics.jsonl, curves.svg\); add --resume/,
+      /already holds a run \(last\/, best\/, metrics.jsonl, curves.svg, 1 TensorBoard event file\); add --resume/,
     );
     await expect(train(data, { ...quiet, out: full(), epochs: 5, resume: true, overrides: { ...TINY, filters: [8, 4] } })).rejects.toThrow(
       /cannot resume with filters \[8,4\] \(checkpoint has \[4,4\]\)/,

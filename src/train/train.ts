@@ -30,6 +30,7 @@ import {
   type TrainingProgress,
 } from './checkpoint.ts';
 import { renderCurvesSvg } from './curves.ts';
+import { EventWriter } from './tensorboard.ts';
 import { lrFactor, lrSchedule } from './schedule.ts';
 import { DEFAULT_TRAIN, RUN_FILES } from './defaults.ts';
 
@@ -125,6 +126,8 @@ export interface TrainOptions {
   progress?: ProgressStream | false;
   /** Receives one line per epoch and notices (stderr by default). */
   log?: (line: string) => void;
+  /** Also write TensorBoard event files into `out` (default true): `tensorboard --logdir runs/`. */
+  tensorboard?: boolean;
 }
 
 export interface TrainResult {
@@ -255,6 +258,8 @@ interface Run {
   /** Where the checkpoint in last/ stands, for the message when training must stop. */
   saved?: string;
   lastSave: number;
+  /** TensorBoard's view of the same numbers as metrics.jsonl. */
+  events?: EventWriter;
 }
 
 /** The run's learning-rate schedule: a cosine spans its steps to --epochs (a resume to more epochs stretches it). */
@@ -388,7 +393,10 @@ async function trainEpoch(run: Run, epoch: number): Promise<number | 'interrupte
     p.partial.items += batch.count;
     const mean = meanParts(p.partial.sum, p.partial.items);
     bar?.tick(batch.count, { loss: mean.loss, rec: mean.reconstruction, kl: mean.kl });
-    if (p.step % o.logEverySteps === 0) await appendMetrics(run, { type: 'step', epoch: epoch + 1, step: p.step, ...parts });
+    if (p.step % o.logEverySteps === 0) {
+      await appendMetrics(run, { type: 'step', epoch: epoch + 1, step: p.step, ...parts });
+      run.events?.scalars({ 'step/loss': parts.loss, 'step/reconstruction': parts.reconstruction, 'step/kl': parts.kl }, p.step);
+    }
     if (o.saveEverySeconds > 0 && (performance.now() - run.lastSave) / 1000 >= o.saveEverySeconds) {
       p.partial.seconds += (performance.now() - started) / 1000;
       started = performance.now();
@@ -435,6 +443,18 @@ async function finishEpoch(run: Run, epoch: number, trainSeconds: number, starte
   // The epoch's log line before its checkpoint: a kill in between leaves a line past the checkpoint, which resuming
   // drops; a kill after the save (e.g. during the best/ copy) finds the line already there.
   await appendMetrics(run, { type: 'epoch', ...metrics });
+  run.events?.scalars(
+    {
+      'train/loss': train.loss,
+      'train/reconstruction': train.reconstruction,
+      'train/kl': train.kl,
+      ...(val ? { 'validation/loss': val.loss, 'validation/reconstruction': val.reconstruction, 'validation/kl': val.kl } : {}),
+      learning_rate: metrics.learningRate ?? Number.NaN,
+      samples_per_second: metrics.samplesPerSecond,
+      epoch: epoch + 1,
+    },
+    run.progress.step,
+  );
   await saveRun(run, run.paths.last);
   if (isBest) await copyCheckpoint(run.paths.last, run.paths.best);
   await writeFileAtomic(path.join(o.out, RUN_FILES.curves), renderCurvesSvg(run.progress.metrics));
@@ -452,6 +472,7 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
   const paths = { last: path.join(o.out, RUN_FILES.last), best: path.join(o.out, RUN_FILES.best), metrics: path.join(o.out, RUN_FILES.metrics) };
   const start = o.resume ? await resumeRun(data, opts, o, log, paths) : await newRun(data, opts, o, paths);
   const run: Run = { data, opts, o, log, paths, ...start, lastSave: performance.now() };
+  if (opts.tensorboard !== false) run.events = new EventWriter(o.out);
   const result = (status: TrainResult['status']): TrainResult => ({
     status,
     epoch: run.progress.epoch,
@@ -469,6 +490,7 @@ async function trainLocked(data: TrainingData, opts: TrainOptions): Promise<Trai
     }
     return result('done');
   } finally {
+    run.events?.close();
     await run.engine.dispose();
   }
 }

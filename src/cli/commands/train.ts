@@ -11,6 +11,7 @@ import { formatNumber } from '../../progress.ts';
 
 interface TrainArgs {
   data: string;
+  tensorboard: boolean;
   out: string;
   preset?: string;
   epochs: number;
@@ -170,7 +171,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   builder: (y) =>
     y
       .option('data', { type: 'string', demandOption: true, describe: 'Dataset folder made by `soundvae preprocess`' })
-      .option('out', { type: 'string', demandOption: true, describe: 'Run folder for checkpoints (last/, best/), metrics.jsonl and curves.svg' })
+      .option('out', {
+        type: 'string',
+        demandOption: true,
+        describe: 'Run folder for checkpoints (last/, best/), metrics.jsonl, curves.svg and TensorBoard events',
+      })
       .option('preset', {
         type: 'string',
         choices: Object.keys(VAE_PRESETS),
@@ -204,6 +209,11 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       })
       .option('micro-batch', { type: 'number', default: DEFAULT_TRAIN.microBatch, describe: 'Largest batch run at once (0 = fit memory automatically)' })
       .option('log-every', { type: 'number', default: DEFAULT_TRAIN.logEverySteps, describe: 'Write a metrics.jsonl line every N steps' })
+      .option('tensorboard', {
+        type: 'boolean',
+        default: true,
+        describe: 'Also write TensorBoard event files into --out (tensorboard --logdir runs/); --no-tensorboard to skip',
+      })
       .option('save-every', {
         type: 'number',
         default: DEFAULT_TRAIN.saveEverySeconds / 60,
@@ -273,6 +283,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         microBatch: args['micro-batch'],
         logEverySteps: args['log-every'],
         saveEverySeconds: args['save-every'] * 60,
+        tensorboard: args.tensorboard,
         resume: args.resume,
         overwrite: args.overwrite,
         signal: stop.signal,
