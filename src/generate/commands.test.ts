@@ -149,4 +149,19 @@ describe('generation commands', () => {
     expect(again.status).toBe(1);
     expect(again.stderr.trim()).toMatch(/^soundvae: .*exported: a checkpoint is already there \(add --overwrite to replace it\)$/);
   });
+
+  it('similar finds a dataset file itself first, and writes a playlist page; a bad file is named and skipped', async () => {
+    const out = path.join(root, 'similar');
+    const file = fx.audio[2]!;
+    const r = cli('similar', '--checkpoint', fx.run, file, path.join(root, 'missing.wav'), '--top', '3', '--out', out);
+    expect(r.status, r.stderr).toBe(1); // one input failed
+    expect(r.stderr).toMatch(/missing\.wav: no such file \(skipped\)/);
+    const lines = r.stdout.split('\n');
+    const at = lines.findIndex((l) => l === `${file}:`);
+    expect(at, r.stdout).toBeGreaterThanOrEqual(0);
+    expect(lines[at + 1]).toMatch(new RegExp(`^\\s+1\\. ${path.basename(file).replace('.', '\\.')} @ 0\\.00 s\\s+label \\d\\s+distance 0\\.\\d\\d$`));
+    expect(lines.slice(at + 1, at + 4).every((l) => /^\s+\d\. /.test(l))).toBe(true);
+    const page = await fs.readFile(path.join(out, 'index.html'), 'utf8');
+    expect((page.match(/<audio /g) ?? []).length).toBe(4); // the query and its three matches
+  });
 });

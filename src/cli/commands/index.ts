@@ -74,6 +74,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./interpolate.ts')).interpolateCommand,
   },
   {
+    name: 'similar',
+    command: 'similar <inputs..>',
+    describe: 'List the dataset items that sound most like a file (nearest in the latent space)',
+    load: async () => (await import('./similar.ts')).similarCommand,
+  },
+  {
     name: 'report',
     command: 'report',
     describe: 'Write a listening report of a checkpoint: reconstructions, samples, interpolations, latent map, curves',
