@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { openDataset, type SpectrogramDataset } from '../dataset/store.ts';
+import { openDataset, readManifest, type SpectrogramDataset } from '../dataset/store.ts';
 import { UserError } from '../errors.ts';
 import { DEFAULT_LISTENING_REPORT, type ListeningReportOptions } from '../generate/defaults.ts';
 import {
@@ -67,6 +67,7 @@ export async function writeListeningReport(
   options: Partial<ListeningReportOptions> & Pick<ListeningReportOptions, 'checkpoint' | 'out'>,
 ): Promise<{ file: string; reconstructions: Reconstruction[] }> {
   const o = { ...DEFAULT_LISTENING_REPORT, ...options };
+  if (o.data !== undefined) await readManifest(o.data); // a wrong --data fails now, not after minutes of fitting
   const s = await openSession(o.checkpoint, o.backend, { iterations: o.iterations });
   try {
     const ds = await openReportDataset(o.data ?? s.ckpt.dataset.path, o.data !== undefined, s.ckpt.inputShape, o.warn);
