@@ -346,6 +346,7 @@ export async function readSampler(checkpointDir: string): Promise<LatentSampler 
 /** Writes sampler.json into a checkpoint folder atomically. */
 export async function writeSampler(checkpointDir: string, sampler: LatentSampler): Promise<string> {
   const file = path.join(checkpointDir, SAMPLER_FILE);
-  await writeFileAtomic(file, JSON.stringify(sampler));
+  // float32 precision is all the densities need; full doubles would make the file a third larger
+  await writeFileAtomic(file, JSON.stringify(sampler, (_, v) => (typeof v === 'number' && Number.isFinite(v) ? Number(v.toPrecision(7)) : v)));
   return file;
 }
