@@ -347,6 +347,9 @@ export async function readSampler(checkpointDir: string): Promise<LatentSampler 
 export async function writeSampler(checkpointDir: string, sampler: LatentSampler): Promise<string> {
   const file = path.join(checkpointDir, SAMPLER_FILE);
   // float32 precision is all the densities need; full doubles would make the file a third larger
-  await writeFileAtomic(file, JSON.stringify(sampler, (_, v) => (typeof v === 'number' && Number.isFinite(v) ? Number(v.toPrecision(7)) : v)));
+  await writeFileAtomic(
+    file,
+    JSON.stringify(sampler, (_, v) => (typeof v === 'number' && Number.isFinite(v) ? Number(v.toPrecision(7)) : v)),
+  );
   return file;
 }

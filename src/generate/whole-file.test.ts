@@ -241,8 +241,9 @@ describe('reconstructFile', () => {
 describe('one-pass whole-file reconstruction (time-latent models)', () => {
   let timeCkpt: LoadedCheckpoint;
   let tg: Generator;
+  let timeFx: { run: string };
   beforeAll(async () => {
-    const timeFx = await makeFixture(path.join(root, 'time'), { ...FIXTURE_CONFIG, latent: 2, bottleneck: 'time' });
+    timeFx = await makeFixture(path.join(root, 'time'), { ...FIXTURE_CONFIG, latent: 2, bottleneck: 'time' });
     timeCkpt = await loadCheckpoint(timeFx.run);
     tg = createGenerator(timeCkpt);
   });
@@ -265,6 +266,15 @@ describe('one-pass whole-file reconstruction (time-latent models)', () => {
     expect(r.reconstruction.audio.length).toBe(r.original.length);
     expect(r.clips).toBe(1);
     expect(sc(r.oracle.audio, r.original), 'oracle against the file').toBeLessThan(-10);
+  });
+
+  it('is what reconstruct does by default with such a model; --no-one-pass goes clip by clip', () => {
+    const one = cli('reconstruct', '--checkpoint', timeFx.run, long, '--out', path.join(root, 'rec-one'));
+    expect(one.status, one.stderr).toBe(0);
+    expect(one.stdout).toMatch(/^sweep\s+oracle .*\(1 clip\)$/m);
+    const clips = cli('reconstruct', '--checkpoint', timeFx.run, long, '--no-one-pass', '--out', path.join(root, 'rec-clips'));
+    expect(clips.status, clips.stderr).toBe(0);
+    expect(clips.stdout).toMatch(/^sweep\s+oracle .*\((\d\d+) clips\)$/m);
   });
 
   it('explains that a dense model cannot take a whole file at once', async () => {

@@ -206,6 +206,9 @@ function finishFile(
 /** The longest file `reconstructFileOnePass` takes: its whole spectrogram goes through the model at once. */
 export const MAX_ONE_PASS_SECONDS = 120;
 
+/** A file longer than MAX_ONE_PASS_SECONDS: the caller may reconstruct it clip by clip instead. */
+export class TooLongForOnePass extends UserError {}
+
 /**
  * Reconstructs a whole file in ONE pass through the model (time-latent models only: `reconstruct --one-pass`):
  * the file's log spectrogram, normalised with the file's own dB range as a single item and padded with silence
@@ -225,8 +228,8 @@ export async function reconstructFileOnePass(
   const { sampleRate, stft: frame } = g.clip;
   if (peak(samples) === 0) throw new UserError(`${file}: no sound to use (silent)`);
   if (samples.length > MAX_ONE_PASS_SECONDS * sampleRate) {
-    throw new UserError(
-      `${file}: ${(samples.length / sampleRate).toFixed(0)} s is longer than --one-pass takes (${MAX_ONE_PASS_SECONDS} s); reconstruct it clip by clip (without --one-pass)`,
+    throw new TooLongForOnePass(
+      `${file}: ${(samples.length / sampleRate).toFixed(0)} s is longer than --one-pass takes (${MAX_ONE_PASS_SECONDS} s); reconstruct it clip by clip (--no-one-pass)`,
     );
   }
   const step = framesPerStep(g.model.vae.config);

@@ -36,9 +36,12 @@ frames are the file's frames, with at least nFft - hop of overlap; a short last 
 each clip encoded and decoded (--batch clips at a time) and de-normalised with its own dB range;
 the clips' magnitudes are blended into the file's (overlapping frames weighted towards each
 clip's interior) and ONE Griffin-Lim inverts the whole file, so the phase is coherent across
-clips. --one-pass (models with a latent per time step, the default preset) instead takes the
-file's whole spectrogram through the model at once, normalised with the file's own dB range:
-no joins, but a range taken over the file rather than over a clip as in training.
+clips. That is how models with one dense latent per clip (the reference) work. A model with a
+latent per time step (the default preset) instead takes a file of up to 120 s through the model in
+ONE pass: the file's whole spectrogram, normalised with the file's own dB range, encoded and
+decoded by the same weights at the file's width, with no joins at all (on 12 files of five FSDD
+validation takes each: SC -10.2 dB against -9.1 dB clip by clip, LSD 6.20 against 6.23 dB).
+Longer files go clip by clip; --no-one-pass forces clips, --one-pass insists on one pass.
 --first-clip takes only each file's first clip instead (one clip-long output per file).
 --data DATASET_DIR takes --count dataset items spread over a split (default validation, i.e.
 sounds the model never trained on), one clip each.
@@ -103,7 +106,10 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       .option('out', { type: 'string', demandOption: true, describe: 'Output folder' })
       .option('iters', { type: 'number', default: DEFAULT_INVERT.iterations, describe: 'Griffin-Lim iterations' })
       .option('first-clip', { type: 'boolean', describe: "Files: only each file's first clip, not the whole file" })
-      .option('one-pass', { type: 'boolean', describe: 'Files: the whole spectrogram through the model at once (time-latent models), not clip by clip' })
+      .option('one-pass', {
+        type: 'boolean',
+        describe: 'Files: the whole spectrogram through the model at once [time-latent models, files up to 120 s]; --no-one-pass: clip by clip',
+      })
       .option('batch', { type: 'number', default: DEFAULT_FILE_RECONSTRUCT.batch, describe: 'Files: clips encoded and decoded at a time (bounds memory)' })
       .option('report', { type: 'boolean', describe: 'Also write a listening report (index.html) into --out' })
       .example('$0 reconstruct --checkpoint runs/digits --data datasets/fsdd --count 8 --out recon --report', 'Eight unseen digits, heard three ways')
@@ -128,7 +134,7 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       { inputsFromDataset, inputsFromFiles, reconstruct, uniqueNamer },
       { writeReconstructions, writeSessionReport },
       { closeSession, openSession },
-      { reconstructFile, reconstructFileOnePass },
+      { reconstructFile, reconstructFileOnePass, TooLongForOnePass },
     ] = await Promise.all([
       import('../../audio/decode.ts'),
       import('../../dataset/store.ts'),
@@ -182,17 +188,24 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
         for (const file of files) {
           let bar: ReturnType<typeof createProgress> | undefined;
           try {
-            const rec = args.onePass
-              ? await reconstructFileOnePass(s.g, file)
-              : await reconstructFile(s.g, file, {
-                  batch: args.batch,
-                  onProgress: (done, total) => {
-                    if (total <= args.batch) return;
-                    bar ??= createProgress({ total, label: path.basename(file), unit: 'clips' });
-                    bar.update(done);
-                    if (done === total) bar.finish();
-                  },
-                });
+            const clipByClip = () =>
+              reconstructFile(s.g, file, {
+                batch: args.batch,
+                onProgress: (done, total) => {
+                  if (total <= args.batch) return;
+                  bar ??= createProgress({ total, label: path.basename(file), unit: 'clips' });
+                  bar.update(done);
+                  if (done === total) bar.finish();
+                },
+              });
+            // one pass where the model takes any width (unless told otherwise); too long a file falls back to clips
+            const onePass = args.onePass ?? s.ckpt.config.bottleneck === 'time';
+            const rec = onePass
+              ? await reconstructFileOnePass(s.g, file).catch((err) => {
+                  if (args.onePass === undefined && err instanceof TooLongForOnePass) return clipByClip();
+                  throw err;
+                })
+              : await clipByClip();
             rec.name = name(rec.name); // only files that worked take a name, as with --first-clip
             rows.push(...(await writeReconstructions(args.out, '.', [rec], s.g.clip, Boolean(args.report))));
             scored.push({ name: rec.name, oracle: rec.oracle, reconstruction: rec.reconstruction, clips: rec.clips });
