@@ -112,6 +112,8 @@ function figures(r: CardRecord['result']): { name: string; value: number; unit: 
 }
 
 const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : `${(100 * x).toFixed(0)} %`);
+/** Five significant digits, for the check's side-by-side figures. */
+const sig = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '–' : String(Number(x.toPrecision(5))));
 const f = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
 
 /** The card's figures section as markdown. */
@@ -183,7 +185,7 @@ if (args.write) {
     const ok = Number.isFinite(diff) ? Math.abs(diff) <= w.tolerance : !Number.isFinite(w.value);
     if (!ok) bad++;
     console.log(
-      `${ok ? 'ok  ' : 'DIFF'} ${w.name.padEnd(40)} card ${f(w.value, 3).padStart(9)}  now ${f(g?.value, 3).padStart(9)} ${w.unit.padEnd(4)} (tolerance ${w.tolerance.toFixed(3)})`,
+      `${ok ? 'ok  ' : 'DIFF'} ${w.name.padEnd(40)} card ${sig(w.value).padStart(10)}  now ${sig(g?.value).padStart(10)} ${w.unit.padEnd(4)} (tolerance ${w.tolerance.toFixed(3)})`,
     );
   }
   console.log(bad ? `model-card: ${bad} figure(s) differ from the card beyond tolerance` : `model-card: all ${want.length} figures match the card`);
