@@ -14,12 +14,13 @@ interface SimilarArgs {
   backend?: string;
 }
 
-const HELP = `Encodes the first clip of each FILE (preprocessed with the checkpoint's settings) to its latent mean
-and lists the --top dataset items whose latent means are nearest (Euclidean distance), closest first,
-with their source file, offset and label. The dataset is the one the checkpoint was trained on unless
---data names another of the same shape; every item of it is encoded once per run (a progress bar
-shows it). --out DIR also writes a playlist page: DIR/index.html with the query and each match
-playable (matches whose source file cannot be read are listed without a player).`;
+const HELP = `Encodes the first clip of each FILE (preprocessed with the checkpoint's settings) to
+its latent mean and lists the --top dataset items whose latent means are nearest (Euclidean
+distance), closest first, with their source file, offset and label. The dataset is the one the
+checkpoint was trained on unless --data names another of the same shape; every item of it is
+encoded once per run (a progress bar shows it). --out DIR also writes a playlist page:
+DIR/index.html with the query and each match playable (matches whose source file cannot be
+read are listed without a player).`;
 
 export const similarCommand: CommandModule<object, SimilarArgs> = {
   command: 'similar <inputs..>',
