@@ -67,7 +67,9 @@ function print(r: EvalResult, header: string): void {
   );
   const real = r.real;
   if (!real) return;
-  console.log(`generation (levels in dBFS RMS, median [p10..p90]; Fréchet to validation items; floor = validation vs training)`);
+  console.log(
+    `generation (levels in dBFS RMS, median [p10..p90]; Fréchet to validation items; real = ${real.floorItems} training items against them, the floor at the same size)`,
+  );
   console.log(
     `  ${'real'.padEnd(9)} level ${f1(real.trainRms.p50)} [${f1(real.trainRms.p10)}..${f1(real.trainRms.p90)}]   Fréchet log-mel ${f1(real.frechetFeature)}` +
       `${real.frechetClassifier !== undefined ? `  classifier ${f1(real.frechetClassifier)}` : ''}   recognisable ${recog(real.recognisability)}   diversity ${f2(real.diversity)} dB   nearest train ${f2(real.nearestTrain.mean)} dB`,

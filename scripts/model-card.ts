@@ -124,7 +124,8 @@ function renderFigures(rec: CardRecord): string {
   const lines = [
     `Measured ${rec.measuredAt.slice(0, 10)} on ${rec.machine} (backend ${r.backend}) by \`npm run model-card\`: all ${v.items} validation`,
     `takes (0-4 of every speaker and digit), then ${rec.options.samples} samples per sampler and ${rec.options.perLabel} per digit, seed ${rec.options.seed}.`,
-    `"Recognisable": the CRNN judge's top class has p >= 0.8; Fréchet distance on its penultimate layer, to the validation items.`,
+    `"Recognisable": the CRNN judge's top class has p >= 0.8; Fréchet distance on its penultimate layer, to the validation items`,
+    `(the floor: as many real training takes as samples, since the distance grows as the sample shrinks).`,
     '',
     '| reconstruction of the validation takes | figure |',
     '|---|---|',
@@ -141,7 +142,7 @@ function renderFigures(rec: CardRecord): string {
   ];
   if (real) {
     lines.push(
-      `| real validation takes | ${pct(real.recognisability?.recognisable)} | ${real.recognisability?.classesCovered ?? '–'} / ${real.recognisability?.classes ?? '–'} | ${f(real.frechetClassifier)} (floor: vs training takes) | ${f(real.trainRms.p50)} (training) | ${f(real.diversity)} dB | ${f(real.nearestTrain.mean)} dB |`,
+      `| real validation takes | ${pct(real.recognisability?.recognisable)} | ${real.recognisability?.classesCovered ?? '–'} / ${real.recognisability?.classes ?? '–'} | ${f(real.frechetClassifier)} (floor: ${real.floorItems ?? '–'} training takes) | ${f(real.trainRms.p50)} (training) | ${f(real.diversity)} dB | ${f(real.nearestTrain.mean)} dB |`,
     );
   }
   for (const g of r.generation) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { drawSubspace, fitGaussian, fitMixture, fitSubspace, gaussianSource, lift, project, symmetricEigen } from './density.ts';
+import { drawSubspace, fitGaussian, fitMixture, fitSubspace, gaussianSource, lift, project, symmetricEigen, topEigen } from './density.ts';
 import { decodeCodes, drawCodes, encodeCodes, ridge, type LatentSampler } from './sampler.ts';
 
 /** Points on two clusters in 6 dimensions, spread mostly along the first axis. */
@@ -18,6 +18,23 @@ describe('latent densities', () => {
     expect(values.map((v) => Number(v.toFixed(6)))).toEqual([5, 3, 1]);
     expect(Math.abs(vectors[0]![2]!)).toBeCloseTo(1, 6);
     expect(Math.abs(vectors[1]![0]! * Math.SQRT2)).toBeCloseTo(1, 6);
+  });
+
+  it('finds the top eigenpairs of a large covariance by subspace iteration, as the full decomposition does', () => {
+    // a 200 x 200 covariance of 300 points with a decaying spectrum (the shape of real latent codes)
+    const n = 200;
+    const g = gaussianSource(3);
+    const points = Array.from({ length: 300 }, () => Float64Array.from({ length: n }, (_, d) => g() / (1 + d / 4)));
+    const m = new Float64Array(n * n);
+    for (const p of points) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m[i * n + j] += (p[i]! * p[j]!) / points.length;
+    const full = symmetricEigen(m, n);
+    const top = topEigen(m, n, 12);
+    expect(top.values).toHaveLength(12);
+    top.values.forEach((v, k) => {
+      expect(v, `eigenvalue ${k}`).toBeCloseTo(full.values[k]!, 6);
+      const dot = top.vectors[k]!.reduce((s, x, i) => s + x * full.vectors[k]![i]!, 0);
+      expect(Math.abs(dot), `eigenvector ${k} (|cos| to Jacobi's)`).toBeGreaterThan(1 - 1e-6);
+    });
   });
 
   it('keeps the principal directions and the variance left outside them', () => {

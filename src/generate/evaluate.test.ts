@@ -60,6 +60,8 @@ describe('evaluate', () => {
         expect(x.rms.p50).toBeGreaterThan(r.real!.trainRms.p50 - 12);
       }
       expect(r.real!.frechetFeature).toBeGreaterThanOrEqual(0);
+      // the floor is estimated from as many training items as there are samples (10 loaded, 4 used)
+      expect(r.real!.floorItems).toBe(4);
       expect(r.timing.secondsPerSample).toBeGreaterThan(0);
     } finally {
       await ds.close();

@@ -35,7 +35,7 @@ export interface EvalOptions {
   samplers: SamplerKind[];
   /** Samples per label value for label-conditioned generation (0: skip). */
   perLabel: number;
-  /** Training items used as the reference set of the Fréchet floor. */
+  /** Training items loaded as the reference set (levels, the log-mel judge; the Fréchet floor takes `samples` of them). */
   trainReference: number;
   /** Also rebuild reconstructions and oracle with Griffin-Lim (false: model-only scores, much faster). */
   griffinLim: boolean;
@@ -95,6 +95,8 @@ export interface EvalResult {
   /** What real sounds score: validation items against training items (absent when no sampler is judged). */
   real?: {
     trainRms: LevelStats;
+    /** Training items in the Fréchet floor: as many as samples per sampler (the distance's bias depends on N). */
+    floorItems: number;
     frechetFeature: number;
     frechetClassifier?: number;
     recognisability?: Recognisability;
@@ -256,12 +258,20 @@ export async function evaluate(
   const trainRms = g.sampler?.trainRms ?? levelStats(trainItems.map((it) => energyToRmsDb(itemEnergy(it.x01, it.range, g.clip), g.clip)));
   const classify = (items: RangedItem[]) => judge?.run(items.map((it) => it.x01));
   const valJudged = classify(valItems);
-  const trainJudged = classify(trainItems);
+  // The floor compares as many training items as there are samples: a Fréchet distance estimated from fewer
+  // items is larger (its bias grows as 1/N), so only equal sizes compare fairly.
+  const floorPick = spreadPick(trainItems.length, o.samples);
+  const floorItems = floorPick.map((k) => trainItems[k]!);
+  const floorJudged = classify(floorItems);
   const nearestVal = await nearestItems(valItems, rangedBatches(ds, trainIdx, 256));
   const real: EvalResult['real'] = {
     trainRms,
-    frechetFeature: frechetDistance(valFeatures, trainFeatures),
-    frechetClassifier: valJudged && trainJudged ? frechetDistance(valJudged.embeddings, trainJudged.embeddings) : undefined,
+    floorItems: floorItems.length,
+    frechetFeature: frechetDistance(
+      floorPick.map((k) => trainFeatures[k]!),
+      valFeatures,
+    ),
+    frechetClassifier: valJudged && floorJudged ? frechetDistance(floorJudged.embeddings, valJudged.embeddings) : undefined,
     recognisability: recognise(valItems, valFeatures),
     diversity: diversity(valItems.slice(0, Math.max(2, Math.min(o.samples, 100)))),
     nearestTrain: meanMin(nearestVal),

@@ -86,22 +86,29 @@ export interface LatentSampler {
 /** Nearest neighbours kept per training code for the `neighbours` sampler. */
 export const NEIGHBOURS = 8;
 
-/** Indices of each code's `k` nearest other codes (squared Euclidean), optionally only among the same group. */
+/** Indices of each code's `k` nearest other codes (squared Euclidean, ties to the lower index), optionally only among the same group. */
 export function nearestCodes(codes: Float32Array[], k: number, group?: (string | undefined)[]): number[][] {
-  return codes.map((c, i) => {
-    const best: [number, number][] = [];
-    codes.forEach((o, j) => {
-      if (j === i || (group && group[j] !== group[i])) return;
+  const best: [number, number][][] = codes.map(() => []);
+  const offer = (list: [number, number][], d: number, j: number) => {
+    if (list.length === k && d >= list[k - 1]![0]) return;
+    let at = list.length;
+    while (at > 0 && list[at - 1]![0] > d) at--;
+    list.splice(at, 0, [d, j]);
+    if (list.length > k) list.pop();
+  };
+  // Each pair once: offers reach every row in increasing index order, as a row-by-row scan would make them.
+  for (let i = 0; i < codes.length; i++) {
+    const c = codes[i]!;
+    for (let j = i + 1; j < codes.length; j++) {
+      if (group && group[j] !== group[i]) continue;
+      const o = codes[j]!;
       let d = 0;
       for (let q = 0; q < c.length; q++) d += (c[q]! - o[q]!) ** 2;
-      if (best.length < k || d < best[best.length - 1]![0]) {
-        best.push([d, j]);
-        best.sort((a, b) => a[0] - b[0]);
-        if (best.length > k) best.pop();
-      }
-    });
-    return best.map(([, j]) => j);
-  });
+      offer(best[i]!, d, j);
+      offer(best[j]!, d, i);
+    }
+  }
+  return best.map((list) => list.map(([, j]) => j));
 }
 
 /** How neighbour codes are packed: float16 since sampler version 2 (a shipped checkpoint stays a few MB). */
@@ -286,8 +293,12 @@ function checkLabel(sampler: LatentSampler, label: string): void {
  * temperature (so temperature 0 gives midpoints; 2.5 reaches the codes themselves). Both ends share a label
  * whenever the training items have labels (and the asked one with --label).
  */
+const decodedCodes = new WeakMap<object, Float32Array[]>();
+
 function drawNeighbours(nb: NonNullable<LatentSampler['neighbours']>, latent: number, count: number, o: DrawOptions): Float32Array[] {
-  const codes = decodeCodes(nb.codes, latent, nb.encoding ?? 'float32');
+  // unpacked once per loaded sampler: a few million float16 values take a third of a second
+  let codes = decodedCodes.get(nb);
+  if (!codes) decodedCodes.set(nb, (codes = decodeCodes(nb.codes, latent, nb.encoding ?? 'float32')));
   const rand = mulberry32(o.seed);
   const pool = o.label === undefined ? codes.map((_, i) => i) : codes.map((_, i) => i).filter((i) => nb.labels[i] === o.label);
   return Array.from({ length: count }, () => {

@@ -6,9 +6,9 @@ import path from 'node:path';
 import { writeWav } from '../audio/index.ts';
 import { describeError } from '../errors.ts';
 import { writeFileAtomic } from '../fsutil.ts';
-import type { Generator } from '../generate/operations.ts';
 import { safeStem, uniqueNamer } from '../generate/operations.ts';
 import type { PreparedClip } from '../generate/settings.ts';
+import type { Hertz } from '../units.ts';
 import type { Match } from '../generate/similar.ts';
 import { escapeHtml, escapeUrlPath } from './escape.ts';
 
@@ -24,14 +24,14 @@ export interface PlaylistEntry {
  * from its source file through `readClip` (a match whose source cannot be read is listed with the reason instead).
  * @returns the page's path.
  */
-export async function writePlaylist(out: string, g: Generator, entries: PlaylistEntry[], readClip: (m: Match) => Promise<PreparedClip>): Promise<string> {
+export async function writePlaylist(out: string, sampleRate: Hertz, entries: PlaylistEntry[], readClip: (m: Match) => Promise<PreparedClip>): Promise<string> {
   const sounds = path.join(out, 'sounds');
   await fs.mkdir(sounds, { recursive: true });
   const name = uniqueNamer();
   const player = async (stem: string, clip: PreparedClip | undefined): Promise<string> => {
     if (!clip) return '';
     const file = `${name(stem)}.wav`;
-    await writeWav(path.join(sounds, file), clip.audio, g.clip.sampleRate);
+    await writeWav(path.join(sounds, file), clip.audio, sampleRate);
     return `<audio controls preload="none" src="sounds/${escapeUrlPath(file)}"></audio>`;
   };
   const sections: string[] = [];

@@ -44,4 +44,17 @@ describe('soundvae classify predict and report', () => {
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toMatch(/classifier\.json: missing/);
   }, 60_000);
+  it('similar --classifier finds a file itself first among the dataset items; naming no space is one line', () => {
+    const file = path.join(root, 'audio', '2_tester_5.wav');
+    const r = spawnSync('node', [bin, 'similar', '--classifier', classifier, '--backend', 'cpu', '--top', '3', file], { encoding: 'utf8' });
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe(`${file}:`);
+    expect(lines[1]).toMatch(/^\s+1\. 2_tester_5\.wav @ 0\.00 s\s+label 2\s+distance 0\.00$/);
+    expect(lines.slice(1, 4).every((l) => /^\s+\d\. \d_tester_\d\.wav/.test(l))).toBe(true);
+    const none = spawnSync('node', [bin, 'similar', file], { encoding: 'utf8' });
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/--checkpoint RUN or --classifier DIR/);
+  }, 60_000);
 });

@@ -76,7 +76,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'similar',
     command: 'similar <inputs..>',
-    describe: 'List the dataset items that sound most like a file (nearest in the latent space)',
+    describe: 'List the dataset items that sound most like a file (nearest in a latent or embedding space)',
     load: async () => (await import('./similar.ts')).similarCommand,
   },
   {
