@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { drawSubspace, fitGaussian, fitMixture, fitSubspace, gaussianSource, lift, project, symmetricEigen, topEigen } from './density.ts';
-import { decodeCodes, drawCodes, encodeCodes, ridge, type LatentSampler } from './sampler.ts';
+import { decodeCodes, drawCodes, encodeCodes, ridge, staggeredPick, type LatentSampler } from './sampler.ts';
 
 /** Points on two clusters in 6 dimensions, spread mostly along the first axis. */
 function clusters(n: number, seed = 1): Float32Array[] {
@@ -161,5 +161,14 @@ describe('the neighbours sampler', () => {
     decodeCodes(half, 6, 'float16').forEach((c, i) =>
       c.forEach((v, d) => expect(Math.abs(v - codes[i]![d]!), `code ${i} dim ${d}`).toBeLessThanOrEqual(Math.abs(codes[i]![d]!) * 2 ** -11 + 1e-7)),
     );
+  });
+
+  it('picks items that walk through the inner order of a sorted list (every speaker of FSDD-ordered takes)', () => {
+    // 10 digits x 6 speakers x 5 takes, in that order, as FSDD's validation split is
+    const items = Array.from({ length: 300 }, (_, i) => ({ digit: Math.floor(i / 30), speaker: Math.floor((i % 30) / 5) }));
+    const picked = staggeredPick(300, 10).map((k) => items[k]!);
+    expect(new Set(picked.map((p) => p.digit)).size, 'digits covered').toBe(10);
+    expect(new Set(picked.map((p) => p.speaker)).size, 'speakers covered').toBe(6);
+    expect(staggeredPick(3, 10)).toEqual([0, 1, 2]);
   });
 });

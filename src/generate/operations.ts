@@ -14,7 +14,7 @@ import { disposeVae } from '../train/checkpoint.ts';
 import { limitPeaks, priorRange, preventClipping, type DbRange, type InvertOptions } from './invert.ts';
 import { interpolatePath } from './latent.ts';
 import { DEFAULT_SAMPLE, DEFAULT_SAMPLER, type SampleOptions, type SamplerKind } from './defaults.ts';
-import { drawCodes, rangeFor, type LatentSampler } from './sampler.ts';
+import { drawCodes, rangeFor, staggeredPick, type LatentSampler } from './sampler.ts';
 import { diversity } from './distance.ts';
 import { decodeLatents, encodeItems } from './model.ts';
 import { ClipPreparer, clipSettings, preprocessSettings, type CheckpointLike, type PreparedClip } from './settings.ts';
@@ -249,9 +249,9 @@ export async function inputsFromFiles(g: Generator, files: string[], onError: (m
 }
 
 /**
- * `count` items of a dataset split spread evenly over it (so labels vary), with their real audio re-read from the
- * source files through the same stages. The stored spectrogram is used as the model's input, so it is exactly
- * what training saw. Items whose source cannot be read are reported and skipped.
+ * `count` items of a dataset split spread over it (staggeredPick: labels and speakers vary), with their real
+ * audio re-read from the source files through the same stages. The stored spectrogram is used as the model's
+ * input, so it is exactly what training saw. Items whose source cannot be read are reported and skipped.
  */
 export async function inputsFromDataset(
   g: Generator,
@@ -261,8 +261,7 @@ export async function inputsFromDataset(
   onError: (message: string) => void,
 ): Promise<ReconstructionInput[]> {
   const all = ds.indices(split);
-  const n = Math.min(count, all.length);
-  const picked = Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!);
+  const picked = staggeredPick(all.length, count).map((k) => all[k]!);
   const stored = await ds.read(picked);
   const size = ds.shape[0] * ds.shape[1];
   const name = uniqueNamer();

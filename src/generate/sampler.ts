@@ -133,6 +133,17 @@ export function spreadPick(n: number, count: number): number[] {
   return Array.from({ length: m }, (_, i) => Math.floor((i * n) / m));
 }
 
+/**
+ * `count` indices spread evenly over [0, n), each one step further into its stretch than the last: over a list
+ * ordered digit by digit and speaker by speaker within each digit, an even spread lands on the first speaker of
+ * every digit; this one walks through the speakers as it goes.
+ * @example staggeredPick(300, 10) // [0, 33, 66, 99, 132, 165, 198, 231, 264, 297]
+ */
+export function staggeredPick(n: number, count: number): number[] {
+  const m = Math.min(n, count);
+  return Array.from({ length: m }, (_, i) => Math.min(n - 1, Math.floor((i * n) / m + (i * n) / (m * m))));
+}
+
 /** Percentiles of numbers. */
 export function levelStats(values: number[]): LevelStats {
   const s = [...values].sort((a, b) => a - b);

@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { crc32c, EventWriter, maskedCrc32c } from './tensorboard.ts';
+import { decodeWav } from '../audio/wav.ts';
+import { audioEvent, crc32c, EventWriter, maskedCrc32c } from './tensorboard.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-tb-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -76,6 +77,26 @@ describe('TensorBoard event files', () => {
       .map((v) => readProto(v as Uint8Array));
     expect(values.map((v) => new TextDecoder().decode(v.get(1)![0] as Uint8Array))).toEqual(['train/loss', 'train/kl']);
     expect(values.map((v) => v.get(2)![0])).toEqual([0.25, 3]);
+  });
+
+  it('writes sounds as Audio values holding a WAV file, longer ones too (more bytes than a call takes arguments)', () => {
+    const tone = Float32Array.from({ length: 40_000 }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / 8000));
+    const event = readProto(audioEvent([{ tag: 'reconstruction/1', audio: tone, sampleRate: 8000 }], 7, 1_700_000_002));
+    expect(event.get(2)).toEqual([7n]);
+    const [value] = readProto(event.get(5)![0] as Uint8Array)
+      .get(1)!
+      .map((v) => readProto(v as Uint8Array));
+    expect(new TextDecoder().decode(value!.get(1)![0] as Uint8Array)).toBe('reconstruction/1');
+    const audio = readProto(value!.get(6)![0] as Uint8Array);
+    expect(audio.get(1)).toEqual([8000]);
+    expect(audio.get(2)).toEqual([1n]);
+    expect(audio.get(3)).toEqual([40_000n]);
+    expect(new TextDecoder().decode(audio.get(5)![0] as Uint8Array)).toBe('audio/wav');
+    const wav = decodeWav(Uint8Array.from(audio.get(4)![0] as Uint8Array));
+    expect(wav.info.sampleRate).toBe(8000);
+    const back = wav.channels[0]!;
+    expect(back.length).toBe(40_000);
+    expect(Math.max(...back.slice(0, 1000).map((v, i) => Math.abs(v - tone[i]!))), '16-bit rounding only').toBeLessThan(1e-4);
   });
 
   it("reads back with TensorBoard's own loader where TensorBoard is installed", (ctx) => {

@@ -6,11 +6,15 @@
  *   uint64 length | uint32 masked CRC-32C of the length | `length` bytes of an Event protobuf | uint32 masked CRC-32C
  * and the first Event holds file_version "brain.Event:2". An Event here is
  *   wall_time (1, double) | step (2, int64) | summary (5) { value (1) { tag (1, string) | simple_value (2, float) } }
+ * or, for sounds, value { tag | audio (6) { sample_rate (1, float) | num_channels (2) | length_frames (3) |
+ * encoded_audio_string (4, a WAV file) | content_type (5) } } (TensorBoard's Audio tab plays them).
  * A crash can leave a half-written last record; TensorBoard stops reading there, so what came before stays.
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { encodeWav } from '../audio/wav-write.ts';
+import type { Hertz } from '../units.ts';
 
 const CRC32C_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -74,7 +78,7 @@ class Proto {
   bytes(field: number, v: Uint8Array): this {
     this.varint((field << 3) | 2);
     this.varint(v.length);
-    this.parts.push(...v);
+    for (const b of v) this.parts.push(b); // not push(...v): a WAV has more bytes than a call takes arguments
     return this;
   }
 
@@ -111,6 +115,23 @@ export function scalarEvent(scalars: Record<string, number>, step: number, wallT
   return new Proto().double(1, wallTime).int64(2, step).message(5, summary).finish();
 }
 
+/** A sound to show in TensorBoard's Audio tab. */
+export interface AudioSummary {
+  tag: string;
+  audio: Float32Array;
+  sampleRate: Hertz;
+}
+
+/** The Event protobuf of sounds at one step, each as a 16-bit mono WAV. */
+export function audioEvent(sounds: AudioSummary[], step: number, wallTime: number): Uint8Array {
+  const summary = new Proto();
+  for (const s of sounds) {
+    const audio = new Proto().float(1, s.sampleRate).int64(2, 1).int64(3, s.audio.length).bytes(4, encodeWav(s.audio, s.sampleRate)).string(5, 'audio/wav');
+    summary.message(1, new Proto().string(1, s.tag).message(6, audio));
+  }
+  return new Proto().double(1, wallTime).int64(2, step).message(5, summary).finish();
+}
+
 /**
  * Appends events to a new `events.out.tfevents.*` file in `dir` (one per process, as TensorFlow does: a resumed
  * run adds a file, and TensorBoard merges them by step).
@@ -142,6 +163,11 @@ export class EventWriter {
   /** Scalars by tag (e.g. 'train/loss') at a step; non-finite values are left out. */
   scalars(values: Record<string, number>, step: number, wallTime = Date.now() / 1000): void {
     this.write(scalarEvent(values, step, wallTime));
+  }
+
+  /** Sounds by tag (e.g. 'reconstruction/1') at a step. */
+  audio(sounds: AudioSummary[], step: number, wallTime = Date.now() / 1000): void {
+    if (sounds.length) this.write(audioEvent(sounds, step, wallTime));
   }
 
   close(): void {

@@ -132,6 +132,40 @@ describe('train', () => {
     disposeVae(best.vae);
   });
 
+  it('puts the sounds of its listen hook into the TensorBoard file each epoch; a failing hook costs only the sounds', async () => {
+    const out = path.join(tmp, 'listen');
+    const heard: number[] = [];
+    const tone = Float32Array.from({ length: 800 }, (_, i) => Math.sin(i / 3));
+    const listen = async (dir: string, epoch: number) => {
+      expect(dir).toBe(path.join(out, 'last'));
+      heard.push(epoch);
+      return [{ tag: `reconstruction/epoch-${epoch}`, audio: tone, sampleRate: 8000 }];
+    };
+    await train(memoryData(trainSet, valSet), { ...quiet, out, epochs: 2, listen });
+    expect(heard).toEqual([1, 2]);
+    const [file] = (await fs.readdir(out)).filter((n) => n.startsWith('events.out.tfevents.'));
+    const bytes = await fs.readFile(path.join(out, file!));
+    expect(bytes.includes('reconstruction/epoch-2')).toBe(true);
+    expect(bytes.includes('audio/wav')).toBe(true);
+
+    const lines: string[] = [];
+    let calls = 0;
+    const failing = async () => {
+      calls++;
+      throw new Error('no such dataset');
+    };
+    const r = await train(memoryData(trainSet, valSet), {
+      ...quiet,
+      out: path.join(tmp, 'listen-fails'),
+      epochs: 2,
+      listen: failing,
+      log: (l) => lines.push(l),
+    });
+    expect(r.status).toBe('done');
+    expect(calls, 'not asked again after failing').toBe(1);
+    expect(lines.filter((l) => l.includes('TensorBoard sounds left out'))).toEqual(['TensorBoard sounds left out from now on: no such dataset']);
+  });
+
   it('records the learning rate per epoch, falling along a cosine when asked', async () => {
     const out = path.join(tmp, 'cosine');
     const result = await train(memoryData(trainSet, valSet), { ...quiet, out, epochs: 3, overrides: { ...TINY, lrSchedule: 'cosine' } });

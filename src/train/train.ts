@@ -30,7 +30,7 @@ import {
   type TrainingProgress,
 } from './checkpoint.ts';
 import { renderCurvesSvg } from './curves.ts';
-import { EventWriter } from './tensorboard.ts';
+import { type AudioSummary, EventWriter } from './tensorboard.ts';
 import { lrFactor, lrSchedule } from './schedule.ts';
 import { DEFAULT_TRAIN, RUN_FILES } from './defaults.ts';
 
@@ -128,6 +128,11 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Also write TensorBoard event files into `out` (default true): `tensorboard --logdir runs/`. */
   tensorboard?: boolean;
+  /**
+   * Sounds for TensorBoard's Audio tab after each epoch, made from the checkpoint just saved (the caller turns it
+   * into audio: reconstructions of a few validation items, say). A failure is logged once and then left alone.
+   */
+  listen?: (checkpointDir: string, epoch: number) => Promise<AudioSummary[]>;
 }
 
 export interface TrainResult {
@@ -260,6 +265,8 @@ interface Run {
   lastSave: number;
   /** TensorBoard's view of the same numbers as metrics.jsonl. */
   events?: EventWriter;
+  /** Set when `opts.listen` failed: the run goes on without sounds. */
+  listenFailed?: boolean;
 }
 
 /** The run's learning-rate schedule: a cosine spans its steps to --epochs (a resume to more epochs stretches it). */
@@ -415,6 +422,17 @@ async function trainEpoch(run: Run, epoch: number): Promise<number | 'interrupte
 }
 
 /** Validates, logs and checkpoints a finished epoch (best/ too when its validation loss is the lowest so far). */
+/** TensorBoard sounds of the epoch's checkpoint, when asked for; a failure costs the sounds, never the run. */
+async function listenToEpoch(run: Run, epoch: number): Promise<void> {
+  if (!run.events || !run.opts.listen || run.listenFailed) return;
+  try {
+    run.events.audio(await run.opts.listen(run.paths.last, epoch), run.progress.step);
+  } catch (err) {
+    run.listenFailed = true;
+    run.log(`TensorBoard sounds left out from now on: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
 async function finishEpoch(run: Run, epoch: number, trainSeconds: number, started: number): Promise<void> {
   const { data, o, config, engine } = run;
   const train = meanParts(run.progress.partial.sum, run.progress.partial.items);
@@ -457,6 +475,7 @@ async function finishEpoch(run: Run, epoch: number, trainSeconds: number, starte
   );
   await saveRun(run, run.paths.last);
   if (isBest) await copyCheckpoint(run.paths.last, run.paths.best);
+  await listenToEpoch(run, epoch + 1);
   await writeFileAtomic(path.join(o.out, RUN_FILES.curves), renderCurvesSvg(run.progress.metrics));
   run.log(
     `epoch ${epoch + 1}/${o.epochs}: train ${describeParts(train)}` +

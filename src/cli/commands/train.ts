@@ -212,7 +212,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('tensorboard', {
         type: 'boolean',
         default: true,
-        describe: 'Also write TensorBoard event files into --out (tensorboard --logdir runs/); --no-tensorboard to skip',
+        describe:
+          'Also write TensorBoard event files into --out (tensorboard --logdir runs/): losses, learning rate, and after every epoch reconstructions of three validation items to listen to; --no-tensorboard to skip',
       })
       .option('save-every', {
         type: 'number',
@@ -284,6 +285,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
         logEverySteps: args['log-every'],
         saveEverySeconds: args['save-every'] * 60,
         tensorboard: args.tensorboard,
+        listen: args.tensorboard === false ? undefined : (await import('../../generate/listen.ts')).epochListener(args.data),
         resume: args.resume,
         overwrite: args.overwrite,
         signal: stop.signal,
