@@ -134,7 +134,7 @@ export function topEigen(matrix: Float64Array, n: number, k: number, tolerance =
   const rand = mulberry32(1);
   let q = Array.from({ length: m }, () => Float64Array.from({ length: n }, () => rand() - 0.5));
   orthonormalRows(q, rand);
-  for (let it = 0; it < maxIterations; it++) {
+  for (let it = 1; ; it++) {
     const z = q.map(() => new Float64Array(n)); // z_j = A q_j
     for (let i = 0; i < n; i++) {
       const row = matrix.subarray(i * n, (i + 1) * n);
@@ -172,13 +172,12 @@ export function topEigen(matrix: Float64Array, n: number, k: number, tolerance =
       for (let t = 0; t < n; t++) r += (images[j]![t]! - values[j]! * vectors[j]![t]!) ** 2;
       worst = Math.max(worst, Math.sqrt(r));
     }
-    if (worst <= tolerance * Math.max(Math.abs(values[0]!), 1e-300) || it === maxIterations - 1) {
+    if (worst <= tolerance * Math.max(Math.abs(values[0]!), 1e-300) || it >= maxIterations) {
       return { values: values.slice(0, k), vectors: vectors.slice(0, k).map((v) => Array.from(v)) };
     }
     q = images;
     orthonormalRows(q, rand);
   }
-  return { values: [], vectors: [] }; // not reached: the last iteration returns
 }
 
 /** Lower Cholesky factor of a symmetric positive-definite p x p matrix (jitter added until it factors). */

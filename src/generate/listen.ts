@@ -22,46 +22,44 @@ export const LISTEN_ITEMS = 3;
  * @example await train(data, { out: 'runs/digits', listen: epochListener('datasets/fsdd') });
  */
 export function epochListener(dataDir: string, count = LISTEN_ITEMS): (checkpointDir: string) => Promise<AudioSummary[]> {
-  let first = true;
+  // The items never change: read once, on the first call (which also hears the originals).
+  let heard: { names: string[]; items: RangedItem[] } | undefined;
   return async (checkpointDir) => {
     const ckpt = await loadCheckpoint(checkpointDir);
-    const ds = await openDataset(dataDir);
     try {
       const g = createGenerator(ckpt);
-      const split = ds.indices('validation').length ? ds.indices('validation') : ds.indices('train');
-      const picked = staggeredPick(split.length, count).map((k) => split[k]!);
-      const items: RangedItem[] = [];
-      for await (const b of rangedBatches(ds, picked, count)) items.push(...b.items.map((it) => ({ x01: it.x01.slice(), range: it.range })));
-      const names = picked.map((index) => path.basename(ds.manifest.items[index]!.source).replace(/\.[^.]+$/, ''));
+      const first = !heard;
+      heard ??= await readItems(dataDir, count);
+      const { names, items } = heard;
       const ranges = items.map((it) => it.range);
-      const decoded = decodeLatents(
-        ckpt.vae,
-        encodeItems(
-          ckpt.vae,
-          items.map((it) => it.x01),
-        ).mu,
-      );
-      const rebuilt = itemsToAudio(decoded, ranges, g.clip, g.invert);
+      const x01s = items.map((it) => it.x01);
+      const rebuilt = itemsToAudio(decodeLatents(ckpt.vae, encodeItems(ckpt.vae, x01s).mu), ranges, g.clip, g.invert);
       const sampleRate = g.clip.sampleRate;
       const sounds = rebuilt.map((audio, i) => ({
         tag: `reconstruction/${names[i]}`,
-        audio: levelTo(audio, energyToRmsDb(itemEnergy(items[i]!.x01, ranges[i]!, g.clip), g.clip)),
+        audio: levelTo(audio, energyToRmsDb(itemEnergy(x01s[i]!, ranges[i]!, g.clip), g.clip)),
         sampleRate,
       }));
-      if (first) {
-        const originals = itemsToAudio(
-          items.map((it) => it.x01),
-          ranges,
-          g.clip,
-          g.invert,
-        );
-        sounds.unshift(...originals.map((audio, i) => ({ tag: `original/${names[i]}`, audio, sampleRate })));
-        first = false;
-      }
-      return sounds;
+      if (!first) return sounds;
+      const originals = itemsToAudio(x01s, ranges, g.clip, g.invert);
+      return [...originals.map((audio, i) => ({ tag: `original/${names[i]}`, audio, sampleRate })), ...sounds];
     } finally {
-      await ds.close();
       disposeVae(ckpt.vae);
     }
   };
+}
+
+/** `count` validation items (training items without a validation split) spread over labels and speakers. */
+async function readItems(dataDir: string, count: number): Promise<{ names: string[]; items: RangedItem[] }> {
+  const ds = await openDataset(dataDir);
+  try {
+    const split = ds.indices('validation').length ? ds.indices('validation') : ds.indices('train');
+    const picked = staggeredPick(split.length, count).map((k) => split[k]!);
+    const items: RangedItem[] = [];
+    for await (const b of rangedBatches(ds, picked, count)) items.push(...b.items.map((it) => ({ x01: it.x01.slice(), range: it.range })));
+    const names = picked.map((index) => path.basename(ds.manifest.items[index]!.source).replace(/\.[^.]+$/, ''));
+    return { names, items };
+  } finally {
+    await ds.close();
+  }
 }

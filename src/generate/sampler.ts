@@ -299,15 +299,15 @@ function checkLabel(sampler: LatentSampler, label: string): void {
   );
 }
 
+/** Neighbour codes unpacked, per loaded sampler: a few million float16 values take a third of a second. */
+const decodedCodes = new WeakMap<object, Float32Array[]>();
+
 /**
  * Points between a training code and one of its nearest neighbours: z = a + t (b - a), t = 0.5 +- 0.2 x
  * temperature (so temperature 0 gives midpoints; 2.5 reaches the codes themselves). Both ends share a label
  * whenever the training items have labels (and the asked one with --label).
  */
-const decodedCodes = new WeakMap<object, Float32Array[]>();
-
 function drawNeighbours(nb: NonNullable<LatentSampler['neighbours']>, latent: number, count: number, o: DrawOptions): Float32Array[] {
-  // unpacked once per loaded sampler: a few million float16 values take a third of a second
   let codes = decodedCodes.get(nb);
   if (!codes) decodedCodes.set(nb, (codes = decodeCodes(nb.codes, latent, nb.encoding ?? 'float32')));
   const rand = mulberry32(o.seed);
