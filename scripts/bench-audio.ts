@@ -7,6 +7,11 @@
  *  - decode and loadAudio (decode + mono + resample) over ../shared/data/fsdd when present
  *    (else over synthetic 8 kHz WAVs written to a temp folder);
  *  - torchaudio's `resample` on the same clips in the same run, when Debian's python3-torch is installed.
+ *
+ * `npm run bench -- audio --long FILE` instead reads one long compressed file (say an hour-long mp3) three ways,
+ * each in a child process of its own, and prints peak RSS and decode speed: `decodeAudio` (whole file),
+ * `readBlocks` at the file's rate with every channel (streamed), and `readBlocks` to 22050 Hz mono (what
+ * preprocessing reads). The first two must give the same samples (a hash of every channel's bits is compared).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +20,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeAudio } from '../src/audio/decode.ts';
 import { loadAudio } from '../src/audio/load.ts';
+import { readBlocks } from '../src/audio/reader.ts';
 import { RESAMPLE_QUALITIES, resample, type ResampleQuality } from '../src/audio/resample.ts';
 import { encodeWav } from '../src/audio/wav-write.ts';
 
@@ -25,6 +31,78 @@ const SETTINGS = {
   torchPython: '/usr/bin/python3',
 };
 
+/** What one `--measure` child reports. */
+interface LongRead {
+  frames: number;
+  /** Rate of the frames counted. */
+  sampleRate: number;
+  seconds: number;
+  maxRssMiB: number;
+  /** A hash of each channel's sample bits, in order. */
+  hashes: number[];
+}
+
+/** Folds samples into a running hash of their bits. */
+function hashInto(hash: number, samples: Float32Array): number {
+  const bits = new Uint32Array(samples.buffer, samples.byteOffset, samples.length);
+  for (let i = 0; i < bits.length; i++) hash = (Math.imul(hash, 31) + bits[i]!) | 0;
+  return hash;
+}
+
+/** Reads `file` one way (`whole`, `blocks` or `blocks22k`) and prints a LongRead as JSON: the child's side of `--long`. */
+async function measureLongRead(mode: string, file: string): Promise<void> {
+  const t = performance.now();
+  let frames = 0;
+  let sampleRate = 0;
+  let hashes: number[] = [];
+  if (mode === 'whole') {
+    const { channels, info } = await decodeAudio(file, { timeoutMs: 24 * 3600_000 });
+    hashes = channels.map((c) => hashInto(0, c));
+    frames = channels[0]!.length;
+    sampleRate = info.sampleRate;
+  } else {
+    const options = mode === 'blocks' ? { mono: false } : { mono: true, sampleRate: 22050 };
+    for await (const block of readBlocks(file, { ...options, blockSeconds: 60 })) {
+      hashes = block.channels.map((c, k) => hashInto(hashes[k] ?? 0, c));
+      frames += block.channels[0]!.length;
+      sampleRate = block.sampleRate;
+    }
+  }
+  const maxRssMiB = process.resourceUsage().maxRSS / 1024;
+  console.log(JSON.stringify({ frames, sampleRate, seconds: (performance.now() - t) / 1000, maxRssMiB, hashes } satisfies LongRead));
+}
+
+/** Runs the three reads of `file` in child processes and prints what they measured. */
+function compareLongReads(file: string): void {
+  const script = fileURLToPath(import.meta.url);
+  console.log(`${file}: peak RSS and time of reading it whole and streamed (load average ${load()}, 2 cores)`);
+  const results: Record<string, LongRead> = {};
+  const modes = { whole: 'decodeAudio, whole file', blocks: 'readBlocks, file rate, all channels', blocks22k: 'readBlocks, 22050 Hz mono' };
+  for (const [mode, what] of Object.entries(modes)) {
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script, '--measure', mode, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+    const line = child.stdout.trim().split('\n').at(-1) ?? '';
+    if (child.status !== 0 || !line.startsWith('{')) {
+      console.log(`  ${mode}: failed (${child.status ?? child.signal}) ${child.stderr.trim().split('\n').at(-1) ?? ''}`);
+      continue;
+    }
+    const r = (results[mode] = JSON.parse(line) as LongRead);
+    console.log(`  ${what.padEnd(38)} peak RSS ${r.maxRssMiB.toFixed(0).padStart(6)} MiB  ${r.seconds.toFixed(1).padStart(7)} s  ${r.frames} frames out`);
+  }
+  const { whole, blocks } = results;
+  if (whole && blocks) {
+    const same = whole.frames === blocks.frames && whole.hashes.join() === blocks.hashes.join();
+    const audio = whole.frames / whole.sampleRate;
+    console.log(`  streamed samples ${same ? 'equal' : 'DIFFER from'} the whole-file decode (${(audio / 3600).toFixed(2)} h of audio)`);
+    console.log(`  decode speed: ${(audio / blocks.seconds).toFixed(0)}x real time streamed, ${(audio / whole.seconds).toFixed(0)}x whole`);
+  }
+}
+
+const measureArg = process.argv.indexOf('--measure');
+if (measureArg >= 0) {
+  await measureLongRead(process.argv[measureArg + 1]!, process.argv[measureArg + 2]!);
+  process.exit(0);
+}
+const longArg = process.argv.indexOf('--long');
 const filesArg = process.argv.indexOf('--files');
 const maxFiles = filesArg >= 0 ? Number(process.argv[filesArg + 1]) : Infinity;
 const load = () =>
@@ -32,6 +110,11 @@ const load = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 const ms = (t0: number) => performance.now() - t0;
+
+if (longArg >= 0) {
+  compareLongReads(process.argv[longArg + 1]!);
+  process.exit(0);
+}
 
 console.log(`load average at start: ${load()} (2 cores; figures inflate under load)`);
 

@@ -144,7 +144,7 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
 }
 
 /** Replaces NaN/infinities by 0 and clips finite values to [-1, 1], in place; returns how many were NaN/infinite. */
-function sanitise(channels: Float32Array[]): number {
+export function sanitise(channels: Float32Array[]): number {
   let repaired = 0;
   for (const c of channels) {
     for (let i = 0; i < c.length; i++) {
@@ -175,12 +175,7 @@ async function decodeWithAudioDecode(bytes: Uint8Array, file: string, container:
     const cause = err instanceof Error ? err.message : String(err);
     if (/unknown audio format/i.test(cause)) throw new UserError(`${file}: not an audio file (${describeNonAudio(bytes)})`);
     if (/no decoder for/i.test(cause)) throw new UserError(`${file}: unsupported format (${cause.replace(/^no decoder for /i, '')})`);
-    const label = container === 'unknown' ? describeNonAudio(bytes) : container;
-    // A decoder tripping over its own state (TypeError and the like) means a stream it could not follow.
-    const kind = err instanceof IsolatedDecodeError ? err.kind : err instanceof Error ? err.constructor.name : '';
-    const internal = kind === 'TypeError' || kind === 'ReferenceError' || kind === 'RangeError';
-    const detail = internal ? `corrupt or truncated stream (decoder error: ${cause.split('\n')[0]})` : cause.split('\n')[0];
-    throw new UserError(`${file}: cannot decode ${label}: ${detail}`);
+    throw decoderError(file, container === 'unknown' ? describeNonAudio(bytes) : container, err);
   }
   const channels = (result?.channelData ?? []).filter((c) => c && c.length >= 0);
   const sampleRate = result?.sampleRate ?? 0;
@@ -207,7 +202,19 @@ async function decodeWithAudioDecode(bytes: Uint8Array, file: string, container:
   return { info, channels: copies, ...(repaired ? { repaired } : {}) };
 }
 
-function codecOf(container: string): string {
+/**
+ * The one-line error for a third-party decoder's failure on `file`: "FILE: cannot decode LABEL: cause", where a
+ * decoder tripping over its own state (TypeError and the like) is said to mean a corrupt or truncated stream.
+ */
+export function decoderError(file: string, label: string, err: unknown): UserError {
+  const cause = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  const kind = err instanceof IsolatedDecodeError ? err.kind : err instanceof Error ? err.constructor.name : '';
+  const internal = kind === 'TypeError' || kind === 'ReferenceError' || kind === 'RangeError';
+  return new UserError(`${file}: cannot decode ${label}: ${internal ? `corrupt or truncated stream (decoder error: ${cause})` : cause}`, { cause: err });
+}
+
+/** The codec a container holds, as `AudioFileInfo.codec` names it. */
+export function codecOf(container: string): string {
   const codecs: Record<string, string> = { ogg: 'vorbis', webm: 'vorbis/opus', mp4: 'aac', caf: 'pcm' };
   return codecs[container] ?? container;
 }

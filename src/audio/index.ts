@@ -16,7 +16,8 @@ export { decodeAu, auInfo, isAu } from './au.ts';
 export { IsolatedDecoder } from './isolate.ts';
 export { loadAudio, DEFAULT_LOAD, type LoadOptions, type LoadedAudio } from './load.ts';
 export { toMono } from './mono.ts';
-export { openAudio, readBlocks, DEFAULT_BLOCKS, type AudioReader, type AudioBlock, type BlockOptions } from './reader.ts';
+export { openAudio, openStreamingAudio, readBlocks, DEFAULT_BLOCKS, type AudioReader, type AudioBlock, type BlockOptions } from './reader.ts';
+export { openStreamedAudio, isForwardOnly, DEFAULT_STREAM, type StreamOptions } from './stream-decode.ts';
 export {
   resample,
   resampleChannels,

@@ -1,7 +1,8 @@
 /**
  * Reading long recordings a block at a time, so memory stays bounded whatever the file's length
  * (an hour-long tape, a 31-hour mix). WAV files with frame-based codecs (PCM, float, A-law, mu-law)
- * are read by byte range; anything else is decoded whole and served from memory.
+ * are read by byte range; mp3, FLAC, Ogg Vorbis and Ogg Opus are decoded as they are read
+ * (stream-decode.ts); anything else is decoded whole and served from memory.
  */
 import { promises as fs } from 'node:fs';
 import { fileError, UserError } from '../errors.ts';
@@ -9,18 +10,11 @@ import type { Hertz, Samples, Seconds } from '../units.ts';
 import { decodeAudio, DEFAULT_DECODE, type DecodeOptions } from './decode.ts';
 import { toMono } from './mono.ts';
 import { resampledLength, resampleInputRange, resampleSegment, type ResampleOptions } from './resample.ts';
-import type { AudioFileInfo } from './types.ts';
+import { openStreamedAudio, type StreamOptions } from './stream-decode.ts';
+import type { AudioFileInfo, AudioReader } from './types.ts';
 import { checkWavFormat, decodeWavFrames, isWav, parseWavLayout, wavFrameBytes, wavInfo, type WavLayout } from './wav.ts';
 
-/** An open audio file that reads frames on demand. */
-export interface AudioReader {
-  info: AudioFileInfo;
-  /** True when frames are read from disk by range (memory independent of the file's length). */
-  streaming: boolean;
-  /** Frames `[start, start + count)` (clamped to the file), one array per channel. */
-  read(start: Samples, count: Samples): Promise<Float32Array[]>;
-  close(): Promise<void>;
-}
+export type { AudioReader } from './types.ts';
 
 /** Bytes read to find a WAV header. */
 const HEAD_BYTES = 1 << 20;
@@ -29,17 +23,20 @@ const HEAD_BYTES = 1 << 20;
  * Opens an audio file for reading by range.
  *
  * @param file any format `decodeAudio` reads
- * @param options decoder limits for files that are decoded whole
+ * @param options decoder limits for files that are decoded whole; with `isolate`, compressed files are decoded
+ * whole in the isolated worker rather than streamed in-process
+ * @param stream how compressed files are streamed (`minBytes`: smaller ones are decoded whole)
  * @throws UserError "FILE: cause" as `decodeAudio` does
  * @example
  * const reader = await openAudio('tape.wav');
  * const firstMinute = await reader.read(0, 60 * reader.info.sampleRate);
  * await reader.close();
  */
-export async function openAudio(file: string, options: Partial<DecodeOptions> = {}): Promise<AudioReader> {
-  const ranged = await openRangedAudio(file);
-  if (ranged) return ranged;
-  const { info, channels } = await decodeAudio(file, { ...DEFAULT_DECODE, ...options });
+export async function openAudio(file: string, options: Partial<DecodeOptions> = {}, stream: Partial<StreamOptions> = {}): Promise<AudioReader> {
+  const opts = { ...DEFAULT_DECODE, ...options };
+  const streamed = await openStreamingAudio(file, opts.isolate ? { minBytes: Infinity } : stream);
+  if (streamed) return streamed;
+  const { info, channels } = await decodeAudio(file, opts);
   return {
     info,
     streaming: false,
@@ -50,6 +47,16 @@ export async function openAudio(file: string, options: Partial<DecodeOptions> = 
     },
     close: async () => {},
   };
+}
+
+/**
+ * A reader whose memory does not grow with the file: WAV read by byte range (`openRangedAudio`), or mp3, FLAC,
+ * Ogg Vorbis or Ogg Opus decoded as it is read (`openStreamedAudio`, for files of `stream.minBytes` or more).
+ * Undefined for anything else (the caller decodes it whole). Reads equal `decodeAudio`'s samples.
+ * @throws UserError "FILE: cause" for a bad short WAV or a stream that cannot be decoded
+ */
+export async function openStreamingAudio(file: string, stream: Partial<StreamOptions> = {}): Promise<AudioReader | undefined> {
+  return (await openRangedAudio(file)) ?? (await openStreamedAudio(file, stream));
 }
 
 /**
@@ -147,11 +154,13 @@ export interface BlockOptions {
   blockSeconds: Seconds;
   /** Resampling quality. */
   resample: Partial<ResampleOptions>;
-  /** Decoder limits for non-streamable files. */
+  /** Decoder limits for files decoded whole. */
   decode: Partial<DecodeOptions>;
+  /** How compressed files are streamed. */
+  stream: Partial<StreamOptions>;
 }
 
-export const DEFAULT_BLOCKS: BlockOptions = { sampleRate: undefined, mono: true, blockSeconds: 60, resample: {}, decode: {} };
+export const DEFAULT_BLOCKS: BlockOptions = { sampleRate: undefined, mono: true, blockSeconds: 60, resample: {}, decode: {}, stream: {} };
 
 /** One block of a long recording: consecutive blocks concatenate to the whole, resampled as one piece. */
 export interface AudioBlock {
@@ -197,7 +206,7 @@ export async function readRange(
  */
 export async function* readBlocks(file: string, options: Partial<BlockOptions> = {}): AsyncGenerator<AudioBlock> {
   const opts = { ...DEFAULT_BLOCKS, ...options };
-  const reader = await openAudio(file, opts.decode);
+  const reader = await openAudio(file, opts.decode, opts.stream);
   try {
     const { info } = reader;
     const from = info.sampleRate;

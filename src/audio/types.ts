@@ -24,3 +24,13 @@ export interface DecodedAudio {
   /** Samples that were NaN or infinite in the file and were set to 0 (absent when none). */
   repaired?: number;
 }
+
+/** An open audio file that reads frames on demand. */
+export interface AudioReader {
+  info: AudioFileInfo;
+  /** True when frames are read from disk as needed (memory independent of the file's length). */
+  streaming: boolean;
+  /** Frames `[start, start + count)` (clamped to the file), one array per channel. */
+  read(start: Samples, count: Samples): Promise<Float32Array[]>;
+  close(): Promise<void>;
+}

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkDatasetFiles, MANIFEST_FILE, readManifest, type DatasetManifest, type DatasetStats } from './store.ts';
+import type { FeatureSettings } from './presets.ts';
 
 export interface DatasetSummary {
   dir: string;
@@ -112,6 +113,9 @@ export function formatDatasetSummary(s: DatasetSummary): string {
       `  settings   preset ${st.preset}, ${st.sampleRate} Hz, clip ${st.clip} samples (${st.split}), n_fft ${st.nFft}, hop ${st.hop}` +
         `${st.dropNyquist ? ', Nyquist dropped' : ''}, dB ref ${st.db?.ref} amin ${st.db?.amin} top_db ${st.db?.topDb}`,
     );
+    const f = st.features as FeatureSettings | undefined;
+    const bands = f && `${f.nMels} ${f.scale} mel bands ${f.fmin}-${f.fmax ?? Number(st.sampleRate) / 2} Hz`;
+    lines.push(`  features   ${!f ? 'log-magnitude STFT' : f.kind === 'mel' ? `${bands}, dB` : `${f.nMfcc} MFCCs of ${bands}`}`);
   }
   lines.push(`  updated    ${s.updated}`);
   for (const p of s.problems) lines.push(`  DAMAGED    ${p}`);

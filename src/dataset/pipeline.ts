@@ -9,6 +9,7 @@
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { isForwardOnly } from '../audio/stream-decode.ts';
 import { describeError, UserError } from '../errors.ts';
 import type { Seconds } from '../units.ts';
 import { collectInputs } from './inputs.ts';
@@ -24,7 +25,7 @@ import {
 } from './presets.ts';
 import type { SplitOptions } from './split.ts';
 import type { ClipSkip } from './stages.ts';
-import { FileProcessor } from './stages.ts';
+import { cleanupActive, FileProcessor } from './stages.ts';
 import { createDatasetWriter, ReplaceableDatasetError, type DatasetManifest, type DatasetWriter, type StoreDtype } from './store.ts';
 import { processFileInChunks, type ClipMeta, type FromWorker, type ToWorker, type WorkerConfig } from './worker.ts';
 
@@ -251,14 +252,16 @@ export async function preprocess(inputs: readonly string[], out: string, options
     empty: [],
     clipsSkipped: {},
     seconds: 0,
-    warning: shapeWarning(shape),
+    warning: settings.features ? undefined : shapeWarning(shape), // only the VAE needs the multiples, and it takes no mel datasets
     ...(writer.repaired.length ? { repaired: writer.repaired.map(({ file, problem }) => ({ file, problem })) } : {}),
   };
   const todo = files.filter((f) => !writer.isDone(f));
   summary.alreadyDone = files.length - todo.length;
   const workerCount = o.workers > 0 && todo.length > 0 ? Math.min(o.workers, todo.length) : 0;
   // Only files cut into many clips are worth sharing; one clip from the start needs one worker.
-  const tasks = await planTasks(todo, settings.split === 'clips' ? workerCount : 1, o.longFileBytes);
+  // A long mp3, FLAC or Ogg file streams forward only (no cleanup): one task, as shares would each decode from its start.
+  const shareable = async (file: string) => cleanupActive(settings.cleanup) || !(await isForwardOnly(file));
+  const tasks = await planTasks(todo, settings.split === 'clips' ? workerCount : 1, o.longFileBytes, shareable);
 
   // Results arrive per task id; only the head (the earliest unfinished task) is written, the rest wait.
   interface Pending {
@@ -420,17 +423,18 @@ export async function preprocess(inputs: readonly string[], out: string, options
 /**
  * One task per file, except that with several workers a file of `longFileBytes` or more is shared among them
  * (each worker decodes it once, keeps it, and makes the consecutive shares of its clips it is given), so one
- * long recording uses every core.
+ * long recording uses every core. Files `shareable` refuses (streamed forward only) stay one task.
  */
-async function planTasks(files: readonly string[], workers: number, longFileBytes: number): Promise<Task[]> {
+async function planTasks(files: readonly string[], workers: number, longFileBytes: number, shareable: (file: string) => Promise<boolean>): Promise<Task[]> {
   if (workers < 2) return files.map((file) => ({ file, part: 0, parts: 1 }));
   const sizes = await Promise.all(
-    files.map((f) =>
-      fsp.stat(f).then(
+    files.map(async (f) => {
+      const size = await fsp.stat(f).then(
         (st) => st.size,
         () => 0,
-      ),
-    ),
+      );
+      return size >= longFileBytes && !(await shareable(f)) ? 0 : size; // counted as short: one task
+    }),
   );
   return files.flatMap((file, i) => {
     // Many small parts rather than one per worker: results are written in order, and a worker whose part is

@@ -22,6 +22,7 @@
  */
 import type { ResampleQuality } from '../audio/resample.ts';
 import { DEFAULT_DB } from '../dsp/db.ts';
+import { DEFAULT_MEL, type MelScale } from '../dsp/mel.ts';
 import { shapeMultiple } from '../model/vae-config.ts';
 import type { Decibels, Hertz, Ratio, Samples, Seconds } from '../units.ts';
 
@@ -71,7 +72,34 @@ export interface PreprocessSettings {
   db: { ref: number; amin: number; topDb: Decibels | null };
   /** 'item': each spectrogram min-max scaled to [0, 1] with its own range (stored with it). */
   normalise: 'item';
+  /**
+   * What each item holds; absent: the log-magnitude STFT, the only one the VAE can invert to audio. Mel bands
+   * and MFCCs (librosa's definitions, src/dsp/mel.ts) are for the classifiers.
+   */
+  features?: FeatureSettings;
 }
+
+/** Mel or MFCC features instead of the STFT (absent from the settings for the STFT, so older manifests match). */
+export interface FeatureSettings {
+  /** 'mel': mel bands in dB (librosa.power_to_db of the power mel spectrogram); 'mfcc': their first nMfcc DCT-II coefficients. */
+  kind: 'mel' | 'mfcc';
+  nMels: number;
+  fmin: Hertz;
+  /** null: the Nyquist frequency. */
+  fmax: Hertz | null;
+  scale: MelScale;
+  /** Coefficients kept by 'mfcc'. */
+  nMfcc: number;
+}
+
+/** What `--features mel|mfcc` starts from: librosa's defaults (128 bands, Slaney scale and norm, 20 MFCCs). */
+export const DEFAULT_FEATURES: Omit<FeatureSettings, 'kind'> = {
+  nMels: DEFAULT_MEL.nMels,
+  fmin: DEFAULT_MEL.fmin,
+  fmax: DEFAULT_MEL.fmax,
+  scale: DEFAULT_MEL.scale,
+  nMfcc: 20,
+};
 
 const NO_CLEANUP: CleanupSettings = {
   clicks: false,
@@ -178,16 +206,29 @@ export function resolveSettings(preset: PresetName = DEFAULT_PRESET, overrides: 
   positiveInt('hop', s.hop);
   if (!(s.overlap >= 0 && s.overlap < 1)) throw new RangeError(`overlap must be in [0, 1), got ${s.overlap}`);
   if (!(s.db.amin > 0)) throw new RangeError(`amin must be > 0, got ${s.db.amin}`);
+  if (s.features) checkFeatures(s.features, s.sampleRate);
   return s;
+}
+
+function checkFeatures(f: FeatureSettings, sampleRate: Hertz): void {
+  if (!(Number.isInteger(f.nMels) && f.nMels > 0)) throw new RangeError(`mel bands must be a positive integer, got ${f.nMels}`);
+  const fmax = f.fmax ?? sampleRate / 2;
+  if (!(f.fmin >= 0 && fmax > f.fmin && fmax <= sampleRate / 2)) {
+    throw new RangeError(`mel bands need 0 <= fmin < fmax <= ${sampleRate / 2} Hz (half the sample rate), got ${f.fmin} and ${fmax}`);
+  }
+  if (f.kind === 'mfcc' && !(Number.isInteger(f.nMfcc) && f.nMfcc > 0 && f.nMfcc <= f.nMels)) {
+    throw new RangeError(`MFCCs must be a positive integer up to the ${f.nMels} mel bands, got ${f.nMfcc}`);
+  }
 }
 
 /**
  * The [bins, frames] a setting list produces (centred STFT: `frames = 1 + floor(clip / hop)`).
  * @example spectrogramShape(PRESETS.reference) // [256, 64]
  */
-export function spectrogramShape(s: Pick<PreprocessSettings, 'nFft' | 'hop' | 'clip' | 'dropNyquist'>): [number, number] {
-  const bins = Math.floor(s.nFft / 2) + (s.dropNyquist ? 0 : 1);
-  return [bins, 1 + Math.floor(s.clip / s.hop)];
+export function spectrogramShape(s: Pick<PreprocessSettings, 'nFft' | 'hop' | 'clip' | 'dropNyquist' | 'features'>): [number, number] {
+  const frames = 1 + Math.floor(s.clip / s.hop);
+  if (s.features) return [s.features.kind === 'mel' ? s.features.nMels : s.features.nMfcc, frames];
+  return [Math.floor(s.nFft / 2) + (s.dropNyquist ? 0 : 1), frames];
 }
 
 /**

@@ -29,13 +29,18 @@ import {
 const rangedReads: { file: string; start: number; count: number }[] = [];
 vi.mock('../audio/reader.ts', async (importOriginal) => {
   const actual = await importOriginal<typeof audioReader>();
-  const openRangedAudio: typeof actual.openRangedAudio = async (file) => {
-    const reader = await actual.openRangedAudio(file);
+  const openStreamingAudio: typeof actual.openStreamingAudio = async (file, stream) => {
+    const reader = await actual.openStreamingAudio(file, stream);
     if (!reader) return reader;
     const read = reader.read.bind(reader);
-    return { ...reader, read: (start, count) => (rangedReads.push({ file, start, count }), read(start, count)) };
+    return {
+      info: reader.info,
+      streaming: reader.streaming,
+      close: () => reader.close(),
+      read: (start, count) => (rangedReads.push({ file, start, count }), read(start, count)),
+    };
   };
-  return { ...actual, openRangedAudio };
+  return { ...actual, openStreamingAudio };
 });
 
 function sine(freq: number, sr: number, n: number, amp = 0.5): Float32Array {
@@ -289,4 +294,27 @@ describe("preprocessing's log", () => {
       await fsp.rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('FileProcessor on compressed files', () => {
+  /** Synthetic tones made once with ffmpeg (test/fixtures/README.md). */
+  const fixtures = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../test/fixtures');
+  const small: SettingsOverrides = { clip: 2048, nFft: 256, hop: 64, split: 'clips', overlap: 0.5, keepShort: 'pad', minDuration: 0 };
+  const noCleanup = { clicks: false, trimDb: null, maxSilence: null, normalise: 'none' } as const;
+
+  for (const name of ['tone-stereo.mp3', 'tone.flac', 'tone.ogg', 'tone.opus']) {
+    it(`streams ${name} block by block into the whole-file path's clips`, async () => {
+      const file = path.join(fixtures, name);
+      const s = resolveSettings('music', { ...small, sampleRate: 16000, cleanup: noCleanup });
+      const processor = new FileProcessor(s, 3000, { minBytes: 0 });
+      const decode = vi.spyOn(processor.loader, 'decode');
+      rangedReads.length = 0;
+      const got = await collect(processor.process(file));
+      expect(decode).not.toHaveBeenCalled();
+      expect(rangedReads.length).toBeGreaterThan(1);
+      const want = await wholeFileClips(file, s);
+      expect(got.length).toBeGreaterThan(3);
+      expectSameClips(got, want);
+    });
+  }
 });

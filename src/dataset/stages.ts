@@ -10,7 +10,8 @@
  * const { data, min, max } = new MinMaxNormaliser().normalise(new LogSpectrogramExtractor(s).extract(clip));
  */
 import { decodeAudio } from '../audio/decode.ts';
-import { openRangedAudio, readRange, type AudioReader } from '../audio/reader.ts';
+import { openStreamingAudio, readRange, type AudioReader } from '../audio/reader.ts';
+import type { StreamOptions } from '../audio/stream-decode.ts';
 import { toMono } from '../audio/mono.ts';
 import { resampledLength, resampleSegment, type ResampleQuality } from '../audio/resample.ts';
 import { clipOffsets, normalizeLoudness, normalizePeak, peak, removeEdgeClicks, removeSilences, trimSilence } from '../audio/cleanup.ts';
@@ -19,6 +20,7 @@ import { StftPlan } from '../dsp/stft.ts';
 import { WasmSpectrogramPlan, wasmSpectrogramSupports } from '../dsp/spectrogram-wasm.ts';
 import type { Samples, Seconds } from '../units.ts';
 import { spectrogramShape, type CleanupSettings, type PreprocessSettings } from './presets.ts';
+import { MelFeatureExtractor, type FeatureExtractor } from './features.ts';
 
 /** Decoded audio: mono at the file's own rate. */
 export interface DecodedMono {
@@ -208,7 +210,7 @@ export class Padder {
  * Keeps one STFT plan, so a worker extracts thousands of clips without re-planning. Runs the WebAssembly SIMD
  * kernel (dsp/spectrogram-wasm.ts: float32 FFT, within ~1e-4 dB of the float64 TypeScript path) where it can.
  */
-export class LogSpectrogramExtractor {
+export class LogSpectrogramExtractor implements FeatureExtractor {
   readonly shape: [number, number];
   /** Which implementation runs: the WebAssembly SIMD kernel, or the TypeScript STFT (float64 FFT). */
   readonly kernel: 'wasm' | 'js';
@@ -257,6 +259,15 @@ export class LogSpectrogramExtractor {
     }
     return amplitudeToDb(mag, this.settings.db);
   }
+}
+
+/**
+ * The extractor the settings ask for: MelFeatureExtractor for `features` mel/mfcc, else LogSpectrogramExtractor.
+ * @example createExtractor(resolveSettings('digits')).extract(clip) // 256 x 64 log-magnitude STFT
+ */
+export function createExtractor(settings: PreprocessSettings): FeatureExtractor {
+  const { features } = settings;
+  return features ? new MelFeatureExtractor({ ...settings, features }) : new LogSpectrogramExtractor(settings);
 }
 
 /** MinMaxNormaliser: scales values to [0, 1] with their own min and max, kept to undo it. */
@@ -323,18 +334,20 @@ export class FileProcessor {
   readonly loader: Loader;
   readonly splitter: Splitter;
   readonly padder: Padder;
-  readonly extractor: LogSpectrogramExtractor;
+  readonly extractor: FeatureExtractor;
   readonly normaliser = new MinMaxNormaliser();
 
   constructor(
     readonly settings: PreprocessSettings,
     /** Output samples resampled at once when cutting a whole recording (about 47 s at 22.05 kHz); tests make it small. */
     private readonly blockSamples: Samples = 1 << 20,
+    /** How compressed files are streamed (`minBytes`: smaller ones are decoded whole); tests stream tiny files. */
+    private readonly stream: Partial<StreamOptions> = {},
   ) {
     this.loader = new Loader(settings);
     this.splitter = new Splitter(settings);
     this.padder = new Padder(settings);
-    this.extractor = new LogSpectrogramExtractor(settings);
+    this.extractor = createExtractor(settings);
   }
 
   /** The last shared file prepared, so the next share of it on this thread skips decoding. */
@@ -352,13 +365,15 @@ export class FileProcessor {
   }
 
   /**
-   * Opens a file to be read on demand where its format has ranged reads (WAV), so memory stays a few blocks
-   * whatever its length, and each share reads only its own range. Clean-up (trimming, silence removal,
-   * levelling) needs the whole file, as do formats without ranged reads: those are decoded whole.
+   * Opens a file to be read on demand where it can be (WAV by byte range; mp3, FLAC, Ogg Vorbis and Opus decoded
+   * as read), so memory stays a few blocks whatever its length. A WAV share reads only its own range; a streamed
+   * compressed share decodes from the file's start (the pipeline gives such files one task, not shares).
+   * Clean-up (trimming, silence removal, levelling) needs the whole file, as do other formats: those are decoded
+   * whole.
    */
   private async open(file: string, shared: boolean, block: Samples): Promise<OpenedFile> {
     const { sampleRate, resampleQuality, cleanup } = this.settings;
-    const ranged = cleanupActive(cleanup) ? undefined : await openRangedAudio(file);
+    const ranged = cleanupActive(cleanup) ? undefined : await openStreamingAudio(file, this.stream);
     if (ranged) {
       this.cached = undefined; // nothing to keep for a streamed file; drop any other file's decode
       return { reader: streamedReader(ranged, sampleRate, resampleQuality, block), trimmed: 0, close: () => ranged.close() };

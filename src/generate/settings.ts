@@ -4,7 +4,8 @@
  * exactly the spectrograms the model learnt from, with the clip's real audio kept for listening.
  */
 import { peak } from '../audio/cleanup.ts';
-import { Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, resampleRange, Splitter, type ClipSpan } from '../dataset/stages.ts';
+import type { FeatureExtractor } from '../dataset/features.ts';
+import { createExtractor, Loader, LogSpectrogramExtractor, MinMaxNormaliser, Padder, resampleRange, Splitter, type ClipSpan } from '../dataset/stages.ts';
 import { resampledLength } from '../audio/resample.ts';
 import type { PreprocessSettings } from '../dataset/presets.ts';
 import { UserError } from '../errors.ts';
@@ -92,14 +93,14 @@ export class ClipPreparer {
   private readonly loader: Loader;
   private readonly splitter: Splitter;
   private readonly padder: Padder;
-  private readonly extractor: LogSpectrogramExtractor;
+  private readonly extractor: FeatureExtractor;
   private readonly normaliser = new MinMaxNormaliser();
 
   constructor(readonly settings: PreprocessSettings) {
     this.loader = new Loader(settings);
     this.splitter = new Splitter(settings);
     this.padder = new Padder(settings);
-    this.extractor = new LogSpectrogramExtractor(settings);
+    this.extractor = createExtractor(settings);
   }
 
   /**

@@ -68,6 +68,13 @@ export interface TrainingData {
  */
 export async function datasetSource(dir: string): Promise<TrainingData & { close(): Promise<void> }> {
   const ds = await openDataset(dir);
+  const features = (ds.manifest.settings as { features?: { kind: string } }).features;
+  if (features) {
+    await ds.close();
+    throw new UserError(
+      `${dir}: holds ${features.kind} features, which the VAE cannot turn back into sound; it trains on log-magnitude STFT datasets (preprocess without --features)`,
+    );
+  }
   const trainIdx = ds.indices('train');
   const valIdx = ds.indices('validation');
   return {

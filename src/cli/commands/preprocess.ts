@@ -6,7 +6,8 @@ import { hasAudioExtension } from '../../audio/decode.ts';
 import { RESAMPLE_QUALITIES, type ResampleQuality } from '../../audio/resample.ts';
 import { describeError, UserError } from '../../errors.ts';
 import { DEFAULT_PREPROCESS, preprocess, type PreprocessSummary } from '../../dataset/pipeline.ts';
-import { clipForFrames, DEFAULT_PRESET, PRESETS, type PresetName, type SettingsOverrides } from '../../dataset/presets.ts';
+import { clipForFrames, DEFAULT_FEATURES, DEFAULT_PRESET, PRESETS, type PresetName, type SettingsOverrides } from '../../dataset/presets.ts';
+import type { MelScale } from '../../dsp/mel.ts';
 import { parseHoldout } from '../../dataset/split.ts';
 import { createProgress, type ProgressBar } from '../../progress.ts';
 import { expectInteger, expectRange } from '../options.ts';
@@ -32,6 +33,12 @@ interface PreprocessArgs {
   normalise?: 'none' | 'peak' | 'rms' | 'lufs';
   level?: number;
   topDb?: number;
+  features: 'stft' | 'mel' | 'mfcc';
+  nMels?: number;
+  nMfcc?: number;
+  fmin?: number;
+  fmax?: number;
+  melScale?: MelScale;
   labels: string;
   labelField?: string;
   groupBy: string;
@@ -96,6 +103,21 @@ function overridesFrom(args: PreprocessArgs): SettingsOverrides {
   if (args.normalise !== undefined) o.cleanup!.normalise = args.normalise;
   if (args.level !== undefined) o.cleanup!.level = args.level;
   if (args.topDb !== undefined) o.db!.topDb = args.topDb > 0 ? args.topDb : null;
+  const melOptions = [args.nMels, args.nMfcc, args.fmin, args.fmax, args.melScale];
+  if (args.features === 'stft' && melOptions.some((v) => v !== undefined)) {
+    throw new UserError('--n-mels, --n-mfcc, --fmin, --fmax and --mel-scale need --features mel or mfcc');
+  }
+  if (args.features !== 'stft') {
+    const d = DEFAULT_FEATURES;
+    o.features = {
+      kind: args.features,
+      nMels: args.nMels ?? d.nMels,
+      fmin: args.fmin ?? d.fmin,
+      fmax: args.fmax ?? d.fmax,
+      scale: args.melScale ?? d.scale,
+      nMfcc: args.nMfcc ?? d.nMfcc,
+    };
+  }
   return o;
 }
 
@@ -181,6 +203,16 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
       .option('overlap', { type: 'number', describe: 'Fraction shared by consecutive clips, in [0, 1)' })
       .option('keep-short', { choices: ['pad', 'drop'] as const, describe: 'A clip shorter than the length is zero-padded or dropped' })
       .option('min-duration', { type: 'number', describe: 'Drop clips with less sound than this (s)' })
+      .option('features', {
+        choices: ['stft', 'mel', 'mfcc'] as const,
+        default: 'stft' as const,
+        describe: 'What each item holds: the log-magnitude STFT (the VAE needs it), mel bands in dB, or MFCCs (librosa definitions; for the classifiers)',
+      })
+      .option('n-mels', { type: 'number', describe: `Mel bands [${DEFAULT_FEATURES.nMels}]` })
+      .option('n-mfcc', { type: 'number', describe: `MFCCs kept [${DEFAULT_FEATURES.nMfcc}]` })
+      .option('fmin', { type: 'number', describe: `Lowest mel band edge, Hz [${DEFAULT_FEATURES.fmin}]` })
+      .option('fmax', { type: 'number', describe: 'Highest mel band edge, Hz [half the sample rate]' })
+      .option('mel-scale', { choices: ['slaney', 'htk'] as const, describe: `Mel scale [${DEFAULT_FEATURES.scale}]` })
       .option('top-db', { type: 'number', describe: 'Clip dB values this far below the peak (0: no clipping)' })
       .group(['trim', 'keep-ends', 'clicks', 'max-silence', 'normalise', 'level'], 'Clean-up (before cutting clips):')
       .option('trim', { type: 'number', describe: 'Trim leading/trailing audio quieter than this many dB below the peak' })
