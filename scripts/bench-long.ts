@@ -184,7 +184,9 @@ if (args.child) {
     const decode = measure('decode', file, '');
     const prep = measure('preprocess', file, path.join(dir, 'dataset'));
     const rate = (m: Measured) => `, ${(decode.audioSeconds! / m.seconds).toFixed(0)}x real time`;
-    console.log(`load average ${loadavg()[0]!.toFixed(2)}; clean-up: ${args.cleanup}, clips ${args.clip} s, silences over ${args.maxSilence} s removed, ${args.workers} workers`);
+    console.log(
+      `load average ${loadavg()[0]!.toFixed(2)}; clean-up: ${args.cleanup}, clips ${args.clip} s, silences over ${args.maxSilence} s removed, ${args.workers} workers`,
+    );
     console.log(`decode only:  ${decode.seconds.toFixed(1)} s${rate(decode)}, peak RSS ${decode.maxRssMiB.toFixed(0)} MiB (${decode.detail})`);
     console.log(`preprocess:   ${prep.seconds.toFixed(1)} s${rate(prep)}, peak RSS ${prep.maxRssMiB.toFixed(0)} MiB (${prep.detail})`);
     console.log(`preprocess / decode time: ${(prep.seconds / decode.seconds).toFixed(2)}x`);

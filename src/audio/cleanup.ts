@@ -85,7 +85,8 @@ export const DEFAULT_CLEANUP = {
 const DIGITAL_SILENCE_DB: Decibels = -150;
 
 const dbToGain = (db: Decibels): Ratio => 10 ** (db / 20);
-const gainToDb = (gain: Ratio): Decibels => 20 * Math.log10(Math.max(gain, 1e-12));
+/** A gain in dB, floored at -240 dB (the frame levels' scale). */
+export const gainToDb = (gain: Ratio): Decibels => 20 * Math.log10(Math.max(gain, 1e-12));
 
 /** Largest absolute sample value. */
 export function peak(samples: Float32Array): number {
@@ -120,9 +121,8 @@ export function frameLevels(
   frame: Seconds = DEFAULT_CLEANUP.silence.frame,
   hop: Seconds = DEFAULT_CLEANUP.silence.hop,
 ): { levels: Float64Array; frameLength: Samples; hopLength: Samples } {
-  const frameLength = Math.max(1, Math.round(frame * sampleRate));
-  const hopLength = Math.max(1, Math.round(hop * sampleRate));
-  const count = samples.length === 0 ? 0 : Math.ceil(Math.max(0, samples.length - frameLength) / hopLength) + 1;
+  const { frameLength, hopLength } = frameGeometry(sampleRate, frame, hop);
+  const count = frameCount(samples.length, frameLength, hopLength);
   const levels = new Float64Array(count);
   for (let f = 0; f < count; f++) {
     const start = f * hopLength;
@@ -131,15 +131,46 @@ export function frameLevels(
   return { levels, frameLength, hopLength };
 }
 
-/** Per-frame "is sound" flags under the silence options. */
-function soundFrames(samples: Float32Array, sampleRate: Hertz, opts: SilenceOptions) {
-  const { levels, frameLength, hopLength } = frameLevels(samples, sampleRate, opts.frame, opts.hop);
+/** Frame length and hop in samples, as `frameLevels` rounds them. */
+export function frameGeometry(sampleRate: Hertz, frame: Seconds, hop: Seconds): { frameLength: Samples; hopLength: Samples } {
+  return { frameLength: Math.max(1, Math.round(frame * sampleRate)), hopLength: Math.max(1, Math.round(hop * sampleRate)) };
+}
+
+/** How many frames `frameLevels` makes of `length` samples (the last may be short). */
+export function frameCount(length: Samples, frameLength: Samples, hopLength: Samples): number {
+  return length === 0 ? 0 : Math.ceil(Math.max(0, length - frameLength) / hopLength) + 1;
+}
+
+/** Per-frame "is sound" flags from frame levels under the silence options (shared with the streaming clean-up). */
+export function loudFrames(levels: Float64Array, opts: Pick<SilenceOptions, 'thresholdDb' | 'relativeTo'>): boolean[] {
   let loudest = -Infinity;
   for (const l of levels) if (l > loudest) loudest = l;
   const threshold = (opts.relativeTo === 'peak' ? loudest : 0) + opts.thresholdDb;
   // Digital silence is never sound, whatever the threshold.
-  const loud = Array.from(levels, (l) => l > threshold && l > DIGITAL_SILENCE_DB);
-  return { loud, frameLength, hopLength };
+  return Array.from(levels, (l) => l > threshold && l > DIGITAL_SILENCE_DB);
+}
+
+/** Per-frame "is sound" flags under the silence options. */
+function soundFrames(samples: Float32Array, sampleRate: Hertz, opts: SilenceOptions) {
+  const { levels, frameLength, hopLength } = frameLevels(samples, sampleRate, opts.frame, opts.hop);
+  return { loud: loudFrames(levels, opts), frameLength, hopLength };
+}
+
+/**
+ * Where `trimSilence` cuts a signal of `length` samples, from its frames' sound flags; undefined when none is sound.
+ * @param margin sound kept on each side, in samples
+ */
+export function trimBounds(
+  loud: boolean[],
+  length: Samples,
+  frameLength: Samples,
+  hopLength: Samples,
+  margin: Samples,
+): { start: Samples; end: Samples } | undefined {
+  const first = loud.indexOf(true);
+  if (first < 0) return undefined;
+  const last = loud.lastIndexOf(true);
+  return { start: Math.max(0, first * hopLength - margin), end: Math.min(length, last * hopLength + frameLength + margin) };
 }
 
 /**
@@ -159,12 +190,9 @@ export function trimSilence(
 ): { samples: Float32Array; start: Samples; end: Samples } {
   const opts = { ...DEFAULT_CLEANUP.trim, ...options };
   const { loud, frameLength, hopLength } = soundFrames(samples, sampleRate, opts);
-  const first = loud.indexOf(true);
-  if (first < 0) return { samples: samples.subarray(0, 0), start: 0, end: 0 };
-  const last = loud.lastIndexOf(true);
-  const margin = Math.round(opts.margin * sampleRate);
-  const start = Math.max(0, first * hopLength - margin);
-  const end = Math.min(samples.length, last * hopLength + frameLength + margin);
+  const bounds = trimBounds(loud, samples.length, frameLength, hopLength, Math.round(opts.margin * sampleRate));
+  if (!bounds) return { samples: samples.subarray(0, 0), start: 0, end: 0 };
+  const { start, end } = bounds;
   return { samples: samples.subarray(start, end), start, end };
 }
 
@@ -182,25 +210,7 @@ export function trimSilence(
 export function removeSilences(samples: Float32Array, sampleRate: Hertz, options: Partial<InternalSilenceOptions> = {}): Float32Array {
   const opts = { ...DEFAULT_CLEANUP.internalSilence, ...options };
   const { loud, frameLength, hopLength } = soundFrames(samples, sampleRate, opts);
-  const keep = Math.round(opts.keep * sampleRate);
-  const fade = Math.max(0, Math.min(Math.round(opts.crossfade * sampleRate), Math.floor(keep / 2)));
-  // Silent stretches in samples: from the end of the last loud frame to the start of the next.
-  const cuts: [number, number][] = [];
-  let lastLoud = -1;
-  for (let f = 0; f < loud.length; f++) {
-    if (!loud[f]) continue;
-    if (lastLoud >= 0) {
-      const silenceStart = lastLoud * hopLength + frameLength;
-      const silenceEnd = f * hopLength;
-      if ((silenceEnd - silenceStart) / sampleRate >= opts.minSilence) {
-        // Keep half of `keep` after the sound that ends and half before the sound that starts.
-        const cutStart = silenceStart + Math.floor(keep / 2);
-        const cutEnd = silenceEnd - Math.ceil(keep / 2);
-        if (cutEnd > cutStart) cuts.push([cutStart, cutEnd]);
-      }
-    }
-    lastLoud = f;
-  }
+  const { cuts, fade } = silenceCuts(loud, frameLength, hopLength, sampleRate, opts);
   if (cuts.length === 0) return samples;
   const removed = cuts.reduce((n, [a, b]) => n + (b - a), 0);
   const out = new Float32Array(samples.length - removed + cuts.length * fade);
@@ -221,8 +231,41 @@ export function removeSilences(samples: Float32Array, sampleRate: Hertz, options
   return out;
 }
 
-/** Where a click at the start of `x` ends (exclusive), or 0 when there is none. */
-function clickEnd(x: Float32Array, sampleRate: Hertz, opts: ClickOptions): number {
+/**
+ * What `removeSilences` cuts, from its frames' sound flags: [start, end) sample ranges in order, and the crossfade
+ * length in samples that replaces each (shared with the streaming clean-up).
+ */
+export function silenceCuts(
+  loud: boolean[],
+  frameLength: Samples,
+  hopLength: Samples,
+  sampleRate: Hertz,
+  opts: Pick<InternalSilenceOptions, 'minSilence' | 'keep' | 'crossfade'>,
+): { cuts: [Samples, Samples][]; fade: Samples } {
+  const keep = Math.round(opts.keep * sampleRate);
+  const fade = Math.max(0, Math.min(Math.round(opts.crossfade * sampleRate), Math.floor(keep / 2)));
+  // Silent stretches in samples: from the end of the last loud frame to the start of the next.
+  const cuts: [number, number][] = [];
+  let lastLoud = -1;
+  for (let f = 0; f < loud.length; f++) {
+    if (!loud[f]) continue;
+    if (lastLoud >= 0) {
+      const silenceStart = lastLoud * hopLength + frameLength;
+      const silenceEnd = f * hopLength;
+      if ((silenceEnd - silenceStart) / sampleRate >= opts.minSilence) {
+        // Keep half of `keep` after the sound that ends and half before the sound that starts.
+        const cutStart = silenceStart + Math.floor(keep / 2);
+        const cutEnd = silenceEnd - Math.ceil(keep / 2);
+        if (cutEnd > cutStart) cuts.push([cutStart, cutEnd]);
+      }
+    }
+    lastLoud = f;
+  }
+  return { cuts, fade };
+}
+
+/** Where a click at the start of `x` ends (exclusive), or 0 when there is none (shared with the streaming clean-up). */
+export function clickEnd(x: Float32Array, sampleRate: Hertz, opts: ClickOptions): number {
   const clickLength = Math.round(opts.maxClick * sampleRate);
   const contextLength = Math.round(opts.context * sampleRate);
   if (x.length < clickLength + contextLength) return 0;
@@ -284,8 +327,13 @@ function scaled(samples: Float32Array, gain: Ratio): Float32Array {
  * const y = normalizePeak(x, -3); // peak at 0.708
  */
 export function normalizePeak(samples: Float32Array, targetDb: Decibels = DEFAULT_CLEANUP.peak): Float32Array {
-  const p = peak(samples);
-  return p === 0 ? samples : scaled(samples, dbToGain(targetDb) / p);
+  const gain = peakGain(peak(samples), targetDb);
+  return gain === undefined ? samples : scaled(samples, gain);
+}
+
+/** The gain `normalizePeak` applies to a signal whose peak is `p`; undefined (unchanged) for silence. */
+export function peakGain(p: number, targetDb: Decibels): Ratio | undefined {
+  return p === 0 ? undefined : dbToGain(targetDb) / p;
 }
 
 /** A biquad filter (direct form I), coefficients normalised by a0. */
@@ -315,6 +363,20 @@ function biquad(x: Float64Array, b: [number, number, number], a: [number, number
  */
 function kWeight(samples: Float32Array, sampleRate: Hertz): Float64Array {
   const x = new Float64Array(samples);
+  const [head, highPass] = kWeightFilters(sampleRate);
+  x.set(biquad(x, head.b, head.a));
+  return biquad(x, highPass.b, highPass.a);
+}
+
+/** One biquad's coefficients, normalised by a0. */
+export interface Biquad {
+  b: [number, number, number];
+  a: [number, number];
+}
+
+/** The two K-weighting biquads (head shelf, then RLB high-pass) at a sample rate (shared with the streaming meter). */
+export function kWeightFilters(sampleRate: Hertz): [Biquad, Biquad] {
+  let head: Biquad;
   {
     const f0 = 1681.974450955533,
       G = 3.999843853973347,
@@ -324,13 +386,13 @@ function kWeight(samples: Float32Array, sampleRate: Hertz): Float64Array {
     const Vb = Vh ** 0.4996667741545416;
     const a0 = 1 + K / Q + K * K;
     const b: [number, number, number] = [(Vh + (Vb * K) / Q + K * K) / a0, (2 * (K * K - Vh)) / a0, (Vh - (Vb * K) / Q + K * K) / a0];
-    x.set(biquad(x, b, [(2 * (K * K - 1)) / a0, (1 - K / Q + K * K) / a0]));
+    head = { b, a: [(2 * (K * K - 1)) / a0, (1 - K / Q + K * K) / a0] };
   }
   const f0 = 38.13547087602444,
     Q = 0.5003270373238773;
   const K = Math.tan((Math.PI * f0) / sampleRate);
   const a0 = 1 + K / Q + K * K;
-  return biquad(x, [1, -2, 1], [(2 * (K * K - 1)) / a0, (1 - K / Q + K * K) / a0]);
+  return [head, { b: [1, -2, 1], a: [(2 * (K * K - 1)) / a0, (1 - K / Q + K * K) / a0] }];
 }
 
 /**
@@ -342,14 +404,11 @@ function kWeight(samples: Float32Array, sampleRate: Hertz): Float64Array {
 export function loudnessLufs(samples: Float32Array, sampleRate: Hertz): Decibels {
   if (samples.length === 0) return -Infinity;
   const y = kWeight(samples, sampleRate);
-  const lufs = (z: number) => -0.691 + 10 * Math.log10(z);
-  const step = Math.round(0.1 * sampleRate);
-  const stepsPerBlock = 4;
-  if (y.length < step * stepsPerBlock) {
+  const step = lufsStep(sampleRate);
+  if (y.length < step * LUFS_STEPS_PER_BLOCK) {
     let s = 0;
     for (let i = 0; i < y.length; i++) s += y[i]! * y[i]!;
-    const z = s / y.length;
-    return lufs(z) > -70 ? lufs(z) : -Infinity;
+    return shortLoudness(s, y.length);
   }
   // Sums of squares per 100 ms step; a 400 ms block is four consecutive steps.
   const steps = new Float64Array(Math.floor(y.length / step));
@@ -358,6 +417,24 @@ export function loudnessLufs(samples: Float32Array, sampleRate: Hertz): Decibels
     for (let i = k * step; i < (k + 1) * step; i++) s += y[i]! * y[i]!;
     steps[k] = s;
   }
+  return gatedLoudness(steps, step);
+}
+
+/** A loudness block is this many 100 ms steps. */
+export const LUFS_STEPS_PER_BLOCK = 4;
+/** Samples per 100 ms loudness step. */
+export const lufsStep = (sampleRate: Hertz): Samples => Math.round(0.1 * sampleRate);
+const lufs = (z: number): Decibels => -0.691 + 10 * Math.log10(z);
+
+/** Loudness of a signal shorter than one block, from its K-weighted sum of squares over `length` samples. */
+export function shortLoudness(sumOfSquares: number, length: Samples): Decibels {
+  const z = sumOfSquares / length;
+  return lufs(z) > -70 ? lufs(z) : -Infinity;
+}
+
+/** Gated integrated loudness from the K-weighted sums of squares of consecutive `step`-sample steps. */
+export function gatedLoudness(steps: ArrayLike<number>, step: Samples): Decibels {
+  const stepsPerBlock = LUFS_STEPS_PER_BLOCK;
   const powers: number[] = [];
   for (let k = 0; k + stepsPerBlock <= steps.length; k++) {
     powers.push((steps[k]! + steps[k + 1]! + steps[k + 2]! + steps[k + 3]!) / (step * stepsPerBlock));
@@ -381,9 +458,17 @@ export function normalizeLoudness(samples: Float32Array, sampleRate: Hertz, opti
   const p = peak(samples);
   if (p === 0) return samples;
   const level = opts.method === 'lufs' ? loudnessLufs(samples, sampleRate) : gainToDb(rms(samples));
-  if (!Number.isFinite(level)) return samples;
-  const gain = Math.min(dbToGain(opts.target - level), dbToGain(opts.maxPeakDb) / p);
-  return scaled(samples, gain);
+  const gain = loudnessGain(p, level, opts);
+  return gain === undefined ? samples : scaled(samples, gain);
+}
+
+/**
+ * The gain `normalizeLoudness` applies to a signal of peak `p` measured at `level` (dBFS RMS or LUFS); undefined
+ * (unchanged) for silence or an unmeasurable level.
+ */
+export function loudnessGain(p: number, level: Decibels, opts: Pick<LoudnessOptions, 'target' | 'maxPeakDb'>): Ratio | undefined {
+  if (p === 0 || !Number.isFinite(level)) return undefined;
+  return Math.min(dbToGain(opts.target - level), dbToGain(opts.maxPeakDb) / p);
 }
 
 /**

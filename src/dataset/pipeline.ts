@@ -25,7 +25,7 @@ import {
 } from './presets.ts';
 import type { SplitOptions } from './split.ts';
 import type { ClipSkip } from './stages.ts';
-import { cleanupActive, FileProcessor } from './stages.ts';
+import { FileProcessor } from './stages.ts';
 import { createDatasetWriter, ReplaceableDatasetError, type DatasetManifest, type DatasetWriter, type StoreDtype } from './store.ts';
 import { processFileInChunks, type ClipMeta, type FromWorker, type ToWorker, type WorkerConfig } from './worker.ts';
 
@@ -260,7 +260,8 @@ export async function preprocess(inputs: readonly string[], out: string, options
   const workerCount = o.workers > 0 && todo.length > 0 ? Math.min(o.workers, todo.length) : 0;
   // Only files cut into many clips are worth sharing; one clip from the start needs one worker.
   // A long mp3, FLAC or Ogg file streams forward only (no cleanup): one task, as shares would each decode from its start.
-  const shareable = async (file: string) => cleanupActive(settings.cleanup) || !(await isForwardOnly(file));
+  // A streamed compressed file is read from its start by each share, so it stays one task (cleaned as it streams).
+  const shareable = async (file: string) => !(await isForwardOnly(file));
   const tasks = await planTasks(todo, settings.split === 'clips' ? workerCount : 1, o.longFileBytes, shareable);
 
   // Results arrive per task id; only the head (the earliest unfinished task) is written, the rest wait.

@@ -255,15 +255,80 @@ describe('FileProcessor reading on demand', () => {
     expectSameClips(shares.flat(), await wholeFileClips(file, s));
   });
 
-  it('keeps the whole-file path when clean-up is on, offsets counting what trimming cut', async () => {
+  it('streams with clean-up on, offsets counting what trimming cut', async () => {
     const s = resolveSettings('music', { ...small, cleanup: { ...noCleanup, trimDb: -40, normalise: 'peak' } });
-    const processor = new FileProcessor(s, block);
+    const processor = new FileProcessor(s, block, {}, 4000);
     const decode = vi.spyOn(processor.loader, 'decode');
+    rangedReads.length = 0;
     const got = await collect(processor.process(file));
-    expect(decode).toHaveBeenCalledOnce();
+    expect(decode).not.toHaveBeenCalled();
+    expect(Math.max(...rangedReads.map((r) => r.count))).toBeLessThan((block * fileRate) / s.sampleRate + 200);
     const want = await wholeFileClips(file, s);
     expect(want[0]!.offset).toBeGreaterThan(0.2); // the silence was trimmed
     expectSameClips(got, want);
+  });
+
+  /** A tape with clicks at both ends, silent lead-in and lead-out and long internal silences. */
+  async function writeTape(name: string): Promise<string> {
+    const parts: [number, number, number][] = [
+      [0.3, 0, 0],
+      [1.1, 0.5, 0.031],
+      [1.4, 0, 0],
+      [0.9, 0.2, 0.05],
+      [0.35, 0, 0],
+      [0.8, 0.4, 0.013],
+      [1.2, 0, 0],
+      [0.7, 0.6, 0.02],
+      [0.4, 0, 0],
+    ];
+    const n = parts.reduce((a, [sec]) => a + Math.round(sec * fileRate), 0);
+    const x = new Float32Array(n);
+    let at = 0;
+    for (const [sec, amp, w] of parts) {
+      for (let i = 0; i < Math.round(sec * fileRate); i++) x[at + i] = amp * Math.sin(i * w) + 1e-4 * Math.sin(i * 2.9);
+      at += Math.round(sec * fileRate);
+    }
+    for (let i = 0; i < 8; i++) (x[2 + i] = 0.9 * (i % 2 ? -1 : 1)), (x[n - 12 + i] = 0.8 * (i % 2 ? -1 : 1));
+    const tapeFile = path.join(dir, name);
+    await fsp.writeFile(tapeFile, encodeWav([x, x.map((v) => 0.5 * v)], fileRate));
+    return tapeFile;
+  }
+
+  const fullCleanup = { clicks: true, trimDb: -45, maxSilence: 1, silenceDb: -45, level: -20 } as const;
+  for (const normalise of ['rms', 'lufs', 'peak'] as const) {
+    it(`cleans a tape as it reads it (clicks, trim, long silences, ${normalise}) into the whole-file path's clips`, async () => {
+      const tapeFile = await writeTape(`tape-${normalise}.wav`);
+      const s = resolveSettings('music', { ...small, cleanup: { ...fullCleanup, normalise, level: normalise === 'peak' ? -1 : -20 } });
+      const processor = new FileProcessor(s, block, {}, 3000);
+      const decode = vi.spyOn(processor.loader, 'decode');
+      rangedReads.length = 0;
+      const got = await collect(processor.process(tapeFile));
+      expect(decode).not.toHaveBeenCalled();
+      // Planning reads 3000 frames at a time; cutting, a block and the filter's reach, or one piece between cuts.
+      expect(Math.max(...rangedReads.map((r) => r.count))).toBeLessThan((block * fileRate) / s.sampleRate + 200);
+      const want = await wholeFileClips(tapeFile, s);
+      // The silences were shortened: the cleaned tape is shorter than the input less its trimmed ends.
+      const { info } = await decodeAudio(tapeFile);
+      expect(want.at(-1)!.offset).toBeLessThan(info.duration - 2);
+      expect(got.length).toBeGreaterThan(10);
+      expectSameClips(got, want);
+    });
+  }
+
+  it('cleans shares of a tape from one plan, each reading its own range, joining into the whole', async () => {
+    const tapeFile = await writeTape('tape-shares.wav');
+    const s = resolveSettings('music', { ...small, cleanup: { ...fullCleanup, normalise: 'rms' } });
+    const processor = new FileProcessor(s, block, {}, 3000);
+    const shares: ClipResult[][] = [];
+    const parts = 3;
+    for (let part = 0; part < parts; part++) {
+      rangedReads.length = 0;
+      shares.push(await collect(processor.process(tapeFile, undefined, { part, parts })));
+      // Only the first share plans (reading the whole file); the others reuse its plan and read from later on.
+      if (part > 0) expect(Math.min(...rangedReads.map((r) => r.start))).toBeGreaterThan(fileRate);
+    }
+    expect(shares.every((share) => share.length > 3)).toBe(true);
+    expectSameClips(shares.flat(), await wholeFileClips(tapeFile, s));
   });
 
   it('names a bad or truncated file in one line', async () => {
@@ -317,4 +382,17 @@ describe('FileProcessor on compressed files', () => {
       expectSameClips(got, want);
     });
   }
+
+  it('streams mp3 with clean-up on into the whole-file path, offsets counting the trim', async () => {
+    const file = path.join(fixtures, 'tone-stereo.mp3');
+    const cleanup = { clicks: true, trimDb: -30, maxSilence: 0.2, silenceDb: -30, normalise: 'lufs', level: -23 } as const;
+    const s = resolveSettings('music', { ...small, sampleRate: 16000, cleanup });
+    const processor = new FileProcessor(s, 3000, { minBytes: 0 }, 2000);
+    const decode = vi.spyOn(processor.loader, 'decode');
+    const got = await collect(processor.process(file));
+    expect(decode).not.toHaveBeenCalled();
+    const want = await wholeFileClips(file, s);
+    expect(got.length).toBeGreaterThan(3);
+    expectSameClips(got, want);
+  });
 });

@@ -11,9 +11,10 @@
  */
 import { decodeAudio } from '../audio/decode.ts';
 import { openStreamingAudio, readRange, type AudioReader } from '../audio/reader.ts';
-import type { StreamOptions } from '../audio/stream-decode.ts';
+import { isForwardOnly, type StreamOptions } from '../audio/stream-decode.ts';
 import { toMono } from '../audio/mono.ts';
 import { resampledLength, resampleSegment, type ResampleQuality } from '../audio/resample.ts';
+import { type CleanupPlan, CleanedAudio, type CleanupSteps, planCleanup } from '../audio/cleanup-stream.ts';
 import { clipOffsets, normalizeLoudness, normalizePeak, peak, removeEdgeClicks, removeSilences, trimSilence } from '../audio/cleanup.ts';
 import { amplitudeToDb } from '../dsp/db.ts';
 import { StftPlan } from '../dsp/stft.ts';
@@ -151,6 +152,20 @@ export class Cleaner {
   /** Whether any clean-up is on. */
   get active(): boolean {
     return cleanupActive(this.cleanup);
+  }
+
+  /**
+   * The same steps for the streaming clean-up (`planCleanup` / `CleanedAudio` in audio/cleanup-stream.ts), which
+   * gives `clean`'s samples from a reader a block at a time.
+   */
+  steps(): CleanupSteps {
+    const c = this.cleanup;
+    return {
+      clicks: c.clicks ? {} : null,
+      trim: c.trimDb === null ? null : { thresholdDb: c.trimDb },
+      silences: c.maxSilence === null ? null : { minSilence: c.maxSilence, thresholdDb: c.silenceDb },
+      level: c.normalise === 'none' ? null : { method: c.normalise, target: c.level },
+    };
   }
 
   /** Returns the cleaned samples and how many samples were cut from the start (to keep offsets true). */
@@ -343,6 +358,8 @@ export class FileProcessor {
     private readonly blockSamples: Samples = 1 << 20,
     /** How compressed files are streamed (`minBytes`: smaller ones are decoded whole); tests stream tiny files. */
     private readonly stream: Partial<StreamOptions> = {},
+    /** Input samples read at once by the streaming clean-up's passes (default theirs); tests make it small. */
+    private readonly cleanupChunk?: Samples,
   ) {
     this.loader = new Loader(settings);
     this.splitter = new Splitter(settings);
@@ -352,6 +369,8 @@ export class FileProcessor {
 
   /** The last shared file prepared, so the next share of it on this thread skips decoding. */
   private cached?: { file: string; prepared: Promise<PreparedFile> };
+  /** The last shared file's clean-up plan, so the next share of it on this thread skips the planning passes. */
+  private cachedPlan?: { file: string; plan: Promise<CleanupPlan> };
 
   /**
    * Decodes and cleans a file (clean-up runs at the file's own rate, on the whole file; clips are resampled
@@ -368,19 +387,46 @@ export class FileProcessor {
    * Opens a file to be read on demand where it can be (WAV by byte range; mp3, FLAC, Ogg Vorbis and Opus decoded
    * as read), so memory stays a few blocks whatever its length. A WAV share reads only its own range; a streamed
    * compressed share decodes from the file's start (the pipeline gives such files one task, not shares).
-   * Clean-up (trimming, silence removal, levelling) needs the whole file, as do other formats: those are decoded
-   * whole.
+   * With clean-up on, such a file is cleaned as it is read (`cleanedAudio`); other formats are decoded whole, and
+   * so is a compressed file shared among workers with clean-up on (the pipeline shares those, as they used to be
+   * decoded whole; streamed, each share would decode from the start).
    */
   private async open(file: string, shared: boolean, block: Samples): Promise<OpenedFile> {
     const { sampleRate, resampleQuality, cleanup } = this.settings;
-    const ranged = cleanupActive(cleanup) ? undefined : await openStreamingAudio(file, this.stream);
-    if (ranged) {
+    const wholeShare = shared && cleanupActive(cleanup) && (await isForwardOnly(file));
+    const streamed = wholeShare ? undefined : await openStreamingAudio(file, this.stream);
+    if (streamed) {
       this.cached = undefined; // nothing to keep for a streamed file; drop any other file's decode
-      return { reader: streamedReader(ranged, sampleRate, resampleQuality, block), trimmed: 0, close: () => ranged.close() };
+      const { reader, trimmed } = await this.cleanedAudio(file, streamed, shared);
+      return { reader: streamedReader(reader, sampleRate, resampleQuality, block), trimmed, close: () => reader.close() };
     }
     const { decoded, samples, start } = await this.prepare(file, shared);
     const reader = resampledReader(samples, decoded.sampleRate, sampleRate, resampleQuality, block);
     return { reader, trimmed: start / decoded.sampleRate, close: async () => undefined };
+  }
+
+  /**
+   * A streamed file, cleaned as it is read when clean-up is on: the planning passes read it (one per step that
+   * needs a whole-file statistic), then `CleanedAudio` gives the same samples as `Cleaner.clean` on the whole
+   * decode, read on demand. A shared file's plan is kept for its other shares on this thread, so each share reads
+   * only its own range.
+   */
+  private async cleanedAudio(file: string, audio: AudioReader, shared: boolean): Promise<{ reader: AudioReader; trimmed: Seconds }> {
+    const cleaner = new Cleaner(this.settings.cleanup, audio.info.sampleRate);
+    if (!cleaner.active) return { reader: audio, trimmed: 0 };
+    let plan = this.cachedPlan?.file === file ? this.cachedPlan.plan : undefined;
+    if (!plan) {
+      plan = planCleanup(audio, cleaner.steps(), this.cleanupChunk === undefined ? {} : { chunk: this.cleanupChunk });
+      this.cachedPlan = shared ? { file, plan } : undefined;
+    }
+    try {
+      const reader = new CleanedAudio(audio, await plan);
+      return { reader, trimmed: reader.plan.start / audio.info.sampleRate };
+    } catch (err) {
+      if (this.cachedPlan?.plan === plan) this.cachedPlan = undefined;
+      await audio.close();
+      throw err;
+    }
   }
 
   /**
