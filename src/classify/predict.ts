@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PreprocessSettings } from '../dataset/presets.ts';
 import { describeError, UserError } from '../errors.ts';
-import { ClipPreparer, preprocessSettings } from '../generate/settings.ts';
+import { ClipPreparer } from '../generate/settings.ts';
 import type { Vae } from '../model/vae.ts';
 import type { Seconds } from '../units.ts';
 import { DEFAULT_PREDICT, type PredictOptions } from './defaults.ts';
@@ -31,12 +31,10 @@ export type FilePrediction = { file: string; clips: ClipPrediction[]; summary: C
 
 /**
  * The preprocessing settings for prediction: the classifier's own, but every clip of a file rather than only the
- * first, so a long file is heard whole.
- * @throws UserError naming the classifier folder when its settings lack what preparing audio needs.
+ * first, so a long file is heard whole. (`readClassifierInfo` checked them: they are a whole `RecordedSettings`.)
  */
-export function predictionSettings(dir: string, info: ClassifierInfo): PreprocessSettings {
-  const settings = preprocessSettings({ dir, inputShape: info.inputShape, dataset: { preprocessing: info.settings } });
-  return { ...settings, split: 'clips' };
+export function predictionSettings(info: ClassifierInfo): PreprocessSettings {
+  return { ...info.settings, split: 'clips' };
 }
 
 /** The `k` most probable classes of a probability row. */
@@ -62,7 +60,7 @@ export async function predictFiles(dir: string, files: string[], options: Partia
   const { model, info } = await loadClassifier(dir);
   const vae = info.config.kind === 'latent' ? await loadVaeFor(info) : undefined;
   try {
-    const preparer = new ClipPreparer(predictionSettings(dir, info));
+    const preparer = new ClipPreparer(predictionSettings(info));
     const results: FilePrediction[] = [];
     for (const file of files) {
       let clips;

@@ -7,6 +7,7 @@ import { createDatasetWriter } from '../dataset/store.ts';
 import { openDataset } from '../dataset/store.ts';
 import { makeFixture } from '../generate/test-fixture.ts';
 import { embedItems, encodeItems, evaluateClassifier, predictItems, loadClassifier, loadVaeFor, trainClassifier } from './train.ts';
+import { testSettings } from '../dataset/test-fixture.ts';
 
 const SHAPE: [number, number] = [16, 16];
 
@@ -25,7 +26,7 @@ describe('classifier training', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'soundvae-classify-'));
     const writer = await createDatasetWriter(path.join(dir, 'data'), {
       shape: SHAPE,
-      settings: { test: true },
+      settings: testSettings(),
       split: { holdout: { field: 'fold', values: ['validation'] } },
     });
     let seed = 1;

@@ -12,6 +12,7 @@ import { createProgress } from '../progress.ts';
 import { UserError } from '../errors.ts';
 import { replaceDir } from '../fsutil.ts';
 import { openDataset, shuffled, type BatchOptions, type DatasetItem, type SpectrogramDataset } from '../dataset/store.ts';
+import { parseRecordedSettings, SettingsError, type RecordedSettings } from '../dataset/settings.ts';
 import { encode, latentSize, type Vae } from '../model/vae.ts';
 import { fileHandler, loadCheckpoint } from '../train/checkpoint.ts';
 import { evaluatePredictions, type ClassificationReport } from './metrics.ts';
@@ -45,7 +46,7 @@ export interface ClassifierInfo {
   data: string;
   vaeCheckpoint?: string;
   /** The dataset's preprocessing settings, so `predict` can prepare any audio file the same way. */
-  settings: Record<string, unknown>;
+  settings: RecordedSettings;
 }
 
 export interface EpochRecord {
@@ -403,6 +404,12 @@ export async function readClassifierInfo(dir: string): Promise<ClassifierInfo> {
     );
   }
   if (info.format !== 'soundvae-classifier') throw new UserError(`${file}: not a soundvae classifier`);
+  try {
+    parseRecordedSettings(info.settings); // typed from here on
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    throw new UserError(`${file}: ${err.message} (the classifier is corrupt or from an older soundvae; train it again)`);
+  }
   return info;
 }
 

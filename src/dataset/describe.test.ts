@@ -4,11 +4,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeDataset, formatDatasetSummary } from './describe.ts';
 import { createDatasetWriter } from './store.ts';
+import { testSettings } from './test-fixture.ts';
 
 let dir: string;
 beforeAll(async () => {
   dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'soundvae-describe-'));
-  const w = await createDatasetWriter(dir, { shape: [2, 2], settings: { preset: 'x' }, split: { validation: 0.5, seed: 2 } });
+  const w = await createDatasetWriter(dir, { shape: [2, 2], settings: testSettings(), split: { validation: 0.5, seed: 2 } });
   for (let i = 0; i < 6; i++) {
     w.append({ source: `s${i % 3}`, offset: 0, duration: 0.5, label: i % 2 ? 'odd' : 'even', min: -60 - i, max: -i }, new Float32Array(4).fill(0.5));
   }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { checkDatasetFiles, MANIFEST_FILE, readManifest, type DatasetManifest, type DatasetStats } from './store.ts';
-import type { FeatureSettings } from './presets.ts';
+import type { RecordedSettings } from './settings.ts';
 
 export interface DatasetSummary {
   dir: string;
@@ -24,7 +24,7 @@ export interface DatasetSummary {
   /** Seconds of source audio the items cover (before padding). */
   audioSeconds: number;
   stats: Omit<DatasetStats, 'meanSpectrogram'>;
-  settings: Record<string, unknown>;
+  settings: RecordedSettings;
   updated: string;
   /** Missing or truncated shards ("FILE: what"); empty when every shard is whole. Checksums: `soundvae verify`. */
   problems: string[];
@@ -93,7 +93,7 @@ function mib(bytes: number): string {
 
 /** Human-readable lines for a summary. */
 export function formatDatasetSummary(s: DatasetSummary): string {
-  const st = s.settings as Record<string, unknown> & { db?: { ref: number; amin: number; topDb: number | null } };
+  const st = s.settings;
   const labelText = s.labels.length
     ? s.labels
         .slice(0, 12)
@@ -108,15 +108,13 @@ export function formatDatasetSummary(s: DatasetSummary): string {
     `  sources    ${s.sources.done} files used, ${s.sources.empty} gave no clip, ${s.sources.failed} failed; ${(s.audioSeconds / 60).toFixed(1)} min of audio`,
     `  range (dB) items' min ${s.stats.minMean.toFixed(1)} ± ${s.stats.minStd.toFixed(1)}, max ${s.stats.maxMean.toFixed(1)} ± ${s.stats.maxStd.toFixed(1)}; overall ${s.stats.min.toFixed(1)} .. ${s.stats.max.toFixed(1)}`,
   ];
-  if (st.sampleRate !== undefined) {
-    lines.push(
-      `  settings   preset ${st.preset}, ${st.sampleRate} Hz, clip ${st.clip} samples (${st.split}), n_fft ${st.nFft}, hop ${st.hop}` +
-        `${st.dropNyquist ? ', Nyquist dropped' : ''}, dB ref ${st.db?.ref} amin ${st.db?.amin} top_db ${st.db?.topDb}`,
-    );
-    const f = st.features as FeatureSettings | undefined;
-    const bands = f && `${f.nMels} ${f.scale} mel bands ${f.fmin}-${f.fmax ?? Number(st.sampleRate) / 2} Hz`;
-    lines.push(`  features   ${!f ? 'log-magnitude STFT' : f.kind === 'mel' ? `${bands}, dB` : `${f.nMfcc} MFCCs of ${bands}`}`);
-  }
+  lines.push(
+    `  settings   preset ${st.preset}, ${st.sampleRate} Hz, clip ${st.clip} samples (${st.split}), n_fft ${st.nFft}, hop ${st.hop}` +
+      `${st.dropNyquist ? ', Nyquist dropped' : ''}, dB ref ${st.db.ref} amin ${st.db.amin} top_db ${st.db.topDb}`,
+  );
+  const f = st.features;
+  const bands = f && `${f.nMels} ${f.scale} mel bands ${f.fmin}-${f.fmax ?? st.sampleRate / 2} Hz`;
+  lines.push(`  features   ${!f ? 'log-magnitude STFT' : f.kind === 'mel' ? `${bands}, dB` : `${f.nMfcc} MFCCs of ${bands}`}`);
   lines.push(`  updated    ${s.updated}`);
   for (const p of s.problems) lines.push(`  DAMAGED    ${p}`);
   if (s.problems.length) lines.push(`  repair     re-run the same preprocess command: it remakes the damaged items`);

@@ -13,7 +13,7 @@ import { isForwardOnly } from '../audio/stream-decode.ts';
 import { describeError, UserError } from '../errors.ts';
 import type { Seconds } from '../units.ts';
 import { collectInputs } from './inputs.ts';
-import { commonFolder, groupOf, labelReader, type LabelOptions } from './labels.ts';
+import { commonFolder, DEFAULT_LABELS, groupOf, labelReader, type LabelOptions, type LabelReader } from './labels.ts';
 import {
   DEFAULT_PRESET,
   resolveSettings,
@@ -23,10 +23,11 @@ import {
   type PresetName,
   type SettingsOverrides,
 } from './presets.ts';
+import { recordSettings } from './settings.ts';
 import type { SplitOptions } from './split.ts';
 import type { ClipSkip } from './stages.ts';
 import { FileProcessor } from './stages.ts';
-import { createDatasetWriter, ReplaceableDatasetError, type DatasetManifest, type DatasetWriter, type StoreDtype } from './store.ts';
+import { createDatasetWriter, ReplaceableDatasetError, type DatasetWriter, type DatasetWriterOptions, type StoreDtype } from './store.ts';
 import { processFileInChunks, type ClipMeta, type FromWorker, type ToWorker, type WorkerConfig } from './worker.ts';
 
 /** Clip data per message, and per worker not yet written: what bounds memory whatever the input. */
@@ -89,7 +90,7 @@ export interface PreprocessOptions {
 export const DEFAULT_PREPROCESS: Omit<PreprocessOptions, 'onProgress' | 'onStart' | 'signal'> = {
   preset: DEFAULT_PRESET,
   overrides: {},
-  labels: { from: 'none' },
+  labels: DEFAULT_LABELS,
   groupBy: 'source',
   split: {},
   dtype: 'float32',
@@ -128,12 +129,7 @@ export interface PreprocessSummary {
   repaired?: { file: string; problem: string }[];
 }
 
-/** What the manifest records as the settings (resuming needs all of them equal). */
-export interface RecordedSettings extends PreprocessSettings {
-  preset: PresetName;
-  labels: Partial<LabelOptions>;
-  groupBy: string;
-}
+export type { RecordedSettings } from './settings.ts';
 
 /** The per-file work: either a worker pool or this thread. */
 interface Runner {
@@ -228,22 +224,48 @@ export async function preprocess(inputs: readonly string[], out: string, options
     throw new UserError(`cannot group by "${o.groupBy}": use source, folder${reader.fields.map((f) => `, ${f}`).join('')}`);
   }
   const files = await collectInputs(inputs);
-  const root = commonFolder(files); // groups are relative to it: moving the data keeps the split
-  const recorded: RecordedSettings = { preset: o.preset, ...settings, labels: o.labels, groupBy: o.groupBy };
-  const writerOptions = { shape, settings: recorded as unknown as Record<string, unknown>, dtype: o.dtype, split: o.split };
-  let writer: DatasetWriter;
+  const recorded = recordSettings(o.preset, settings, o.labels, o.groupBy);
+  const writer = await openOutput(out, { shape, settings: recorded, dtype: o.dtype, split: o.split }, o.overwrite);
+  const summary = emptySummary(out, shape, files.length, settings, writer);
+  const todo = files.filter((f) => !writer.isDone(f));
+  summary.alreadyDone = files.length - todo.length;
+  const workerCount = o.workers > 0 && todo.length > 0 ? Math.min(o.workers, todo.length) : 0;
+  // Only files cut into many clips are worth sharing; one clip from the start needs one worker.
+  // A streamed compressed file (mp3, FLAC, Ogg) is read forward from its start by each share, so it stays one task.
+  const shareable = async (file: string) => !(await isForwardOnly(file));
+  const tasks = await planTasks(todo, settings.split === 'clips' ? workerCount : 1, o.longFileBytes, shareable);
+  const run = new OrderedRun(o, settings, shape, files, tasks, workerCount, writer, summary, t0);
   try {
-    writer = await createDatasetWriter(out, { ...writerOptions, resume: true });
-  } catch (err) {
-    // --overwrite replaces a dataset made differently or a damaged one, never one another process is writing.
-    if (!(o.overwrite && err instanceof ReplaceableDatasetError)) throw err;
-    writer = await createDatasetWriter(out, { ...writerOptions, resume: false });
+    await run.writeAll();
+    summary.items = (await writer.finish()).items.length;
+  } finally {
+    writer.close();
+    await run.close();
   }
+  summary.seconds = (performance.now() - t0) / 1000;
+  return summary;
+}
 
-  const summary: PreprocessSummary = {
+/**
+ * The dataset writer for `out`, resuming a dataset made the same way. With `overwrite`, a dataset made with other
+ * settings or a damaged one (`ReplaceableDatasetError`, a typed check) is replaced; one another process is writing
+ * never is.
+ */
+async function openOutput(out: string, options: Omit<DatasetWriterOptions, 'resume'>, overwrite: boolean): Promise<DatasetWriter> {
+  try {
+    return await createDatasetWriter(out, { ...options, resume: true });
+  } catch (err) {
+    if (!(overwrite && err instanceof ReplaceableDatasetError)) throw err;
+    return await createDatasetWriter(out, { ...options, resume: false });
+  }
+}
+
+/** The summary before any file is read. */
+function emptySummary(out: string, shape: [number, number], files: number, settings: PreprocessSettings, writer: DatasetWriter): PreprocessSummary {
+  return {
     out,
     shape,
-    files: files.length,
+    files,
     read: 0,
     alreadyDone: 0,
     clips: 0,
@@ -255,113 +277,160 @@ export async function preprocess(inputs: readonly string[], out: string, options
     warning: settings.features ? undefined : shapeWarning(shape), // only the VAE needs the multiples, and it takes no mel datasets
     ...(writer.repaired.length ? { repaired: writer.repaired.map(({ file, problem }) => ({ file, problem })) } : {}),
   };
-  const todo = files.filter((f) => !writer.isDone(f));
-  summary.alreadyDone = files.length - todo.length;
-  const workerCount = o.workers > 0 && todo.length > 0 ? Math.min(o.workers, todo.length) : 0;
-  // Only files cut into many clips are worth sharing; one clip from the start needs one worker.
-  // A long mp3, FLAC or Ogg file streams forward only (no cleanup): one task, as shares would each decode from its start.
-  // A streamed compressed file is read from its start by each share, so it stays one task (cleaned as it streams).
-  const shareable = async (file: string) => !(await isForwardOnly(file));
-  const tasks = await planTasks(todo, settings.split === 'clips' ? workerCount : 1, o.longFileBytes, shareable);
+}
 
-  // Results arrive per task id; only the head (the earliest unfinished task) is written, the rest wait.
-  interface Pending {
-    chunks: { clips: ClipMeta[]; data: Float32Array; last: boolean; skipped: Partial<Record<ClipSkip, number>> }[];
-    error?: string;
+/** What a task has sent and the writer has not taken yet. */
+interface Pending {
+  chunks: { clips: ClipMeta[]; data: Float32Array; last: boolean; skipped: Partial<Record<ClipSkip, number>> }[];
+  error?: string;
+}
+
+/** What the parts of the file being written have given so far. */
+interface FileState {
+  firstItem: number;
+  written: number;
+  skipped: Partial<Record<ClipSkip, number>>;
+  error?: string;
+}
+
+type Options = typeof DEFAULT_PREPROCESS & Partial<PreprocessOptions>;
+
+/**
+ * One preprocessing run's scheduler: hands tasks to the runner (workers or this thread) well ahead, and writes
+ * their results strictly in task order. Results arrive per task id; only the head (the earliest unfinished task)
+ * is written, the rest wait. Its methods are the run's steps: `feed`, `writeHead`, `finishFile`, `commitNow`.
+ */
+class OrderedRun implements RunnerEvents {
+  private readonly pending = new Map<number, Pending>();
+  private readonly runner: Runner;
+  private readonly assign?: (id: number) => void;
+  private readonly values: number;
+  private readonly reader: LabelReader;
+  private readonly root: string;
+  /** Tasks handed out ahead of the one being written. */
+  private readonly inFlight: number;
+  private current: FileState | undefined;
+  private head = 0;
+  private next = 0;
+  private filesFinished = 0;
+  private lastCommit = performance.now();
+  private commitInterval: number;
+  private crash: Error | undefined;
+  private wakeMain: (() => void) | undefined;
+
+  constructor(
+    private readonly o: Options,
+    settings: PreprocessSettings,
+    shape: [number, number],
+    private readonly files: readonly string[],
+    private readonly tasks: readonly Task[],
+    workerCount: number,
+    private readonly writer: DatasetWriter,
+    private readonly summary: PreprocessSummary,
+    private readonly t0: number,
+  ) {
+    this.values = shape[0] * shape[1];
+    this.reader = labelReader(o.labels);
+    this.root = commonFolder(files); // groups are relative to it: moving the data keeps the split
+    this.commitInterval = o.commitEvery * 1000;
+    const chunkItems = Math.max(1, Math.floor(CHUNK_BYTES / (this.values * 4)));
+    const pool = workerCount > 0 ? workerRunner(workerCount, { settings, chunkItems, creditBytes: CREDIT_BYTES, concurrency: 2 }, this) : undefined;
+    this.runner = pool ?? inThreadRunner(settings, chunkItems, this);
+    this.assign = pool && ((id) => pool.assign(id));
+    // Keep workers well ahead, so none idles while the main thread writes; memory is bounded by the credit.
+    this.inFlight = FILES_AHEAD * Math.max(1, workerCount);
   }
-  /** What the parts of the file being written have given so far. */
-  interface FileState {
-    firstItem: number;
-    written: number;
-    skipped: Partial<Record<ClipSkip, number>>;
-    error?: string;
+
+  onChunk(id: number, clips: ClipMeta[], data: Float32Array, last: boolean, skipped: Partial<Record<ClipSkip, number>>): void {
+    this.pending.get(id)!.chunks.push({ clips, data, last, skipped });
+    this.wake();
   }
-  const pending = new Map<number, Pending>();
-  let current: FileState | undefined;
-  let head = 0;
-  let next = 0;
-  let filesFinished = 0;
-  let lastCommit = performance.now();
-  let commitInterval = o.commitEvery * 1000;
-  let crash: Error | undefined;
-  let wakeMain: (() => void) | undefined;
-  const values = shape[0] * shape[1];
-  const wake = () => {
-    const w = wakeMain;
-    wakeMain = undefined;
+
+  onError(id: number, reason: string): void {
+    // The summary names the file already.
+    const file = this.tasks[id]!.file;
+    this.pending.get(id)!.error = reason.startsWith(`${file}: `) ? reason.slice(file.length + 2) : reason;
+    this.wake();
+  }
+
+  onCrash(err: Error): void {
+    this.crash = err;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.wakeMain;
+    this.wakeMain = undefined;
     w?.();
-  };
+  }
 
-  const events: RunnerEvents = {
-    onChunk(id, clips, data, last, skipped) {
-      pending.get(id)!.chunks.push({ clips, data, last, skipped });
-      wake();
-    },
-    onError(id, reason) {
-      // The summary names the file already.
-      const file = tasks[id]!.file;
-      pending.get(id)!.error = reason.startsWith(`${file}: `) ? reason.slice(file.length + 2) : reason;
-      wake();
-    },
-    onCrash(err) {
-      crash = err;
-      wake();
-    },
-  };
-  const chunkItems = Math.max(1, Math.floor(CHUNK_BYTES / (values * 4)));
-  const pool = workerCount > 0 ? workerRunner(workerCount, { settings, chunkItems, creditBytes: CREDIT_BYTES, concurrency: 2 }, events) : undefined;
-  const runner: Runner = pool ?? inThreadRunner(settings, chunkItems, events);
-  // Keep workers well ahead, so none idles while the main thread writes; memory is bounded by the credit.
-  const inFlight = FILES_AHEAD * Math.max(1, workerCount);
-  const feed = () => {
-    while (next < tasks.length && next - head < inFlight) {
-      pending.set(next, { chunks: [] });
-      pool?.assign(next);
-      runner.start(next, tasks[next]!);
-      next++;
+  /** Writes every task's results in order, committing every so often; stops early when the signal aborts. */
+  async writeAll(): Promise<void> {
+    this.o.onStart?.(this.progress());
+    this.feed();
+    while (this.head < this.tasks.length) {
+      if (this.crash) throw this.crash;
+      if (!this.writeHead()) {
+        await new Promise<void>((r) => (this.wakeMain = r));
+        continue;
+      }
+      this.pending.delete(this.head);
+      this.head++;
+      this.feed();
+      if (this.current) continue; // between parts of one file: no progress line, no commit
+      this.o.onProgress?.(this.progress());
+      if (this.o.signal?.aborted && this.head < this.tasks.length) {
+        this.summary.interrupted = true;
+        break;
+      }
+      if (performance.now() - this.lastCommit > this.commitInterval) await this.commitNow();
     }
-  };
+  }
 
-  /** Records a file whose last part is written: done, or failed (then nothing of it stays). */
-  const finishFile = (file: string, state: FileState) => {
-    filesFinished++;
-    summary.read++;
-    if (state.error !== undefined) {
-      writer.rollback(state.firstItem);
-      writer.markSource(file, { status: 'failed', items: 0, reason: state.error });
-      summary.failed.push({ file, reason: state.error });
-      return;
+  /** Stops the workers. */
+  close(): Promise<void> {
+    return this.runner.close();
+  }
+
+  /** Starts tasks until `inFlight` are ahead of the head. */
+  private feed(): void {
+    while (this.next < this.tasks.length && this.next - this.head < this.inFlight) {
+      this.pending.set(this.next, { chunks: [] });
+      this.assign?.(this.next);
+      this.runner.start(this.next, this.tasks[this.next]!);
+      this.next++;
     }
-    for (const [why, n] of Object.entries(state.skipped) as [ClipSkip, number][]) {
-      summary.clipsSkipped[why] = (summary.clipsSkipped[why] ?? 0) + n;
-    }
-    const reason = state.written ? undefined : noClipReason(state.skipped);
-    writer.markSource(file, { status: 'done', items: state.written, reason });
-    if (reason) summary.empty.push({ file, reason });
-    summary.clips += state.written;
-  };
+  }
+
+  /** Commits the manifest; its rewrites grow with the dataset, so they are spaced to stay under ~5 % of the run. */
+  private async commitNow(): Promise<void> {
+    const started = performance.now();
+    await this.writer.commit();
+    this.lastCommit = performance.now();
+    this.commitInterval = Math.max(this.o.commitEvery * 1000, 20 * (this.lastCommit - started));
+  }
 
   /** Writes what the head task has sent; returns true when the head task is finished. */
-  const writeHead = (): boolean => {
-    const p = pending.get(head)!;
-    const task = tasks[head]!;
+  private writeHead(): boolean {
+    const p = this.pending.get(this.head)!;
+    const task = this.tasks[this.head]!;
     const { file } = task;
-    const state = (current ??= { firstItem: writer.count, written: 0, skipped: {} });
-    const { label, labels } = reader.read(file);
-    const group = groupOf(o.groupBy, file, labels, root);
+    const state = (this.current ??= { firstItem: this.writer.count, written: 0, skipped: {} });
+    const { label, labels } = this.reader.read(file);
+    const group = groupOf(this.o.groupBy, file, labels, this.root);
     let done = false;
     while (p.chunks.length && !done) {
       const c = p.chunks.shift()!;
       c.clips.forEach((clip, k) => {
-        writer.append(
+        this.writer.append(
           { source: file, offset: clip.offset, duration: clip.duration, label, labels, group, min: clip.min, max: clip.max },
-          c.data.subarray(k * values, (k + 1) * values),
+          c.data.subarray(k * this.values, (k + 1) * this.values),
         );
       });
       state.written += c.clips.length;
-      runner.ack(head, c.data.byteLength);
+      this.runner.ack(this.head, c.data.byteLength);
       if (c.last) {
-        for (const [why, n] of Object.entries(c.skipped) as [ClipSkip, number][]) state.skipped[why] = (state.skipped[why] ?? 0) + n;
+        addCounts(state.skipped, c.skipped);
         done = true;
       }
     }
@@ -371,56 +440,47 @@ export async function preprocess(inputs: readonly string[], out: string, options
     }
     if (!done) return false;
     if (task.part === task.parts - 1) {
-      finishFile(file, state);
-      current = undefined;
+      this.finishFile(file, state);
+      this.current = undefined;
     }
     return true;
-  };
-
-  const progress = (): PreprocessProgress => ({
-    filesDone: summary.alreadyDone + filesFinished,
-    filesTotal: files.length,
-    alreadyDone: summary.alreadyDone,
-    clips: summary.clips,
-    failed: summary.failed.length,
-    elapsed: (performance.now() - t0) / 1000,
-  });
-  o.onStart?.(progress());
-  try {
-    feed();
-    while (head < tasks.length) {
-      if (crash) throw crash;
-      if (!writeHead()) {
-        await new Promise<void>((r) => (wakeMain = r));
-        continue;
-      }
-      pending.delete(head);
-      head++;
-      feed();
-      if (current) continue; // between parts of one file: no progress line, no commit
-      o.onProgress?.(progress());
-      if (o.signal?.aborted && head < tasks.length) {
-        summary.interrupted = true;
-        break;
-      }
-      if (performance.now() - lastCommit > commitInterval) {
-        const started = performance.now();
-        await writer.commit();
-        lastCommit = performance.now();
-        // The manifest grows with the dataset: keep its rewrites under ~5 % of the run.
-        commitInterval = Math.max(o.commitEvery * 1000, 20 * (lastCommit - started));
-      }
-    }
-    const manifest: DatasetManifest = await writer.finish();
-    summary.items = manifest.items.length;
-  } finally {
-    writer.close();
-    await runner.close();
   }
-  summary.seconds = (performance.now() - t0) / 1000;
-  return summary;
+
+  /** Records a file whose last part is written: done, or failed (then nothing of it stays). */
+  private finishFile(file: string, state: FileState): void {
+    const { summary, writer } = this;
+    this.filesFinished++;
+    summary.read++;
+    if (state.error !== undefined) {
+      writer.rollback(state.firstItem);
+      writer.markSource(file, { status: 'failed', items: 0, reason: state.error });
+      summary.failed.push({ file, reason: state.error });
+      return;
+    }
+    addCounts(summary.clipsSkipped, state.skipped);
+    const reason = state.written ? undefined : noClipReason(state.skipped);
+    writer.markSource(file, { status: 'done', items: state.written, reason });
+    if (reason) summary.empty.push({ file, reason });
+    summary.clips += state.written;
+  }
+
+  private progress(): PreprocessProgress {
+    const { summary } = this;
+    return {
+      filesDone: summary.alreadyDone + this.filesFinished,
+      filesTotal: this.files.length,
+      alreadyDone: summary.alreadyDone,
+      clips: summary.clips,
+      failed: summary.failed.length,
+      elapsed: (performance.now() - this.t0) / 1000,
+    };
+  }
 }
 
+/** Adds skip counts into `into`. */
+function addCounts(into: Partial<Record<ClipSkip, number>>, add: Partial<Record<ClipSkip, number>>): void {
+  for (const [why, n] of Object.entries(add) as [ClipSkip, number][]) into[why] = (into[why] ?? 0) + n;
+}
 /**
  * One task per file, except that with several workers a file of `longFileBytes` or more is shared among them
  * (each worker decodes it once, keeps it, and makes the consecutive shares of its clips it is given), so one

@@ -4,9 +4,9 @@
  * A setting list says everything that decides the bytes of the dataset: rate, clip length and splitting,
  * clean-up, STFT, dB and normalisation. It is recorded in the manifest, and resuming requires the same.
  *
- * The model's strides need height (bins) divisible by 32 and width (frames) by 16: every preset drops the
- * Nyquist bin (nFft/2 bins) and chooses the clip length so that `frames = 1 + floor(clip / hop)` is a
- * multiple of 16.
+ * The model's strides need height (bins) and width (frames) to be multiples of `shapeMultiple()` (model/vae-config.ts;
+ * 32 and 16 today): every preset drops the Nyquist bin (nFft/2 bins) and chooses the clip length so that
+ * `frames = 1 + floor(clip / hop)` is a multiple of the width's.
  *
  * How `digits` and `music` were chosen (`npm run bench -- preprocess --presets-only`): oracle magnitudes of 24
  * real clips each (FSDD; the music folder), Nyquist bin zeroed, inverted by Griffin-Lim (32 iterations, momentum

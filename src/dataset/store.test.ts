@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkDatasetFiles, createDatasetWriter, LOCK_FILE, openDataset, readManifest, shuffled, MANIFEST_FILE } from './store.ts';
 import { describeDataset, formatDatasetSummary } from './describe.ts';
+import { testSettings } from './test-fixture.ts';
 
 const shape: [number, number] = [4, 3];
 const values = shape[0] * shape[1];
@@ -25,7 +26,7 @@ afterEach(async () => {
 });
 
 async function writeItems(n: number, opts: { sourcesPer?: number; resume?: boolean; shardBytes?: number } = {}) {
-  const w = await createDatasetWriter(dir, { shape, settings: { preset: 'test' }, resume: opts.resume, shardBytes: opts.shardBytes });
+  const w = await createDatasetWriter(dir, { shape, settings: testSettings(), resume: opts.resume, shardBytes: opts.shardBytes });
   const per = opts.sourcesPer ?? 1;
   for (let i = 0; i < n; i++) {
     const source = `/src/file${Math.floor(i / per)}.wav`;
@@ -58,7 +59,7 @@ describe('dataset store', () => {
   });
 
   it('quantises to uint16 within 1/65535', async () => {
-    const w = await createDatasetWriter(dir, { shape, settings: {}, dtype: 'uint16' });
+    const w = await createDatasetWriter(dir, { shape, settings: testSettings(), dtype: 'uint16' });
     w.append({ source: 'a', offset: 0, min: 0, max: 1 }, itemData(5));
     await w.finish();
     expect(fs.statSync(path.join(dir, 'shard-00000.bin')).size).toBe(values * 2);
@@ -100,7 +101,7 @@ describe('dataset store', () => {
     expect(before.size).toBe(6);
     await before.close();
 
-    const r = await createDatasetWriter(dir, { shape, settings: { preset: 'test' }, resume: true });
+    const r = await createDatasetWriter(dir, { shape, settings: testSettings(), resume: true });
     expect(r.count).toBe(6);
     expect(r.isDone('/src/file2.wav')).toBe(true);
     expect(r.isDone('/src/file3.wav')).toBe(false);
@@ -123,15 +124,15 @@ describe('dataset store', () => {
     w.append({ source: '/src/half.wav', offset: 0, min: 0, max: 1 }, itemData(4));
     await w.commit();
     w.close();
-    const r = await createDatasetWriter(dir, { shape, settings: { preset: 'test' }, resume: true });
+    const r = await createDatasetWriter(dir, { shape, settings: testSettings(), resume: true });
     expect(r.count).toBe(4);
     r.close();
   });
 
   it('refuses to resume with other settings, and starts afresh without resume', async () => {
     await (await writeItems(3)).finish();
-    await expect(createDatasetWriter(dir, { shape, settings: { preset: 'other' }, resume: true })).rejects.toThrow(/other settings/);
-    const w = await createDatasetWriter(dir, { shape, settings: { preset: 'other' } });
+    await expect(createDatasetWriter(dir, { shape, settings: testSettings({ preset: 'music' }), resume: true })).rejects.toThrow(/other settings/);
+    const w = await createDatasetWriter(dir, { shape, settings: testSettings({ preset: 'music' }) });
     expect(w.count).toBe(0);
     expect(fs.existsSync(path.join(dir, 'shard-00000.bin'))).toBe(false);
     w.close();
@@ -145,17 +146,23 @@ describe('dataset store', () => {
     const m = await readManifest(dir);
     await fsp.writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify({ ...m, version: 99 }));
     await expect(openDataset(dir)).rejects.toThrow(/newer/);
+    const { version: _v, ...unversioned } = m; // written before the version was checked: read as version 1
+    await fsp.writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify(unversioned));
+    expect((await readManifest(dir)).items.length).toBe(3);
+    const { hop: _hop, ...noHop } = m.settings;
+    await fsp.writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify({ ...m, settings: noHop }));
+    await expect(openDataset(dir)).rejects.toThrow(/manifest.json: corrupt manifest \(settings: hop missing\)$/);
     await fsp.writeFile(path.join(dir, MANIFEST_FILE), JSON.stringify(m));
     await fsp.truncate(path.join(dir, 'shard-00000.bin'), 10);
     await expect(openDataset(dir)).rejects.toThrow(/truncated shard/);
   });
 
   it('allows one writer at a time and takes over the lock of a dead process', async () => {
-    const w = await createDatasetWriter(dir, { shape, settings: {} });
-    await expect(createDatasetWriter(dir, { shape, settings: {} })).rejects.toThrow(/another soundvae process \(pid \d+\)/);
+    const w = await createDatasetWriter(dir, { shape, settings: testSettings() });
+    await expect(createDatasetWriter(dir, { shape, settings: testSettings() })).rejects.toThrow(/another soundvae process \(pid \d+\)/);
     w.close();
     await fsp.writeFile(path.join(dir, LOCK_FILE), '999999999'); // no such process
-    const again = await createDatasetWriter(dir, { shape, settings: {} });
+    const again = await createDatasetWriter(dir, { shape, settings: testSettings() });
     again.close();
     expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
   });
@@ -167,7 +174,7 @@ describe('damaged datasets (issue 12)', () => {
 
   /** Resumes like a re-run of preprocess: sources not done are (re)made. Returns the writer's repairs. */
   async function resumeAll(n: number) {
-    const w = await createDatasetWriter(dir, { shape, settings: { preset: 'test' }, resume: true });
+    const w = await createDatasetWriter(dir, { shape, settings: testSettings(), resume: true });
     const repaired = w.repaired;
     for (let i = 0; i < n; i++) {
       const source = `/src/file${i}.wav`;
@@ -233,7 +240,7 @@ describe('fixed splits', () => {
   it('keeps a split given at append time through commits', async () => {
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'soundvae-fixed-split-'));
     try {
-      const writer = await createDatasetWriter(dir, { shape: [2, 2], settings: {}, split: { validation: 0.5, seed: 1 } });
+      const writer = await createDatasetWriter(dir, { shape: [2, 2], settings: testSettings(), split: { validation: 0.5, seed: 1 } });
       for (let i = 0; i < 8; i++) {
         writer.append({ source: `/s/${i}.wav`, offset: 0, min: 0, max: 1, ...(i < 2 && { split: 'validation' as const }) }, new Float32Array(4));
       }

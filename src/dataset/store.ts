@@ -21,6 +21,7 @@ import { fileError, UserError } from '../errors.ts';
 import { crc32, takeDirLock, writeFileAtomic } from '../fsutil.ts';
 import { mulberry32 } from '../dsp/random.ts';
 import type { Seconds } from '../units.ts';
+import { checkVersion, parseRecordedSettings, SettingsError, type RecordedSettings } from './settings.ts';
 import { assignSplits, DEFAULT_SPLIT, type Split, type SplitOptions } from './split.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -114,7 +115,7 @@ export interface DatasetManifest {
   /** Items per shard before a new one is started. */
   shardItems: number;
   /** The settings that made the data (a preset with its overrides); resuming requires the same. */
-  settings: Record<string, unknown>;
+  settings: RecordedSettings;
   split: SplitOptions;
   stats: DatasetStats;
   shards: ShardRecord[];
@@ -128,7 +129,7 @@ export interface DatasetWriterOptions {
   /** [bins, frames] of every item. */
   shape: [number, number];
   /** The settings that made the data, recorded verbatim (JSON). */
-  settings: Record<string, unknown>;
+  settings: RecordedSettings;
   /** Continue an existing store with the same shape and settings instead of starting afresh. Default false. */
   resume?: boolean;
   /** Default DEFAULT_STORE.dtype. */
@@ -188,7 +189,8 @@ function canonicalJson(value: unknown): string {
 
 /**
  * Reads and checks `DIR/manifest.json`.
- * @throws UserError naming the file when it is missing, unreadable, not a soundvae dataset, or from a newer version.
+ * @throws UserError naming the file when it is missing, unreadable, not a soundvae dataset, from a newer version,
+ * or when its settings are not a whole `RecordedSettings` (checked here once; later stages trust the type).
  */
 export async function readManifest(dir: string): Promise<DatasetManifest> {
   const file = manifestPath(dir);
@@ -207,15 +209,19 @@ export async function readManifest(dir: string): Promise<DatasetManifest> {
     throw new ReplaceableDatasetError(`${file}: corrupt manifest (${(err as Error).message})`);
   }
   if (!m || m.schema !== DATASET_SCHEMA) throw new ReplaceableDatasetError(`${file}: not a soundvae dataset manifest`);
-  if (!(m.version <= DATASET_VERSION)) {
-    throw new UserError(`${file}: dataset version ${m.version} is newer than this soundvae reads (${DATASET_VERSION}); update soundvae`);
-  }
+  checkVersion(file, 'dataset', m.version, DATASET_VERSION);
   const shapeOk = Array.isArray(m.shape) && m.shape.length === 2 && m.shape.every((n) => Number.isInteger(n) && n > 0);
   if (!shapeOk || !(m.dtype in BYTES_PER_VALUE) || !Array.isArray(m.items) || !Array.isArray(m.shards)) {
     throw new ReplaceableDatasetError(`${file}: corrupt manifest (missing or invalid shape, dtype, items or shards)`);
   }
   if (m.itemBytes !== m.shape[0] * m.shape[1] * BYTES_PER_VALUE[m.dtype]) {
     throw new ReplaceableDatasetError(`${file}: corrupt manifest (itemBytes ${m.itemBytes} does not match shape and dtype)`);
+  }
+  try {
+    parseRecordedSettings(m.settings); // typed from here on: no later stage checks them again
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    throw new ReplaceableDatasetError(`${file}: corrupt manifest (${err.message})`);
   }
   return m;
 }
@@ -436,22 +442,46 @@ function takeLock(dir: string): () => void {
   return takeDirLock(dir, LOCK_FILE, 'is writing this dataset');
 }
 
-async function openWriter(
-  dir: string,
-  options: DatasetWriterOptions,
-  layout: { shape: [number, number]; dtype: StoreDtype; values: number; itemBytes: number; shardItems: number; split: SplitOptions },
-  unlock: () => void,
-): Promise<DatasetWriter> {
-  const { shape, dtype, values, itemBytes, shardItems, split } = layout;
+/** How a writer lays out items: from the options, except that a resumed store keeps its own shard size. */
+interface StoreLayout {
+  shape: [number, number];
+  dtype: StoreDtype;
+  values: number;
+  itemBytes: number;
+  shardItems: number;
+  split: SplitOptions;
+}
+
+/**
+ * The writer of a locked directory: a fresh store, or (resuming) what the existing one holds whole and finished,
+ * with the shard files cut to agree with the manifest.
+ */
+async function openWriter(dir: string, options: DatasetWriterOptions, layout: StoreLayout, unlock: () => void): Promise<DatasetWriter> {
   const now = new Date().toISOString();
-  let manifest: DatasetManifest = {
+  const sum = new Float64Array(layout.values);
+  const repaired: DatasetProblem[] = [];
+  let manifest = freshManifest(options.settings, layout, now);
+  const exists = fs.existsSync(manifestPath(dir));
+  if (exists && options.resume) {
+    manifest = await resumedManifest(dir, options.settings, layout, now, sum, repaired);
+  } else if (exists || !options.resume) {
+    await fsp.rm(manifestPath(dir), { force: true });
+  }
+  await alignShards(dir, manifest, layout.itemBytes);
+  return new StoreWriter(dir, manifest, sum, repaired, layout, unlock);
+}
+
+/** The manifest of an empty store. */
+function freshManifest(settings: RecordedSettings, layout: StoreLayout, now: string): DatasetManifest {
+  const { shape, dtype, itemBytes, shardItems, split } = layout;
+  return {
     schema: DATASET_SCHEMA,
     version: DATASET_VERSION,
     shape,
     dtype,
     itemBytes,
     shardItems,
-    settings: options.settings,
+    settings,
     split,
     stats: computeStats([], new Float64Array(0)),
     shards: [],
@@ -460,60 +490,81 @@ async function openWriter(
     created: now,
     updated: now,
   };
-  const sum = new Float64Array(values);
-  const repaired: DatasetProblem[] = [];
+}
 
-  const exists = fs.existsSync(manifestPath(dir));
-  if (exists && options.resume) {
-    const old = await readManifest(dir);
-    const same = canonicalJson(old.shape) === canonicalJson(shape) && old.dtype === dtype && canonicalJson(old.settings) === canonicalJson(options.settings);
-    if (!same) {
-      throw new ReplaceableDatasetError(
-        `${dir}: holds a dataset made with other settings or shape; choose another output folder or start afresh (--overwrite)`,
-      );
-    }
-    // Kept items are checked against the shards (sizes and checksums): from the first damaged item on, everything is
-    // dropped and the sources it came from are made again.
-    const check = await checkDatasetFiles(dir, old, { checksums: true });
-    repaired.push(...check.problems);
-    // Items of a source that never finished are dropped from the end, so re-running it cannot duplicate them.
-    let keep = Math.min(old.items.length, check.firstBad ?? Infinity);
-    const redo = new Set<string>();
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (let i = keep; i < old.items.length; i++) redo.add(old.items[i]!.source);
-      while (keep > 0 && (redo.has(old.items[keep - 1]!.source) || old.sources[old.items[keep - 1]!.source]?.status !== 'done')) {
-        keep--;
-        changed = true;
-      }
-      // A source with items on both sides of the cut (not written in one run) goes wholly.
-      const first = old.items.findIndex((it, i) => i < keep && redo.has(it.source));
-      if (first >= 0) {
-        keep = first;
-        changed = true;
-      }
-    }
-    const sources = { ...old.sources };
-    for (const source of redo) delete sources[source];
-    manifest = { ...old, split, shardItems: old.shardItems, sources, items: old.items.slice(0, keep), updated: now };
-    const oldMean = meanSpectrogram(old);
-    if (oldMean && old.stats.count > 0) {
-      // The running sum is recovered from the mean of what was there, then corrected for dropped items below.
-      for (let i = 0; i < values; i++) sum[i] = oldMean[i]! * old.stats.count;
-    }
-    if (keep < old.items.length) {
-      // Rare (damage, or a library user committed mid-source): recompute the sum from the kept items.
-      sum.fill(0);
-      await forEachStoredItem(dir, old, keep, (_i, bytes) => {
-        const v = dtype === 'float32' ? new Float32Array(bytes.buffer, bytes.byteOffset, values) : new Uint16Array(bytes.buffer, bytes.byteOffset, values);
-        accumulate(sum, v, dtype === 'float32' ? 1 : 1 / 65535);
-      });
-    }
-  } else if (exists || !options.resume) {
-    await fsp.rm(manifestPath(dir), { force: true });
+/**
+ * The existing store's manifest, cut to what can be kept: it must have the same shape, dtype and settings; kept
+ * items are checked against the shards (sizes and checksums), and from the first damaged item on, everything is
+ * dropped (listed in `repaired`) and the sources it came from are made again. `sum` receives the kept items' sum.
+ * @throws ReplaceableDatasetError when the store was made with other settings or shape.
+ */
+async function resumedManifest(
+  dir: string,
+  settings: RecordedSettings,
+  layout: StoreLayout,
+  now: string,
+  sum: Float64Array,
+  repaired: DatasetProblem[],
+): Promise<DatasetManifest> {
+  const old = await readManifest(dir);
+  const same =
+    canonicalJson(old.shape) === canonicalJson(layout.shape) && old.dtype === layout.dtype && canonicalJson(old.settings) === canonicalJson(settings);
+  if (!same) {
+    throw new ReplaceableDatasetError(`${dir}: holds a dataset made with other settings or shape; choose another output folder or start afresh (--overwrite)`);
   }
+  const check = await checkDatasetFiles(dir, old, { checksums: true });
+  repaired.push(...check.problems);
+  const { keep, redo } = keptItems(old, check.firstBad);
+  const sources = { ...old.sources };
+  for (const source of redo) delete sources[source];
+  await recoverSum(dir, old, keep, layout, sum);
+  return { ...old, split: layout.split, shardItems: old.shardItems, sources, items: old.items.slice(0, keep), updated: now };
+}
 
-  // Make the shard files agree with the manifest: cut interrupted appends, remove shards beyond it.
+/**
+ * How many of a store's items a resuming writer keeps, and the sources to make again: items from the first damaged
+ * one (`firstBad`) on, and the items of a source that never finished, are dropped from the end, so re-running it
+ * cannot duplicate them; a source with items on both sides of the cut (not written in one run) goes wholly.
+ */
+function keptItems(old: DatasetManifest, firstBad: number | undefined): { keep: number; redo: Set<string> } {
+  let keep = Math.min(old.items.length, firstBad ?? Infinity);
+  const redo = new Set<string>();
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = keep; i < old.items.length; i++) redo.add(old.items[i]!.source);
+    while (keep > 0 && (redo.has(old.items[keep - 1]!.source) || old.sources[old.items[keep - 1]!.source]?.status !== 'done')) {
+      keep--;
+      changed = true;
+    }
+    const first = old.items.findIndex((it, i) => i < keep && redo.has(it.source));
+    if (first >= 0) {
+      keep = first;
+      changed = true;
+    }
+  }
+  return { keep, redo };
+}
+
+/** Fills `sum` with the sum of the first `keep` items of a store, from its mean when all are kept. */
+async function recoverSum(dir: string, old: DatasetManifest, keep: number, layout: StoreLayout, sum: Float64Array): Promise<void> {
+  const { values, dtype } = layout;
+  const oldMean = meanSpectrogram(old);
+  if (oldMean && old.stats.count > 0) {
+    // The running sum is recovered from the mean of what was there, then corrected for dropped items below.
+    for (let i = 0; i < values; i++) sum[i] = oldMean[i]! * old.stats.count;
+  }
+  if (keep < old.items.length) {
+    // Rare (damage, or a library user committed mid-source): recompute the sum from the kept items.
+    sum.fill(0);
+    await forEachStoredItem(dir, old, keep, (_i, bytes) => {
+      const v = dtype === 'float32' ? new Float32Array(bytes.buffer, bytes.byteOffset, values) : new Uint16Array(bytes.buffer, bytes.byteOffset, values);
+      accumulate(sum, v, dtype === 'float32' ? 1 : 1 / 65535);
+    });
+  }
+}
+
+/** Makes the shard files agree with the manifest (and its `shards` list with its items): cuts interrupted appends, removes shards beyond it. */
+async function alignShards(dir: string, manifest: DatasetManifest, itemBytes: number): Promise<void> {
   const committedCount = manifest.items.length;
   const shardCount = Math.ceil(committedCount / manifest.shardItems);
   manifest.shards = [];
@@ -529,113 +580,135 @@ async function openWriter(
     if (s >= shardCount) await fsp.rm(file, { force: true });
     else await fsp.truncate(file, manifest.shards[s]!.items * itemBytes);
   }
+}
 
-  const items: DatasetItem[] = manifest.items;
-  let committed = items.length;
-  const sources = manifest.sources;
-  const fds = new Map<number, number>();
-  const dirty = new Set<number>();
-  let closed = false;
+/** The writer `createDatasetWriter` returns: appends to the shards, keeps the manifest in memory until a commit. */
+class StoreWriter implements DatasetWriter {
+  readonly shape: [number, number];
+  private readonly items: DatasetItem[];
+  private readonly sources: Record<string, SourceRecord>;
+  private readonly fds = new Map<number, number>();
+  private readonly dirty = new Set<number>();
+  private committed: number;
+  private closed = false;
 
-  function fdFor(shard: number): number {
-    let fd = fds.get(shard);
+  constructor(
+    readonly dir: string,
+    private manifest: DatasetManifest,
+    /** The sum of the stored items' values, for the mean spectrogram. */
+    private readonly sum: Float64Array,
+    readonly repaired: DatasetProblem[],
+    private readonly layout: StoreLayout,
+    private readonly unlock: () => void,
+  ) {
+    this.shape = layout.shape;
+    this.items = manifest.items;
+    this.committed = this.items.length;
+    this.sources = manifest.sources;
+  }
+
+  get count(): number {
+    return this.items.length;
+  }
+
+  isDone(source: string): boolean {
+    return this.sources[source]?.status === 'done';
+  }
+
+  markSource(source: string, record: SourceRecord): void {
+    this.sources[source] = record;
+  }
+
+  append(meta: ItemMeta, data: Float32Array): number {
+    if (this.closed) throw new Error('dataset writer is closed');
+    const { values, itemBytes, dtype, shape } = this.layout;
+    if (data.length !== values) {
+      throw new RangeError(`item has ${data.length} values, the dataset's shape ${shape[0]}x${shape[1]} needs ${values}`);
+    }
+    const index = this.items.length;
+    const shard = Math.floor(index / this.manifest.shardItems);
+    const byteOffset = (index % this.manifest.shardItems) * itemBytes;
+    const bytes = encodeItem(data, dtype);
+    fs.writeSync(this.fdFor(shard), bytes, 0, bytes.length, byteOffset);
+    this.dirty.add(shard);
+    // The sum follows what is stored, so rollback and resume subtract and recover exactly that.
+    if (dtype === 'float32') accumulate(this.sum, data, 1);
+    else accumulate(this.sum, new Uint16Array(bytes.buffer, bytes.byteOffset, values), 1 / 65535);
+    this.items.push({
+      ...meta,
+      index,
+      group: meta.group ?? meta.source,
+      split: meta.split ?? 'train',
+      ...(meta.split && { fixedSplit: true as const }),
+      shard,
+      byteOffset,
+      crc: crc32(bytes),
+    });
+    return index;
+  }
+
+  async commit(): Promise<DatasetManifest> {
+    if (this.closed) throw new Error('dataset writer is closed');
+    const { items, manifest } = this;
+    // Data first: the manifest must never point at bytes that are not on disk.
+    for (const s of this.dirty) fs.fdatasyncSync(this.fds.get(s)!);
+    this.dirty.clear();
+    const splits = assignSplits(items, this.layout.split);
+    const shards: ShardRecord[] = [];
+    for (let s = 0; s * manifest.shardItems < items.length; s++) {
+      shards.push({ file: shardName(s), items: Math.min(manifest.shardItems, items.length - s * manifest.shardItems) });
+    }
+    for (let i = 0; i < items.length; i++) if (!items[i]!.fixedSplit) items[i]!.split = splits[i]!;
+    this.manifest = {
+      ...manifest,
+      shards,
+      stats: computeStats(items, this.sum),
+      items,
+      sources: this.sources,
+      updated: new Date().toISOString(),
+    };
+    await writeFileAtomic(manifestPath(this.dir), JSON.stringify(this.manifest));
+    this.committed = items.length;
+    return this.manifest;
+  }
+
+  rollback(count: number): void {
+    if (!(count >= this.committed && count <= this.items.length)) {
+      throw new RangeError(`can only roll back uncommitted items (${this.committed}..${this.items.length}), asked for ${count}`);
+    }
+    // Take the dropped items out of the running sum by reading their bytes back (still in the page cache).
+    const { itemBytes, dtype } = this.layout;
+    const bytes = new Uint8Array(itemBytes);
+    for (const it of this.items.splice(count)) {
+      fs.readSync(this.fdFor(it.shard), bytes, 0, itemBytes, it.byteOffset);
+      const v = dtype === 'float32' ? new Float32Array(bytes.buffer) : new Uint16Array(bytes.buffer);
+      accumulate(this.sum, v, dtype === 'float32' ? -1 : -1 / 65535);
+    }
+  }
+
+  async finish(): Promise<DatasetManifest> {
+    const m = await this.commit();
+    this.close();
+    return m;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const fd of this.fds.values()) fs.closeSync(fd);
+    this.fds.clear();
+    this.unlock();
+  }
+
+  private fdFor(shard: number): number {
+    let fd = this.fds.get(shard);
     if (fd === undefined) {
-      fd = fs.openSync(path.join(dir, shardName(shard)), fs.existsSync(path.join(dir, shardName(shard))) ? 'r+' : 'w+');
-      fds.set(shard, fd);
+      const file = path.join(this.dir, shardName(shard));
+      fd = fs.openSync(file, fs.existsSync(file) ? 'r+' : 'w+');
+      this.fds.set(shard, fd);
     }
     return fd;
   }
-
-  function closeFds(): void {
-    for (const fd of fds.values()) fs.closeSync(fd);
-    fds.clear();
-  }
-
-  const writer: DatasetWriter = {
-    dir,
-    shape,
-    get count() {
-      return items.length;
-    },
-    repaired,
-    isDone: (source) => sources[source]?.status === 'done',
-    markSource(source, record) {
-      sources[source] = record;
-    },
-    append(meta, data) {
-      if (closed) throw new Error('dataset writer is closed');
-      if (data.length !== values) {
-        throw new RangeError(`item has ${data.length} values, the dataset's shape ${shape[0]}x${shape[1]} needs ${values}`);
-      }
-      const index = items.length;
-      const shard = Math.floor(index / manifest.shardItems);
-      const byteOffset = (index % manifest.shardItems) * itemBytes;
-      const bytes = encodeItem(data, dtype);
-      fs.writeSync(fdFor(shard), bytes, 0, bytes.length, byteOffset);
-      dirty.add(shard);
-      // The sum follows what is stored, so rollback and resume subtract and recover exactly that.
-      if (dtype === 'float32') accumulate(sum, data, 1);
-      else accumulate(sum, new Uint16Array(bytes.buffer, bytes.byteOffset, values), 1 / 65535);
-      items.push({
-        ...meta,
-        index,
-        group: meta.group ?? meta.source,
-        split: meta.split ?? 'train',
-        ...(meta.split && { fixedSplit: true as const }),
-        shard,
-        byteOffset,
-        crc: crc32(bytes),
-      });
-      return index;
-    },
-    async commit() {
-      if (closed) throw new Error('dataset writer is closed');
-      // Data first: the manifest must never point at bytes that are not on disk.
-      for (const s of dirty) fs.fdatasyncSync(fds.get(s)!);
-      dirty.clear();
-      const splits = assignSplits(items, split);
-      const shards: ShardRecord[] = [];
-      for (let s = 0; s * manifest.shardItems < items.length; s++) {
-        shards.push({ file: shardName(s), items: Math.min(manifest.shardItems, items.length - s * manifest.shardItems) });
-      }
-      for (let i = 0; i < items.length; i++) if (!items[i]!.fixedSplit) items[i]!.split = splits[i]!;
-      manifest = {
-        ...manifest,
-        shards,
-        stats: computeStats(items, sum),
-        items,
-        sources,
-        updated: new Date().toISOString(),
-      };
-      await writeFileAtomic(manifestPath(dir), JSON.stringify(manifest));
-      committed = items.length;
-      return manifest;
-    },
-    rollback(count) {
-      if (!(count >= committed && count <= items.length)) {
-        throw new RangeError(`can only roll back uncommitted items (${committed}..${items.length}), asked for ${count}`);
-      }
-      // Take the dropped items out of the running sum by reading their bytes back (still in the page cache).
-      const bytes = new Uint8Array(itemBytes);
-      for (const it of items.splice(count)) {
-        fs.readSync(fdFor(it.shard), bytes, 0, itemBytes, it.byteOffset);
-        const v = dtype === 'float32' ? new Float32Array(bytes.buffer) : new Uint16Array(bytes.buffer);
-        accumulate(sum, v, dtype === 'float32' ? -1 : -1 / 65535);
-      }
-    },
-    async finish() {
-      const m = await writer.commit();
-      writer.close();
-      return m;
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      closeFds();
-      unlock();
-    },
-  };
-  return writer;
 }
 
 /** Options for iterating batches. */

@@ -22,10 +22,9 @@ import { spectralConvergenceFromSums } from './metrics.ts';
 import { DEFAULT_FRAME, DEFAULT_ITERATION } from './defaults.ts';
 import { StftPlan, toFrameMajor } from './stft.ts';
 import { AnalyzeMode, WasmGriffinLimPlan, wasmKernelSupports } from './griffinlim-wasm.ts';
-import type { Spectrogram, StftOptions } from './types.ts';
+import type { PhaseInit, Spectrogram, StftOptions } from './types.ts';
 
-/** How Griffin-Lim starts: a named method or a phase spectrogram (radians, bins x frames, bin-major). */
-export type PhaseInit = 'random' | 'uniform' | 'zero' | 'pghi' | Float32Array;
+export type { PhaseInit } from './types.ts';
 
 export interface GriffinLimOptions extends Partial<StftOptions> {
   /** Number of project-and-update iterations (torchaudio's n_iter). Default 32. */
@@ -56,10 +55,7 @@ export interface GriffinLimOptions extends Partial<StftOptions> {
 export const DEFAULT_GRIFFIN_LIM = {
   nFft: DEFAULT_FRAME.nFft,
   hop: DEFAULT_FRAME.hop,
-  iterations: DEFAULT_ITERATION.iterations,
-  momentum: DEFAULT_ITERATION.momentum,
-  init: 'random' as PhaseInit,
-  seed: DEFAULT_ITERATION.seed,
+  ...DEFAULT_ITERATION,
   measure: true,
   trace: false,
   pghiTolerance: DEFAULT_PGHI.tolerance,

@@ -42,3 +42,6 @@ export interface DbOptions {
   /** Clip to at most this far below the peak; null for no clipping. Default 80. */
   topDb?: Decibels | null;
 }
+
+/** How Griffin-Lim starts: a named method or a phase spectrogram (radians, bins x frames, bin-major). */
+export type PhaseInit = 'random' | 'uniform' | 'zero' | 'pghi' | Float32Array;

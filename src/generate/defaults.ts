@@ -21,11 +21,9 @@ export interface InvertOptions {
  * momentum iterations then refine it; measured in bench-dsp and `soundvae invert`.
  */
 export const DEFAULT_INVERT: InvertOptions = {
-  iterations: DEFAULT_ITERATION.iterations,
-  momentum: DEFAULT_ITERATION.momentum,
+  ...DEFAULT_ITERATION,
   // Generation starts from PGHI's phase, not dsp's random one (librosa's default, kept for `invert`): better SC in as many iterations
   init: 'pghi',
-  seed: DEFAULT_ITERATION.seed,
 };
 
 /** Where latent codes come from (`generate --sampler`; see sampler.ts). */
@@ -59,6 +57,12 @@ export const DEFAULT_FILE_RECONSTRUCT = { batch: 32, fade: 0.05 };
 /** The latent map of a dataset (report-data.ts): items at most, encoding batch, UMAP beside PCA. */
 export const DEFAULT_LATENT_MAP = { maxItems: 1500, batch: 64, umap: true };
 
+/** `interpolate`: points on the path, ends included. */
+export const DEFAULT_INTERPOLATE = { steps: 7 };
+
+/** `reconstruct --data`: items taken, and from which split. */
+export const DEFAULT_RECONSTRUCT_ITEMS = { count: 8, split: 'validation' as 'validation' | 'train' | 'all' };
+
 export interface ListeningReportOptions {
   checkpoint: string;
   out: string;
@@ -90,7 +94,7 @@ export const DEFAULT_LISTENING_REPORT: Omit<ListeningReportOptions, 'checkpoint'
   samples: DEFAULT_SAMPLE.count,
   perLabel: 4,
   maxLabels: 12,
-  steps: 7,
+  steps: DEFAULT_INTERPOLATE.steps,
   temperature: DEFAULT_SAMPLE.temperature,
   seed: DEFAULT_SAMPLE.seed,
   iterations: DEFAULT_INVERT.iterations,

@@ -28,7 +28,7 @@ describe('de-normalising and inverting', () => {
   });
 
   it('takes the prior range from the mean per-item min and max, and explains when it is missing', () => {
-    expect(priorRange({ minMean: -70, maxMean: 10, min: -100, max: 30 })).toEqual({ min: -70, max: 10 });
+    expect(priorRange({ minMean: -70, maxMean: 10 })).toEqual({ min: -70, max: 10 });
     expect(() => priorRange(undefined, 'runs/x/best')).toThrow(/runs\/x\/best: no dataset statistics/);
   });
 

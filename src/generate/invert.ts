@@ -11,6 +11,7 @@
 import { peak } from '../audio/cleanup.ts';
 import { dbToAmplitude, GriffinLim, type Spectrogram, type StftOptions } from '../dsp/index.ts';
 import { UserError } from '../errors.ts';
+import type { DatasetStats } from '../dataset/store.ts';
 import { DEFAULT_INVERT, type InvertOptions } from './defaults.ts';
 import type { Decibels, Hertz, Samples, Seconds } from '../units.ts';
 
@@ -27,8 +28,9 @@ export { DEFAULT_INVERT, type InvertOptions } from './defaults.ts';
  * @param stats the dataset statistics stored in the checkpoint (`dataset.normalization`).
  * @throws UserError when the checkpoint has none.
  */
-export function priorRange(stats: unknown, where = 'checkpoint'): DbRange {
-  const s = stats as { minMean?: unknown; maxMean?: unknown } | null | undefined;
+export function priorRange(stats: Pick<DatasetStats, 'minMean' | 'maxMean'> | undefined, where = 'checkpoint'): DbRange {
+  const s = stats;
+  // A dataset with no items has no range (its means are not numbers): nothing to de-normalise with.
   if (!s || typeof s.minMean !== 'number' || typeof s.maxMean !== 'number' || !(s.maxMean > s.minMean)) {
     throw new UserError(`${where}: no dataset statistics (mean per-item min/max) to de-normalise generated spectrograms`);
   }

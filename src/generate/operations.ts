@@ -3,8 +3,9 @@
  * and reports): sample from the prior, reconstruct clips, interpolate between two clips.
  */
 import path from 'node:path';
-import type { SpectrogramDataset } from '../dataset/store.ts';
-import { labelReader, type LabelOptions } from '../dataset/labels.ts';
+import type { DatasetStats, SpectrogramDataset } from '../dataset/store.ts';
+import type { RecordedSettings } from '../dataset/settings.ts';
+import { labelReader } from '../dataset/labels.ts';
 import { describeError, fileError, UserError } from '../errors.ts';
 import type { Samples, Seconds } from '../units.ts';
 import type { Vae } from '../model/vae.ts';
@@ -17,13 +18,13 @@ import { DEFAULT_SAMPLE, DEFAULT_SAMPLER, type SampleOptions, type SamplerKind }
 import { drawCodes, rangeFor, staggeredPick, type LatentSampler } from './sampler.ts';
 import { diversity } from './distance.ts';
 import { decodeLatents, encodeItems } from './model.ts';
-import { ClipPreparer, clipSettings, preprocessSettings, type CheckpointLike, type PreparedClip } from './settings.ts';
+import { ClipPreparer, clipSettings, type CheckpointLike, type PreparedClip } from './settings.ts';
 import { audioLevels, itemsToAudio, levelTo, scoreAgainstItem, type ClipSettings } from './spectra.ts';
 
 /** A loaded checkpoint as the operations use it. */
 export interface GenerationModel extends CheckpointLike {
   vae: Vae;
-  dataset: { preprocessing: unknown; normalization: unknown; path: string };
+  dataset: { preprocessing: RecordedSettings; normalization: DatasetStats; path: string };
 }
 
 /** Everything the operations derive once from a checkpoint. */
@@ -40,8 +41,8 @@ export interface Generator {
 
 /** Prepares a checkpoint for the operations (checks its settings once). */
 export function createGenerator(model: GenerationModel, invert: Partial<InvertOptions> = {}, sampler?: LatentSampler): Generator {
-  const settings = preprocessSettings(model);
-  const labels = (settings as { labels?: Partial<LabelOptions> }).labels;
+  const settings = model.dataset.preprocessing;
+  const { labels } = settings;
   const reader = labels?.from && labels.from !== 'none' ? labelReader(labels) : undefined;
   return {
     model,

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { labelReader, type LabelOptions } from '../dataset/labels.ts';
 import { mulberry32 } from '../dsp/random.ts';
 import type { SpectrogramDataset } from '../dataset/store.ts';
+import type { RecordedSettings } from '../dataset/settings.ts';
 import { UserError } from '../errors.ts';
 import { writeFileAtomic } from '../fsutil.ts';
 import type { Vae } from '../model/vae.ts';
@@ -254,8 +255,8 @@ export async function fitSampler(
 }
 
 /** The name of a dataset's main label ('digit' for FSDD's pattern, 'folder' for folder labels), or 'label'. */
-export function mainLabelField(settings: Record<string, unknown>): string {
-  const labels = settings.labels as Partial<LabelOptions> | undefined;
+export function mainLabelField(settings: Pick<RecordedSettings, 'labels'>): string {
+  const { labels } = settings;
   if (!labels?.from || labels.from === 'none') return 'label';
   return labels.field ?? labelReader(labels as LabelOptions).fields[0] ?? 'label';
 }

@@ -13,31 +13,19 @@ import type { Samples, Seconds } from '../units.ts';
 import type { DbRange } from './invert.ts';
 import type { ClipSettings } from './spectra.ts';
 
-/** The parts of a loaded checkpoint these functions read. */
+/**
+ * The parts of a loaded checkpoint these functions read. Its settings were checked when it was loaded
+ * (`loadCheckpoint` parses them into `RecordedSettings`), so nothing here checks them again.
+ */
 export interface CheckpointLike {
   dir: string;
   inputShape: [number, number];
-  dataset: { preprocessing: unknown };
-}
-
-/**
- * The checkpoint's preprocessing settings, checked for what generation needs.
- * @throws UserError naming the checkpoint and the missing setting.
- */
-export function preprocessSettings(ckpt: CheckpointLike): PreprocessSettings {
-  const p = ckpt.dataset.preprocessing as Partial<PreprocessSettings> | null;
-  const need = ['sampleRate', 'clip', 'nFft', 'hop'] as const;
-  const missing = need.filter((k) => !(typeof p?.[k] === 'number' && p[k]! > 0));
-  if (!p || missing.length || !p.db || typeof p.dropNyquist !== 'boolean') {
-    const what = [...missing, ...(p?.db ? [] : ['db']), ...(typeof p?.dropNyquist === 'boolean' ? [] : ['dropNyquist'])];
-    throw new UserError(`${ckpt.dir}: the checkpoint's dataset settings lack ${what.join(', ')} (was it trained on a soundvae dataset?)`);
-  }
-  return p as PreprocessSettings;
+  dataset: { preprocessing: PreprocessSettings };
 }
 
 /** What spectrogram <-> audio conversion needs, from the checkpoint. */
 export function clipSettings(ckpt: CheckpointLike): ClipSettings {
-  const p = preprocessSettings(ckpt);
+  const p = ckpt.dataset.preprocessing;
   const [bins, frames] = ckpt.inputShape;
   return { sampleRate: p.sampleRate, clipSamples: p.clip, stft: { nFft: p.nFft, hop: p.hop }, bins, frames };
 }

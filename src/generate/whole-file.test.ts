@@ -218,6 +218,20 @@ describe('reconstructFile', () => {
     }
   });
 
+  it('scores with no floor when the dataset kept its whole range (top_db null), not the default 80 dB', async () => {
+    const p = ckpt.dataset.preprocessing;
+    const whole = createGenerator({ ...ckpt, dataset: { ...ckpt.dataset, preprocessing: { ...p, db: { ...p.db, topDb: null } } } });
+    const r = await reconstructFile(whole, long);
+    const opts = { nFft: 64, hop: 16 };
+    const file = nyquistless(magnitude(stft(r.original, opts)));
+    const estimate = nyquistless(magnitude(stft(r.oracle.audio, opts)));
+    expect(r.oracle.scores.spectralConvergence).toBeCloseTo(spectralConvergence(estimate, file), 3);
+    expect(r.oracle.scores.logSpectralDistance).toBeCloseTo(logSpectralDistance(estimate, file), 3);
+    const floor = Math.max(...file.data) * 1e-4; // what an 80 dB floor would have scored: quiet bins count less
+    const floored = (s: Spectrogram) => ({ ...s, data: s.data.map((v) => Math.max(v, floor)) });
+    expect(r.oracle.scores.logSpectralDistance).toBeGreaterThan(logSpectralDistance(floored(estimate), floored(file)) + 0.5);
+  });
+
   it('gives the same audio whatever the batch size, and reports progress per batch', async () => {
     const calls: [number, number][] = [];
     const a = await reconstructFile(g, long, { batch: 4, onProgress: (done, total) => calls.push([done, total]) });

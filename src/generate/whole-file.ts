@@ -4,7 +4,7 @@
  */
 import { peak } from '../audio/cleanup.ts';
 import type { ClipSpan } from '../dataset/stages.ts';
-import { DEFAULT_DB, frameCount, logSpectralDistance, magnitude, spectralConvergence, stft, type Spectrogram } from '../dsp/index.ts';
+import { frameCount, logSpectralDistance, magnitude, spectralConvergence, stft, type Spectrogram } from '../dsp/index.ts';
 import { UserError } from '../errors.ts';
 import type { Scores } from '../dsp/metrics.ts';
 import type { Samples } from '../units.ts';
@@ -180,8 +180,7 @@ function finishFile(
   const [oa, ra] = invertMagnitudes([oracleMag, reconMag], g.clip.stft, samples.length, g.invert);
   const view = (audio: Float32Array) => cropSpectrogram(magnitude(stft(audio, g.clip.stft)), g.clip.bins, oracleMag.frames);
   const truth = view(samples);
-  const topDb = g.preparer.settings.db.topDb === undefined ? DEFAULT_DB.topDb : g.preparer.settings.db.topDb;
-  // null = the dataset kept its whole range (no floor); only settings that never said fall back to the default
+  const { topDb } = g.preparer.settings.db; // null = the dataset kept its whole range: no floor
   const floor = topDb === null ? 0 : truth.data.reduce((m, v) => Math.max(m, v), 0) * 10 ** (-topDb / 20);
   const floored = (sp: Spectrogram) => ({ ...sp, data: sp.data.map((v) => Math.max(v, floor)) });
   const target = floored(truth);

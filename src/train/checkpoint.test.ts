@@ -7,6 +7,7 @@ import { initBackend } from '../backend/backend.ts';
 import { buildVae, getVaeWeights } from '../model/vae.ts';
 import type { VaeConfig } from '../model/vae-config.ts';
 import { tinyConfig } from '../model/test-fixture.ts';
+import { testSettings } from '../dataset/test-fixture.ts';
 import {
   architectureDifferences,
   copyCheckpoint,
@@ -47,7 +48,7 @@ function contents(seed: number): CheckpointContents {
     inputShape: SHAPE,
     dataset: {
       path: '/data/x',
-      preprocessing: { hop: 256 },
+      preprocessing: testSettings({ hop: 256 }),
       normalization: { count: 10, min: -80, max: 0, minMean: -70, minStd: 2, maxMean: -5, maxStd: 1 },
       trainItems: 8,
       validationItems: 2,
@@ -181,6 +182,19 @@ describe('checkpoint', () => {
     changed.config.latent = 5;
     await fs.writeFile(cfgPath, JSON.stringify(changed));
     await expect(loadCheckpoint(dir)).rejects.toThrow(/mismatched checkpoint/);
+
+    // Settings are parsed once, here: a malformed record fails on load, naming the field; an unversioned file is version 1.
+    const { version: _v, ...unversioned } = JSON.parse(cfg);
+    await fs.writeFile(cfgPath, JSON.stringify(unversioned));
+    expect((await loadCheckpoint(dir)).dataset.preprocessing.hop).toBe(256);
+    const noDb = JSON.parse(cfg);
+    delete noDb.dataset.preprocessing.db;
+    await fs.writeFile(cfgPath, JSON.stringify(noDb));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(
+      /config\.json: dataset\.preprocessing: db missing \(the checkpoint is corrupt or from another program\)$/,
+    );
+    await fs.writeFile(cfgPath, JSON.stringify({ ...JSON.parse(cfg), version: 2 }));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/checkpoint version 2 is newer than this soundvae reads \(1\); update soundvae$/);
   });
 
   it('names architecture differences', () => {

@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describeError, fileError, UserError } from '../errors.ts';
 import { exists, replaceDir, writeError } from '../fsutil.ts';
 import { assertCheckpointIntact, CHECKSUMS_FILE, computeChecksums } from './checksums.ts';
+import { checkVersion, parseRecordedSettings, SettingsError, type RecordedSettings } from '../dataset/settings.ts';
 import type { DatasetStats } from '../dataset/store.ts';
 import { buildVae, latentSize, setVaeWeights, type NamedWeight, type Vae } from '../model/vae.ts';
 import type { Stride, VaeConfig } from '../model/vae-config.ts';
@@ -82,7 +83,7 @@ export interface DatasetInfo {
   /** The dataset folder, as given, for messages. */
   path: string;
   /** The preprocessing settings used to make the dataset (frame, hop, rate, dB settings...): the manifest's `settings`. */
-  preprocessing: Record<string, unknown>;
+  preprocessing: RecordedSettings;
   /** The manifest's dataset-level statistics (dB min/max of the items, mean spectrogram), so generation can de-normalise. */
   normalization: DatasetStats;
   trainItems: number;
@@ -342,15 +343,19 @@ function checkConfigJson(file: string, c: unknown): CheckpointConfig {
   if (!c || typeof c !== 'object') throw bad('not a JSON object');
   const o = c as Partial<CheckpointConfig>;
   if (o.format !== CHECKPOINT_FORMAT) throw bad(`format is ${JSON.stringify(o.format)}, expected "${CHECKPOINT_FORMAT}"`);
-  if (typeof o.version !== 'number' || o.version > CHECKPOINT_VERSION) {
-    throw new UserError(`${file}: checkpoint version ${o.version} is newer than this soundvae reads (${CHECKPOINT_VERSION}); update soundvae`);
-  }
+  checkVersion(file, 'checkpoint', o.version, CHECKPOINT_VERSION);
   const v = o.config;
   if (!v || !isNumberArray(v.filters) || !isNumberArray(v.kernels) || !Array.isArray(v.strides) || typeof v.latent !== 'number') {
     throw bad('config is missing or incomplete');
   }
   if (!isNumberArray(o.inputShape, 2)) throw bad('inputShape is missing');
   if (!o.dataset || typeof o.dataset !== 'object') throw bad('dataset settings are missing');
+  try {
+    parseRecordedSettings(o.dataset.preprocessing, 'dataset.preprocessing'); // typed from here on: generation trusts them
+  } catch (err) {
+    if (!(err instanceof SettingsError)) throw err;
+    throw bad(err.message);
+  }
   return o as CheckpointConfig;
 }
 

@@ -5,6 +5,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileError, UserError } from '../errors.ts';
+import type { RecordedSettings } from '../dataset/settings.ts';
 import type { CheckpointConfig, EpochMetrics, TrainingProgress } from './checkpoint.ts';
 
 /** The files read here (the same names checkpoint.ts writes). */
@@ -83,7 +84,7 @@ export async function describeCheckpoint(dir: string): Promise<CheckpointSummary
   if (config.format !== FILES.format) throw new UserError(`${dir}: not a soundvae checkpoint (config.json format ${String(config.format)})`);
   const training = await readJson<TrainingProgress>(path.join(dir, FILES.training));
   const last: EpochMetrics | undefined = training.metrics?.at(-1);
-  const settings = config.dataset.preprocessing ?? {};
+  const settings: Partial<RecordedSettings> = config.dataset.preprocessing ?? {};
   return {
     dir,
     architecture: formatArchitecture(config.config, config.inputShape),

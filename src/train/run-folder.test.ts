@@ -9,6 +9,7 @@ import { rampBatch, TINY_SHAPE, tinyConfig } from '../model/test-fixture.ts';
 import { keptCheckpointNote, reconcileMetricsLog, RUN_LOCK_FILE } from './run-folder.ts';
 import { datasetSource, train, type TrainOptions } from './train.ts';
 import type { TrainingProgress } from './checkpoint.ts';
+import { testSettings } from '../dataset/test-fixture.ts';
 
 const VALUES = TINY_SHAPE[0] * TINY_SHAPE[1];
 const quiet: Partial<TrainOptions> = { progress: false, log: () => {}, overrides: tinyConfig(), seed: 1 };
@@ -19,7 +20,7 @@ beforeAll(async () => {
   await initBackend('cpu');
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'soundvae-run-folder-'));
   dataDir = path.join(tmp, 'data');
-  const w = await createDatasetWriter(dataDir, { shape: TINY_SHAPE, settings: { test: 1 }, split: { validation: 0.25, seed: 1 } });
+  const w = await createDatasetWriter(dataDir, { shape: TINY_SHAPE, settings: testSettings(), split: { validation: 0.25, seed: 1 } });
   const all = rampBatch(12);
   for (let i = 0; i < 12; i++) {
     w.append({ source: `/s/${i}.wav`, offset: 0, min: -80, max: 0 }, all.subarray(i * VALUES, (i + 1) * VALUES));

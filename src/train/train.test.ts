@@ -9,6 +9,7 @@ import { tinyConfig } from '../model/test-fixture.ts';
 import { disposeVae, loadCheckpoint } from './checkpoint.ts';
 import { createDatasetWriter } from '../dataset/store.ts';
 import { datasetSource, train, type Batch, type TrainingData, type TrainOptions } from './train.ts';
+import { testSettings } from '../dataset/test-fixture.ts';
 
 // A constant learning rate unless a test asks for another (the default preset's cosine depends on the run's length).
 const TINY: Partial<VaeConfig> = tinyConfig({
@@ -72,7 +73,7 @@ function memoryData(train: Float32Array[], val: Float32Array[], onBatch?: (epoch
     },
     info: {
       path: 'memory',
-      preprocessing: { hop: 256 },
+      preprocessing: testSettings({ hop: 256 }),
       normalization: { count: 10, min: -80, max: 0, minMean: -70, minStd: 2, maxMean: -5, maxStd: 1 },
       trainItems: train.length,
       validationItems: val.length,
@@ -259,7 +260,7 @@ describe('train', () => {
 describe('datasetSource', () => {
   it('streams the store: every training item once per epoch, seeded order, skipping on resume, fixed validation', async () => {
     const dir = path.join(tmp, 'store');
-    const w = await createDatasetWriter(dir, { shape: SHAPE, settings: { hop: 4 }, split: { validation: 0.25, seed: 1 } });
+    const w = await createDatasetWriter(dir, { shape: SHAPE, settings: testSettings({ hop: 4 }), split: { validation: 0.25, seed: 1 } });
     makeItems(12, 5).forEach((x, i) => {
       x[0] = i / 100; // tag each item so batches can be traced back (values stay in [0, 1])
       w.append({ source: `/s/${i}.wav`, offset: 0, min: -60 - i, max: 0 }, x);
@@ -271,7 +272,7 @@ describe('datasetSource', () => {
       expect(data.shape).toEqual(SHAPE);
       expect(data.trainItems + data.validationItems).toBe(12);
       expect(data.validationItems).toBeGreaterThan(0);
-      expect(data.info.preprocessing).toEqual({ hop: 4 });
+      expect(data.info.preprocessing).toEqual(testSettings({ hop: 4 }));
       expect(data.info.normalization.min).toBe(-71);
       const size = SHAPE[0] * SHAPE[1];
       const tags = async (it: AsyncIterable<Batch>) => {

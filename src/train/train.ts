@@ -68,7 +68,7 @@ export interface TrainingData {
  */
 export async function datasetSource(dir: string): Promise<TrainingData & { close(): Promise<void> }> {
   const ds = await openDataset(dir);
-  const features = (ds.manifest.settings as { features?: { kind: string } }).features;
+  const { features } = ds.manifest.settings;
   if (features) {
     await ds.close();
     throw new UserError(

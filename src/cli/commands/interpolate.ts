@@ -1,7 +1,7 @@
 /** `soundvae interpolate`: walk the latent space from one sound to another. */
 import type { Argv, CommandModule } from 'yargs';
 import { UserError } from '../../errors.ts';
-import { DEFAULT_INVERT } from '../../generate/defaults.ts';
+import { DEFAULT_INTERPOLATE, DEFAULT_INVERT } from '../../generate/defaults.ts';
 import type { InterpolationMethod } from '../../generate/operations.ts';
 import { checkCount } from './generate.ts';
 
@@ -34,7 +34,7 @@ export const interpolateCommand: CommandModule<object, InterpolateArgs> = {
       .positional('a', { type: 'string', demandOption: true, describe: 'Audio file to start from' })
       .positional('b', { type: 'string', demandOption: true, describe: 'Audio file to end at' })
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint or run folder (a run folder means its best/)' })
-      .option('steps', { type: 'number', default: 7, describe: 'Points on the path, ends included (>= 2)' })
+      .option('steps', { type: 'number', default: DEFAULT_INTERPOLATE.steps, describe: 'Points on the path, ends included (>= 2)' })
       .option('method', { choices: ['both', 'linear', 'spherical'] as const, default: 'both' as const, describe: 'Path(s) to walk' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output folder' })
       .option('iters', { type: 'number', default: DEFAULT_INVERT.iterations, describe: 'Griffin-Lim iterations' })

@@ -54,7 +54,7 @@ export const invertCommand: CommandModule<object, InvertArgs> = {
       .option('hop', { type: 'number', default: DEFAULT_GRIFFIN_LIM.hop, describe: 'Hop between frames, samples (n-fft/4 is a good choice)' })
       .option('win-length', { type: 'number', describe: 'Hann window length, <= n-fft (default n-fft)' })
       .option('iters', { type: 'number', default: DEFAULT_GRIFFIN_LIM.iterations, describe: 'Griffin-Lim iterations' })
-      .option('init', { choices: ['random', 'uniform', 'zero', 'pghi'] as const, default: 'random' as const, describe: 'Initial phase (see above)' })
+      .option('init', { choices: ['random', 'uniform', 'zero', 'pghi'] as const, default: DEFAULT_GRIFFIN_LIM.init, describe: 'Initial phase (see above)' })
       .option('momentum', { type: 'number', default: DEFAULT_GRIFFIN_LIM.momentum, describe: 'Fast Griffin-Lim momentum in [0, 1)' })
       .option('seed', { type: 'number', default: DEFAULT_GRIFFIN_LIM.seed, describe: 'Seed of the random phase' })
       .option('sample-rate', { type: 'number', describe: "Resample inputs to this rate first (default: keep each file's)" })

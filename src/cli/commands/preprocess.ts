@@ -7,8 +7,10 @@ import { RESAMPLE_QUALITIES, type ResampleQuality } from '../../audio/resample.t
 import { describeError, UserError } from '../../errors.ts';
 import { DEFAULT_PREPROCESS, preprocess, type PreprocessSummary } from '../../dataset/pipeline.ts';
 import { clipForFrames, DEFAULT_FEATURES, DEFAULT_PRESET, PRESETS, type PresetName, type SettingsOverrides } from '../../dataset/presets.ts';
+import { shapeMultiple } from '../../model/vae-config.ts';
 import type { MelScale } from '../../dsp/mel.ts';
-import { parseHoldout } from '../../dataset/split.ts';
+import { DEFAULT_SPLIT, parseHoldout } from '../../dataset/split.ts';
+import { DEFAULT_LABELS } from '../../dataset/labels.ts';
 import { createProgress, type ProgressBar } from '../../progress.ts';
 import { expectInteger, expectRange } from '../options.ts';
 
@@ -52,6 +54,8 @@ interface PreprocessArgs {
   quiet?: boolean;
   json?: boolean;
 }
+/** The multiples of height and width that every model preset's strides need. */
+const STRIDES = shapeMultiple();
 
 const HELP = `Turn recordings into a training set: each file is loaded (mono, resampled), optionally cleaned
 up, cut into clips, padded, turned into a log-magnitude spectrogram (|STFT| in dB) and scaled to
@@ -67,7 +71,7 @@ Presets (--preset; any setting can be overridden by the options below):
 * music: long recordings at 22050 Hz. Clicks muted, ends trimmed, silences over 2 s shortened,
   peak normalised, cut into 1.47 s clips with 50 % overlap, n_fft 1024, hop 256 -> 512 x 128.
 
-The model needs bins divisible by 32 and frames by 16: frames = 1 + floor(clip / hop), so choose
+The model needs bins divisible by ${STRIDES[0]} and frames by ${STRIDES[1]}: frames = 1 + floor(clip / hop), so choose
 --frames (it sets the clip length) rather than --clip.
 
 Labels come from the file name (--labels fsdd reads 7_jackson_32.wav as digit 7, speaker jackson,
@@ -222,20 +226,24 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
       .option('normalise', { choices: ['none', 'peak', 'rms', 'lufs'] as const, describe: 'Level normalisation of each file' })
       .option('level', { type: 'number', describe: 'Its target: dBFS peak or RMS, or LUFS' })
       .group(['labels', 'label-field', 'group-by', 'validation', 'holdout', 'seed'], 'Labels and split:')
-      .option('labels', { type: 'string', default: 'none', describe: "none, folder, fsdd, or a file-name pattern like '{digit}_{speaker}_{take}'" })
+      .option('labels', {
+        type: 'string',
+        default: DEFAULT_LABELS.from,
+        describe: "none, folder, fsdd, or a file-name pattern like '{digit}_{speaker}_{take}'",
+      })
       .option('label-field', { type: 'string', describe: "The pattern's main label (default its first field)" })
       .option('group-by', {
         type: 'string',
         default: DEFAULT_PREPROCESS.groupBy,
         describe: 'Keep these whole across the split: source, folder or a label field',
       })
-      .option('validation', { type: 'number', default: 0.1, describe: 'Fraction of items for validation' })
+      .option('validation', { type: 'number', default: DEFAULT_SPLIT.validation, describe: 'Fraction of items for validation' })
       .option('holdout', { type: 'string', describe: 'Validation by rule instead: FIELD=V1,V2 or FIELD=A-B' })
-      .option('seed', { type: 'number', default: 0, describe: 'Seed of the split' })
+      .option('seed', { type: 'number', default: DEFAULT_SPLIT.seed, describe: 'Seed of the split' })
       .group(['dtype', 'workers', 'overwrite', 'strict', 'quiet', 'json'], 'Run:')
       .option('dtype', {
         choices: ['float32', 'uint16'] as const,
-        default: 'float32' as const,
+        default: DEFAULT_PREPROCESS.dtype,
         describe: 'Stored values (uint16: half the size, 1/65535 steps)',
       })
       .option('workers', { type: 'number', default: DEFAULT_PREPROCESS.workers, describe: 'Worker threads (0: this thread)' })

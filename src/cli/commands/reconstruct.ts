@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { AudioFileInfo } from '../../audio/types.ts';
 import { describeError, fileError, UserError } from '../../errors.ts';
-import { DEFAULT_FILE_RECONSTRUCT, DEFAULT_INVERT } from '../../generate/defaults.ts';
+import { DEFAULT_FILE_RECONSTRUCT, DEFAULT_INVERT, DEFAULT_RECONSTRUCT_ITEMS } from '../../generate/defaults.ts';
 import type { ReconstructionInput } from '../../generate/operations.ts';
 import { meanScores, type Scores } from '../../dsp/metrics.ts';
 import type { ReconstructionRow } from '../../report/html.ts';
@@ -101,8 +101,8 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       .positional('inputs', { type: 'string', array: true, describe: 'Audio files' })
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'Checkpoint or run folder (a run folder means its best/)' })
       .option('data', { type: 'string', describe: 'Dataset folder to take items from instead of files' })
-      .option('split', { choices: ['validation', 'train', 'all'] as const, default: 'validation' as const, describe: 'Split of --data to use' })
-      .option('count', { type: 'number', default: 8, describe: 'Items taken from --data' })
+      .option('split', { choices: ['validation', 'train', 'all'] as const, default: DEFAULT_RECONSTRUCT_ITEMS.split, describe: 'Split of --data to use' })
+      .option('count', { type: 'number', default: DEFAULT_RECONSTRUCT_ITEMS.count, describe: 'Items taken from --data' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output folder' })
       .option('iters', { type: 'number', default: DEFAULT_INVERT.iterations, describe: 'Griffin-Lim iterations' })
       .option('first-clip', { type: 'boolean', describe: "Files: only each file's first clip, not the whole file" })

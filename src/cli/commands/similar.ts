@@ -57,7 +57,7 @@ async function vaeSpace(checkpoint: string, backend: string | undefined): Promis
 }
 
 async function classifierSpace(dir: string, backend: string | undefined): Promise<SearchSpace> {
-  const [{ initBackend }, { readClassifierInfo }, { loadClassifierJudge }, { ClipPreparer, preprocessSettings }] = await Promise.all([
+  const [{ initBackend }, { readClassifierInfo }, { loadClassifierJudge }, { ClipPreparer }] = await Promise.all([
     import('../../backend/backend.ts'),
     import('../../classify/train.ts'),
     import('../../classify/judge.ts'),
@@ -66,7 +66,7 @@ async function classifierSpace(dir: string, backend: string | undefined): Promis
   await initBackend(backend as Parameters<typeof initBackend>[0]);
   const info = await readClassifierInfo(dir);
   const judge = await loadClassifierJudge(dir, info.inputShape);
-  const preparer = new ClipPreparer(preprocessSettings({ dir, inputShape: info.inputShape, dataset: { preprocessing: info.settings } }));
+  const preparer = new ClipPreparer(info.settings);
   return {
     embed: (items) => judge.run(items).embeddings,
     clips: (file) => preparer.clips(file, 1),

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatasetWriter } from '../../dataset/store.ts';
+import { testSettings } from '../../dataset/test-fixture.ts';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/soundvae.js');
 const TINY_ARGS = ['--backend', 'cpu', '--filters', '4,4', '--strides', '2x2,2x2', '--latent', '4', '--batch-size', '2', '--epochs', '2000'];
@@ -15,7 +16,7 @@ let data: string;
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'soundvae-signals-'));
   data = path.join(tmp, 'data');
-  const w = await createDatasetWriter(data, { shape: [32, 16], settings: { test: true }, split: { validation: 0.2, seed: 1 } });
+  const w = await createDatasetWriter(data, { shape: [32, 16], settings: testSettings(), split: { validation: 0.2, seed: 1 } });
   for (let i = 0; i < 10; i++) {
     const x = new Float32Array(32 * 16).map((_, k) => Math.exp(-(((Math.floor(k / 16) - (i % 32)) / 4) ** 2)));
     w.append({ source: `/clips/${i}.wav`, offset: 0, min: -80, max: 0 }, x);

@@ -7,6 +7,7 @@ import { createDatasetWriter } from '../../dataset/store.ts';
 import { rampBatch, TINY_SHAPE, tinyConfig } from '../../model/test-fixture.ts';
 import { datasetSource, train } from '../../train/train.ts';
 import { verifyDataset, verifyRun } from './verify.ts';
+import { testSettings } from '../../dataset/test-fixture.ts';
 
 const VALUES = TINY_SHAPE[0] * TINY_SHAPE[1];
 let tmp: string;
@@ -17,7 +18,7 @@ beforeAll(async () => {
   await initBackend('cpu');
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'soundvae-verify-'));
   data = path.join(tmp, 'data');
-  const w = await createDatasetWriter(data, { shape: TINY_SHAPE, settings: {}, split: { validation: 0.25, seed: 1 } });
+  const w = await createDatasetWriter(data, { shape: TINY_SHAPE, settings: testSettings(), split: { validation: 0.25, seed: 1 } });
   const all = rampBatch(8);
   for (let i = 0; i < 8; i++) {
     w.append({ source: `/s/${i}.wav`, offset: 0, min: -80, max: 0 }, all.subarray(i * VALUES, (i + 1) * VALUES));
