@@ -14,6 +14,7 @@
  * Each measurement runs in a child process of its own, so peak RSS is that step's alone.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -119,7 +120,10 @@ async function makeRecording(file: string, hours: number, format: 'wav' | 'mp3')
         })
       : undefined;
   const sink = ffmpeg ? ffmpeg.stdin! : createWriteStream(file);
-  const write = (b: Buffer) => new Promise<void>((ok, fail) => (sink.write(b) ? ok() : sink.once('drain', ok), sink.once('error', fail)));
+  // events.once rejects on 'error' and removes its listeners, so a long write adds none that pile up.
+  const write = async (b: Buffer) => {
+    if (!sink.write(b)) await once(sink, 'drain');
+  };
   if (!ffmpeg) await write(wavHeader(frames));
   for (const second of recording(hours)) await write(Buffer.from(second.buffer));
   await new Promise<void>((ok) => sink.end(ok));

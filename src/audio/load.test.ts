@@ -1,12 +1,13 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadAudio } from './load.ts';
 import { toMono } from './mono.ts';
 import { writeWav } from './wav-write.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-load-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('toMono', () => {
   it('averages channels and passes one channel through', () => {

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeAudio } from './decode.ts';
 import { loadAudio } from './load.ts';
 import { openAudio, openRangedAudio, readBlocks, readRange } from './reader.ts';
@@ -9,6 +9,7 @@ import { resample, resampleInputRange, resampleSegment } from './resample.ts';
 import { encodeWav } from './wav-write.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-reader-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const rate = 8000;
 const noise = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
 

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { decodeAudio } from './decode.ts';
 import { loadAudio } from './load.ts';
 import { openAudio, readBlocks } from './reader.ts';
@@ -12,6 +12,7 @@ import { isForwardOnly, openStreamedAudio, type StreamedReader } from './stream-
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../test/fixtures');
 const FILES = ['tone-stereo.mp3', 'tone-mono-noxing.mp3', 'tone.flac', 'tone.ogg', 'tone.opus'];
 const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-stream-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** Stream even these tiny files. */
 const always = { minBytes: 0 };
 

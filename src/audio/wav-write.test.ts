@@ -1,7 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { decodeWav } from './wav.ts';
 import { encodeWav, writeWav } from './wav-write.ts';
 
@@ -28,7 +28,9 @@ describe('encodeWav / writeWav', () => {
   });
 
   it('writes atomically into a new folder, leaving no temporary file', async () => {
-    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'soundvae-write-')), 'nested');
+    const root = mkdtempSync(path.join(tmpdir(), 'soundvae-write-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    const dir = path.join(root, 'nested');
     const file = path.join(dir, 'out.wav');
     await writeWav(file, new Float32Array(10), 22050);
     expect(readdirSync(dir)).toEqual(['out.wav']);

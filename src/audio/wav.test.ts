@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import wavefile from 'wavefile';
 import { decodeAudio, readAudioInfo, withTimeout } from './decode.ts';
 import { decodeWav } from './wav.ts';
@@ -9,6 +9,7 @@ import { encodeWav } from './wav-write.ts';
 
 const { WaveFile } = wavefile as unknown as { WaveFile: typeof import('wavefile').WaveFile };
 const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-wav-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const rate = 8000;
 const tone = Float32Array.from({ length: 800 }, (_, i) => 0.6 * Math.sin((2 * Math.PI * 440 * i) / rate));
 

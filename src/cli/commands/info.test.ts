@@ -1,13 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { encodeWav } from '../../audio/wav-write.ts';
 import { describeFiles, formatAudioInfo } from './info.ts';
 
 describe('info on files', () => {
   it('describes good files and gives one-line errors for bad ones', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-info-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const good = path.join(dir, 'tone.wav');
     writeFileSync(good, encodeWav([new Float32Array(8000), new Float32Array(8000)], 16000, { encoding: 'float32' }));
     const bad = path.join(dir, 'bad.wav');

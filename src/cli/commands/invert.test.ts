@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { decodeWav } from '../../audio/index.ts';
 import { encodeWav } from '../../audio/wav-write.ts';
 import { signalSpectralConvergence } from '../../dsp/index.ts';
@@ -12,6 +12,7 @@ const bin = path.resolve(__dirname, '../../../bin/soundvae.js');
 describe('soundvae invert', () => {
   it('rebuilds good files, prints their SC, skips a bad one and exits 1', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-invert-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const x = new Float32Array(4000).map((_, i) => 0.5 * Math.sin(0.0001 * i * i));
     const good = path.join(dir, 'chirp.wav');
     writeFileSync(good, encodeWav(x, 8000, { encoding: 'float32' }));
