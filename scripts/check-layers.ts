@@ -2,7 +2,7 @@
  * `npm run check:layers`: the stage folders under src/ import only downwards, and no files import in a circle.
  *
  * Order, top to bottom (a folder may import from folders of a lower rank, or from its own):
- *   cli > report > generate, classify > train > model, dataset, demo > backend > audio > dsp > shared files (src/*.ts)
+ *   cli > explore > report > generate, classify > train > model, dataset, demo > backend > audio > dsp > shared files (src/*.ts)
  * Folders of the same rank may import one another only where it makes no circle between them.
  * Type-only imports count too: a type names a dependency as much as a value does.
  * Prints every upward import and every circle, and exits 1 when there is one.
@@ -22,7 +22,8 @@ const RANK: Record<string, number> = {
   generate: 6,
   classify: 6,
   report: 7,
-  cli: 8,
+  explore: 8,
+  cli: 9,
 };
 
 const src = path.resolve(import.meta.dirname, '..', 'src');

@@ -86,6 +86,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./report.ts')).reportCommand,
   },
   {
+    name: 'explore',
+    command: 'explore',
+    describe: 'Play the latent space in the browser: click a map of the dataset, hear the decoded point at once',
+    load: async () => (await import('./explore.ts')).exploreCommand,
+  },
+  {
     name: 'invert',
     command: 'invert <inputs..>',
     describe: 'Keep only the STFT magnitude of audio files and rebuild them with Griffin-Lim; prints spectral convergence',
