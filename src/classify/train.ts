@@ -120,71 +120,14 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
         )
       : undefined;
     log(`classify: ${opts.kind} on ${train.length} training / ${val.length} validation items, ${classes.length} classes (${opts.labelField})`);
+    const run: EpochContext = { ds, model, config, classes, seed: opts.seed, epochs: opts.epochs, vae, latents };
     for (let epoch = history.length + 1; epoch <= opts.epochs; epoch++) {
       const started = Date.now();
-      const bar = createProgress({ total: train.length, label: `epoch ${epoch}/${opts.epochs}`, unit: 'samples' });
-      let lossSum = 0;
-      let hits = 0;
-      let seen = 0;
-      const classOf = new Map(train.map((t) => [t.index, t.cls]));
-      for await (const batch of inputBatches(
-        ds,
-        train.map((t) => t.index),
-        config.batchSize,
-        { seed: opts.seed, epoch },
-        latents,
-      )) {
-        const n = batch.indices.length;
-        const y = oneHot(
-          batch.indices.map((i) => classOf.get(i)!),
-          classes.length,
-        );
-        const x = batch.x;
-        const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
-        tf.dispose([x, y]);
-        lossSum += loss! * n;
-        hits += acc! * n;
-        seen += n;
-        bar.tick(n, { loss: (lossSum / seen).toFixed(3), acc: (hits / seen).toFixed(3) });
-      }
-      bar.finish();
-      const evaluated = val.length
-        ? await predictItems(
-            model,
-            ds,
-            val.map((v) => v.index),
-            config.batchSize,
-            vae,
-            latents,
-          )
-        : undefined;
-      const record: EpochRecord = {
-        epoch,
-        trainLoss: lossSum / Math.max(1, seen),
-        trainAccuracy: hits / Math.max(1, seen),
-        valLoss: evaluated
-          ? crossEntropy(
-              evaluated,
-              val.map((v) => v.cls),
-              classes.length,
-            )
-          : null,
-        valAccuracy: evaluated
-          ? evaluatePredictions(
-              evaluated,
-              val.map((v) => v.cls),
-              classes,
-            ).accuracy
-          : null,
-        seconds: (Date.now() - started) / 1000,
-      };
+      const fit = await fitEpoch(run, train, epoch);
+      const record: EpochRecord = { epoch, ...fit, ...(await validate(run, val)), seconds: (Date.now() - started) / 1000 };
       history.push(record);
       await saveClassifier(opts.out, model, optimizer, info, history);
-      log(
-        `epoch ${epoch}: train loss ${record.trainLoss.toFixed(3)} acc ${(100 * record.trainAccuracy).toFixed(1)}%` +
-          (record.valAccuracy === null ? '' : `, validation loss ${record.valLoss!.toFixed(3)} acc ${(100 * record.valAccuracy).toFixed(1)}%`) +
-          ` (${record.seconds.toFixed(1)} s)`,
-      );
+      log(epochLine(record));
     }
     model.dispose();
     return history;
@@ -192,6 +135,63 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
     await ds.close();
     if (vae) [vae.encoder, vae.decoder].forEach((m) => m.dispose());
   }
+}
+
+/** What one epoch of classifier training reads. */
+interface EpochContext {
+  ds: SpectrogramDataset;
+  model: tf.LayersModel;
+  config: ClassifierConfig;
+  classes: string[];
+  seed: number;
+  epochs: number;
+  vae?: Vae;
+  latents?: Map<number, Float32Array>;
+}
+
+/** One pass over the training items in the epoch's seeded order; the mean loss and accuracy over its batches. */
+async function fitEpoch(run: EpochContext, train: { index: number; cls: number }[], epoch: number): Promise<Pick<EpochRecord, 'trainLoss' | 'trainAccuracy'>> {
+  const { ds, model, config, classes } = run;
+  const bar = createProgress({ total: train.length, label: `epoch ${epoch}/${run.epochs}`, unit: 'samples' });
+  let lossSum = 0;
+  let hits = 0;
+  let seen = 0;
+  const classOf = new Map(train.map((t) => [t.index, t.cls]));
+  const indices = train.map((t) => t.index);
+  for await (const batch of inputBatches(ds, indices, config.batchSize, { seed: run.seed, epoch }, run.latents)) {
+    const n = batch.indices.length;
+    const y = oneHot(
+      batch.indices.map((i) => classOf.get(i)!),
+      classes.length,
+    );
+    const x = batch.x;
+    const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+    tf.dispose([x, y]);
+    lossSum += loss! * n;
+    hits += acc! * n;
+    seen += n;
+    bar.tick(n, { loss: (lossSum / seen).toFixed(3), acc: (hits / seen).toFixed(3) });
+  }
+  bar.finish();
+  return { trainLoss: lossSum / Math.max(1, seen), trainAccuracy: hits / Math.max(1, seen) };
+}
+
+/** Loss and accuracy on the validation items (null when there are none). */
+async function validate(run: EpochContext, val: { index: number; cls: number }[]): Promise<Pick<EpochRecord, 'valLoss' | 'valAccuracy'>> {
+  if (!val.length) return { valLoss: null, valAccuracy: null };
+  const indices = val.map((v) => v.index);
+  const evaluated = await predictItems(run.model, run.ds, indices, run.config.batchSize, run.vae, run.latents);
+  const truth = val.map((v) => v.cls);
+  return { valLoss: crossEntropy(evaluated, truth, run.classes.length), valAccuracy: evaluatePredictions(evaluated, truth, run.classes).accuracy };
+}
+
+/** The log line of a finished epoch. */
+function epochLine(record: EpochRecord): string {
+  return (
+    `epoch ${record.epoch}: train loss ${record.trainLoss.toFixed(3)} acc ${(100 * record.trainAccuracy).toFixed(1)}%` +
+    (record.valAccuracy === null ? '' : `, validation loss ${record.valLoss!.toFixed(3)} acc ${(100 * record.valAccuracy).toFixed(1)}%`) +
+    ` (${record.seconds.toFixed(1)} s)`
+  );
 }
 
 /** The VAE a latent probe reads its inputs from. */

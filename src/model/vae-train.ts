@@ -1,13 +1,14 @@
 /**
- * The VAE's training-mode forward pass written out with tfjs ops on the model's own variables, the same math as
- * vae.ts's layers (tested equal), but with each "Conv -> ReLU -> BatchNorm" block's bias, ReLU and BatchNorm
- * fused into one kernel (src/backend/kernels/bias-relu-bn.ts) whose gradient avoids tfjs's slow Tile/Sum/Mean
- * passes. It also hands back each BatchNorm's batch statistics so the engine can update the moving averages
- * once per step however the batch was split.
+ * The VAE's training-mode forward pass written out with tfjs ops on the model's own variables: the blocks of
+ * `vaeArchitecture` (vae.ts), the one definition the layers models are built from too, so the two run the same
+ * layers in the same order (engine.test.ts checks they train alike), but with each "Conv -> ReLU -> BatchNorm"
+ * block's bias, ReLU and BatchNorm fused into one kernel (src/backend/kernels/bias-relu-bn.ts) whose gradient
+ * avoids tfjs's slow Tile/Sum/Mean passes. It also hands back each BatchNorm's batch statistics so the engine can
+ * update the moving averages once per step however the batch was split.
  */
 import * as tf from '@tensorflow/tfjs';
 import { biasReluBn } from '../backend/kernels/bias-relu-bn.ts';
-import { bottleneckShape, vaeLoss, vaeVariables, type Vae } from './vae.ts';
+import { vaeArchitecture, vaeLoss, vaeVariables, type ConvBlock, type Vae } from './vae.ts';
 
 /** Batch statistics of one BatchNorm layer, named like its layer ("encoder_bn_1"). */
 export interface BnStats {
@@ -38,19 +39,17 @@ export function trainForward(vae: Vae, x: tf.Tensor4D, eps: tf.Tensor2D, klWeigh
   const w = (name: string) => vars.get(name)!;
   const { config } = vae;
   const n = x.shape[0];
+  const arch = vaeArchitecture(config, vae.inputShape);
   const bnStats: BnStats[] = [];
-  const block = (z: tf.Tensor, conv: string, bn: string) => {
-    const out = biasReluBn(z, w(`${conv}/bias`), w(`${bn}/gamma`), w(`${bn}/beta`), bnEpsilon(vae, bn));
-    bnStats.push({ layer: bn, mean: out.mean, variance: out.variance });
+  const block = (z: tf.Tensor, b: ConvBlock) => {
+    const out = biasReluBn(z, w(`${b.conv}/bias`), w(`${b.bn}/gamma`), w(`${b.bn}/beta`), bnEpsilon(vae, b.bn!));
+    bnStats.push({ layer: b.bn!, mean: out.mean, variance: out.variance });
     return out.y as tf.Tensor4D;
   };
 
   // Encoder: (Conv2D same -> ReLU -> BatchNorm) per block, flatten, dense mu and log-variance.
   let h: tf.Tensor4D = x;
-  config.filters.forEach((_, i) => {
-    const conv = `encoder_conv_layer_${i + 1}`;
-    h = block(tf.conv2d(h, w(`${conv}/kernel`) as tf.Tensor4D, config.strides[i]!, 'same'), conv, `encoder_bn_${i + 1}`);
-  });
+  for (const b of arch.encoder) h = block(tf.conv2d(h, w(`${b.conv}/kernel`) as tf.Tensor4D, b.stride, 'same'), b);
   const time = config.bottleneck === 'time';
   const project = (name: string) =>
     time
@@ -63,7 +62,7 @@ export function trainForward(vae: Vae, x: tf.Tensor4D, eps: tf.Tensor2D, klWeigh
   const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), eps)) as tf.Tensor2D;
 
   // Decoder: dense -> reshape -> (Conv2DTranspose -> ReLU -> BatchNorm) mirroring the encoder -> 1 channel -> sigmoid.
-  const grid = bottleneckShape(config, vae.inputShape);
+  const { grid } = arch;
   let d = (
     time
       ? tf.add(
@@ -72,17 +71,14 @@ export function trainForward(vae: Vae, x: tf.Tensor4D, eps: tf.Tensor2D, klWeigh
         )
       : tf.reshape(tf.add(tf.matMul(z, w('decoder_dense/kernel') as tf.Tensor2D), w('decoder_dense/bias')), [n, ...grid])
   ) as tf.Tensor4D;
-  const blocks = config.filters.length;
-  for (let i = blocks - 1; i >= 1; i--) {
-    const k = blocks - i;
-    const conv = `decoder_conv_transpose_layer_${k}`;
+  for (const b of arch.decoder) {
     const [, ih, iw] = d.shape;
-    const out: [number, number, number, number] = [n, ih * config.strides[i]![0], iw * config.strides[i]![1], config.filters[i]!];
-    d = block(tf.conv2dTranspose(d, w(`${conv}/kernel`) as tf.Tensor4D, out, config.strides[i]!, 'same'), conv, `decoder_bn_${k}`);
+    const out: [number, number, number, number] = [n, ih * b.stride[0], iw * b.stride[1], b.filters];
+    d = block(tf.conv2dTranspose(d, w(`${b.conv}/kernel`) as tf.Tensor4D, out, b.stride, 'same'), b);
   }
-  const last = `decoder_conv_transpose_layer_${blocks}`;
+  const last = arch.output;
   const [height, width] = vae.inputShape;
-  const logits = tf.add(tf.conv2dTranspose(d, w(`${last}/kernel`) as tf.Tensor4D, [n, height, width, 1], config.strides[0]!, 'same'), w(`${last}/bias`));
+  const logits = tf.add(tf.conv2dTranspose(d, w(`${last.conv}/kernel`) as tf.Tensor4D, [n, height, width, 1], last.stride, 'same'), w(`${last.conv}/bias`));
   const recon = tf.sigmoid(logits);
 
   const l = vaeLoss(x, recon, mu, logvar, config.reconstructionWeight, config.reconstructionLoss, klWeight, config.lossEmphasis, config.spectralWeight);

@@ -2,7 +2,19 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../errors.ts';
 import { initBackend } from '../backend/backend.ts';
-import { bottleneckShape, buildVae, decode, encode, getVaeWeights, latentSize, setVaeWeights, spectralConvergenceLoss, vaeLoss, widenVae } from './vae.ts';
+import {
+  bottleneckShape,
+  buildVae,
+  decode,
+  encode,
+  getVaeWeights,
+  latentSize,
+  setVaeWeights,
+  spectralConvergenceLoss,
+  vaeArchitecture,
+  vaeLoss,
+  widenVae,
+} from './vae.ts';
 import type { VaeConfig } from './vae-config.ts';
 import { tinyConfig, TINY_SHAPE } from './test-fixture.ts';
 
@@ -26,6 +38,36 @@ describe('conv VAE model', () => {
     expect(Math.min(...v)).toBeGreaterThan(0);
     expect(Math.max(...v)).toBeLessThan(1);
     expect(bottleneckShape(TINY, SHAPE)).toEqual([2, 2, 3]);
+  });
+
+  it('builds its layers from the one architecture definition, the decoder mirroring the encoder', () => {
+    const config = tinyConfig({
+      filters: [4, 3, 2],
+      kernels: [3, 5, 3],
+      strides: [
+        [2, 2],
+        [2, 1],
+        [1, 2],
+      ],
+    });
+    const arch = vaeArchitecture(config, [8, 8]);
+    expect(arch.decoder.map((b) => [b.conv, b.filters, b.kernel, b.stride])).toEqual([
+      ['decoder_conv_transpose_layer_1', 2, 3, [1, 2]],
+      ['decoder_conv_transpose_layer_2', 3, 5, [2, 1]],
+    ]);
+    expect(arch.output).toMatchObject({ conv: 'decoder_conv_transpose_layer_3', filters: 1, kernel: 3, stride: [2, 2] });
+    const vae = buildVae(config, [8, 8]);
+    const names = (m: tf.LayersModel) => m.layers.map((l) => l.name);
+    const blockNames = (bs: typeof arch.encoder) => bs.flatMap((b) => [b.conv, b.relu, b.bn]);
+    expect(names(vae.encoder).slice(1, 1 + 3 * arch.encoder.length)).toEqual(blockNames(arch.encoder));
+    const decoderBlocks = names(vae.decoder).filter((n) => /^decoder_(conv_transpose|relu|bn)/.test(n));
+    expect(decoderBlocks).toEqual([...blockNames(arch.decoder), arch.output.conv]);
+    for (const b of [...arch.encoder, ...arch.decoder, arch.output]) {
+      const c = (b.conv.startsWith('encoder') ? vae.encoder : vae.decoder).getLayer(b.conv).getConfig();
+      expect([c.filters, c.kernelSize, c.strides]).toEqual([b.filters, [b.kernel, b.kernel], b.stride]);
+    }
+    vae.encoder.dispose();
+    vae.decoder.dispose();
   });
 
   it('rejects an input shape the strides do not divide, with a clear error', () => {

@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
-import type { ReconstructionLoss, VaeConfig } from './vae-config.ts';
+import type { ReconstructionLoss, Stride, VaeConfig } from './vae-config.ts';
 
 export interface Vae {
   config: VaeConfig;
@@ -61,6 +61,63 @@ export function latentSize(config: VaeConfig, inputShape: [number, number]): num
   return config.bottleneck === 'time' ? config.latent * bottleneckShape(config, inputShape)[1] : config.latent;
 }
 
+/** One conv block of the architecture: its layers' names, shape and initialiser. */
+export interface ConvBlock {
+  /** The Conv2D (encoder) or Conv2DTranspose (decoder) layer; its variables are `${conv}/kernel` and `${conv}/bias`. */
+  conv: string;
+  /** The ReLU and BatchNorm layers after it; absent on the decoder's output block (a sigmoid follows it instead). */
+  relu?: string;
+  bn?: string;
+  filters: number;
+  kernel: number;
+  stride: Stride;
+  /** Index of the seeded Glorot initialiser (`glorot(seed, init)`). */
+  init: number;
+}
+
+/** The conv blocks of a VAE, in the order they run, and the grid between encoder and decoder. */
+export interface VaeArchitecture {
+  /** The encoder's output grid [height, width, channels] (`bottleneckShape`). */
+  grid: [number, number, number];
+  /** Conv2D(same) -> ReLU -> BatchNorm per block. */
+  encoder: ConvBlock[];
+  /** Conv2DTranspose(same) -> ReLU -> BatchNorm, block i undoing encoder block i from the deepest up (block 0 excluded). */
+  decoder: ConvBlock[];
+  /** Conv2DTranspose(same) to one channel, undoing encoder block 0; then a sigmoid. */
+  output: ConvBlock;
+}
+
+/**
+ * The one definition of the VAE's conv blocks: `buildEncoder`/`buildDecoder` make tf.layers from it and the fused
+ * training pass (vae-train.ts) runs the same blocks op by op, so the two cannot drift apart.
+ * @throws UserError when the input shape does not fit the strides.
+ * @example vaeArchitecture(VAE_PRESETS.default, [256, 64]).decoder[0].conv // 'decoder_conv_transpose_layer_1'
+ */
+export function vaeArchitecture(config: VaeConfig, inputShape: [number, number]): VaeArchitecture {
+  const grid = bottleneckShape(config, inputShape);
+  const n = config.filters.length;
+  const encoder = config.filters.map((filters, i) => {
+    const k = i + 1;
+    return {
+      conv: `encoder_conv_layer_${k}`,
+      relu: `encoder_relu_${k}`,
+      bn: `encoder_bn_${k}`,
+      filters,
+      kernel: config.kernels[i]!,
+      stride: config.strides[i]!,
+      init: k,
+    };
+  });
+  const decoder: ConvBlock[] = [];
+  for (let i = n - 1; i >= 1; i--) {
+    const k = n - i;
+    const names = { conv: `decoder_conv_transpose_layer_${k}`, relu: `decoder_relu_${k}`, bn: `decoder_bn_${k}` };
+    decoder.push({ ...names, filters: config.filters[i]!, kernel: config.kernels[i]!, stride: config.strides[i]!, init: 300 + k });
+  }
+  const output = { conv: `decoder_conv_transpose_layer_${n}`, filters: 1, kernel: config.kernels[0]!, stride: config.strides[0]!, init: 300 + n };
+  return { grid, encoder, decoder, output };
+}
+
 /** Seeded Glorot-uniform initialiser; each layer gets its own derived seed so layers differ but builds repeat. */
 function glorot(seed: number, layer: number): tf.serialization.Serializable {
   return tf.initializers.glorotUniform({ seed: seed * 1009 + layer });
@@ -68,27 +125,19 @@ function glorot(seed: number, layer: number): tf.serialization.Serializable {
 
 /** Builds the encoder: blocks of Conv2D(same) -> ReLU -> BatchNorm, flatten, dense mu and dense log-variance. */
 export function buildEncoder(config: VaeConfig, inputShape: [number, number], seed = 0): tf.LayersModel {
-  bottleneckShape(config, inputShape);
+  const arch = vaeArchitecture(config, inputShape);
   const input = tf.input({ shape: [inputShape[0], inputShape[1], 1], name: 'encoder_input' });
   let x: tf.SymbolicTensor = input;
-  config.filters.forEach((filters, i) => {
-    const k = i + 1;
+  for (const b of arch.encoder) {
     x = tf.layers
-      .conv2d({
-        filters,
-        kernelSize: config.kernels[i]!,
-        strides: config.strides[i]!,
-        padding: 'same',
-        kernelInitializer: glorot(seed, k) as never,
-        name: `encoder_conv_layer_${k}`,
-      })
+      .conv2d({ filters: b.filters, kernelSize: b.kernel, strides: b.stride, padding: 'same', kernelInitializer: glorot(seed, b.init) as never, name: b.conv })
       .apply(x) as tf.SymbolicTensor;
-    x = tf.layers.reLU({ name: `encoder_relu_${k}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ name: `encoder_bn_${k}` }).apply(x) as tf.SymbolicTensor;
-  });
+    x = tf.layers.reLU({ name: b.relu }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization({ name: b.bn }).apply(x) as tf.SymbolicTensor;
+  }
   if (config.bottleneck === 'time') {
     // One latent vector per grid column: a conv as tall as the grid, then time-major flattening.
-    const [gridH] = bottleneckShape(config, inputShape);
+    const [gridH] = arch.grid;
     const column = (name: string, layer: number) =>
       tf.layers
         .flatten({ name: `${name}_flatten` })
@@ -107,7 +156,8 @@ export function buildEncoder(config: VaeConfig, inputShape: [number, number], se
 
 /** Builds the decoder: dense -> reshape -> Conv2DTranspose blocks mirroring the encoder -> 1 channel -> sigmoid. */
 export function buildDecoder(config: VaeConfig, inputShape: [number, number], seed = 0): tf.LayersModel {
-  const grid = bottleneckShape(config, inputShape);
+  const arch = vaeArchitecture(config, inputShape);
+  const { grid } = arch;
   const input = tf.input({ shape: [latentSize(config, inputShape)], name: 'decoder_input' });
   let x: tf.SymbolicTensor;
   if (config.bottleneck === 'time') {
@@ -122,33 +172,23 @@ export function buildDecoder(config: VaeConfig, inputShape: [number, number], se
       .apply(input) as tf.SymbolicTensor;
     x = tf.layers.reshape({ targetShape: grid, name: 'decoder_reshape' }).apply(x) as tf.SymbolicTensor;
   }
-  const n = config.filters.length;
-  // Mirror: block i of the decoder undoes encoder block i (same filters, kernel and stride), from the deepest up.
-  for (let i = n - 1; i >= 1; i--) {
-    const k = n - i;
-    x = tf.layers
+  const transpose = (b: ConvBlock, from: tf.SymbolicTensor) =>
+    tf.layers
       .conv2dTranspose({
-        filters: config.filters[i]!,
-        kernelSize: config.kernels[i]!,
-        strides: config.strides[i]!,
+        filters: b.filters,
+        kernelSize: b.kernel,
+        strides: b.stride,
         padding: 'same',
-        kernelInitializer: glorot(seed, 300 + k) as never,
-        name: `decoder_conv_transpose_layer_${k}`,
+        kernelInitializer: glorot(seed, b.init) as never,
+        name: b.conv,
       })
-      .apply(x) as tf.SymbolicTensor;
-    x = tf.layers.reLU({ name: `decoder_relu_${k}` }).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.batchNormalization({ name: `decoder_bn_${k}` }).apply(x) as tf.SymbolicTensor;
+      .apply(from) as tf.SymbolicTensor;
+  for (const b of arch.decoder) {
+    x = transpose(b, x);
+    x = tf.layers.reLU({ name: b.relu }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.batchNormalization({ name: b.bn }).apply(x) as tf.SymbolicTensor;
   }
-  x = tf.layers
-    .conv2dTranspose({
-      filters: 1,
-      kernelSize: config.kernels[0]!,
-      strides: config.strides[0]!,
-      padding: 'same',
-      kernelInitializer: glorot(seed, 300 + n) as never,
-      name: `decoder_conv_transpose_layer_${n}`,
-    })
-    .apply(x) as tf.SymbolicTensor;
+  x = transpose(arch.output, x);
   const output = tf.layers.activation({ activation: 'sigmoid', name: 'sigmoid_layer' }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: output, name: 'decoder' });
 }
