@@ -12,7 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareExplore, type ExploreSession } from '../src/explore/explore-data.ts';
 import { codeRange } from '../src/explore/range.ts';
 import { startExplorer, type ExplorerServer } from '../src/explore/server.ts';
+import { openDataset } from '../src/dataset/store.ts';
 import { DEFAULT_INVERT } from '../src/generate/invert.ts';
+import { fitSampler, writeSampler } from '../src/generate/sampler.ts';
 import { decodeLatents } from '../src/generate/model.ts';
 import { clipSettings } from '../src/generate/settings.ts';
 import { itemsToAudio, outputLength } from '../src/generate/spectra.ts';
@@ -41,7 +43,17 @@ describe.skipIf(!haveChromium)('explorer in a real browser', () => {
 
   beforeAll(async () => {
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'soundvae-explore-browser-'));
-    run = (await makeFixture(root, { ...FIXTURE_CONFIG, bottleneck: 'time' })).run;
+    const fx = await makeFixture(root, { ...FIXTURE_CONFIG, bottleneck: 'time' });
+    run = fx.run;
+    // a sampler.json, as training leaves one: the page samples per label and de-normalises with its range
+    const ckpt = await loadCheckpoint(run);
+    const ds = await openDataset(fx.data);
+    const sampler = await fitSampler(ckpt.vae, ds, clipSettings(ckpt), 3, { components: 3, mixture: 2 });
+    // two training takes per digit are too few for per-label densities: give each digit the overall one
+    sampler.labels ??= { field: 'digit', values: { '1': sampler.gaussian, '2': sampler.gaussian, '3': sampler.gaussian } };
+    await writeSampler(ckpt.dir, sampler);
+    disposeVae(ckpt.vae);
+    await ds.close();
     session = await prepareExplore({ checkpoint: run, mapItems: 100, umap: true, components: 4, progress: false, backend: 'wasm' });
     server = await startExplorer(session, { port: 0, host: '127.0.0.1' });
   }, 120_000);
@@ -126,8 +138,10 @@ describe.skipIf(!haveChromium)('explorer in a real browser', () => {
       await page.mouse.move(map.x + 200, map.y + 220, { steps: 5 });
       await page.mouse.up();
       await waitPlayed(4);
+      await page.selectOption('#label', '2');
       await page.click('#sample');
       await waitPlayed(5);
+      expect(await page.locator('#now').textContent()).toMatch(/^sample 1 of digit = 2 at temperature 1\.00/);
       await page.click('#set-a');
       await page.locator('#pc0').fill('2');
       await waitPlayed(6);
@@ -144,6 +158,7 @@ describe.skipIf(!haveChromium)('explorer in a real browser', () => {
       const ckpt = await loadCheckpoint(run);
       try {
         const range = codeRange(session.data.sampler, session.data.prior, Float32Array.from(z));
+        expect(session.data.sampler).toBeDefined();
         expect(inPage.range).toEqual(range);
         const [x] = decodeLatents(ckpt.vae, [Float32Array.from(z)]);
         const [cli] = itemsToAudio([x!], [range], clipSettings(ckpt), DEFAULT_INVERT);

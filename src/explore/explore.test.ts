@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { request } from 'node:http';
+import { spawn, spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,5 +198,40 @@ describe('explore server', () => {
     const err = await startExplorer(session, { port: server.port, host: '127.0.0.1' }).catch((e) => e);
     expect(err).toBeInstanceOf(UserError);
     expect(err.message).toBe(`port ${server.port} on 127.0.0.1 is in use: choose another with --port`);
+  });
+});
+
+describe('soundvae explore', () => {
+  const bin = path.resolve(__dirname, '../../bin/soundvae.js');
+
+  it('prints the address, serves the page, and stops on Ctrl-C', async () => {
+    const child = spawn('node', [bin, 'explore', '--checkpoint', fx.run, '--port', '0', '--no-umap', '--backend', 'cpu'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', () => {
+        const m = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+    expect(out).toMatch(/^soundvae explore: 9 items mapped; open http:\/\/127\.0\.0\.1:\d+\/ \(Ctrl-C stops\)$/m);
+    expect((await fetch(url)).status).toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
+  it('fails in one line on a folder that is not a checkpoint, and on a bad port', () => {
+    const bad = spawnSync('node', [bin, 'explore', '--checkpoint', fx.data, '--backend', 'cpu'], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/not a soundvae checkpoint/);
+    const port = spawnSync('node', [bin, 'explore', '--checkpoint', fx.run, '--port', '70000'], { encoding: 'utf8' });
+    expect(port.status).toBe(1);
+    expect(port.stderr.trim().split('\n')).toHaveLength(1);
+    expect(port.stderr).toMatch(/--port/);
   });
 });

@@ -32,6 +32,8 @@ interface ExploreHook {
   backend: string;
   renders: number;
   latencies: number[];
+  /** Every sound played: what it was, gesture to AudioBufferSourceNode.start() (ms), and its two stages' times. */
+  history: { what: string; latencyMs: number; decodeMs: number; invertMs: number }[];
   lastAudio?: Float32Array;
   specVersion: number;
   error?: string;
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
     backend: '',
     renders: 0,
     latencies: [],
+    history: [],
     specVersion: 0,
     renderCode: () => Promise.reject(new Error('not ready')),
     mapPoint: () => [0, 0],
@@ -328,7 +331,7 @@ async function main(): Promise<void> {
   };
   let dragging = false;
   map.addEventListener('pointerdown', (e) => {
-    const t0 = performance.now();
+    const t0 = e.timeStamp; // when the click happened (performance.now()'s clock), not when this handler ran
     audioContext();
     dragging = true;
     map.setPointerCapture(e.pointerId);
@@ -342,7 +345,7 @@ async function main(): Promise<void> {
   map.addEventListener('pointermove', (e) => {
     if (!dragging) return;
     const { code, what } = codeAt(e.offsetX, e.offsetY);
-    hear(code, what, performance.now());
+    hear(code, what, e.timeStamp);
   });
   map.addEventListener('pointerup', () => (dragging = false));
   map.addEventListener('pointercancel', () => (dragging = false));
@@ -356,8 +359,8 @@ async function main(): Promise<void> {
     : '<option value="">N(0, I) (no sampler.json)</option>';
   temperature.addEventListener('input', () => ($<HTMLOutputElement>('temperature-value').value = Number(temperature.value).toFixed(2)));
   let seed = 1;
-  $('sample').addEventListener('click', () => {
-    const t0 = performance.now();
+  $('sample').addEventListener('click', (e) => {
+    const t0 = e.timeStamp;
     audioContext();
     const T = Number(temperature.value);
     const s = seed++;
@@ -427,7 +430,10 @@ async function main(): Promise<void> {
     lastWhat = job.what;
     hook.lastAudio = m.audio;
     hook.renders++;
-    if (job.play) hook.latencies.push(latency);
+    if (job.play) {
+      hook.latencies.push(latency);
+      hook.history.push({ what: job.what, latencyMs: latency, decodeMs: m.decodeMs, invertMs: m.invertMs });
+    }
     drawSpectrogram(m.x01);
     $('now').textContent =
       `${job.what} · decode ${m.decodeMs.toFixed(0)} ms + Griffin-Lim ${m.invertMs.toFixed(0)} ms · ${job.play ? `click to sound ${latency.toFixed(0)} ms` : ''}`;
