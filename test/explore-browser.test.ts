@@ -130,7 +130,10 @@ describe.skipIf(!haveChromium)('explorer in a real browser', () => {
       const [dx, dy] = await page.evaluate(() => window.soundvaeExplore.mapPoint(4));
       await page.mouse.click(map.x + dx, map.y + dy);
       await waitPlayed(3);
-      expect(await page.locator('#now').textContent()).toMatch(/^item \d_tester_\d\.wav/);
+      // its own audio, re-read from the source file (the clip length at the page's rate), not a Griffin-Lim of it
+      expect(await page.locator('#now').textContent()).toMatch(/^item \d_tester_\d\.wav \(\d\) · click to sound \d+ ms$/);
+      const item = (await played())[2]!;
+      expect(item.length).toBe(Math.round((clip.clipSamples * item.sampleRate) / clip.sampleRate));
       // UMAP, a drag, a sample, a slider, and a morph all play
       await page.click('#view-umap');
       await page.mouse.move(map.x + 30, map.y + 200);

@@ -12,7 +12,7 @@ import { fitSubspace, project } from '../generate/density.ts';
 import { DEFAULT_INVERT, priorRange } from '../generate/invert.ts';
 import { encodeItems } from '../generate/model.ts';
 import { readSampler, type LatentSampler } from '../generate/sampler.ts';
-import { clipSettings } from '../generate/settings.ts';
+import { ClipPreparer, clipSettings } from '../generate/settings.ts';
 import { framesPerStep, latentSize } from '../model/vae.ts';
 import { createProgress, type ProgressStream } from '../progress.ts';
 import { categoryColor, umap2 } from '../report/embed.ts';
@@ -45,6 +45,8 @@ export interface ExploreSession {
   decoderDir: string;
   /** The normalised spectrogram of mapped item `k` (bins x frames, bin-major). */
   readItem(k: number): Promise<Float32Array>;
+  /** Mapped item `k`'s own audio, re-read from its source file as preprocessing cut it; undefined when unreadable. */
+  readItemAudio(k: number): Promise<Float32Array | undefined>;
   close(): Promise<void>;
 }
 
@@ -159,12 +161,22 @@ export async function prepareExplore(options: ExploreOptions): Promise<ExploreSe
       datasetItems: all.length,
     };
     const dataset = ds;
+    const preparer = new ClipPreparer(ckpt.dataset.preprocessing);
+    const check = (k: number) => {
+      if (!Number.isInteger(k) || k < 0 || k >= picked.length) throw new RangeError(`no mapped item ${k}`);
+      return picked[k]!;
+    };
     return {
       data,
       decoderDir: path.join(ckpt.dir, CHECKPOINT_FILES.decoder),
-      readItem: async (k) => {
-        if (!Number.isInteger(k) || k < 0 || k >= picked.length) throw new RangeError(`no mapped item ${k}`);
-        return dataset.read([picked[k]!]);
+      readItem: async (k) => dataset.read([check(k)]),
+      readItemAudio: async (k) => {
+        const item = dataset.manifest.items[check(k)]!;
+        try {
+          return (await preparer.clipAt(item.source, item.offset)).audio;
+        } catch {
+          return undefined; // the source moved or was deleted: the page plays the stored spectrogram instead
+        }
       },
       close: () => dataset.close(),
     };

@@ -169,6 +169,24 @@ describe('explore server', () => {
     const item = new Float32Array(await (await get('/item/3.bin')).arrayBuffer());
     expect(item.length).toBe(32 * 16);
     expect(Math.max(...item)).toBeLessThanOrEqual(1);
+    const wav = Buffer.from(await (await get('/item/3.wav')).arrayBuffer());
+    expect(wav.subarray(0, 4).toString()).toBe('RIFF');
+    expect(wav.readUInt32LE(24)).toBe(8000);
+    expect((wav.length - 44) / 2).toBe(session.data.clip.clipSamples);
+  });
+
+  it("answers 404 for an item's audio when its source file is gone", async () => {
+    const source = path.join(root, 'audio', '2_tester_1.wav');
+    const k = session.data.items.findIndex((it) => it.name === '2_tester_1.wav');
+    expect(k).toBeGreaterThanOrEqual(0);
+    const kept = await fs.readFile(source);
+    await fs.rm(source);
+    try {
+      expect((await get(`/item/${k}.wav`)).status).toBe(404);
+      expect((await get(`/item/${k}.bin`)).status).toBe(200);
+    } finally {
+      await fs.writeFile(source, kept);
+    }
   });
 
   it('serves nothing else: no other files, no parent folders, only GET from a loopback name', async () => {

@@ -1,14 +1,16 @@
 /**
  * The explorer's local web server: a fixed table of paths, nothing else. It serves the page, its two bundled
  * scripts, the tfjs browser builds from node_modules (by fixed names), the checkpoint decoder's model.json and the
- * weight files that model.json lists, the derived data (`/data.json`) and the mapped items' stored spectrograms
- * (`/item/K.bin`, K a map index). Any other path is a 404, whatever it contains (`..` included); only GET and HEAD.
+ * weight files that model.json lists, the derived data (`/data.json`), and the mapped items' stored spectrograms
+ * (`/item/K.bin`, K a map index) and audio (`/item/K.wav`: the item's clip re-read from its source file, 404 when
+ * that file is gone). Any other path is a 404, whatever it contains (`..` included); only GET and HEAD.
  * It listens on loopback by default and then answers only requests addressed to a loopback name (no DNS rebinding).
  */
 import { promises as fs } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { encodeWav } from '../audio/wav-write.ts';
 import { UserError } from '../errors.ts';
 import { pageBundles } from './bundle.ts';
 import type { ExploreSession } from './explore-data.ts';
@@ -42,6 +44,7 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.wasm': 'application/wasm',
   '.bin': 'application/octet-stream',
+  '.wav': 'audio/wav',
 };
 
 /**
@@ -112,10 +115,14 @@ export async function startExplorer(session: ExploreSession, options: { port: nu
     const [, dir, name] = /^\/(vendor|model|item)\/([^/]+)$/.exec(url) ?? [];
     if (dir === 'vendor' && Object.hasOwn(vendor, name!)) return sendFile(res, vendor[name!]!, head);
     if (dir === 'model' && Object.hasOwn(model, name!)) return sendFile(res, model[name!]!, head);
-    const k = dir === 'item' ? /^(\d{1,9})\.bin$/.exec(name!)?.[1] : undefined;
+    const [, k, ext] = (dir === 'item' && /^(\d{1,9})\.(bin|wav)$/.exec(name!)) || [];
     if (k !== undefined && Number(k) < items) {
-      const x = await session.readItem(Number(k));
-      return send(res, 200, TYPES['.bin']!, new Uint8Array(x.buffer, x.byteOffset, x.byteLength), head);
+      if (ext === 'bin') {
+        const x = await session.readItem(Number(k));
+        return send(res, 200, TYPES['.bin']!, new Uint8Array(x.buffer, x.byteOffset, x.byteLength), head);
+      }
+      const audio = await session.readItemAudio(Number(k));
+      if (audio) return send(res, 200, TYPES['.wav']!, encodeWav(audio, session.data.clip.sampleRate), head);
     }
     return send(res, 404, 'text/plain', 'not found\n', head);
   };

@@ -16,16 +16,16 @@ interface ExploreArgs {
 
 const HELP = `Serves a page on this machine (loopback only unless --host says otherwise) and prints its
 address; it opens no browser. The page shows a map of the dataset's latent means (PCA and UMAP,
-coloured by label). Click a dot to hear that item; click or drag anywhere else and the point goes
-back into the latent space (exactly on the PCA map, as a blend of the nearest items' codes on
-UMAP), is decoded by the checkpoint's decoder and turned into audio by soundvae's Griffin-Lim,
-both running in the page (tfjs in a worker, wasm backend by default: add ?backend=webgl or
-?backend=cpu to the address to choose), and plays at once with its spectrogram drawn. Sliders move
-the code along the first principal directions; Sample draws from a label's density (the
-checkpoint's sampler.json, at the chosen temperature); A and B set the ends of a morph; Download
-saves what you hear as WAV. The same code gives the same audio as soundvae generate. Works offline:
-tfjs comes from node_modules. The dataset is the one the checkpoint was trained on unless --data
-names another made with the same settings. Ctrl-C stops the server.`;
+coloured by label). Click a dot to hear that item (its clip, re-read from its source file). Click
+or drag anywhere else and the point goes back into the latent space (exactly on the PCA map, as a
+blend of the nearest items' codes on UMAP), is decoded by the checkpoint's decoder and turned into
+audio by soundvae's Griffin-Lim, both running in the page (tfjs in a worker, wasm backend by
+default: add ?backend=webgl or ?backend=cpu to the address to choose), and plays at once with its
+spectrogram drawn. Sliders move the code along the first principal directions; Sample draws from
+a label's density (the checkpoint's sampler.json, at the chosen temperature); A and B set the ends
+of a morph; Download saves what you hear as WAV. The same code gives the same audio as soundvae
+generate. Works offline: tfjs comes from node_modules. The dataset is the one the checkpoint was
+trained on unless --data names another made with the same settings. Ctrl-C stops the server.`;
 
 export const exploreCommand: CommandModule<object, ExploreArgs> = {
   command: 'explore',

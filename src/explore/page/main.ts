@@ -116,15 +116,16 @@ async function main(): Promise<void> {
   let ctx: AudioContext | undefined;
   let source: AudioBufferSourceNode | undefined;
   let lastAudio: Float32Array | undefined;
+  let lastRate = data.clip.sampleRate;
   let lastWhat = 'sound';
   const audioContext = () => {
     ctx ??= new AudioContext();
     if (ctx.state === 'suspended') void ctx.resume();
     return ctx;
   };
-  const play = (audio: Float32Array) => {
+  const play = (audio: Float32Array, sampleRate = data.clip.sampleRate) => {
     const c = audioContext();
-    const buffer = c.createBuffer(1, audio.length, data.clip.sampleRate);
+    const buffer = c.createBuffer(1, audio.length, sampleRate);
     buffer.copyToChannel(audio as Float32Array<ArrayBuffer>, 0);
     source?.stop();
     source = c.createBufferSource();
@@ -177,17 +178,22 @@ async function main(): Promise<void> {
     drawMap();
     submit({ z: code, range: codeRange(sampler, data.prior, code), level: sampler?.levelDb, what, t0, play: true });
   };
+  /** Plays item `k`: its own audio when the server can read its source, else its stored spectrogram inverted. */
   const hearItem = (k: number, t0: number) => {
     z = codes[k]!;
     marks.here = z;
     syncSliders();
     drawMap();
     const item = data.items[k]!;
-    void fetch(`/item/${k}.bin`)
-      .then((r) => r.arrayBuffer())
-      .then((buf) =>
-        submit({ x01: new Float32Array(buf), range: item.range, what: `item ${item.name}${item.label ? ` (${item.label})` : ''}`, t0, play: true }),
-      );
+    const what = `item ${item.name}${item.label ? ` (${item.label})` : ''}`;
+    const spectrum = fetch(`/item/${k}.bin`).then(async (r) => new Float32Array(await r.arrayBuffer()));
+    const original = fetch(`/item/${k}.wav`).then(async (r) => (r.ok ? audioContext().decodeAudioData(await r.arrayBuffer()) : undefined));
+    void Promise.all([spectrum, original.catch(() => undefined)]).then(([x01, decoded]) => {
+      if (!decoded) return submit({ x01, range: item.range, what: `${what}, its stored spectrogram`, t0, play: true });
+      const audio = decoded.getChannelData(0);
+      play(audio, decoded.sampleRate);
+      done({ what, x01, audio, sampleRate: decoded.sampleRate, latency: performance.now() - t0, decodeMs: 0, invertMs: 0 });
+    });
   };
 
   // --- sliders ----------------------------------------------------------------------------------------------------
@@ -393,16 +399,34 @@ async function main(): Promise<void> {
   });
 
   // --- buttons ----------------------------------------------------------------------------------------------------
-  $('play').addEventListener('click', () => lastAudio && play(lastAudio));
+  $('play').addEventListener('click', () => lastAudio && play(lastAudio, lastRate));
   $('download').addEventListener('click', () => {
     if (!lastAudio) return;
-    const blob = new Blob([encodeWav(lastAudio, data.clip.sampleRate) as Uint8Array<ArrayBuffer>], { type: 'audio/wav' });
+    const blob = new Blob([encodeWav(lastAudio, lastRate) as Uint8Array<ArrayBuffer>], { type: 'audio/wav' });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(blob);
     a.download = `soundvae-${lastWhat.replace(/[^\w.-]+/g, '_').slice(0, 60)}.wav`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
   });
+
+  /** Shows and records a sound just made (and started, when `latency` is given). */
+  function done(r: { what: string; x01: Float32Array; audio: Float32Array; sampleRate: number; latency?: number; decodeMs: number; invertMs: number }) {
+    lastAudio = r.audio;
+    lastRate = r.sampleRate;
+    lastWhat = r.what;
+    hook.lastAudio = r.audio;
+    hook.renders++;
+    if (r.latency !== undefined) {
+      hook.latencies.push(r.latency);
+      hook.history.push({ what: r.what, latencyMs: r.latency, decodeMs: r.decodeMs, invertMs: r.invertMs });
+    }
+    drawSpectrogram(r.x01);
+    const stages = r.decodeMs || r.invertMs ? ` · decode ${r.decodeMs.toFixed(0)} ms + Griffin-Lim ${r.invertMs.toFixed(0)} ms` : '';
+    $('now').textContent = `${r.what}${stages}${r.latency !== undefined ? ` · click to sound ${r.latency.toFixed(0)} ms` : ''}`;
+    $<HTMLButtonElement>('play').disabled = false;
+    $<HTMLButtonElement>('download').disabled = false;
+  }
 
   // --- replies ----------------------------------------------------------------------------------------------------
   worker.onmessage = (e: MessageEvent<WorkerReply>) => {
@@ -425,20 +449,15 @@ async function main(): Promise<void> {
     const job = busy!;
     busy = undefined;
     if (job.play) play(m.audio);
-    const latency = performance.now() - job.t0;
-    lastAudio = m.audio;
-    lastWhat = job.what;
-    hook.lastAudio = m.audio;
-    hook.renders++;
-    if (job.play) {
-      hook.latencies.push(latency);
-      hook.history.push({ what: job.what, latencyMs: latency, decodeMs: m.decodeMs, invertMs: m.invertMs });
-    }
-    drawSpectrogram(m.x01);
-    $('now').textContent =
-      `${job.what} · decode ${m.decodeMs.toFixed(0)} ms + Griffin-Lim ${m.invertMs.toFixed(0)} ms · ${job.play ? `click to sound ${latency.toFixed(0)} ms` : ''}`;
-    $<HTMLButtonElement>('play').disabled = false;
-    $<HTMLButtonElement>('download').disabled = false;
+    done({
+      what: job.what,
+      x01: m.x01,
+      audio: m.audio,
+      sampleRate: data.clip.sampleRate,
+      latency: job.play ? performance.now() - job.t0 : undefined,
+      decodeMs: m.decodeMs,
+      invertMs: m.invertMs,
+    });
     job.resolve?.({ ...m, range: job.range });
     if (pending) {
       const next = pending;
