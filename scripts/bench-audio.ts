@@ -81,19 +81,29 @@ async function measureLongRead(mode: string, file: string): Promise<void> {
 }
 
 /** Runs the three reads of `file` in child processes and prints what they measured. */
-function compareLongReads(file: string): void {
+/**
+ * Runs this script again as `FLAG MODE FILE` in a child process of its own (so its peak RSS is that step's alone)
+ * and returns the JSON line it printed last, or undefined after printing why it failed.
+ */
+function measureInChild<T>(flag: string, mode: string, file: string): T | undefined {
   const script = fileURLToPath(import.meta.url);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script, flag, mode, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const line = child.stdout.trim().split('\n').at(-1) ?? '';
+  if (child.status !== 0 || !line.startsWith('{')) {
+    console.log(`  ${mode}: failed (${child.status ?? child.signal}) ${child.stderr.trim().split('\n').at(-1) ?? ''}`);
+    return undefined;
+  }
+  return JSON.parse(line) as T;
+}
+
+function compareLongReads(file: string): void {
   console.log(`${file}: peak RSS and time of reading it whole and streamed (load average ${load()}, 2 cores)`);
   const results: Record<string, LongRead> = {};
   const modes = { whole: 'decodeAudio, whole file', blocks: 'readBlocks, file rate, all channels', blocks22k: 'readBlocks, 22050 Hz mono' };
   for (const [mode, what] of Object.entries(modes)) {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', script, '--measure', mode, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    const line = child.stdout.trim().split('\n').at(-1) ?? '';
-    if (child.status !== 0 || !line.startsWith('{')) {
-      console.log(`  ${mode}: failed (${child.status ?? child.signal}) ${child.stderr.trim().split('\n').at(-1) ?? ''}`);
-      continue;
-    }
-    const r = (results[mode] = JSON.parse(line) as LongRead);
+    const r = measureInChild<LongRead>('--measure', mode, file);
+    if (!r) continue;
+    results[mode] = r;
     console.log(`  ${what.padEnd(38)} peak RSS ${r.maxRssMiB.toFixed(0).padStart(6)} MiB  ${r.seconds.toFixed(1).padStart(7)} s  ${r.frames} frames out`);
   }
   const { whole, blocks } = results;
@@ -172,17 +182,12 @@ async function measureCleanRun(mode: CleanMode, file: string): Promise<void> {
 
 /** Runs the clean-up modes on `file` in child processes and prints what they measured. */
 function compareCleanRuns(file: string, modes: CleanMode[]): void {
-  const script = fileURLToPath(import.meta.url);
   console.log(`${file}: peak RSS and time of clean-up ${JSON.stringify(LONG_CLEANUP)} (load average ${load()}, 2 cores)`);
   const results: Partial<Record<CleanMode, CleanRun>> = {};
   for (const mode of modes) {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', script, '--measure-clean', mode, file], { encoding: 'utf8', maxBuffer: 1 << 20 });
-    const line = child.stdout.trim().split('\n').at(-1) ?? '';
-    if (child.status !== 0 || !line.startsWith('{')) {
-      console.log(`  ${mode}: failed (${child.status ?? child.signal}) ${child.stderr.trim().split('\n').at(-1) ?? ''}`);
-      continue;
-    }
-    const r = (results[mode] = JSON.parse(line) as CleanRun);
+    const r = measureInChild<CleanRun>('--measure-clean', mode, file);
+    if (!r) continue;
+    results[mode] = r;
     const what = `${mode}: ${CLEAN_MODES[mode]}`;
     console.log(`  ${what.padEnd(56)} peak RSS ${r.maxRssMiB.toFixed(0).padStart(6)} MiB  ${r.seconds.toFixed(1).padStart(7)} s  ${r.count} out`);
   }

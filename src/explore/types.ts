@@ -4,16 +4,10 @@
  */
 import type { ClipSettings } from '../generate/spectra.ts';
 import type { DbRange, InvertOptions } from '../generate/invert.ts';
-import type { Subspace, SubspaceGaussian, Mixture } from '../generate/density.ts';
+import type { LatentSampler } from '../generate/sampler.ts';
 
 /** The parts of a checkpoint's sampler.json the page samples from and de-normalises with. */
-export interface PageSampler {
-  subspace: Subspace;
-  gaussian: SubspaceGaussian;
-  gmm: Mixture;
-  labels?: { field: string; values: Record<string, SubspaceGaussian> };
-  /** dB min and max as a linear function of the subspace coordinates (sampler.ts `rangeFor`). */
-  range: { min: number[]; max: number[] };
+export interface PageSampler extends Pick<LatentSampler, 'subspace' | 'gaussian' | 'gmm' | 'labels' | 'range'> {
   /** Median RMS level (dBFS) of the training clips: generated sounds are levelled to it, as `generate` does. */
   levelDb: number;
 }
