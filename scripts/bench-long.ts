@@ -1,6 +1,6 @@
 /**
  * Long recordings in flat memory: `npm run bench -- long [--hours 5] [--format wav|mp3] [--file F]
- *   [--clip 15] [--max-silence 1] [--cleanup full|silence] [--workers 2] [--keep]`
+ *   [--clip 15] [--max-silence 1] [--cleanup full|silence] [--workers 2] [--keep] [--make-only F]`
  *
  * Preprocesses one long recording into clips with clean-up on, and prints peak RSS (resident memory, the whole
  * process with its worker threads), wall time and throughput, beside the same file only decoded (read block by
@@ -12,6 +12,8 @@
  * --cleanup silence: the issue's genre set (silences over --max-silence s removed, 15 s clips);
  * --cleanup full: the tape archive (clicks muted, ends trimmed, silences removed, LUFS levelling).
  * Each measurement runs in a child process of its own, so peak RSS is that step's alone.
+ * --make-only F writes the synthetic recording to F and stops (a 31-h mp3 takes ~25 min to make: make it once,
+ * then measure it as often as needed with --file F).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -35,6 +37,7 @@ const args = await yargs(hideBin(process.argv))
   .option('cleanup', { choices: ['silence', 'full'] as const, default: 'silence' as const })
   .option('workers', { type: 'number', default: 2 })
   .option('keep', { type: 'boolean', describe: 'Keep the synthetic file and the dataset' })
+  .option('make-only', { type: 'string', describe: 'Only write the synthetic recording to this file (format from --format)' })
   .option('child', { type: 'string', hidden: true })
   .strict()
   .parseAsync();
@@ -175,6 +178,9 @@ function forwarded(): string[] {
 
 if (args.child) {
   await child(args.child, args.file!, String(args._[0]));
+} else if (args.makeOnly) {
+  await makeRecording(args.makeOnly, args.hours, args.format);
+  console.log(`made ${args.makeOnly} (${(statSync(args.makeOnly).size / 2 ** 20).toFixed(0)} MiB)`);
 } else {
   const dir = mkdtempSync(path.join(tmpdir(), 'soundvae-long-'));
   try {

@@ -6,6 +6,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeAudio } from './decode.ts';
 import { loadAudio } from './load.ts';
 import { openAudio, readBlocks } from './reader.ts';
+import { MP3_PREROLL_FRAMES, MP3_SEEK_STEP } from './mp3-frames.ts';
+import { repeatMp3Frames } from './mp3-test-fixture.ts';
 import { isForwardOnly, openStreamedAudio, type StreamedReader } from './stream-decode.ts';
 
 /** Synthetic tones made once with ffmpeg (test/fixtures/README.md says how). */
@@ -81,6 +83,36 @@ describe('openStreamedAudio', () => {
     await reader.close();
   });
 
+  it('seeks in an MPEG-1 mp3: reads anywhere, in any order, equal the whole-file decode', async () => {
+    const file = variant('repeated.mp3', repeatMp3Frames(bytesOf('tone-stereo.mp3'), 12)); // ~450 frames, no Info tag
+    const whole = await decodeAudio(file);
+    const reader = await open(file, { chunkBytes: 777 });
+    const spf = 1152;
+    const at = (start: number, count: number) => whole.channels.map((c) => c.subarray(start, start + count));
+    // Far ahead, back, ahead again, each onto a different start within the 16-frame seek steps.
+    const starts = [300, 100, 400, 77, 250, 251, 90].map((f) => f * spf + ((f * 37) % spf));
+    for (const start of starts) expectSame(await reader.read(start, 3000), at(start, 3000));
+    expect(reader.seeks).toBe(starts.length - 1); // 251 follows 250 within the look-back
+    expect(reader.restarts).toBe(0);
+    // Too near the start for a pre-roll: decoded from the start instead.
+    expectSame(await reader.read(spf * (MP3_PREROLL_FRAMES + MP3_SEEK_STEP - 2), 10), at(spf * (MP3_PREROLL_FRAMES + MP3_SEEK_STEP - 2), 10));
+    expect(reader.restarts).toBe(1);
+    await reader.close();
+  });
+
+  it('decodes an MPEG-2 mp3 forward only (a seek there came out a rounding off)', async () => {
+    const file = variant('repeated-mpeg2.mp3', repeatMp3Frames(bytesOf('tone-mono-noxing.mp3'), 12));
+    const whole = await decodeAudio(file);
+    const reader = await open(file);
+    const start = whole.channels[0]!.length - 5000;
+    expectSame(
+      await reader.read(start, 1000),
+      whole.channels.map((c) => c.subarray(start, start + 1000)),
+    );
+    expect(reader.seeks).toBe(0);
+    await reader.close();
+  });
+
   it('leaves other formats, and small files by default, to the whole-file decode', async () => {
     expect(await openStreamedAudio(fixture('README.md'), always)).toBeUndefined();
     expect(await openStreamedAudio(fixture('tone.ogg'))).toBeUndefined(); // under DEFAULT_STREAM.minBytes
@@ -90,7 +122,8 @@ describe('openStreamedAudio', () => {
     expect(streamed.streaming).toBe(true);
     await streamed.close();
     expect((await openAudio(fixture('tone.ogg'), { isolate: true }, always)).streaming).toBe(false);
-    expect(await Promise.all(FILES.map((f) => isForwardOnly(fixture(f))))).toEqual(FILES.map(() => true));
+    // An MPEG-1 mp3 seeks; an MPEG-2 one (22.05 kHz) decodes forward only, as FLAC and Ogg do.
+    expect(await Promise.all(FILES.map((f) => isForwardOnly(fixture(f))))).toEqual(FILES.map((f) => f !== 'tone-stereo.mp3'));
     expect(await isForwardOnly(fixture('README.md'))).toBe(false);
   });
 

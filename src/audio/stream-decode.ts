@@ -9,9 +9,11 @@
  * position. Where those do not settle it (a damaged or cut file, chained Ogg streams) the file is decoded once,
  * counting only.
  *
- * Decoding runs forward only: a read may step back `lookBack` frames behind the latest read's start (more than any
- * resampling filter reaches); one further back restarts decoding from the start of the file, which is correct but
- * costs a decode of everything before it. Reading blocks in order (`readBlocks`, preprocessing) never does.
+ * Decoding runs forward: a read may step back `lookBack` frames behind the latest read's start (more than any
+ * resampling filter reaches). An mp3 also seeks: a read further back, or far ahead, starts a fresh decoder on a
+ * seek point a little before it (`mp3SeekPoint`), whose samples after the pre-roll are the whole decode's, bit
+ * for bit. FLAC and Ogg restart from the start of the file instead, which is correct but costs a decode of
+ * everything before the read. Reading blocks in order (`readBlocks`, preprocessing) never does either.
  *
  * Known differences from `decodeAudio`, both on damaged or odd files only:
  * - a stereo mp3 whose two channels are equal at every 37th sample decodes whole to one channel (audio-decode
@@ -25,7 +27,7 @@ import type { Samples } from '../units.ts';
 import { codecOf, decoderError, sanitise, sniffContainer } from './decode.ts';
 import { FileWindow } from './file-window.ts';
 import { endsAtTotal, FlacFrameSplitter, maxPendingBytes, readFlacInfo } from './flac-frames.ts';
-import { scanMp3 } from './mp3-frames.ts';
+import { firstMp3Header, MP3_PREROLL_FRAMES, mp3SeekPoint, mp3Seekable, scanMp3 } from './mp3-frames.ts';
 import { oggLength, readOggStreamInfo } from './ogg-pages.ts';
 import type { AudioFileInfo, AudioReader } from './types.ts';
 
@@ -65,6 +67,17 @@ interface StreamPlan {
   /** Byte where the decoder's input starts. */
   startByte: number;
   codec(): Promise<Codec>;
+  /** Where a decoder may start so that sample `at` comes out exact (see `mp3SeekPoint`); absent: only from the start. */
+  seek?(at: Samples): SeekPoint | undefined;
+  /** Reads at least this far ahead of the decoder seek rather than decode the samples between. */
+  seekAhead?: Samples;
+}
+
+/** A decoder started at `byte` gives the whole decode's samples from `first` on, after `discard` samples of pre-roll. */
+interface SeekPoint {
+  byte: number;
+  discard: Samples;
+  first: Samples;
 }
 
 /**
@@ -104,9 +117,12 @@ async function planMp3(window: FileWindow): Promise<StreamPlan | undefined> {
   const layout = await scanMp3(window);
   if (!layout) return undefined;
   const { sampleRate, channels } = layout.header;
-  // Bytes skipped between frames: mpg123's resync may differ from ours, so count by decoding.
-  const length = layout.skipped ? undefined : layout.length;
-  return { container: 'mp3', sampleRate, channels, length, startByte: 0, codec: () => mp3Codec(channels) };
+  // Bytes skipped between frames: mpg123's resync may differ from ours, so count by decoding, and never seek.
+  const codec = () => mp3Codec(channels);
+  if (layout.skipped) return { container: 'mp3', sampleRate, channels, length: undefined, startByte: 0, codec };
+  // Seeking pays for a pre-roll and a fresh decoder: worth it past a few pre-rolls of samples.
+  const seekAhead = 4 * MP3_PREROLL_FRAMES * layout.header.samples;
+  return { container: 'mp3', sampleRate, channels, length: layout.length, startByte: 0, codec, seek: (at) => mp3SeekPoint(layout, at), seekAhead };
 }
 
 async function planFlac(window: FileWindow): Promise<StreamPlan | undefined> {
@@ -135,8 +151,8 @@ async function planStream(window: FileWindow): Promise<StreamPlan | undefined> {
 }
 
 /**
- * Whether a file's first bytes name a format `openStreamedAudio` decodes forward only (mp3, native FLAC, Ogg
- * Vorbis or Opus): such a file cannot be cut into shares that each decode only their own range.
+ * Whether a file is one `openStreamedAudio` decodes forward only (native FLAC, Ogg Vorbis or Opus, MPEG-2/2.5 mp3):
+ * such a file cannot be cut into shares that each decode only their own range. An MPEG-1 mp3 seeks, so it can.
  */
 export async function isForwardOnly(file: string): Promise<boolean> {
   let handle: fs.FileHandle;
@@ -146,11 +162,14 @@ export async function isForwardOnly(file: string): Promise<boolean> {
     return false;
   }
   try {
-    const head = new Uint8Array(512);
-    const { bytesRead } = await handle.read(head, 0, head.length, 0);
-    const bytes = head.subarray(0, bytesRead);
+    const window = new FileWindow(handle, (await handle.stat()).size, 1 << 16);
+    const bytes = await window.bytes(0, 512);
     const container = sniffContainer(bytes);
-    return container === 'mp3' || container === 'ogg' || container === 'opus' || (container === 'flac' && bytes[0] === 0x66);
+    if (container === 'mp3') {
+      const header = await firstMp3Header(window);
+      return header !== undefined && !mp3Seekable(header);
+    }
+    return container === 'ogg' || container === 'opus' || (container === 'flac' && bytes[0] === 0x66);
   } catch {
     return false;
   } finally {
@@ -158,10 +177,15 @@ export async function isForwardOnly(file: string): Promise<boolean> {
   }
 }
 
-/** Runs a plan's decoder over the file from its start, handing each decoded piece (sanitised as `decodeAudio` does) to `take`. */
+/**
+ * Runs a plan's decoder over the file from its start, or from a seek point (throwing its pre-roll away), handing
+ * out each decoded piece sanitised as `decodeAudio` does.
+ */
 class ForwardDecoder {
   private codec: Codec | undefined;
   private pos: number;
+  /** Pre-roll samples still to throw away. */
+  private discard: Samples;
   ended = false;
 
   constructor(
@@ -170,12 +194,22 @@ class ForwardDecoder {
     private readonly plan: StreamPlan,
     private readonly file: string,
     private readonly chunkBytes: number,
+    from?: SeekPoint,
   ) {
-    this.pos = plan.startByte;
+    this.pos = from?.byte ?? plan.startByte;
+    this.discard = from?.discard ?? 0;
   }
 
   /** The next decoded piece (one array per channel, maybe empty); `ended` is set after the last. */
   async next(): Promise<Float32Array[]> {
+    const frames = await this.decodeNext();
+    if (this.discard === 0 || frames.length === 0) return frames;
+    const drop = Math.min(this.discard, frames[0]!.length);
+    this.discard -= drop;
+    return frames.map((c) => c.subarray(drop));
+  }
+
+  private async decodeNext(): Promise<Float32Array[]> {
     this.codec ??= await this.plan.codec();
     let frames: Float32Array[];
     try {
@@ -213,38 +247,60 @@ async function countByDecoding(decoder: ForwardDecoder): Promise<Samples> {
   return frames;
 }
 
+/** How a reader gets decoders: from the start of the file or a seek point, and where it may seek to. */
+interface Decoding {
+  make(from?: SeekPoint): ForwardDecoder;
+  seek?(at: Samples): SeekPoint | undefined;
+  /** Reads at least this far ahead of the decoder seek (when `seek` gives a point) rather than decode up to them. */
+  seekAhead: Samples;
+}
+
 /**
- * An `AudioReader` over a forward-only decoder, keeping the decoded pieces from `lookBack` frames before the
- * latest read on. A read further back restarts decoding from the start of the file (counted in `restarts`).
- * A stream that decodes to fewer frames than its headers promised (a damaged frame) fails the read that reaches
- * past its end, with a UserError naming the file.
+ * An `AudioReader` over a forward decoder, keeping the decoded pieces from `lookBack` frames before the latest
+ * read on. A read further back, or more than `seekAhead` frames ahead, starts a decoder at a seek point before it
+ * (mp3, counted in `seeks`); without one, a read further back restarts decoding from the start of the file
+ * (counted in `restarts`). A stream that decodes to fewer frames than its headers promised (a damaged frame)
+ * fails the read that reaches past its end, with a UserError naming the file.
  */
 export class StreamedReader implements AudioReader {
   readonly streaming = true;
   /** Times decoding started again from the start of the file. */
   restarts = 0;
+  /** Times decoding started at a seek point. */
+  seeks = 0;
   private decoder: ForwardDecoder;
   private pieces: { start: Samples; channels: Float32Array[] }[] = [];
-  /** Frames decoded so far. */
+  /** The frame the decoder gives next. */
   private decoded = 0;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     readonly info: AudioFileInfo,
     /** Where `info.frames` came from: the headers, or a counting decode (a damaged or cut file, chained Ogg streams). */
     readonly lengthFrom: 'headers' | 'decoding',
-    private readonly makeDecoder: () => ForwardDecoder,
+    private readonly decoding: Decoding,
     private readonly close_: () => Promise<void>,
     private readonly lookBack: Samples,
   ) {
-    this.decoder = makeDecoder();
+    this.decoder = decoding.make();
   }
 
-  async read(start: Samples, count: Samples): Promise<Float32Array[]> {
+  /** Reads run one after another: the decoder is one state, and two readers of a shared file may ask at once. */
+  read(start: Samples, count: Samples): Promise<Float32Array[]> {
+    const result = this.queue.then(() => this.readNow(start, count));
+    this.queue = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  private async readNow(start: Samples, count: Samples): Promise<Float32Array[]> {
     const from = Math.max(0, Math.min(start, this.info.frames));
     const to = Math.max(from, Math.min(start + count, this.info.frames));
     const out = Array.from({ length: this.info.channels }, () => new Float32Array(to - from));
     if (to === from) return out;
-    if (from < (this.pieces[0]?.start ?? this.decoded)) this.restart();
+    if (from < (this.pieces[0]?.start ?? this.decoded) || from > this.decoded + this.decoding.seekAhead) this.jump(from);
     while (this.decoded < to && !this.decoder.ended) {
       const channels = await this.decoder.next();
       const length = channels[0]?.length ?? 0;
@@ -277,12 +333,16 @@ export class StreamedReader implements AudioReader {
     if (n) this.pieces.splice(0, n);
   }
 
-  private restart(): void {
+  /** A fresh decoder for a read at `from`: at a seek point before it, or for a read behind, from the start. */
+  private jump(from: Samples): void {
+    const point = this.decoding.seek?.(from);
+    if (!point && from >= this.decoded) return; // far ahead, but no seek point: decode on
     this.decoder.free();
-    this.decoder = this.makeDecoder();
+    this.decoder = this.decoding.make(point);
     this.pieces = [];
-    this.decoded = 0;
-    this.restarts++;
+    this.decoded = point?.first ?? 0;
+    if (point) this.seeks++;
+    else this.restarts++;
   }
 }
 
@@ -309,12 +369,13 @@ export async function openStreamedAudio(file: string, options: Partial<StreamOpt
     if (!stat.isFile() || stat.size === 0 || stat.size < opts.minBytes) return closed(handle);
     const plan = await planStream(new FileWindow(handle, stat.size));
     if (!plan) return closed(handle);
-    const makeDecoder = () => new ForwardDecoder(handle, stat.size, plan, file, opts.chunkBytes);
-    const frames = plan.length ?? (await countByDecoding(makeDecoder()));
+    const make = (from?: SeekPoint) => new ForwardDecoder(handle, stat.size, plan, file, opts.chunkBytes, from);
+    const frames = plan.length ?? (await countByDecoding(make()));
     if (frames === 0) return closed(handle); // decodeAudio says why: no audio, truncated
     const { container, sampleRate, channels } = plan;
     const info: AudioFileInfo = { file, container, codec: codecOf(container), sampleRate, channels, frames, duration: frames / sampleRate };
-    return new StreamedReader(info, plan.length === undefined ? 'decoding' : 'headers', makeDecoder, () => handle.close(), opts.lookBack);
+    const decoding: Decoding = { make, seek: plan.seek, seekAhead: plan.seek ? (plan.seekAhead ?? 0) : Infinity };
+    return new StreamedReader(info, plan.length === undefined ? 'decoding' : 'headers', decoding, () => handle.close(), opts.lookBack);
   } catch (err) {
     await handle.close().catch(() => {});
     throw fileError(file, err);

@@ -6,6 +6,7 @@ import { peak } from '../audio/cleanup.ts';
 import { decodeAudio } from '../audio/decode.ts';
 import { toMono } from '../audio/mono.ts';
 import type * as audioReader from '../audio/reader.ts';
+import { repeatMp3Frames } from '../audio/mp3-test-fixture.ts';
 import { encodeWav } from '../audio/wav-write.ts';
 import { resample, resampledLength } from '../audio/resample.ts';
 import { amplitudeToDb } from '../dsp/db.ts';
@@ -27,16 +28,20 @@ import {
 
 /** Every frame range read from disk by ranged readers, to check what the on-demand path reads. */
 const rangedReads: { file: string; start: number; count: number }[] = [];
+/** Files opened and closed by ranged readers. */
+const opened: string[] = [];
+const closed: string[] = [];
 vi.mock('../audio/reader.ts', async (importOriginal) => {
   const actual = await importOriginal<typeof audioReader>();
   const openStreamingAudio: typeof actual.openStreamingAudio = async (file, stream) => {
     const reader = await actual.openStreamingAudio(file, stream);
     if (!reader) return reader;
+    opened.push(file);
     const read = reader.read.bind(reader);
     return {
       info: reader.info,
       streaming: reader.streaming,
-      close: () => reader.close(),
+      close: () => (closed.push(file), reader.close()),
       read: (start, count) => (rangedReads.push({ file, start, count }), read(start, count)),
     };
   };
@@ -382,6 +387,31 @@ describe('FileProcessor on compressed files', () => {
       expectSameClips(got, want);
     });
   }
+
+  it('cleans shares of a long mp3 from one plan and one open reader, each share seeking to its own range', async () => {
+    const tone = new Uint8Array(await fsp.readFile(path.join(fixtures, 'tone-stereo.mp3')));
+    const file = path.join(await fsp.mkdtemp(path.join(os.tmpdir(), 'soundvae-stages-mp3-')), 'long.mp3');
+    try {
+      await fsp.writeFile(file, repeatMp3Frames(tone, 16)); // 16 s
+      const cleanup = { clicks: true, trimDb: -30, maxSilence: 0.2, silenceDb: -30, normalise: 'rms', level: -20 } as const;
+      const s = resolveSettings('music', { ...small, sampleRate: 16000, cleanup });
+      const processor = new FileProcessor(s, 3000, { minBytes: 0 }, 2000);
+      opened.length = 0;
+      closed.length = 0;
+      const parts = 4;
+      const shares: ClipResult[][] = [];
+      for (const part of [0, 2, 1, 3]) shares[part] = await collect(processor.process(file, undefined, { part, parts }));
+      expect(opened).toEqual([file]); // one header scan, one plan, for every share
+      expect(closed).toEqual([]); // kept for later shares until another file replaces it
+      expect(shares.every((share) => share.length > 3)).toBe(true);
+      expectSameClips(shares.flat(), await wholeFileClips(file, s));
+      const other = path.join(fixtures, 'tone-stereo.mp3');
+      await collect(processor.process(other));
+      expect(closed).toEqual([file, other]); // replaced: closed; an unshared file: closed when done
+    } finally {
+      await fsp.rm(path.dirname(file), { recursive: true, force: true });
+    }
+  });
 
   it('streams mp3 with clean-up on into the whole-file path, offsets counting the trim', async () => {
     const file = path.join(fixtures, 'tone-stereo.mp3');

@@ -338,6 +338,37 @@ interface OpenedFile {
   close(): Promise<void>;
 }
 
+/**
+ * A reader that several shares of one file may use at once. An unshared file's is closed when its one user is
+ * done; a kept one (a shared file's) when the last user is done after it was retired (another file replaced it).
+ */
+class SharedSource {
+  private users = 0;
+  private retired = false;
+
+  constructor(
+    readonly file: string,
+    readonly reader: AudioReader,
+    private readonly keep: boolean,
+  ) {}
+
+  acquire(): this {
+    this.users++;
+    return this;
+  }
+
+  async release(): Promise<void> {
+    this.users--;
+    if (this.users === 0 && (this.retired || !this.keep)) await this.reader.close();
+  }
+
+  /** No later share will ask for it: close it as soon as no one reads it. */
+  async retire(): Promise<void> {
+    this.retired = true;
+    if (this.users === 0) await this.reader.close();
+  }
+}
+
 /** Why a clip was left out; counted in the summary. */
 export type ClipSkip = 'silent' | 'too short';
 
@@ -371,6 +402,8 @@ export class FileProcessor {
   private cached?: { file: string; prepared: Promise<PreparedFile> };
   /** The last shared file's clean-up plan, so the next share of it on this thread skips the planning passes. */
   private cachedPlan?: { file: string; plan: Promise<CleanupPlan> };
+  /** The last shared file opened for streaming, kept open for its other shares on this thread (an mp3 scans its headers once). */
+  private cachedSource?: SharedSource;
 
   /**
    * Decodes and cleans a file (clean-up runs at the file's own rate, on the whole file; clips are resampled
@@ -394,15 +427,34 @@ export class FileProcessor {
   private async open(file: string, shared: boolean, block: Samples): Promise<OpenedFile> {
     const { sampleRate, resampleQuality, cleanup } = this.settings;
     const wholeShare = shared && cleanupActive(cleanup) && (await isForwardOnly(file));
-    const streamed = wholeShare ? undefined : await openStreamingAudio(file, this.stream);
-    if (streamed) {
+    const source = wholeShare ? undefined : await this.openSource(file, shared);
+    if (source) {
       this.cached = undefined; // nothing to keep for a streamed file; drop any other file's decode
-      const { reader, trimmed } = await this.cleanedAudio(file, streamed, shared);
-      return { reader: streamedReader(reader, sampleRate, resampleQuality, block), trimmed, close: () => reader.close() };
+      const { reader, trimmed } = await this.cleanedAudio(file, source.reader, shared).catch(async (err) => {
+        await source.release();
+        throw err;
+      });
+      return { reader: streamedReader(reader, sampleRate, resampleQuality, block), trimmed, close: () => source.release() };
     }
     const { decoded, samples, start } = await this.prepare(file, shared);
     const reader = resampledReader(samples, decoded.sampleRate, sampleRate, resampleQuality, block);
     return { reader, trimmed: start / decoded.sampleRate, close: async () => undefined };
+  }
+
+  /**
+   * A file opened to be read on demand (undefined: it must be decoded whole). A shared file's reader is kept for
+   * its other shares on this thread and closed once another file replaces it and no share still reads it.
+   */
+  private async openSource(file: string, shared: boolean): Promise<SharedSource | undefined> {
+    if (shared && this.cachedSource?.file === file) return this.cachedSource.acquire();
+    const old = this.cachedSource;
+    this.cachedSource = undefined;
+    await old?.retire();
+    const reader = await openStreamingAudio(file, this.stream);
+    if (!reader) return undefined;
+    const source = new SharedSource(file, reader, shared);
+    if (shared) this.cachedSource = source;
+    return source.acquire();
   }
 
   /**
@@ -424,7 +476,6 @@ export class FileProcessor {
       return { reader, trimmed: reader.plan.start / audio.info.sampleRate };
     } catch (err) {
       if (this.cachedPlan?.plan === plan) this.cachedPlan = undefined;
-      await audio.close();
       throw err;
     }
   }
