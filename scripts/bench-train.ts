@@ -3,6 +3,7 @@
  *
  *   npm run bench -- train [--preset default|reference] [--filters 64,64,64,64,32] [--batch 16] [--steps 5]
  *                          [--workers 1] [--micro 0] [--backend wasm] [--decode] [--torch [--torch-threads 2]] [--profile]
+ *   npm run bench -- train --backend webgpu --sweep   (small and full model at batches 16, 64, 256)
  *
  * Prints `train: N samples/s` (median over steps after one warm-up step), and with --decode the inference
  * figure; with --torch it trains the same architecture and loss in PyTorch (scripts/torch_vae.py, needs
@@ -19,6 +20,7 @@ import { initBackend, type BackendName } from '../src/backend/backend.ts';
 import { buildVae, decode, latentSize } from '../src/model/vae.ts';
 import { VAE_PRESETS, type VaeConfig, type VaePresetName } from '../src/model/vae-config.ts';
 import { createEngine } from '../src/train/create-engine.ts';
+import type { TrainingEngine } from '../src/train/engine-types.ts';
 
 /** The PyTorch twin of a VaeConfig (same layers and loss), for --torch. */
 const TORCH_SCRIPT = new URL('./torch_vae.py', import.meta.url).pathname;
@@ -37,8 +39,13 @@ const args = yargs(hideBin(process.argv))
   .option('torch', { type: 'boolean', default: false, describe: 'also run the PyTorch reference' })
   .option('torch-threads', { type: 'number', default: 2, describe: 'PyTorch threads (1 gives a CPU-time figure undisturbed by spinning)' })
   .option('profile', { type: 'boolean', default: false, describe: 'print the slowest kernels of one step' })
+  .option('sweep', { type: 'boolean', default: false, describe: 'the small and the full model at batches 16, 64, 256 (for GPUs)' })
   .strict()
   .parseSync();
+
+/** --sweep: the tutorial-shaped small model and the full one (the tutorial's own), and the batches. */
+const SWEEP_MODELS: Record<string, VaePresetName> = { small: 'small', full: 'reference' };
+const SWEEP_BATCHES = [16, 64, 256];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -48,28 +55,46 @@ const inputShape: [number, number] = [args.height, args.width];
 const { active } = await initBackend(args.backend as BackendName | 'auto');
 console.log(`backend ${active}, filters ${config.filters.join(',')}, batch ${args.batch}, workers ${args.workers}, load ${os.loadavg()[0]!.toFixed(2)}`);
 
-const engine = await createEngine({ config, inputShape, seed: 1, microBatch: args.micro, workers: args.workers });
-const batch = new Float32Array(args.batch * args.height * args.width);
-for (let i = 0; i < batch.length; i++) batch[i] = Math.random();
-const times: number[] = [];
-const cpuTimes: number[] = [];
-let loss = NaN;
-for (let step = 0; step <= args.steps; step++) {
-  const t0 = performance.now();
-  const c0 = process.cpuUsage();
-  loss = (await engine.trainStep(batch, args.batch)).loss;
-  const dt = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(c0);
-  if (step > 0) {
-    times.push(dt); // step 0 warms up kernels and memory
-    cpuTimes.push((cpu.user + cpu.system) / 1e6);
-  } else console.log(`  warm-up step ${dt.toFixed(2)} s`);
+/** Times `steps` training steps of `cfg` at `batchSize` after one warm-up step, and prints the figures. */
+async function timeTraining(cfg: VaeConfig, batchSize: number, label = 'train'): Promise<{ engine: TrainingEngine; batch: Float32Array }> {
+  const engine = await createEngine({ config: cfg, inputShape, seed: 1, microBatch: args.micro, workers: args.workers });
+  const batch = new Float32Array(batchSize * args.height * args.width);
+  for (let i = 0; i < batch.length; i++) batch[i] = Math.random();
+  const times: number[] = [];
+  const cpuTimes: number[] = [];
+  let loss = NaN;
+  for (let step = 0; step <= args.steps; step++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    loss = (await engine.trainStep(batch, batchSize)).loss;
+    const dt = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(c0);
+    if (step > 0) {
+      times.push(dt); // step 0 warms up kernels and memory
+      cpuTimes.push((cpu.user + cpu.system) / 1e6);
+    } else console.log(`  warm-up step ${dt.toFixed(2)} s`);
+  }
+  // CPU seconds per step (all threads) are less disturbed than wall time when other work shares the cores.
+  console.log(
+    `${label}: ${(batchSize / median(times)).toFixed(2)} samples/s (median of ${times.length} steps, ${median(times).toFixed(3)} s/step, ` +
+      `cpu ${median(cpuTimes).toFixed(3)} s/step, load ${os.loadavg()[0]!.toFixed(2)}, loss ${loss.toExponential(3)})`,
+  );
+  return { engine, batch };
 }
-// CPU seconds per step (all threads) are less disturbed than wall time when other work shares the cores.
-console.log(
-  `train: ${(args.batch / median(times)).toFixed(2)} samples/s (median of ${times.length} steps, ${median(times).toFixed(3)} s/step, ` +
-    `cpu ${median(cpuTimes).toFixed(3)} s/step, load ${os.loadavg()[0]!.toFixed(2)}, loss ${loss.toExponential(3)})`,
-);
+
+if (args.sweep) {
+  // The GPU issue's table: the small and the full model at batches 16, 64 and 256.
+  for (const [name, preset] of Object.entries(SWEEP_MODELS)) {
+    for (const b of SWEEP_BATCHES) {
+      const cfg = VAE_PRESETS[preset];
+      const { engine } = await timeTraining(cfg, b, `train ${name} (preset ${preset}, filters ${cfg.filters.join(',')}) batch ${b}`);
+      await engine.dispose();
+    }
+  }
+  process.exit(0);
+}
+
+const { engine, batch } = await timeTraining(config, args.batch);
 
 if (args.profile) {
   const info = await tf.profile(async () => {

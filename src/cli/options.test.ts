@@ -14,7 +14,7 @@ describe('shared option checks', () => {
 
   it('validates --backend against the backends the code knows', () => {
     expect(BACKEND_CHOICES).toEqual(['auto', ...BACKEND_ORDER]);
-    expect(() => checkCommonOptions({ backend: 'foo' }, [])).toThrow('--backend foo: expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu');
+    expect(() => checkCommonOptions({ backend: 'foo' }, [])).toThrow('--backend foo: expected one of auto, tensorflow-gpu, tensorflow, webgpu, wasm, cpu');
     expect(() => checkCommonOptions({ backend: 'wasm' }, [])).not.toThrow();
   });
 

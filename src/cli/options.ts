@@ -5,7 +5,7 @@
 import { UserError } from '../errors.ts';
 
 /** What `--backend` (and SOUNDVAE_BACKEND) accept; backend.ts's BACKEND_ORDER after 'auto' (options.test.ts checks). */
-export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 
 /** The one-line error for a bad option value. @example optionError('batch-size', 'abc', 'a positive integer') */
 export function optionError(name: string, typed: unknown, expected: string): UserError {
