@@ -21,7 +21,7 @@ describe('soundvae CLI', () => {
   it('reports the active backend and why the native ones are missing', () => {
     const out = execFileSync('node', [bin, 'info', '--backends', '--json'], { encoding: 'utf8' });
     const parsed = JSON.parse(out) as { active: string; backends: { name: string; ok: boolean }[] };
-    expect(parsed.backends.map((b) => b.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(parsed.backends.map((b) => b.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu']);
     expect(parsed.backends.find((b) => b.name === parsed.active)?.ok).toBe(true);
   });
 
@@ -31,7 +31,7 @@ describe('soundvae CLI', () => {
     expect(bad.stderr.trim()).toBe('soundvae: --count abc: expected a number');
     const backend = spawnSync('node', [bin, 'info', '--backend', 'foo', '--backends'], { encoding: 'utf8' });
     expect(backend.status).toBe(1);
-    expect(backend.stderr.trim()).toBe('soundvae: --backend foo: expected one of auto, tensorflow-gpu, tensorflow, wasm, cpu');
+    expect(backend.stderr.trim()).toBe('soundvae: --backend foo: expected one of auto, tensorflow-gpu, tensorflow, webgpu, wasm, cpu');
   });
 
   it('demo --data on a folder without audio stops at preprocessing with rc 1, naming what it found', () => {
