@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { frameLevels, loudnessLufs, normalizeLoudness, normalizePeak, removeEdgeClicks, removeSilences, trimSilence } from './cleanup.ts';
-import { type CleanupSteps, FrameMeter, LufsMeter, openCleanedAudio, planCleanup } from './cleanup-stream.ts';
+import {
+  type CleanupSteps,
+  FrameMeter,
+  LufsMeter,
+  measureFrames,
+  measureGain,
+  openCleanedAudio,
+  type PlanMeasures,
+  planCleanup,
+  planCleanupWith,
+  planStart,
+  sharedLevels,
+} from './cleanup-stream.ts';
 import { toMono } from './mono.ts';
 import type { AudioReader } from './types.ts';
 
@@ -163,6 +175,49 @@ describe('streaming clean-up equals the whole-file chain', () => {
     for (const chunk of [7, 64, 1000]) {
       const cleaned = await openCleanedAudio(memoryReader([x], 8000), ALL, { chunk });
       expect(maxDiff(await readAll(cleaned, 50), cleanWhole(x, 8000, ALL).samples)).toBe(0);
+    }
+  });
+});
+
+describe('planning shared among workers', () => {
+  /** Measures each pass in `shares` ranges of frames read separately (as workers read them), concatenated. */
+  function splitMeasures(source: AudioReader, shares: number, chunk: number): PlanMeasures & { ranges: number } {
+    const m = {
+      ranges: 0,
+      async frames(plan: Parameters<PlanMeasures['frames']>[0], g: Parameters<PlanMeasures['frames']>[1]) {
+        const levels = sharedLevels(plan, g);
+        const bounds = Array.from({ length: shares + 1 }, (_, k) => Math.floor((k * levels.length) / shares));
+        // Last range first: no share may depend on another's having been read.
+        for (let k = shares - 1; k >= 0; k--) await measureFrames(source, plan, g, { first: bounds[k]!, end: bounds[k + 1]!, levels }, { chunk });
+        m.ranges += shares;
+        return levels;
+      },
+      gain: (plan: Parameters<PlanMeasures['gain']>[0], level: Parameters<PlanMeasures['gain']>[1]) => measureGain(source, plan, level, { chunk }),
+    };
+    return m;
+  }
+
+  for (const [name, steps] of Object.entries(COMBOS)) {
+    it(`${name}: frames measured in 1, 3 or 7 ranges give planCleanup's plan`, async () => {
+      const sr = 8000;
+      const channels = tape(sr);
+      const want = await planCleanup(memoryReader(channels, sr), steps, { chunk: 999 });
+      for (const shares of [1, 3, 7]) {
+        const source = memoryReader(channels, sr);
+        const measures = splitMeasures(source, shares, 777);
+        const plan = await planCleanupWith(await planStart(source, steps.clicks), steps, measures);
+        expect(plan, `${shares} ranges`).toEqual(want);
+        expect(measures.ranges).toBe(shares * (Number(!!steps.trim) + Number(!!steps.silences)));
+      }
+    });
+  }
+
+  it('an input shorter than a frame and the click context, and a silent one', async () => {
+    const short = [Float32Array.from({ length: 150 }, (_, i) => Math.sin(i * 0.2) * (i < 3 ? 0.9 : 0.1))];
+    for (const channels of [short, [new Float32Array(3000)]]) {
+      const want = await planCleanup(memoryReader(channels, 8000), ALL, { chunk: 64 });
+      const source = memoryReader(channels, 8000);
+      expect(await planCleanupWith(await planStart(source, ALL.clicks), ALL, splitMeasures(source, 3, 50))).toEqual(want);
     }
   });
 });

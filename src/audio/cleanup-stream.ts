@@ -148,13 +148,19 @@ export class FrameMeter implements Sink {
   private restStart = 0;
   /** Start of the next frame. */
   private next = 0;
-  private levels = new Float64Array(1024);
+  private levels: Float64Array;
+  private readonly fixed: boolean;
   private count = 0;
 
+  /** `into`: where the levels go when their count is known (no growing); else an array that grows. */
   constructor(
     readonly frameLength: Samples,
     readonly hopLength: Samples,
-  ) {}
+    into?: Float64Array,
+  ) {
+    this.levels = into ?? new Float64Array(1024);
+    this.fixed = into !== undefined;
+  }
 
   push(x: Float32Array): void {
     const data = concat(this.rest, x);
@@ -184,6 +190,7 @@ export class FrameMeter implements Sink {
 
   private add(level: number): void {
     if (this.count === this.levels.length) {
+      if (this.fixed) throw new Error('FrameMeter: more frames than the array it was given holds');
       const grown = new Float64Array(this.levels.length * 2);
       grown.set(this.levels);
       this.levels = grown;
@@ -490,32 +497,171 @@ function frameMeter(sampleRate: number, opts: { frame: number; hop: number }): F
 export async function planCleanup(source: AudioReader, steps: CleanupSteps, options: Partial<StreamCleanupOptions> = {}): Promise<CleanupPlan> {
   const { chunk } = { ...DEFAULT_STREAM_CLEANUP, ...options };
   const sr = source.info.sampleRate;
-  const trim = steps.trim && { ...DEFAULT_CLEANUP.trim, ...steps.trim };
-  const silences = steps.silences && { ...DEFAULT_CLEANUP.internalSilence, ...steps.silences };
+  const { trim, silences } = stepOptions(steps);
   const trimMeter = trim ? frameMeter(sr, trim) : undefined;
   const silenceMeter = silences ? frameMeter(sr, silences) : undefined;
   const levelMeter = steps.level ? new LevelMeter(steps.level, sr) : undefined;
   // Pass 1 feeds the first step that measures; the later ones read the signal as decided so far.
   const first = trimMeter ?? silenceMeter ?? levelMeter;
   const { clicks, length } = await scanInput(source, steps.clicks, first, chunk);
-  let plan: CleanupPlan = { inputLength: length, clicks, start: 0, end: length, cuts: [], fade: 0, gain: undefined, length };
-  if (trim && trimMeter) {
-    const { levels } = trimMeter.finish();
-    const bounds = trimBounds(loudFrames(levels, trim), length, trimMeter.frameLength, trimMeter.hopLength, Math.round(trim.margin * sr));
-    const { start, end } = bounds ?? { start: 0, end: 0 };
-    plan = { ...plan, start, end, length: end - start };
-  }
+  let plan = unplanned(length, clicks);
+  if (trim && trimMeter) plan = withTrim(plan, trimMeter.finish().levels, trim, trimMeter, sr);
   if (silences && silenceMeter) {
     if (first !== silenceMeter) await measure(new CleanedAudio(source, plan), silenceMeter, chunk);
-    const { levels } = silenceMeter.finish();
-    const { cuts, fade } = silenceCuts(loudFrames(levels, silences), silenceMeter.frameLength, silenceMeter.hopLength, sr, silences);
-    const removed = cuts.reduce((n, [a, b]) => n + (b - a), 0);
-    plan = { ...plan, cuts, fade, length: plan.length - removed + cuts.length * fade };
+    plan = withSilences(plan, silenceMeter.finish().levels, silences, silenceMeter, sr);
   }
   if (levelMeter) {
     if (first !== levelMeter) await measure(new CleanedAudio(source, plan), levelMeter, chunk);
     plan = { ...plan, gain: levelMeter.gain() };
   }
+  return plan;
+}
+
+/** The trim and silence options with their defaults filled in (null: off). */
+function stepOptions(steps: CleanupSteps): { trim: TrimOptions | null; silences: InternalSilenceOptions | null } {
+  return {
+    trim: steps.trim && { ...DEFAULT_CLEANUP.trim, ...steps.trim },
+    silences: steps.silences && { ...DEFAULT_CLEANUP.internalSilence, ...steps.silences },
+  };
+}
+
+/** The plan before any pass decided anything: the input as it is, clicks muted. */
+function unplanned(length: Samples, clicks: ClickPlan): CleanupPlan {
+  return { inputLength: length, clicks, start: 0, end: length, cuts: [], fade: 0, gain: undefined, length };
+}
+
+/** `plan` trimmed where the frame levels of its signal say the sound starts and ends. */
+function withTrim(plan: CleanupPlan, levels: Float64Array, trim: TrimOptions, geometry: FrameGeometry, sr: number): CleanupPlan {
+  const { frameLength, hopLength } = geometry;
+  const bounds = trimBounds(loudFrames(levels, trim), plan.inputLength, frameLength, hopLength, Math.round(trim.margin * sr));
+  const { start, end } = bounds ?? { start: 0, end: 0 };
+  return { ...plan, start, end, length: end - start };
+}
+
+/** `plan` with the long silences its frame levels show cut. */
+function withSilences(plan: CleanupPlan, levels: Float64Array, silences: InternalSilenceOptions, geometry: FrameGeometry, sr: number): CleanupPlan {
+  const { cuts, fade } = silenceCuts(loudFrames(levels, silences), geometry.frameLength, geometry.hopLength, sr, silences);
+  const removed = cuts.reduce((n, [a, b]) => n + (b - a), 0);
+  return { ...plan, cuts, fade, length: plan.length - removed + cuts.length * fade };
+}
+
+/** How frames are cut: `frameLength` samples every `hopLength`. */
+export interface FrameGeometry {
+  frameLength: Samples;
+  hopLength: Samples;
+}
+
+/** What planning needs of a seekable input before its passes: its rate, length and edge clicks. */
+export interface PlanStart {
+  sampleRate: number;
+  length: Samples;
+  clicks: ClickPlan;
+}
+
+/**
+ * How `planCleanupWith` measures the signal a plan makes so far: on this thread (`localMeasures`), or with the
+ * frames shared among workers (frame levels of consecutive ranges concatenate to the whole pass's, number for number).
+ */
+export interface PlanMeasures {
+  /** `frameLevels`'s levels of the signal `plan` makes, cut with `geometry`. */
+  frames(plan: CleanupPlan, geometry: FrameGeometry): Promise<Float64Array>;
+  /** The level step's gain for the signal `plan` makes. */
+  gain(plan: CleanupPlan, level: LevelStep): Promise<Ratio | undefined>;
+}
+
+/** The rate, length and edge clicks of a seekable input, from its first and last quarter second. */
+export async function planStart(source: AudioReader, clicks: Partial<ClickOptions> | null): Promise<PlanStart> {
+  const { sampleRate: sr, frames: length } = source.info;
+  if (!clicks) return { sampleRate: sr, length, clicks: NO_CLICKS };
+  const opts = { ...DEFAULT_CLEANUP.click, ...clicks };
+  const { span, fade } = clickSpan(opts, sr);
+  // As pass 1 decides them: the start from the first span + fade samples, the end from the last span reversed.
+  const head = length < span ? 0 : clickEnd(await readMono(source, 0, Math.min(length, span + fade)), sr, opts);
+  const last = (await readMono(source, Math.max(0, length - span), Math.min(length, span))).slice().reverse();
+  return { sampleRate: sr, length, clicks: { head, tail: clickEnd(last, sr, opts), fade } };
+}
+
+/** The frames of a planning pass one thread measures: [first, end) of the pass's `levels` (all its frames). */
+export interface FrameRange {
+  first: number;
+  end: number;
+  /** Where the levels go, shared by the threads (a SharedArrayBuffer's); this range's part is filled. */
+  levels: Float64Array;
+}
+
+/**
+ * Fills `range.levels` [first, end) with the frame levels of the signal `plan` makes from `source`: one thread's
+ * share of a planning pass. Frame f covers [f * hop, f * hop + frame) as in the whole pass, so the shares
+ * together give the pass's levels, number for number.
+ */
+export async function measureFrames(
+  source: AudioReader,
+  plan: CleanupPlan,
+  geometry: FrameGeometry,
+  range: FrameRange,
+  options: Partial<StreamCleanupOptions> = {},
+): Promise<void> {
+  const { chunk } = { ...DEFAULT_STREAM_CLEANUP, ...options };
+  const { frameLength, hopLength } = geometry;
+  const { first, end, levels } = range;
+  if (levels.length !== frameCount(plan.length, frameLength, hopLength)) throw new Error('measureFrames: levels must hold every frame of the pass');
+  const signal = new CleanedAudio(source, plan);
+  const meter = new FrameMeter(frameLength, hopLength, levels.subarray(first, end));
+  const last = end >= levels.length;
+  const to = last ? plan.length : (end - 1) * hopLength + frameLength;
+  for (let at = first * hopLength; at < to; at += chunk) meter.push((await signal.read(at, Math.min(chunk, to - at)))[0]!);
+  if (last) meter.finish(); // the short frames at the end
+}
+
+/** An array for all the frame levels of a pass over `plan`'s signal, which threads can fill together. */
+export function sharedLevels(plan: CleanupPlan, geometry: FrameGeometry): Float64Array {
+  const count = frameCount(plan.length, geometry.frameLength, geometry.hopLength);
+  return new Float64Array(new SharedArrayBuffer(count * Float64Array.BYTES_PER_ELEMENT));
+}
+
+/** The level step's gain for the signal `plan` makes from `source` (one pass, in order). */
+export async function measureGain(
+  source: AudioReader,
+  plan: CleanupPlan,
+  level: LevelStep,
+  options: Partial<StreamCleanupOptions> = {},
+): Promise<Ratio | undefined> {
+  const meter = new LevelMeter(level, source.info.sampleRate);
+  await measure(new CleanedAudio(source, plan), meter, { ...DEFAULT_STREAM_CLEANUP, ...options }.chunk);
+  return meter.gain();
+}
+
+/** Measures on this thread, in one pass per step. */
+export function localMeasures(source: AudioReader, options: Partial<StreamCleanupOptions> = {}): PlanMeasures {
+  return {
+    async frames(plan, g) {
+      const levels = new Float64Array(frameCount(plan.length, g.frameLength, g.hopLength));
+      await measureFrames(source, plan, g, { first: 0, end: levels.length, levels }, options);
+      return levels;
+    },
+    gain: (plan, level) => measureGain(source, plan, level, options),
+  };
+}
+
+/**
+ * The same plan as `planCleanup`, for a seekable input whose passes `measures` reads (so several workers can each
+ * measure a range of frames). The edge clicks come from `planStart`.
+ * @example
+ * const plan = await planCleanupWith(await planStart(reader, null), steps, localMeasures(reader));
+ */
+export async function planCleanupWith(start: PlanStart, steps: CleanupSteps, measures: PlanMeasures): Promise<CleanupPlan> {
+  const { sampleRate: sr } = start;
+  const { trim, silences } = stepOptions(steps);
+  let plan = unplanned(start.length, start.clicks);
+  if (trim) {
+    const g = frameGeometry(sr, trim.frame, trim.hop);
+    plan = withTrim(plan, await measures.frames(plan, g), trim, g, sr);
+  }
+  if (silences) {
+    const g = frameGeometry(sr, silences.frame, silences.hop);
+    plan = withSilences(plan, await measures.frames(plan, g), silences, g, sr);
+  }
+  if (steps.level) plan = { ...plan, gain: await measures.gain(plan, steps.level) };
   return plan;
 }
 

@@ -141,13 +141,18 @@ export function frameCount(length: Samples, frameLength: Samples, hopLength: Sam
   return length === 0 ? 0 : Math.ceil(Math.max(0, length - frameLength) / hopLength) + 1;
 }
 
-/** Per-frame "is sound" flags from frame levels under the silence options (shared with the streaming clean-up). */
-export function loudFrames(levels: Float64Array, opts: Pick<SilenceOptions, 'thresholdDb' | 'relativeTo'>): boolean[] {
+/**
+ * Per-frame "is sound" flags (1: sound) from frame levels under the silence options (shared with the streaming
+ * clean-up). A byte per frame: a 31-hour recording has 11 million frames.
+ */
+export function loudFrames(levels: Float64Array, opts: Pick<SilenceOptions, 'thresholdDb' | 'relativeTo'>): Uint8Array {
   let loudest = -Infinity;
   for (const l of levels) if (l > loudest) loudest = l;
   const threshold = (opts.relativeTo === 'peak' ? loudest : 0) + opts.thresholdDb;
+  const loud = new Uint8Array(levels.length);
   // Digital silence is never sound, whatever the threshold.
-  return Array.from(levels, (l) => l > threshold && l > DIGITAL_SILENCE_DB);
+  for (let f = 0; f < levels.length; f++) loud[f] = levels[f]! > threshold && levels[f]! > DIGITAL_SILENCE_DB ? 1 : 0;
+  return loud;
 }
 
 /** Per-frame "is sound" flags under the silence options. */
@@ -161,15 +166,15 @@ function soundFrames(samples: Float32Array, sampleRate: Hertz, opts: SilenceOpti
  * @param margin sound kept on each side, in samples
  */
 export function trimBounds(
-  loud: boolean[],
+  loud: Uint8Array,
   length: Samples,
   frameLength: Samples,
   hopLength: Samples,
   margin: Samples,
 ): { start: Samples; end: Samples } | undefined {
-  const first = loud.indexOf(true);
+  const first = loud.indexOf(1);
   if (first < 0) return undefined;
-  const last = loud.lastIndexOf(true);
+  const last = loud.lastIndexOf(1);
   return { start: Math.max(0, first * hopLength - margin), end: Math.min(length, last * hopLength + frameLength + margin) };
 }
 
@@ -236,7 +241,7 @@ export function removeSilences(samples: Float32Array, sampleRate: Hertz, options
  * length in samples that replaces each (shared with the streaming clean-up).
  */
 export function silenceCuts(
-  loud: boolean[],
+  loud: Uint8Array,
   frameLength: Samples,
   hopLength: Samples,
   sampleRate: Hertz,

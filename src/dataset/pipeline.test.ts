@@ -160,6 +160,31 @@ describe('preprocess', () => {
     await Promise.all([da.close(), db.close()]);
   });
 
+  it("plans the clean-up of a shared recording once, with each pass split among workers, and gets one thread's clips", async () => {
+    // Tones with pauses of 1.5 to 3.5 s, clicks at both ends, faint hiss throughout.
+    const sr = 8000;
+    const x = Float32Array.from({ length: sr * 30 }, (_, i) => {
+      const t = i / sr;
+      const on = t % 5 < 2.5 + Math.sin(t / 3);
+      return (on ? 0.4 * Math.sin(i * (0.05 + 0.01 * Math.floor(t))) : 0) + 1e-4 * Math.sin(i * 1.3);
+    });
+    for (const at of [2, x.length - 5]) x[at] = 0.95;
+    const long = path.join(dir, 'long-cleanup.wav');
+    await fsp.writeFile(long, encodeWav(x, sr));
+    const cleanup = { clicks: true, trimDb: -50, maxSilence: 1, silenceDb: -40, normalise: 'lufs' as const, level: -23 };
+    const opts = { preset: 'reference' as const, overrides: { split: 'clips' as const, overlap: 0, cleanup } };
+    const a = await preprocess([long], path.join(dir, 'cleanup-a'), { ...opts, workers: 0 });
+    const b = await preprocess([long], path.join(dir, 'cleanup-b'), { ...opts, workers: 2, longFileBytes: 1000 });
+    // About 15 s of tones, the pauses (1.5 to 3.5 s) cut to a quarter second each, in 0.74 s clips.
+    expect(a.clips).toBeGreaterThan(15 / 0.74);
+    expect(a.clips).toBeLessThan(20 / 0.74);
+    expect(b.clips).toBe(a.clips);
+    const [da, db] = [await openDataset(path.join(dir, 'cleanup-a')), await openDataset(path.join(dir, 'cleanup-b'))];
+    expect(db.manifest.items.map((it) => [it.offset, it.min, it.max])).toEqual(da.manifest.items.map((it) => [it.offset, it.min, it.max]));
+    expect(Array.from(await db.read(db.indices()))).toEqual(Array.from(await da.read(da.indices())));
+    await Promise.all([da.close(), db.close()]);
+  });
+
   it('stops between files when aborted, keeping what is done', async () => {
     const out = path.join(dir, 'aborted');
     const stop = new AbortController();

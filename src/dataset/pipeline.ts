@@ -25,10 +25,10 @@ import {
 } from './presets.ts';
 import { recordSettings } from './settings.ts';
 import type { SplitOptions } from './split.ts';
-import type { ClipSkip } from './stages.ts';
-import { FileProcessor } from './stages.ts';
+import { type CleanupPlan, type CleanupSteps, planCleanupWith, sharedLevels } from '../audio/cleanup-stream.ts';
+import { cleanupActive, cleanupSteps, type ClipSkip, FileProcessor, type MeasureJob, type MeasureResult } from './stages.ts';
 import { createDatasetWriter, ReplaceableDatasetError, type DatasetWriter, type DatasetWriterOptions, type StoreDtype } from './store.ts';
-import { processFileInChunks, type ClipMeta, type FromWorker, type ToWorker, type WorkerConfig } from './worker.ts';
+import { processFileInChunks, type ClipMeta, type FileTask as Task, type FromWorker, type ToWorker, type WorkerConfig } from './worker.ts';
 
 /** Clip data per message, and per worker not yet written: what bounds memory whatever the input. */
 const CHUNK_BYTES = 4 << 20;
@@ -40,13 +40,6 @@ const LONG_FILE_BYTES = 16 << 20;
 /** About one part per this many bytes of file: small enough that a part's clips fit in a worker's credit. */
 const PART_BYTES = 1 << 20;
 const MAX_PARTS = 1024;
-
-/** A unit of work: a file, or the `part`-th of `parts` consecutive shares of a long file's clips. */
-interface Task {
-  file: string;
-  part: number;
-  parts: number;
-}
 
 /** Where progress goes: called after each file. */
 export interface PreprocessProgress {
@@ -136,6 +129,10 @@ interface Runner {
   /** Starts a task; chunks arrive through `onChunk` in order, ending with last = true, or `onError`. */
   start(id: number, task: Task): void;
   ack(id: number, bytes: number): void;
+  /** A step of planning a shared file's clean-up (`FileProcessor.measure`), on the least busy worker. */
+  measure<J extends MeasureJob>(file: string, job: J): Promise<MeasureResult<J> | null>;
+  /** How many threads measure at once: the ranges a planning pass is cut into. */
+  readonly threads: number;
   close(): Promise<void>;
 }
 
@@ -158,7 +155,9 @@ function inThreadRunner(settings: PreprocessSettings, chunkItems: number, events
       );
     },
     ack: () => undefined,
-    close: () => chain,
+    measure: (file, job) => processor.measure(file, job),
+    threads: 1,
+    close: () => chain.then(() => processor.closeShared()),
   };
 }
 
@@ -169,9 +168,20 @@ function workerRunner(count: number, config: WorkerConfig, events: RunnerEvents)
   );
   const owner = new Map<number, number>();
   const load = new Array<number>(count).fill(0);
+  const measures = new Map<number, { resolve: (r: MeasureResult<MeasureJob> | null) => void; reject: (e: Error) => void }>();
+  let measureKey = 0;
+  const closed: (() => void)[] = [];
   let closing = false;
+  const leastBusy = () => load.reduce((best, l, k) => (l < load[best]! ? k : best), 0);
   workers.forEach((w, k) => {
     w.on('message', (msg: FromWorker) => {
+      if (msg.type === 'closed') return closed[k]?.();
+      if (msg.type === 'measured') {
+        load[k]!--;
+        const m = measures.get(msg.key);
+        measures.delete(msg.key);
+        return msg.reason === undefined ? m?.resolve(msg.result ?? null) : m?.reject(new UserError(msg.reason));
+      }
       if (msg.type === 'error' || msg.last) load[k]!--;
       if (msg.type === 'error') events.onError(msg.id, msg.reason);
       else events.onChunk(msg.id, msg.clips, msg.data, msg.last, msg.skipped ?? {});
@@ -183,8 +193,7 @@ function workerRunner(count: number, config: WorkerConfig, events: RunnerEvents)
   return {
     /** The least busy worker. */
     assign(id) {
-      let k = 0;
-      for (let j = 1; j < count; j++) if (load[j]! < load[k]!) k = j;
+      const k = leastBusy();
       owner.set(id, k);
       load[k]!++;
       return load[k]!;
@@ -195,8 +204,26 @@ function workerRunner(count: number, config: WorkerConfig, events: RunnerEvents)
     ack(id, bytes) {
       workers[owner.get(id)!]?.postMessage({ type: 'ack', bytes } satisfies ToWorker);
     },
+    measure<J extends MeasureJob>(file: string, job: J) {
+      const k = leastBusy();
+      const key = measureKey++;
+      load[k]!++;
+      workers[k]!.postMessage({ type: 'measure', key, file, job } satisfies ToWorker);
+      return new Promise<MeasureResult<J> | null>((resolve, reject) =>
+        measures.set(key, { resolve: resolve as (r: MeasureResult<MeasureJob> | null) => void, reject }),
+      );
+    },
+    threads: count,
     async close() {
       closing = true;
+      // Each worker closes the file it kept open for shares, then stops (a wedged one is stopped anyway).
+      await Promise.all(
+        workers.map((w, k) => {
+          const done = new Promise<void>((r) => (closed[k] = r));
+          w.postMessage({ type: 'close' } satisfies ToWorker);
+          return Promise.race([done, new Promise((r) => setTimeout(r, 2000).unref())]);
+        }),
+      );
       await Promise.all(workers.map((w) => w.terminate()));
     },
   };
@@ -229,11 +256,11 @@ export async function preprocess(inputs: readonly string[], out: string, options
   const summary = emptySummary(out, shape, files.length, settings, writer);
   const todo = files.filter((f) => !writer.isDone(f));
   summary.alreadyDone = files.length - todo.length;
-  const workerCount = o.workers > 0 && todo.length > 0 ? Math.min(o.workers, todo.length) : 0;
   // Only files cut into many clips are worth sharing; one clip from the start needs one worker.
-  // A streamed compressed file (mp3, FLAC, Ogg) is read forward from its start by each share, so it stays one task.
+  // A file decoded only forward (FLAC, Ogg, MPEG-2 mp3) would be decoded from its start by each share: one task.
   const shareable = async (file: string) => !(await isForwardOnly(file));
-  const tasks = await planTasks(todo, settings.split === 'clips' ? workerCount : 1, o.longFileBytes, shareable);
+  const tasks = await planTasks(todo, settings.split === 'clips' ? o.workers : 1, o.longFileBytes, shareable);
+  const workerCount = o.workers > 0 && tasks.length > 0 ? Math.min(o.workers, tasks.length) : 0;
   const run = new OrderedRun(o, settings, shape, files, tasks, workerCount, writer, summary, t0);
   try {
     await run.writeAll();
@@ -302,6 +329,10 @@ type Options = typeof DEFAULT_PREPROCESS & Partial<PreprocessOptions>;
  */
 class OrderedRun implements RunnerEvents {
   private readonly pending = new Map<number, Pending>();
+  /** Clean-up plans of the shared files being started, by file. */
+  private readonly plans = new Map<string, Promise<CleanupPlan | undefined>>();
+  /** The clean-up steps when clean-up is on (then a shared file is planned once before its shares start). */
+  private readonly steps: CleanupSteps | undefined;
   private readonly runner: Runner;
   private readonly assign?: (id: number) => void;
   private readonly values: number;
@@ -330,6 +361,7 @@ class OrderedRun implements RunnerEvents {
     private readonly t0: number,
   ) {
     this.values = shape[0] * shape[1];
+    this.steps = cleanupActive(settings.cleanup) ? cleanupSteps(settings.cleanup) : undefined;
     this.reader = labelReader(o.labels);
     this.root = commonFolder(files); // groups are relative to it: moving the data keeps the split
     this.commitInterval = o.commitEvery * 1000;
@@ -395,11 +427,27 @@ class OrderedRun implements RunnerEvents {
   /** Starts tasks until `inFlight` are ahead of the head. */
   private feed(): void {
     while (this.next < this.tasks.length && this.next - this.head < this.inFlight) {
-      this.pending.set(this.next, { chunks: [] });
-      this.assign?.(this.next);
-      this.runner.start(this.next, this.tasks[this.next]!);
-      this.next++;
+      const id = this.next++;
+      const task = this.tasks[id]!;
+      this.pending.set(id, { chunks: [] });
+      const steps = this.steps;
+      if (task.parts === 1 || !steps) this.start(id, task);
+      else {
+        // The shares of a file wait for its clean-up plan, made once (each pass split among the workers).
+        this.plans.get(task.file) ?? this.plans.set(task.file, planShared(this.runner, task.file, steps));
+        const plan = this.plans.get(task.file)!;
+        if (task.part === task.parts - 1) this.plans.delete(task.file);
+        plan.then(
+          (p) => this.start(id, p ? { ...task, plan: p } : task),
+          (err: unknown) => this.onError(id, describeError(err)),
+        );
+      }
     }
+  }
+
+  private start(id: number, task: Task): void {
+    this.assign?.(id);
+    this.runner.start(id, task);
   }
 
   /** Commits the manifest; its rewrites grow with the dataset, so they are spaced to stay under ~5 % of the run. */
@@ -477,14 +525,37 @@ class OrderedRun implements RunnerEvents {
   }
 }
 
+/**
+ * The clean-up plan of a file shared among workers, made once for all its shares: each pass's frames are cut into
+ * one range per thread, measured at once and put back in order (the same levels as one pass: `planCleanupWith`).
+ * Undefined when the file is decoded whole (each share then cleans it itself).
+ */
+async function planShared(runner: Runner, file: string, steps: CleanupSteps): Promise<CleanupPlan | undefined> {
+  const start = await runner.measure(file, { kind: 'start', clicks: steps.clicks });
+  if (!start) return undefined;
+  return planCleanupWith(start, steps, {
+    async frames(plan, geometry) {
+      // Each thread fills its range of one shared array: no copies, 8 bytes a frame (89 MB for 31 hours).
+      const levels = sharedLevels(plan, geometry);
+      const bound = (k: number) => Math.floor((k * levels.length) / runner.threads);
+      const ranges = Array.from({ length: runner.threads }, (_, k) => ({ first: bound(k), end: bound(k + 1), levels }));
+      await Promise.all(ranges.map((range) => runner.measure(file, { kind: 'frames', plan, geometry, range })));
+      return levels;
+    },
+    gain: async (plan, level) => (await runner.measure(file, { kind: 'gain', plan, level })) ?? undefined,
+  });
+}
+
 /** Adds skip counts into `into`. */
 function addCounts(into: Partial<Record<ClipSkip, number>>, add: Partial<Record<ClipSkip, number>>): void {
   for (const [why, n] of Object.entries(add) as [ClipSkip, number][]) into[why] = (into[why] ?? 0) + n;
 }
+
 /**
  * One task per file, except that with several workers a file of `longFileBytes` or more is shared among them
- * (each worker decodes it once, keeps it, and makes the consecutive shares of its clips it is given), so one
- * long recording uses every core. Files `shareable` refuses (streamed forward only) stay one task.
+ * (each worker makes the consecutive shares of its clips it is given: reading only their range of a file read on
+ * demand, after one clean-up plan made for all; decoding a file it must decode whole once and keeping it), so one
+ * long recording uses every core. Files `shareable` refuses (decoded only forward) stay one task.
  */
 async function planTasks(files: readonly string[], workers: number, longFileBytes: number, shareable: (file: string) => Promise<boolean>): Promise<Task[]> {
   if (workers < 2) return files.map((file) => ({ file, part: 0, parts: 1 }));

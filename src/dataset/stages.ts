@@ -14,12 +14,24 @@ import { openStreamingAudio, readRange, type AudioReader } from '../audio/reader
 import { isForwardOnly, type StreamOptions } from '../audio/stream-decode.ts';
 import { toMono } from '../audio/mono.ts';
 import { resampledLength, resampleSegment, type ResampleQuality } from '../audio/resample.ts';
-import { type CleanupPlan, CleanedAudio, type CleanupSteps, planCleanup } from '../audio/cleanup-stream.ts';
+import {
+  type CleanupPlan,
+  CleanedAudio,
+  type CleanupSteps,
+  type FrameGeometry,
+  type FrameRange,
+  type LevelStep,
+  measureFrames,
+  measureGain,
+  type PlanStart,
+  planCleanup,
+  planStart,
+} from '../audio/cleanup-stream.ts';
 import { clipOffsets, normalizeLoudness, normalizePeak, peak, removeEdgeClicks, removeSilences, trimSilence } from '../audio/cleanup.ts';
 import { amplitudeToDb } from '../dsp/db.ts';
 import { StftPlan } from '../dsp/stft.ts';
 import { WasmSpectrogramPlan, wasmSpectrogramSupports } from '../dsp/spectrogram-wasm.ts';
-import type { Samples, Seconds } from '../units.ts';
+import type { Ratio, Samples, Seconds } from '../units.ts';
 import { spectrogramShape, type CleanupSettings, type PreprocessSettings } from './presets.ts';
 import { MelFeatureExtractor, type FeatureExtractor } from './features.ts';
 
@@ -142,6 +154,16 @@ export function cleanupActive(c: CleanupSettings): boolean {
   return c.clicks || c.trimDb !== null || c.maxSilence !== null || c.normalise !== 'none';
 }
 
+/** The streaming clean-up's steps (`planCleanup`, `CleanedAudio`) for these settings: `Cleaner.clean`'s, block by block. */
+export function cleanupSteps(c: CleanupSettings): CleanupSteps {
+  return {
+    clicks: c.clicks ? {} : null,
+    trim: c.trimDb === null ? null : { thresholdDb: c.trimDb },
+    silences: c.maxSilence === null ? null : { minSilence: c.maxSilence, thresholdDb: c.silenceDb },
+    level: c.normalise === 'none' ? null : { method: c.normalise, target: c.level },
+  };
+}
+
 /** Cleaner: the optional clean-up of a whole file (clicks, ends, long silences, level), in that order. */
 export class Cleaner {
   constructor(
@@ -159,13 +181,7 @@ export class Cleaner {
    * gives `clean`'s samples from a reader a block at a time.
    */
   steps(): CleanupSteps {
-    const c = this.cleanup;
-    return {
-      clicks: c.clicks ? {} : null,
-      trim: c.trimDb === null ? null : { thresholdDb: c.trimDb },
-      silences: c.maxSilence === null ? null : { minSilence: c.maxSilence, thresholdDb: c.silenceDb },
-      level: c.normalise === 'none' ? null : { method: c.normalise, target: c.level },
-    };
+    return cleanupSteps(this.cleanup);
   }
 
   /** Returns the cleaned samples and how many samples were cut from the start (to keep offsets true). */
@@ -369,6 +385,22 @@ class SharedSource {
   }
 }
 
+/** A step of planning a shared file's clean-up, run by `FileProcessor.measure` on any worker. */
+export type MeasureJob =
+  | { kind: 'start'; clicks: CleanupSteps['clicks'] }
+  | { kind: 'frames'; plan: CleanupPlan; geometry: FrameGeometry; range: FrameRange }
+  | { kind: 'gain'; plan: CleanupPlan; level: LevelStep };
+
+/** What a `MeasureJob` gives. */
+export type MeasureResult<J extends MeasureJob> = J extends { kind: 'start' } ? PlanStart : J extends { kind: 'frames' } ? undefined : Ratio | undefined;
+
+/** Which consecutive share of a file's clips to make: the `part`-th of `parts`, cleaned by `plan` when given. */
+export interface FileShare {
+  part: number;
+  parts: number;
+  plan?: CleanupPlan;
+}
+
 /** Why a clip was left out; counted in the summary. */
 export type ClipSkip = 'silent' | 'too short';
 
@@ -424,12 +456,13 @@ export class FileProcessor {
    * so is a compressed file shared among workers with clean-up on (the pipeline shares those, as they used to be
    * decoded whole; streamed, each share would decode from the start).
    */
-  private async open(file: string, shared: boolean, block: Samples): Promise<OpenedFile> {
+  private async open(file: string, shared: boolean, block: Samples, plan?: CleanupPlan): Promise<OpenedFile> {
     const { sampleRate, resampleQuality, cleanup } = this.settings;
     const wholeShare = shared && cleanupActive(cleanup) && (await isForwardOnly(file));
     const source = wholeShare ? undefined : await this.openSource(file, shared);
     if (source) {
       this.cached = undefined; // nothing to keep for a streamed file; drop any other file's decode
+      if (plan) this.cachedPlan = { file, plan: Promise.resolve(plan) };
       const { reader, trimmed } = await this.cleanedAudio(file, source.reader, shared).catch(async (err) => {
         await source.release();
         throw err;
@@ -458,6 +491,34 @@ export class FileProcessor {
   }
 
   /**
+   * One step of planning a shared file's clean-up (`planCleanupWith`, which the pipeline runs with the frames
+   * of each pass shared among workers): the input's start, frame levels of a range, or the level's gain. The
+   * file stays open for the next step and for its shares. Null when the file is decoded whole, not read on demand.
+   * @throws UserError "FILE: cause" when the file cannot be decoded.
+   */
+  async measure<J extends MeasureJob>(file: string, job: J): Promise<MeasureResult<J> | null> {
+    const source = (await isForwardOnly(file)) ? undefined : await this.openSource(file, true);
+    if (!source) return null;
+    const chunk = this.cleanupChunk === undefined ? {} : { chunk: this.cleanupChunk };
+    try {
+      const reader = source.reader;
+      if (job.kind === 'start') return (await planStart(reader, job.clicks)) as MeasureResult<J>;
+      if (job.kind === 'frames') return (await measureFrames(reader, job.plan, job.geometry, job.range, chunk)) as MeasureResult<J>;
+      return (await measureGain(reader, job.plan, job.level, chunk)) as MeasureResult<J>;
+    } finally {
+      await source.release();
+    }
+  }
+
+  /** Closes the file kept open for the shares of a long file (at the end of a run). */
+  async closeShared(): Promise<void> {
+    const old = this.cachedSource;
+    this.cachedSource = undefined;
+    this.cachedPlan = undefined;
+    await old?.retire();
+  }
+
+  /**
    * A streamed file, cleaned as it is read when clean-up is on: the planning passes read it (one per step that
    * needs a whole-file statistic), then `CleanedAudio` gives the same samples as `Cleaner.clean` on the whole
    * decode, read on demand. A shared file's plan is kept for its other shares on this thread, so each share reads
@@ -482,18 +543,15 @@ export class FileProcessor {
 
   /**
    * Clips of a file, and the clips skipped (with why) through `onSkip`. With `share`, only the `part`-th of
-   * `parts` consecutive shares of the clips (so workers can split a long recording).
+   * `parts` consecutive shares of the clips (so workers can split a long recording), cleaned by `share.plan`
+   * when given (made once for all the shares, from `measure`'s steps).
    * @throws UserError "FILE: cause" when the file cannot be decoded.
    */
-  async *process(
-    file: string,
-    onSkip: (why: ClipSkip) => void = () => undefined,
-    share: { part: number; parts: number } = { part: 0, parts: 1 },
-  ): AsyncGenerator<ClipResult> {
+  async *process(file: string, onSkip: (why: ClipSkip) => void = () => undefined, share: FileShare = { part: 0, parts: 1 }): AsyncGenerator<ClipResult> {
     const sr = this.settings.sampleRate;
     // One clip from the start resamples only that clip; long recordings a block at a time.
     const block = this.settings.split === 'first' ? this.settings.clip : Math.max(this.settings.clip, this.blockSamples);
-    const { reader, trimmed, close } = await this.open(file, share.parts > 1, block);
+    const { reader, trimmed, close } = await this.open(file, share.parts > 1, block, share.plan);
     try {
       const minLength = this.settings.minDuration * sr;
       const all = this.splitter.spans(reader.length);

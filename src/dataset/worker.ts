@@ -6,10 +6,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../errors.ts';
 import type { PreprocessSettings } from './presets.ts';
-import { FileProcessor, type ClipSkip } from './stages.ts';
+import { FileProcessor, type ClipSkip, type FileShare, type MeasureJob, type MeasureResult } from './stages.ts';
 
-/** Main -> worker. */
-export type ToWorker = { type: 'file'; id: number; file: string; part: number; parts: number } | { type: 'ack'; bytes: number };
+/** A unit of work: a file, or the `part`-th of `parts` consecutive shares of a long file's clips. */
+export interface FileTask extends FileShare {
+  file: string;
+}
+
+/** Main -> worker: a task, an acknowledgement of clip bytes written, a step of planning a file's clean-up, or the end. */
+export type ToWorker =
+  | ({ type: 'file'; id: number } & FileTask)
+  | { type: 'ack'; bytes: number }
+  | { type: 'measure'; key: number; file: string; job: MeasureJob }
+  | { type: 'close' };
 
 /** A clip's metadata (its data travels in the chunk's one Float32Array). */
 export interface ClipMeta {
@@ -22,7 +31,9 @@ export interface ClipMeta {
 /** Worker -> main. `last` ends a file; `error` replaces it when the file could not be read. */
 export type FromWorker =
   | { type: 'clips'; id: number; clips: ClipMeta[]; data: Float32Array; last: boolean; skipped?: Partial<Record<ClipSkip, number>> }
-  | { type: 'error'; id: number; reason: string };
+  | { type: 'error'; id: number; reason: string }
+  | { type: 'measured'; key: number; result?: MeasureResult<MeasureJob> | null; reason?: string }
+  | { type: 'closed' };
 
 export interface WorkerConfig {
   settings: PreprocessSettings;
@@ -40,7 +51,7 @@ export interface WorkerConfig {
  */
 export async function processFileInChunks(
   processor: FileProcessor,
-  task: { file: string; part: number; parts: number },
+  task: FileTask,
   chunkItems: number,
   post: (clips: ClipMeta[], data: Float32Array, last: boolean, skipped: Partial<Record<ClipSkip, number>>) => Promise<void>,
 ): Promise<void> {
@@ -72,7 +83,7 @@ if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundva
   const port = parentPort;
   const config = (workerData as { soundvaePreprocess: WorkerConfig }).soundvaePreprocess;
   const processor = new FileProcessor(config.settings);
-  const queue: { id: number; file: string; part: number; parts: number }[] = [];
+  const queue: ({ id: number } & FileTask)[] = [];
   let unackedBytes = 0;
   let waiting: (() => void)[] = [];
 
@@ -84,16 +95,24 @@ if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundva
     while (unackedBytes >= config.creditBytes) await new Promise<void>((r) => waiting.push(r));
   };
 
-  // Two files at a time: while one waits for its bytes from disk, the other computes.
-  let active = 0;
+  // Two files at a time: while one waits for its bytes from disk, the other computes. Shares of one file run
+  // one after another: they read one decoder, and two at once would make it seek back and forth.
+  let running = 0;
+  let measuring: Promise<void> = Promise.resolve();
+  const sharing = new Set<string>();
   const pump = () => {
-    while (active < config.concurrency && queue.length) {
-      const { id, ...task } = queue.shift()!;
-      active++;
+    while (running < config.concurrency && queue.length) {
+      const { id, ...task } = queue[0]!;
+      const share = task.parts > 1;
+      if (share && sharing.has(task.file)) return;
+      queue.shift();
+      running++;
+      if (share) sharing.add(task.file);
       processFileInChunks(processor, task, config.chunkItems, (c, d, l, s) => post(id, c, d, l, s))
         .catch((err) => port.postMessage({ type: 'error', id, reason: describeError(err) } satisfies FromWorker))
         .finally(() => {
-          active--;
+          running--;
+          if (share) sharing.delete(task.file);
           pump();
         });
     }
@@ -105,8 +124,19 @@ if (parentPort && (workerData as { soundvaePreprocess?: WorkerConfig })?.soundva
       const ready = waiting;
       waiting = [];
       for (const w of ready) w();
+    } else if (msg.type === 'measure') {
+      // Beside the queued shares (the shares of this file wait for its plan), one step at a time: they read one decoder.
+      measuring = measuring
+        .then(() => processor.measure(msg.file, msg.job))
+        .then(
+          (result) => port.postMessage({ type: 'measured', key: msg.key, result } satisfies FromWorker),
+          (err) => port.postMessage({ type: 'measured', key: msg.key, reason: describeError(err) } satisfies FromWorker),
+        );
+    } else if (msg.type === 'close') {
+      processor.closeShared().finally(() => port.postMessage({ type: 'closed' } satisfies FromWorker));
     } else {
-      queue.push({ id: msg.id, file: msg.file, part: msg.part, parts: msg.parts });
+      const { type: _, ...task } = msg;
+      queue.push(task);
       pump();
     }
   });

@@ -157,7 +157,7 @@ describe('generation commands', () => {
     expect(r.status, r.stderr).toBe(1); // one input failed
     expect(r.stderr).toMatch(/missing\.wav: no such file \(skipped\)/);
     const lines = r.stdout.split('\n');
-    const at = lines.findIndex((l) => l === `${file}:`);
+    const at = lines.indexOf(`${file}:`);
     expect(at, r.stdout).toBeGreaterThanOrEqual(0);
     expect(lines[at + 1]).toMatch(new RegExp(`^\\s+1\\. ${path.basename(file).replace('.', '\\.')} @ 0\\.00 s\\s+label \\d\\s+distance 0\\.\\d\\d$`));
     expect(lines.slice(at + 1, at + 4).every((l) => /^\s+\d\. /.test(l))).toBe(true);
