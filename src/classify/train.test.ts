@@ -67,6 +67,20 @@ describe('classifier training', () => {
     expect(records).toBe(1 + 12);
   });
 
+  it('stops between steps when its signal aborts, keeping the finished epochs, and a resume ends as an unbroken run', async () => {
+    const base = { data: path.join(dir, 'data'), kind: 'cnn' as const, labelField: 'label', seed: 5 };
+    const config = { filters: [4, 4, 4] as [number, number, number], hidden: 8, batchSize: 9, learningRate: 0.01 };
+    const whole = await trainClassifier({ ...base, out: path.join(dir, 'whole'), epochs: 3, config, log: () => {} });
+    const stop = new AbortController();
+    const out = path.join(dir, 'stopped');
+    // Aborted as epoch 2 is logged: epoch 3 stops before its first step.
+    const log = (line: string) => line.startsWith('epoch 2:') && stop.abort();
+    const stopped = await trainClassifier({ ...base, out, epochs: 3, config, log, signal: stop.signal });
+    expect(stopped.map((r) => r.epoch)).toEqual([1, 2]);
+    const resumed = await trainClassifier({ ...base, out, epochs: 3, config, resume: true, log: () => {} });
+    expect(resumed.map((r) => [r.trainLoss, r.valLoss])).toEqual(whole.map((r) => [r.trainLoss, r.valLoss]));
+  });
+
   it('trains the crnn, whose embedding is the GRU output of both directions', async () => {
     const out = path.join(dir, 'crnn');
     const config = { filters: [4, 4, 4] as [number, number, number], hidden: 5, batchSize: 9, learningRate: 0.01 };

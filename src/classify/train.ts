@@ -1,6 +1,7 @@
 /**
  * Training and evaluating the classifiers on a spectrogram dataset: the same streaming store, the same
- * group-aware split (the dataset's own), progress, per-epoch checkpoints and resume.
+ * group-aware split (the dataset's own), and the VAE's epoch loop (`runEpoch`: progress, a stop between steps on
+ * Ctrl-C, an error when the loss stops being finite), with per-epoch checkpoints and resume.
  *
  * A classifier folder holds `model/` (tfjs layers format), `classifier.json` (kind, classes, settings),
  * `state.json` + `optimizer.bin` (to resume) and `metrics.jsonl` (train and validation curves).
@@ -8,7 +9,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { createProgress } from '../progress.ts';
 import { UserError } from '../errors.ts';
 import { replaceDir } from '../fsutil.ts';
 import { openDataset, shuffled, type BatchOptions, type DatasetItem, type SpectrogramDataset } from '../dataset/store.ts';
@@ -17,6 +17,7 @@ import { encode, latentSize, type Vae } from '../model/vae.ts';
 import { fileHandler, loadCheckpoint } from '../train/checkpoint.ts';
 import { evaluatePredictions, type ClassificationReport } from './metrics.ts';
 import { writeEventFile } from '../train/tensorboard.ts';
+import { meanOf, runEpoch } from '../train/epoch-loop.ts';
 import { buildCnn, buildCrnn, buildLatentProbe, DEFAULT_CLASSIFIER, type ClassifierConfig, type ClassifierKind } from './models.ts';
 
 export interface ClassifyTrainOptions {
@@ -32,6 +33,8 @@ export interface ClassifyTrainOptions {
   resume?: boolean;
   config?: Partial<Omit<ClassifierConfig, 'kind'>>;
   log?: (line: string) => void;
+  /** Stops between steps: the epochs finished so far stay saved, the one under way is dropped (--resume redoes it). */
+  signal?: AbortSignal;
 }
 
 export { DEFAULT_CLASSIFY_TRAIN } from './defaults.ts';
@@ -120,10 +123,11 @@ export async function trainClassifier(opts: ClassifyTrainOptions): Promise<Epoch
         )
       : undefined;
     log(`classify: ${opts.kind} on ${train.length} training / ${val.length} validation items, ${classes.length} classes (${opts.labelField})`);
-    const run: EpochContext = { ds, model, config, classes, seed: opts.seed, epochs: opts.epochs, vae, latents };
+    const run: EpochContext = { ds, model, config, classes, seed: opts.seed, epochs: opts.epochs, vae, latents, signal: opts.signal };
     for (let epoch = history.length + 1; epoch <= opts.epochs; epoch++) {
       const started = Date.now();
       const fit = await fitEpoch(run, train, epoch);
+      if (fit === 'interrupted') break;
       const record: EpochRecord = { epoch, ...fit, ...(await validate(run, val)), seconds: (Date.now() - started) / 1000 };
       history.push(record);
       await saveClassifier(opts.out, model, optimizer, info, history);
@@ -147,33 +151,38 @@ interface EpochContext {
   epochs: number;
   vae?: Vae;
   latents?: Map<number, Float32Array>;
+  signal?: AbortSignal;
 }
 
 /** One pass over the training items in the epoch's seeded order; the mean loss and accuracy over its batches. */
-async function fitEpoch(run: EpochContext, train: { index: number; cls: number }[], epoch: number): Promise<Pick<EpochRecord, 'trainLoss' | 'trainAccuracy'>> {
+async function fitEpoch(
+  run: EpochContext,
+  train: { index: number; cls: number }[],
+  epoch: number,
+): Promise<Pick<EpochRecord, 'trainLoss' | 'trainAccuracy'> | 'interrupted'> {
   const { ds, model, config, classes } = run;
-  const bar = createProgress({ total: train.length, label: `epoch ${epoch}/${run.epochs}`, unit: 'samples' });
-  let lossSum = 0;
-  let hits = 0;
-  let seen = 0;
   const classOf = new Map(train.map((t) => [t.index, t.cls]));
   const indices = train.map((t) => t.index);
-  for await (const batch of inputBatches(ds, indices, config.batchSize, { seed: run.seed, epoch }, run.latents)) {
-    const n = batch.indices.length;
-    const y = oneHot(
-      batch.indices.map((i) => classOf.get(i)!),
-      classes.length,
-    );
-    const x = batch.x;
-    const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
-    tf.dispose([x, y]);
-    lossSum += loss! * n;
-    hits += acc! * n;
-    seen += n;
-    bar.tick(n, { loss: (lossSum / seen).toFixed(3), acc: (hits / seen).toFixed(3) });
-  }
-  bar.finish();
-  return { trainLoss: lossSum / Math.max(1, seen), trainAccuracy: hits / Math.max(1, seen) };
+  const totals = await runEpoch({
+    batches: inputBatches(ds, indices, config.batchSize, { seed: run.seed, epoch }, run.latents),
+    async step(batch: { indices: number[]; x: tf.Tensor }) {
+      const y = oneHot(
+        batch.indices.map((i) => classOf.get(i)!),
+        classes.length,
+      );
+      const [loss, accuracy] = (await model.trainOnBatch(batch.x, y)) as number[];
+      tf.dispose([batch.x, y]);
+      return { figures: { loss: loss!, accuracy: accuracy! }, count: batch.indices.length };
+    },
+    start: { sum: { loss: 0, accuracy: 0 }, items: 0 },
+    progress: { total: train.length, label: `epoch ${epoch}/${run.epochs}`, unit: 'samples' },
+    fields: (mean) => ({ loss: mean.loss.toFixed(3), acc: mean.accuracy.toFixed(3) }),
+    signal: run.signal,
+    nonFinite: (f) => `training stopped: the loss became ${f.loss} at epoch ${epoch}; the classifier folder holds the last good epoch. Try a lower --lr`,
+  });
+  if (totals.interrupted) return 'interrupted';
+  const mean = meanOf(totals);
+  return { trainLoss: mean.loss, trainAccuracy: mean.accuracy };
 }
 
 /** Loss and accuracy on the validation items (null when there are none). */

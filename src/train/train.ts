@@ -15,7 +15,7 @@ import { writeError, writeFileAtomic } from '../fsutil.ts';
 import { describeMissingCheckpoint, lockRun, prepareNewRun, reconcileMetricsLog } from './run-folder.ts';
 import { getVaeWeights } from '../model/vae.ts';
 import { VAE_PRESETS, type VaeConfig, type VaePresetName } from '../model/vae-config.ts';
-import { createProgress, formatDuration, formatNumber, type ProgressStream } from '../progress.ts';
+import { formatDuration, formatNumber, type ProgressStream } from '../progress.ts';
 import { checkBatchValues, openDataset, shuffled } from '../dataset/store.ts';
 import { createEngine } from './create-engine.ts';
 import type { LossParts, TrainingEngine } from './engine-types.ts';
@@ -33,6 +33,7 @@ import { renderCurvesSvg } from './curves.ts';
 import { type AudioSummary, EventWriter } from './tensorboard.ts';
 import { lrFactor, lrSchedule } from './schedule.ts';
 import { DEFAULT_TRAIN, RUN_FILES } from './defaults.ts';
+import { runEpoch } from './epoch-loop.ts';
 
 export { DEFAULT_TRAIN, RUN_FILES } from './defaults.ts';
 
@@ -378,48 +379,41 @@ function appendMetrics(run: Run, record: object): Promise<void> {
 async function trainEpoch(run: Run, epoch: number): Promise<number | 'interrupted'> {
   const { data, opts, o, config, engine } = run;
   let started = performance.now();
-  const bar =
-    opts.progress === false
-      ? undefined
-      : createProgress({
-          total: data.trainItems - Math.min(data.trainItems, run.progress.partial.items),
-          label: `epoch ${epoch + 1}/${o.epochs}`,
-          unit: 'samples',
-          remainingAfter: (o.epochs - epoch - 1) * data.trainItems, // the later epochs: the whole run's ETA
-          stream: opts.progress,
-        });
-  let interrupted = false;
-  for await (const batch of data.trainBatches(epoch, config.batchSize, run.progress.seed, run.progress.batchInEpoch)) {
-    if (opts.signal?.aborted) {
-      interrupted = true;
-      break;
-    }
-    const parts = await engine.trainStep(batch.data, batch.count);
-    const p = run.progress;
-    if (![parts.loss, parts.reconstruction, parts.kl].every(Number.isFinite)) {
-      bar?.clear();
+  const { interrupted } = await runEpoch({
+    batches: data.trainBatches(epoch, config.batchSize, run.progress.seed, run.progress.batchInEpoch),
+    step: async (batch: Batch) => ({ figures: await engine.trainStep(batch.data, batch.count), count: batch.count }),
+    start: run.progress.partial,
+    progress: opts.progress !== false && {
+      total: data.trainItems - Math.min(data.trainItems, run.progress.partial.items),
+      label: `epoch ${epoch + 1}/${o.epochs}`,
+      unit: 'samples',
+      remainingAfter: (o.epochs - epoch - 1) * data.trainItems, // the later epochs: the whole run's ETA
+      stream: opts.progress,
+    },
+    fields: (mean) => ({ loss: mean.loss, rec: mean.reconstruction, kl: mean.kl }),
+    signal: opts.signal,
+    nonFinite: (parts) => {
       const kept = run.saved ? `${run.paths.last} still holds the last good checkpoint (${run.saved})` : 'no checkpoint was written yet';
-      throw new UserError(`training stopped: the loss became ${parts.loss} at epoch ${epoch + 1}, step ${p.step + 1}; ${kept}. Try a lower --lr`);
-    }
-    p.step++;
-    p.batchInEpoch++;
-    p.partial.sum = addParts(p.partial.sum, parts, batch.count);
-    p.partial.items += batch.count;
-    const mean = meanParts(p.partial.sum, p.partial.items);
-    bar?.tick(batch.count, { loss: mean.loss, rec: mean.reconstruction, kl: mean.kl });
-    if (p.step % o.logEverySteps === 0) {
-      await appendMetrics(run, { type: 'step', epoch: epoch + 1, step: p.step, ...parts });
-      run.events?.scalars({ 'step/loss': parts.loss, 'step/reconstruction': parts.reconstruction, 'step/kl': parts.kl }, p.step);
-    }
-    if (o.saveEverySeconds > 0 && (performance.now() - run.lastSave) / 1000 >= o.saveEverySeconds) {
-      p.partial.seconds += (performance.now() - started) / 1000;
-      started = performance.now();
-      await saveRun(run, run.paths.last); // the position inside the epoch is saved: resuming continues from this step
-    }
-  }
+      return `training stopped: the loss became ${parts.loss} at epoch ${epoch + 1}, step ${run.progress.step + 1}; ${kept}. Try a lower --lr`;
+    },
+    afterStep: async (parts, totals) => {
+      const p = run.progress;
+      p.step++;
+      p.batchInEpoch++;
+      p.partial = { ...p.partial, ...totals };
+      if (p.step % o.logEverySteps === 0) {
+        await appendMetrics(run, { type: 'step', epoch: epoch + 1, step: p.step, ...parts });
+        run.events?.scalars({ 'step/loss': parts.loss, 'step/reconstruction': parts.reconstruction, 'step/kl': parts.kl }, p.step);
+      }
+      if (o.saveEverySeconds > 0 && (performance.now() - run.lastSave) / 1000 >= o.saveEverySeconds) {
+        p.partial.seconds += (performance.now() - started) / 1000;
+        started = performance.now();
+        await saveRun(run, run.paths.last); // the position inside the epoch is saved: resuming continues from this step
+      }
+    },
+  });
   const trainSeconds = run.progress.partial.seconds + (performance.now() - started) / 1000;
-  bar?.clear(); // the epoch's summary line (or the interruption) replaces the bar
-  if (interrupted || opts.signal?.aborted) {
+  if (interrupted) {
     // Save the position inside the epoch: --resume skips the batches already done, with the same order.
     run.progress.partial.seconds = trainSeconds;
     await saveRun(run, run.paths.last);

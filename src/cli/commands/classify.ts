@@ -105,17 +105,39 @@ const trainCmd: CommandModule<object, ClassifyTrainArgs> = {
     await startBackend(args.backend);
     const { trainClassifier } = await import('../../classify/train.ts');
     const config = { ...(args['batch-size'] && { batchSize: args['batch-size'] }), ...(args.lr && { learningRate: args.lr }) };
-    await trainClassifier({
-      data: args.data,
-      out: args.out,
-      kind: args.model,
-      labelField: args.label,
-      epochs: args.epochs,
-      seed: args.seed,
-      vaeCheckpoint: args['vae-checkpoint'],
-      resume: args.resume,
-      config,
-    });
+    // Ctrl-C or SIGTERM: finish the step and stop; the epochs done stay saved. A second Ctrl-C quits at once.
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+      process.stderr.write('\nsoundvae: finishing this step and stopping; press Ctrl-C again to quit at once\n');
+      stop.abort(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let history: Awaited<ReturnType<typeof trainClassifier>>;
+    try {
+      history = await trainClassifier({
+        data: args.data,
+        out: args.out,
+        kind: args.model,
+        labelField: args.label,
+        epochs: args.epochs,
+        seed: args.seed,
+        vaeCheckpoint: args['vae-checkpoint'],
+        resume: args.resume,
+        config,
+        signal: stop.signal,
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    if (stop.signal.aborted) {
+      const saved = history.length ? `${history.length} epochs saved in ${args.out}` : 'no epoch was finished';
+      console.error(`soundvae: interrupted; ${saved}. Continue with: soundvae classify train ... --out ${args.out} --resume --epochs ${args.epochs}`);
+      process.exitCode = stop.signal.reason === 'SIGINT' ? 130 : 143;
+      return;
+    }
     console.log(`classifier written to ${args.out}; evaluate with: soundvae classify eval ${args.out}`);
   },
 };
