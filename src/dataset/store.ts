@@ -775,47 +775,9 @@ export function shuffled(indices: readonly number[], seed: number, epoch: number
 export async function openDataset(dir: string): Promise<SpectrogramDataset> {
   assertLittleEndian();
   const manifest = await readManifest(dir);
-  const { itemBytes, dtype } = manifest;
+  await checkShardSizes(dir, manifest);
   const values = manifest.shape[0] * manifest.shape[1];
-  for (const shard of manifest.shards) {
-    const file = path.join(dir, shard.file);
-    let size: number;
-    const repair = `the dataset is damaged: soundvae verify ${dir} lists what, and re-running the same preprocess command remakes it`;
-    try {
-      size = (await fsp.stat(file)).size;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${file}: shard missing; ${repair}`);
-      throw fileError(file, err);
-    }
-    if (size < shard.items * itemBytes) {
-      throw new UserError(`${file}: truncated shard (${size} bytes, the manifest records ${shard.items * itemBytes}); ${repair}`);
-    }
-  }
-  const handles = new Map<number, Promise<fsp.FileHandle>>();
-  const handle = (shard: number) => {
-    let h = handles.get(shard);
-    if (!h) {
-      h = fsp.open(path.join(dir, manifest.shards[shard]!.file), 'r');
-      handles.set(shard, h);
-    }
-    return h;
-  };
-
-  async function readRun(first: DatasetItem, count: number, out: Float32Array, at: number): Promise<void> {
-    const fh = await handle(first.shard);
-    const bytes = count * itemBytes;
-    if (dtype === 'float32') {
-      const view = new Uint8Array(out.buffer, out.byteOffset + at * 4, bytes);
-      const { bytesRead } = await fh.read(view, 0, bytes, first.byteOffset);
-      if (bytesRead !== bytes) throw new UserError(`${path.join(dir, manifest.shards[first.shard]!.file)}: short read`);
-    } else {
-      const q = new Uint16Array(count * values);
-      const { bytesRead } = await fh.read(new Uint8Array(q.buffer), 0, bytes, first.byteOffset);
-      if (bytesRead !== bytes) throw new UserError(`${path.join(dir, manifest.shards[first.shard]!.file)}: short read`);
-      dequantise(q, out, at);
-    }
-  }
-
+  const shards = new ShardReader(dir, manifest);
   const dataset: SpectrogramDataset = {
     dir,
     manifest,
@@ -835,45 +797,105 @@ export async function openDataset(dir: string): Promise<SpectrogramDataset> {
         if (!first) throw new RangeError(`item ${indices[k]} is out of range (dataset has ${manifest.items.length})`);
         let n = 1;
         while (k + n < indices.length && indices[k + n] === indices[k]! + n && manifest.items[indices[k + n]!]?.shard === first.shard) n++;
-        reads.push(readRun(first, n, dest, k * values));
+        reads.push(shards.readRun(first, n, dest, k * values));
         k += n;
       }
       await Promise.all(reads);
       return dest;
     },
-    async *batches(indices, batchSize, options = {}) {
-      const o = { ...DEFAULT_BATCHES, ...options };
-      if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
-      const order = o.shuffle ? shuffled(indices, o.seed, o.epoch) : indices.slice();
-      const starts: number[] = [];
-      for (let s = 0; s < order.length; s += batchSize) {
-        if (o.dropLast && s + batchSize > order.length) break;
-        starts.push(s);
-      }
-      const load = (s: number) => {
-        const idx = order.slice(s, s + batchSize);
-        return dataset.read(idx).then((data) => ({ indices: idx, data }));
-      };
-      let next = starts.length ? load(starts[0]!) : undefined;
-      try {
-        for (let b = 0; b < starts.length; b++) {
-          const current = await next!;
-          next = b + 1 < starts.length ? load(starts[b + 1]!) : undefined;
-          yield current;
-        }
-      } finally {
-        // A consumer that stops early must not leave a failed read-ahead unhandled.
-        next?.catch(() => undefined);
-      }
-    },
+    batches: (indices, batchSize, options = {}) => readBatches(dataset, indices, batchSize, options),
     meanSpectrogram: () => meanSpectrogram(manifest),
-    async close() {
-      const all = [...handles.values()];
-      handles.clear();
-      await Promise.all(all.map(async (h) => (await h).close()));
-    },
+    close: () => shards.close(),
   };
   return dataset;
+}
+
+/** Refuses a dataset whose shards are missing or shorter than the manifest records, saying how to mend it. */
+async function checkShardSizes(dir: string, manifest: DatasetManifest): Promise<void> {
+  const repair = `the dataset is damaged: soundvae verify ${dir} lists what, and re-running the same preprocess command remakes it`;
+  for (const shard of manifest.shards) {
+    const file = path.join(dir, shard.file);
+    let size: number;
+    try {
+      size = (await fsp.stat(file)).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`${file}: shard missing; ${repair}`);
+      throw fileError(file, err);
+    }
+    if (size < shard.items * manifest.itemBytes) {
+      throw new UserError(`${file}: truncated shard (${size} bytes, the manifest records ${shard.items * manifest.itemBytes}); ${repair}`);
+    }
+  }
+}
+
+/** Reads runs of consecutive items from a dataset's shards, each opened once, on first use. */
+class ShardReader {
+  private readonly handles = new Map<number, Promise<fsp.FileHandle>>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly manifest: DatasetManifest,
+  ) {}
+
+  /** Items `first` and the `count - 1` after it (one shard) into `out` from value `at`, as float32 in [0, 1]. */
+  async readRun(first: DatasetItem, count: number, out: Float32Array, at: number): Promise<void> {
+    const { itemBytes, dtype, shape } = this.manifest;
+    const fh = await this.handle(first.shard);
+    const bytes = count * itemBytes;
+    const file = () => path.join(this.dir, this.manifest.shards[first.shard]!.file);
+    if (dtype === 'float32') {
+      const view = new Uint8Array(out.buffer, out.byteOffset + at * 4, bytes);
+      const { bytesRead } = await fh.read(view, 0, bytes, first.byteOffset);
+      if (bytesRead !== bytes) throw new UserError(`${file()}: short read`);
+    } else {
+      const q = new Uint16Array(count * shape[0] * shape[1]);
+      const { bytesRead } = await fh.read(new Uint8Array(q.buffer), 0, bytes, first.byteOffset);
+      if (bytesRead !== bytes) throw new UserError(`${file()}: short read`);
+      dequantise(q, out, at);
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.handles.values()];
+    this.handles.clear();
+    await Promise.all(all.map(async (h) => (await h).close()));
+  }
+
+  private handle(shard: number): Promise<fsp.FileHandle> {
+    let h = this.handles.get(shard);
+    if (!h) {
+      h = fsp.open(path.join(this.dir, this.manifest.shards[shard]!.file), 'r');
+      this.handles.set(shard, h);
+    }
+    return h;
+  }
+}
+
+/** `SpectrogramDataset.batches`: the items in (shuffled) order, a batch at a time, the next one read ahead. */
+async function* readBatches(dataset: SpectrogramDataset, indices: readonly number[], batchSize: number, options: BatchOptions): AsyncGenerator<Batch> {
+  const o = { ...DEFAULT_BATCHES, ...options };
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
+  const order = o.shuffle ? shuffled(indices, o.seed, o.epoch) : indices.slice();
+  const starts: number[] = [];
+  for (let s = 0; s < order.length; s += batchSize) {
+    if (o.dropLast && s + batchSize > order.length) break;
+    starts.push(s);
+  }
+  const load = (s: number) => {
+    const idx = order.slice(s, s + batchSize);
+    return dataset.read(idx).then((data) => ({ indices: idx, data }));
+  };
+  let next = starts.length ? load(starts[0]!) : undefined;
+  try {
+    for (let b = 0; b < starts.length; b++) {
+      const current = await next!;
+      next = b + 1 < starts.length ? load(starts[b + 1]!) : undefined;
+      yield current;
+    }
+  } finally {
+    // A consumer that stops early must not leave a failed read-ahead unhandled.
+    next?.catch(() => undefined);
+  }
 }
 
 /**

@@ -54,26 +54,41 @@ export function pghiFrameMajor(mag: Float32Array, frames: number, stftOptions: S
   const wasm = kernel === 'js' ? null : pghiKernelBuffers(size);
   if (kernel === 'wasm' && !wasm) throw new RangeError(`the wasm PGHI kernel needs WebAssembly and room for ${size} bins`);
   const rand = mulberry32(seed);
-  let peak = 0;
-  for (let i = 0; i < size; i++) if (mag[i]! > peak) peak = mag[i]!;
   const logS = wasm ? wasm.logS : new Float64Array(size);
-  const logFloor = Math.log(Math.max(peak * tolerance, 1e-300));
-  for (let i = 0; i < size; i++) logS[i] = Math.max(Math.log(mag[i]! + 1e-300), logFloor);
+  const logFloor = logMagnitudes(mag.subarray(0, size), tolerance, logS);
   const lambda = HANN_LAMBDA * W * W;
   const centre = Math.floor((N - W) / 2) + W / 2;
 
   if (wasm) {
-    // quiet bins (level -1 below) get their random phase in index order, as in the loop below
+    // quiet bins (level -1 below) get their random phase in index order, as in integratePhase
     const out = wasm.phase;
     for (let i = 0; i < size; i++) if (logS[i]! <= logFloor) out[i] = 2 * Math.PI * rand();
     runPghiKernel(frames, bins, { logFloor, hop, nOverLambda: N / lambda, twoPi: 2 * Math.PI, n: N, coefK: -lambda / (N * hop), centre });
     phase.set(out);
     return;
   }
+  const { stepT, stepK } = phaseSlopes(logS, frames, bins, { N, hop, lambda });
+  integratePhase(logS, logFloor, frames, bins, stepT, stepK, rand, phase);
+  // from the window-centred phase of the derivation to the STFT's frame-start phase: e^{-2 pi i k c / N}
+  for (let t = 0; t < frames; t++) {
+    for (let k = 0; k < bins; k++) phase[t * bins + k]! -= (2 * Math.PI * k * centre) / N;
+  }
+}
 
-  // phase slopes: per hop along time (dt), per bin along frequency (dk)
-  const stepT = new Float64Array(size);
-  const stepK = new Float64Array(size);
+/** Fills `logS` with the log magnitudes, floored `tolerance` below the peak; returns that floor. */
+function logMagnitudes(mag: Float32Array, tolerance: number, logS: Float64Array): number {
+  let peak = 0;
+  for (let i = 0; i < mag.length; i++) if (mag[i]! > peak) peak = mag[i]!;
+  const logFloor = Math.log(Math.max(peak * tolerance, 1e-300));
+  for (let i = 0; i < mag.length; i++) logS[i] = Math.max(Math.log(mag[i]! + 1e-300), logFloor);
+  return logFloor;
+}
+
+/** The phase slopes from the log-magnitude gradients: per hop along time (stepT), per bin along frequency (stepK). */
+function phaseSlopes(logS: Float64Array, frames: number, bins: number, g: { N: number; hop: number; lambda: number }) {
+  const { N, hop, lambda } = g;
+  const stepT = new Float64Array(frames * bins);
+  const stepK = new Float64Array(frames * bins);
   for (let t = 0; t < frames; t++) {
     for (let k = 0; k < bins; k++) {
       const i = t * bins + k;
@@ -84,8 +99,24 @@ export function pghiFrameMajor(mag: Float32Array, frames: number, stftOptions: S
       stepK[i] = (-lambda / (N * hop)) * dt;
     }
   }
+  return { stepT, stepK };
+}
 
-  // heap integration, loudest first, through a bucket queue: head[level] starts a linked list (next[])
+/**
+ * Heap integration of the slopes, loudest bin first, through a bucket queue (head[level] starts a linked list
+ * through next[]); quiet bins (below the floor) take a random phase, drawn in index order.
+ */
+function integratePhase(
+  logS: Float64Array,
+  logFloor: number,
+  frames: number,
+  bins: number,
+  stepT: Float64Array,
+  stepK: Float64Array,
+  rand: () => number,
+  phase: Float64Array,
+): void {
+  const size = frames * bins;
   const done = new Uint8Array(size);
   const level = quantiseLevels(logS, logFloor, LEVELS); // -1 for quiet bins
   for (let i = 0; i < size; i++) {
@@ -138,11 +169,6 @@ export function pghiFrameMajor(mag: Float32Array, frames: number, stftOptions: S
         if (b > top) top = b;
       }
     }
-  }
-
-  // from the window-centred phase of the derivation to the STFT's frame-start phase: e^{-2 pi i k c / N}
-  for (let t = 0; t < frames; t++) {
-    for (let k = 0; k < bins; k++) phase[t * bins + k]! -= (2 * Math.PI * k * centre) / N;
   }
 }
 

@@ -232,15 +232,44 @@ export async function evaluate(
   const valIdx = o.validationItems > 0 ? spreadPick(allVal.length, o.validationItems).map((k) => allVal[k]!) : allVal;
   const { items: valItems, result: validation } = await judgeReconstructions(g, ds, valIdx, o, judge, onProgress);
   if (o.samplers.length === 0) return { validation, real: undefined, generation: [], timing: { secondsPerSample: NaN, secondsSingle: NaN } };
+  const ref = await referenceSet(g, ds, valItems, o, judge);
+  const real = await scoreReal(g, ds, ref, o);
+  const generation: GenerationScores[] = [];
+  let timing = { secondsPerSample: NaN, secondsSingle: NaN };
+  for (const sampler of o.samplers) {
+    if ((sampler !== 'prior' && !g.sampler) || (sampler === 'neighbours' && !g.sampler?.neighbours)) continue;
+    const scored = await scoreSampler(g, ds, ref, o, sampler);
+    generation.push(scored.scores);
+    timing = scored.timing;
+  }
+  const labels = scoreLabels(g, ref, o, judge);
+  const judgedBy = judge ? `classifier ${judge.dir}` : ref.byFeatures ? 'a logistic regression on log-mel statistics of training items' : undefined;
+  return { validation, real, generation, labels, judgedBy, timing };
+}
 
-  // Real sounds: validation against a spread of training items.
+/** What sounds are compared with: validation items, a spread of training items, and how they are judged. */
+interface ReferenceSet {
+  trainIdx: number[];
+  trainItems: RangedItem[];
+  trainFeatures: Float32Array[];
+  valItems: RangedItem[];
+  valFeatures: Float32Array[];
+  /** The trained classifier's view of the validation items (undefined without one). */
+  valJudged: ReturnType<ClassifierJudge['run']> | undefined;
+  /** Without a trained classifier, a logistic regression on log-mel statistics of the training items judges. */
+  byFeatures: ReturnType<typeof fitFeatureClassifier> | undefined;
+  classify(items: RangedItem[]): ReturnType<ClassifierJudge['run']> | undefined;
+  recognise(items: RangedItem[], feats: Float32Array[], expected?: string): ReturnType<typeof recognisability> | undefined;
+}
+
+/** Validation items against a spread of `trainReference` training items, with the judge that recognises sounds. */
+async function referenceSet(g: Generator, ds: SpectrogramDataset, valItems: RangedItem[], o: EvalOptions, judge?: ClassifierJudge): Promise<ReferenceSet> {
   const trainIdx = ds.indices('train');
   const refIdx = spreadPick(trainIdx.length, o.trainReference).map((k) => trainIdx[k]!);
   const trainItems: RangedItem[] = [];
   for await (const b of rangedBatches(ds, refIdx, 256)) trainItems.push(...b.items.map((it) => ({ x01: it.x01.slice(), range: it.range })));
   const valFeatures = features(g, valItems);
   const trainFeatures = features(g, trainItems);
-  // Without a trained classifier, a logistic regression on log-mel statistics of the training items judges.
   const refLabels = refIdx.map((i) => ds.manifest.items[i]!.label);
   const byFeatures =
     !judge && new Set(refLabels.filter((l) => l !== undefined)).size >= 2
@@ -249,75 +278,82 @@ export async function evaluate(
           refLabels.filter((l): l is string => l !== undefined),
         )
       : undefined;
+  const classify = (items: RangedItem[]) => judge?.run(items.map((it) => it.x01));
   const recognise = (items: RangedItem[], feats: Float32Array[], expected?: string) =>
     judge
       ? recognisability(judge.run(items.map((it) => it.x01)).probs, judge.classes, expected)
       : byFeatures
         ? recognisability(predictFeatures(byFeatures, feats), byFeatures.classes, expected)
         : undefined;
+  return { trainIdx, trainItems, trainFeatures, valItems, valFeatures, valJudged: classify(valItems), byFeatures, classify, recognise };
+}
+
+/** The real sounds' own scores: the floor every generated set is compared with. */
+async function scoreReal(g: Generator, ds: SpectrogramDataset, ref: ReferenceSet, o: EvalOptions): Promise<EvalResult['real']> {
+  const { trainItems, valItems } = ref;
   const trainRms = g.sampler?.trainRms ?? levelStats(trainItems.map((it) => energyToRmsDb(itemEnergy(it.x01, it.range, g.clip), g.clip)));
-  const classify = (items: RangedItem[]) => judge?.run(items.map((it) => it.x01));
-  const valJudged = classify(valItems);
   // The floor compares as many training items as there are samples: a Fréchet distance estimated from fewer
   // items is larger (its bias grows as 1/N), so only equal sizes compare fairly.
   const floorPick = spreadPick(trainItems.length, o.samples);
   const floorItems = floorPick.map((k) => trainItems[k]!);
-  const floorJudged = classify(floorItems);
-  const nearestVal = await nearestItems(valItems, rangedBatches(ds, trainIdx, 256));
-  const real: EvalResult['real'] = {
+  const floorJudged = ref.classify(floorItems);
+  const nearestVal = await nearestItems(valItems, rangedBatches(ds, ref.trainIdx, 256));
+  return {
     trainRms,
     floorItems: floorItems.length,
     frechetFeature: frechetDistance(
-      floorPick.map((k) => trainFeatures[k]!),
-      valFeatures,
+      floorPick.map((k) => ref.trainFeatures[k]!),
+      ref.valFeatures,
     ),
-    frechetClassifier: valJudged && floorJudged ? frechetDistance(floorJudged.embeddings, valJudged.embeddings) : undefined,
-    recognisability: recognise(valItems, valFeatures),
+    frechetClassifier: ref.valJudged && floorJudged ? frechetDistance(floorJudged.embeddings, ref.valJudged.embeddings) : undefined,
+    recognisability: ref.recognise(valItems, ref.valFeatures),
     diversity: diversity(valItems.slice(0, Math.max(2, Math.min(o.samples, 100)))),
     nearestTrain: meanMin(nearestVal),
   };
+}
 
-  // Generation, per sampler.
-  const generation: GenerationScores[] = [];
-  let timing = { secondsPerSample: NaN, secondsSingle: NaN };
-  for (const sampler of o.samplers) {
-    if ((sampler !== 'prior' && !g.sampler) || (sampler === 'neighbours' && !g.sampler?.neighbours)) continue;
-    const { sounds, seconds } = generateSamples(g, { count: o.samples, temperature: o.temperature, seed: o.seed, sampler });
-    const t1 = performance.now();
-    generateSamples(g, { count: 1, temperature: o.temperature, seed: o.seed, sampler });
-    timing = { secondsPerSample: seconds / sounds.length, secondsSingle: (performance.now() - t1) / 1000 };
-    const heard = reanalyse(g, sounds);
-    const heardFeatures = features(g, heard);
-    const judged = classify(heard);
-    const nearest = await nearestItems(
-      sounds.map((s) => ({ x01: s.x01, range: s.range })),
-      rangedBatches(ds, trainIdx, 256),
-    );
-    generation.push({
-      sampler,
-      samples: sounds.length,
-      rms: levelStats(sounds.map((s) => audioLevels(s.audio).rms)),
-      rawRms: levelStats(sounds.map((s) => s.rawRms)),
-      peak: levelStats(sounds.map((s) => audioLevels(s.audio).peak)),
-      frechetFeature: frechetDistance(heardFeatures, valFeatures),
-      frechetClassifier: judged && valJudged ? frechetDistance(judged.embeddings, valJudged.embeddings) : undefined,
-      recognisability: recognise(heard, heardFeatures),
-      diversity: diversity(sounds.map((s) => ({ x01: s.x01, range: s.range }))),
-      nearestTrain: meanMin(nearest),
-    });
-  }
+/** One sampler's sounds scored against the reference set, and how long making them took. */
+async function scoreSampler(
+  g: Generator,
+  ds: SpectrogramDataset,
+  ref: ReferenceSet,
+  o: EvalOptions,
+  sampler: EvalOptions['samplers'][number],
+): Promise<{ scores: GenerationScores; timing: EvalResult['timing'] }> {
+  const { sounds, seconds } = generateSamples(g, { count: o.samples, temperature: o.temperature, seed: o.seed, sampler });
+  const t1 = performance.now();
+  generateSamples(g, { count: 1, temperature: o.temperature, seed: o.seed, sampler });
+  const timing = { secondsPerSample: seconds / sounds.length, secondsSingle: (performance.now() - t1) / 1000 };
+  const heard = reanalyse(g, sounds);
+  const heardFeatures = features(g, heard);
+  const judged = ref.classify(heard);
+  const nearest = await nearestItems(
+    sounds.map((s) => ({ x01: s.x01, range: s.range })),
+    rangedBatches(ds, ref.trainIdx, 256),
+  );
+  const scores: GenerationScores = {
+    sampler,
+    samples: sounds.length,
+    rms: levelStats(sounds.map((s) => audioLevels(s.audio).rms)),
+    rawRms: levelStats(sounds.map((s) => s.rawRms)),
+    peak: levelStats(sounds.map((s) => audioLevels(s.audio).peak)),
+    frechetFeature: frechetDistance(heardFeatures, ref.valFeatures),
+    frechetClassifier: judged && ref.valJudged ? frechetDistance(judged.embeddings, ref.valJudged.embeddings) : undefined,
+    recognisability: ref.recognise(heard, heardFeatures),
+    diversity: diversity(sounds.map((s) => ({ x01: s.x01, range: s.range }))),
+    nearestTrain: meanMin(nearest),
+  };
+  return { scores, timing };
+}
 
-  // Label-conditioned generation, judged by the classifier when it predicts the sampler's label field.
-  let labels: EvalResult['labels'];
+/** Label-conditioned generation, judged by the classifier when it predicts the sampler's label field. */
+function scoreLabels(g: Generator, ref: ReferenceSet, o: EvalOptions, judge?: ClassifierJudge): EvalResult['labels'] {
   const values = Object.keys(g.sampler?.labels?.values ?? {}).sort();
-  const known = judge?.classes ?? byFeatures?.classes ?? [];
-  if (o.perLabel > 0 && values.length && values.every((v) => known.includes(v))) {
-    labels = values.map((label) => {
-      const { sounds } = generateSamples(g, { count: o.perLabel, temperature: o.temperature, seed: o.seed, sampler: defaultSamplerFor(g), label });
-      const heard = reanalyse(g, sounds);
-      return { label, asExpected: recognise(heard, features(g, heard), label)!.asExpected! };
-    });
-  }
-  const judgedBy = judge ? `classifier ${judge.dir}` : byFeatures ? 'a logistic regression on log-mel statistics of training items' : undefined;
-  return { validation, real, generation, labels, judgedBy, timing };
+  const known = judge?.classes ?? ref.byFeatures?.classes ?? [];
+  if (!(o.perLabel > 0 && values.length && values.every((v) => known.includes(v)))) return undefined;
+  return values.map((label) => {
+    const { sounds } = generateSamples(g, { count: o.perLabel, temperature: o.temperature, seed: o.seed, sampler: defaultSamplerFor(g), label });
+    const heard = reanalyse(g, sounds);
+    return { label, asExpected: ref.recognise(heard, features(g, heard), label)!.asExpected! };
+  });
 }

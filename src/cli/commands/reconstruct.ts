@@ -120,28 +120,11 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       ) as unknown as Argv<ReconstructArgs>,
   handler: async (args) => {
     const files = args.inputs ?? [];
-    if (files.length === 0 && !args.data) throw new UserError('give audio files or --data DATASET_DIR to reconstruct');
-    if (files.length > 0 && args.data) throw new UserError('give either audio files or --data, not both');
-    checkCount('count', args.count, 1);
-    checkCount('iters', args.iters, 0);
-    checkCount('batch', args.batch, 1);
-    if (args.data && args.firstClip) throw new UserError('--first-clip is for audio files; --data items are one clip each');
-    if (args.onePass && (args.data || args.firstClip)) throw new UserError('--one-pass is for whole audio files; not with --data or --first-clip');
+    checkReconstructArgs(args, files);
     // tfjs loads here, not for --help
-    const [
-      { readAudioInfo },
-      { openDataset },
-      { inputsFromDataset, inputsFromFiles, reconstruct, uniqueNamer },
-      { writeReconstructions, writeSessionReport },
-      { closeSession, openSession },
-      { reconstructFile, reconstructFileOnePass, TooLongForOnePass },
-    ] = await Promise.all([
-      import('../../audio/decode.ts'),
-      import('../../dataset/store.ts'),
-      import('../../generate/operations.ts'),
+    const [{ writeSessionReport }, { closeSession, openSession }] = await Promise.all([
       import('../../report/report-data.ts'),
       import('../../generate/session.ts'),
-      import('../../generate/whole-file.ts'),
     ]);
     const s = await openSession(args.checkpoint, args.backend, { iterations: args.iters });
     let failed = 0;
@@ -150,72 +133,9 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
       console.error(`soundvae: ${message} (skipped)`);
     };
     try {
-      let rows: ReconstructionRow[];
-      let scored: Parameters<typeof printReconstructions>[0];
-      if (!args.data) {
-        // Said, not silent: a file at another rate or with more channels is converted to the checkpoint's input.
-        for (const file of files) {
-          const info = await readAudioInfo(file).catch(() => undefined); // unreadable: reported when it is loaded
-          const note = info && conversionNote(info, s.g.clip.sampleRate);
-          if (note) console.error(`note: ${file}: ${note}`);
-        }
-      }
-      if (args.data || args.firstClip) {
-        let inputs: ReconstructionInput[];
-        if (args.data) {
-          const ds = await openDataset(args.data);
-          try {
-            if (ds.shape.join('x') !== s.ckpt.inputShape.join('x')) {
-              throw new UserError(`${args.data}: items are ${ds.shape.join('x')} but the checkpoint takes ${s.ckpt.inputShape.join('x')}`);
-            }
-            if (ds.indices(args.split).length === 0) throw new UserError(`${args.data}: the ${args.split} split is empty`);
-            inputs = await inputsFromDataset(s.g, ds, args.split, args.count, onError);
-          } finally {
-            await ds.close();
-          }
-        } else {
-          inputs = await inputsFromFiles(s.g, files, onError);
-        }
-        if (inputs.length === 0) throw new UserError('no input could be read');
-        const recs = reconstruct(s.g, inputs);
-        rows = await writeReconstructions(args.out, '.', recs, s.g.clip, Boolean(args.report));
-        scored = recs;
-      } else {
-        // Whole files, one at a time: each is written and its audio dropped before the next is read.
-        rows = [];
-        scored = [];
-        const name = uniqueNamer();
-        for (const file of files) {
-          let bar: ReturnType<typeof createProgress> | undefined;
-          try {
-            const clipByClip = () =>
-              reconstructFile(s.g, file, {
-                batch: args.batch,
-                onProgress: (done, total) => {
-                  if (total <= args.batch) return;
-                  bar ??= createProgress({ total, label: path.basename(file), unit: 'clips' });
-                  bar.update(done);
-                  if (done === total) bar.finish();
-                },
-              });
-            // one pass where the model takes any width (unless told otherwise); too long a file falls back to clips
-            const onePass = args.onePass ?? s.ckpt.config.bottleneck === 'time';
-            const rec = onePass
-              ? await reconstructFileOnePass(s.g, file).catch((err) => {
-                  if (args.onePass === undefined && err instanceof TooLongForOnePass) return clipByClip();
-                  throw err;
-                })
-              : await clipByClip();
-            rec.name = name(rec.name); // only files that worked take a name, as with --first-clip
-            rows.push(...(await writeReconstructions(args.out, '.', [rec], s.g.clip, Boolean(args.report))));
-            scored.push({ name: rec.name, oracle: rec.oracle, reconstruction: rec.reconstruction, clips: rec.clips });
-          } catch (err) {
-            bar?.finish();
-            onError(describeError(fileError(file, err)));
-          }
-        }
-        if (rows.length === 0) throw new UserError('no input could be read');
-      }
+      if (!args.data) await noteConversions(s, files);
+      const { rows, scored } =
+        args.data || args.firstClip ? await reconstructClips(s, args, files, onError) : await reconstructWholeFiles(s, args, files, onError);
       printReconstructions(scored);
       console.log(`${rows.length} x 3 WAVs -> ${args.out}`);
       if (args.report) {
@@ -234,3 +154,101 @@ export const reconstructCommand: CommandModule<object, ReconstructArgs> = {
     if (failed > 0) process.exitCode = 1;
   },
 };
+
+/** The argument combinations reconstruct refuses, each with the reason. */
+function checkReconstructArgs(args: ReconstructArgs, files: string[]): void {
+  if (files.length === 0 && !args.data) throw new UserError('give audio files or --data DATASET_DIR to reconstruct');
+  if (files.length > 0 && args.data) throw new UserError('give either audio files or --data, not both');
+  checkCount('count', args.count, 1);
+  checkCount('iters', args.iters, 0);
+  checkCount('batch', args.batch, 1);
+  if (args.data && args.firstClip) throw new UserError('--first-clip is for audio files; --data items are one clip each');
+  if (args.onePass && (args.data || args.firstClip)) throw new UserError('--one-pass is for whole audio files; not with --data or --first-clip');
+}
+
+type Session = Awaited<ReturnType<typeof import('../../generate/session.ts')['openSession']>>;
+
+/** What was reconstructed: the rows written (for the report) and the scores to print. */
+interface Reconstructed {
+  rows: ReconstructionRow[];
+  scored: Parameters<typeof printReconstructions>[0];
+}
+
+/** Said, not silent: a file at another rate or with more channels is converted to the checkpoint's input. */
+async function noteConversions(s: Session, files: string[]): Promise<void> {
+  const { readAudioInfo } = await import('../../audio/decode.ts');
+  for (const file of files) {
+    const info = await readAudioInfo(file).catch(() => undefined); // unreadable: reported when it is loaded
+    const note = info && conversionNote(info, s.g.clip.sampleRate);
+    if (note) console.error(`note: ${file}: ${note}`);
+  }
+}
+
+/** One clip each: `--count` items of a dataset split, or the first clip of each file (`--first-clip`). */
+async function reconstructClips(s: Session, args: ReconstructArgs, files: string[], onError: (message: string) => void): Promise<Reconstructed> {
+  const [{ openDataset }, { inputsFromDataset, inputsFromFiles, reconstruct }, { writeReconstructions }] = await Promise.all([
+    import('../../dataset/store.ts'),
+    import('../../generate/operations.ts'),
+    import('../../report/report-data.ts'),
+  ]);
+  let inputs: ReconstructionInput[];
+  if (args.data) {
+    const ds = await openDataset(args.data);
+    try {
+      if (ds.shape.join('x') !== s.ckpt.inputShape.join('x')) {
+        throw new UserError(`${args.data}: items are ${ds.shape.join('x')} but the checkpoint takes ${s.ckpt.inputShape.join('x')}`);
+      }
+      if (ds.indices(args.split).length === 0) throw new UserError(`${args.data}: the ${args.split} split is empty`);
+      inputs = await inputsFromDataset(s.g, ds, args.split, args.count, onError);
+    } finally {
+      await ds.close();
+    }
+  } else {
+    inputs = await inputsFromFiles(s.g, files, onError);
+  }
+  if (inputs.length === 0) throw new UserError('no input could be read');
+  const recs = reconstruct(s.g, inputs);
+  return { rows: await writeReconstructions(args.out, '.', recs, s.g.clip, Boolean(args.report)), scored: recs };
+}
+
+/** Whole files, one at a time: each is written and its audio dropped before the next is read. */
+async function reconstructWholeFiles(s: Session, args: ReconstructArgs, files: string[], onError: (message: string) => void): Promise<Reconstructed> {
+  const [{ uniqueNamer }, { writeReconstructions }, { reconstructFile, reconstructFileOnePass, TooLongForOnePass }] = await Promise.all([
+    import('../../generate/operations.ts'),
+    import('../../report/report-data.ts'),
+    import('../../generate/whole-file.ts'),
+  ]);
+  const out: Reconstructed = { rows: [], scored: [] };
+  const name = uniqueNamer();
+  for (const file of files) {
+    let bar: ReturnType<typeof createProgress> | undefined;
+    try {
+      const clipByClip = () =>
+        reconstructFile(s.g, file, {
+          batch: args.batch,
+          onProgress: (done, total) => {
+            if (total <= args.batch) return;
+            bar ??= createProgress({ total, label: path.basename(file), unit: 'clips' });
+            bar.update(done);
+            if (done === total) bar.finish();
+          },
+        });
+      // one pass where the model takes any width (unless told otherwise); too long a file falls back to clips
+      const onePass = args.onePass ?? s.ckpt.config.bottleneck === 'time';
+      const rec = onePass
+        ? await reconstructFileOnePass(s.g, file).catch((err) => {
+            if (args.onePass === undefined && err instanceof TooLongForOnePass) return clipByClip();
+            throw err;
+          })
+        : await clipByClip();
+      rec.name = name(rec.name); // only files that worked take a name, as with --first-clip
+      out.rows.push(...(await writeReconstructions(args.out, '.', [rec], s.g.clip, Boolean(args.report))));
+      out.scored.push({ name: rec.name, oracle: rec.oracle, reconstruction: rec.reconstruction, clips: rec.clips });
+    } catch (err) {
+      bar?.finish();
+      onError(describeError(fileError(file, err)));
+    }
+  }
+  if (out.rows.length === 0) throw new UserError('no input could be read');
+  return out;
+}
