@@ -133,7 +133,7 @@ const trainCmd: CommandModule<object, ClassifyTrainArgs> = {
       process.off('SIGTERM', onSignal);
     }
     if (stop.signal.aborted) {
-      const saved = history.length ? `${history.length} epochs saved in ${args.out}` : 'no epoch was finished';
+      const saved = history.length ? `${history.length} epoch${history.length === 1 ? '' : 's'} saved in ${args.out}` : 'no epoch was finished';
       console.error(`soundvae: interrupted; ${saved}. Continue with: soundvae classify train ... --out ${args.out} --resume --epochs ${args.epochs}`);
       process.exitCode = stop.signal.reason === 'SIGINT' ? 130 : 143;
       return;

@@ -19,7 +19,7 @@ beforeAll(async () => {
   const w = await createDatasetWriter(data, { shape: [32, 16], settings: testSettings(), split: { validation: 0.2, seed: 1 } });
   for (let i = 0; i < 10; i++) {
     const x = new Float32Array(32 * 16).map((_, k) => Math.exp(-(((Math.floor(k / 16) - (i % 32)) / 4) ** 2)));
-    w.append({ source: `/clips/${i}.wav`, offset: 0, min: -80, max: 0 }, x);
+    w.append({ source: `/clips/${i}.wav`, offset: 0, min: -80, max: 0, labels: { shape: i % 2 ? 'odd' : 'even' } }, x);
     w.markSource(`/clips/${i}.wav`, { status: 'done', items: 1 });
   }
   await w.finish();
@@ -67,6 +67,39 @@ describe('train and signals', () => {
     killLeftover(out);
     expect(r.stderr).toMatch(/interrupted at epoch \d+, step \d+; saved/);
     expect(r.code).toBe(143);
+  }, 60_000);
+
+  it('classify train stops after the step under way on SIGINT, keeping the epochs done, and exits 130', async () => {
+    const out = path.join(tmp, 'classify');
+    let sent = false;
+    const args = [
+      'classify',
+      'train',
+      '--data',
+      data,
+      '--out',
+      out,
+      '--model',
+      'cnn',
+      '--label',
+      'shape',
+      '--backend',
+      'cpu',
+      '--batch-size',
+      '2',
+      '--epochs',
+      '2000',
+    ];
+    const r = await run(process.execPath, [BIN, ...args], (text, kill) => {
+      if (!sent && /epoch 1: train loss/.test(text)) {
+        sent = true;
+        kill('SIGINT');
+      }
+    });
+    expect(r.stderr).toMatch(/soundvae: interrupted; \d+ epochs? saved in .*--resume --epochs 2000/);
+    expect(r.code).toBe(130);
+    const state = JSON.parse(await fs.readFile(path.join(out, 'state.json'), 'utf8')) as { epoch: number };
+    expect(state.epoch).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
   it('stops and saves when the npx-like launcher that started it through sh -c is killed', async () => {
