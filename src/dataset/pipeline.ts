@@ -168,19 +168,15 @@ function workerRunner(count: number, config: WorkerConfig, events: RunnerEvents)
   );
   const owner = new Map<number, number>();
   const load = new Array<number>(count).fill(0);
-  const measures = new Map<number, { resolve: (r: MeasureResult<MeasureJob> | null) => void; reject: (e: Error) => void }>();
-  let measureKey = 0;
-  const closed: (() => void)[] = [];
+  const measures = new Replies();
   let closing = false;
   const leastBusy = () => load.reduce((best, l, k) => (l < load[best]! ? k : best), 0);
   workers.forEach((w, k) => {
     w.on('message', (msg: FromWorker) => {
-      if (msg.type === 'closed') return closed[k]?.();
+      if (msg.type === 'closed') return;
       if (msg.type === 'measured') {
         load[k]!--;
-        const m = measures.get(msg.key);
-        measures.delete(msg.key);
-        return msg.reason === undefined ? m?.resolve(msg.result ?? null) : m?.reject(new UserError(msg.reason));
+        return measures.settle(msg.key, msg.result ?? null, msg.reason);
       }
       if (msg.type === 'error' || msg.last) load[k]!--;
       if (msg.type === 'error') events.onError(msg.id, msg.reason);
@@ -206,27 +202,48 @@ function workerRunner(count: number, config: WorkerConfig, events: RunnerEvents)
     },
     measure<J extends MeasureJob>(file: string, job: J) {
       const k = leastBusy();
-      const key = measureKey++;
+      const { key, reply } = measures.expect<MeasureResult<J> | null>();
       load[k]!++;
       workers[k]!.postMessage({ type: 'measure', key, file, job } satisfies ToWorker);
-      return new Promise<MeasureResult<J> | null>((resolve, reject) =>
-        measures.set(key, { resolve: resolve as (r: MeasureResult<MeasureJob> | null) => void, reject }),
-      );
+      return reply;
     },
     threads: count,
     async close() {
       closing = true;
-      // Each worker closes the file it kept open for shares, then stops (a wedged one is stopped anyway).
-      await Promise.all(
-        workers.map((w, k) => {
-          const done = new Promise<void>((r) => (closed[k] = r));
-          w.postMessage({ type: 'close' } satisfies ToWorker);
-          return Promise.race([done, new Promise((r) => setTimeout(r, 2000).unref())]);
-        }),
-      );
-      await Promise.all(workers.map((w) => w.terminate()));
+      await stopWorkers(workers);
     },
   };
+}
+
+/** Replies awaited from the workers, by key: each resolves with its result or rejects with the reason given. */
+class Replies {
+  private readonly waiting = new Map<number, { resolve: (r: unknown) => void; reject: (e: Error) => void }>();
+  private next = 0;
+
+  expect<T>(): { key: number; reply: Promise<T> } {
+    const key = this.next++;
+    const reply = new Promise<T>((resolve, reject) => this.waiting.set(key, { resolve: resolve as (r: unknown) => void, reject }));
+    return { key, reply };
+  }
+
+  settle(key: number, result: unknown, reason: string | undefined): void {
+    const w = this.waiting.get(key);
+    this.waiting.delete(key);
+    if (reason === undefined) w?.resolve(result);
+    else w?.reject(new UserError(reason));
+  }
+}
+
+/** Each worker closes the file it kept open for shares, then stops (one that does not answer in 2 s is stopped anyway). */
+async function stopWorkers(workers: Worker[]): Promise<void> {
+  await Promise.all(
+    workers.map((w) => {
+      const closed = new Promise<void>((r) => w.on('message', (msg: FromWorker) => msg.type === 'closed' && r()));
+      w.postMessage({ type: 'close' } satisfies ToWorker);
+      return Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }),
+  );
+  await Promise.all(workers.map((w) => w.terminate()));
 }
 
 /**

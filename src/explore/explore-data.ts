@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { initBackend, type BackendName } from '../backend/backend.ts';
-import { openDataset, type SpectrogramDataset } from '../dataset/store.ts';
+import { type DatasetItem, openDataset, type SpectrogramDataset } from '../dataset/store.ts';
 import { describeError, UserError } from '../errors.ts';
 import { fitSubspace, project } from '../generate/density.ts';
 import { DEFAULT_INVERT, priorRange } from '../generate/invert.ts';
@@ -102,87 +102,117 @@ export async function prepareExplore(options: ExploreOptions): Promise<ExploreSe
     const all = ds.indices('all');
     const n = Math.max(1, Math.min(o.mapItems, all.length));
     const picked = Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!);
-    const size = ds.shape[0] * ds.shape[1];
-    const bar = o.progress === false ? undefined : createProgress({ total: n, label: 'encode items', unit: 'items', stream: o.progress });
-    const mus: Float32Array[] = [];
-    for (let s = 0; s < n; s += o.batch) {
-      const idx = picked.slice(s, s + o.batch);
-      const block = await ds.read(idx);
-      mus.push(
-        ...encodeItems(
-          ckpt.vae,
-          idx.map((_, k) => block.subarray(k * size, (k + 1) * size)),
-        ).mu,
-      );
-      bar?.update(mus.length);
-    }
-    bar?.finish();
+    const mus = await encodePicked(ckpt, ds, picked, o);
     disposeVae(ckpt.vae); // the page decodes; the server only needed the encoder once
     modelLoaded = false;
-
-    const latent = latentSize(ckpt.config, ckpt.inputShape);
-    const subspace = fitSubspace(mus, Math.max(2, o.components));
-    const coords = mus.map((m) => Array.from(project(subspace, m)));
-    const k = subspace.basis.length;
-    const variance = Array.from({ length: k }, (_, j) => coords.reduce((sum, c) => sum + c[j]! ** 2, 0) / Math.max(1, n - 1));
-    const total = mus.reduce((sum, m) => sum + m.reduce((t, v, i) => t + (v - subspace.center[i]!) ** 2, 0), 0) / Math.max(1, n - 1);
-    const items = picked.map((i) => ds!.manifest.items[i]!);
-    const itemLabels = items.map((it) => it.label ?? '');
-    const labels = [...new Set(itemLabels)].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-    const time = ckpt.config.bottleneck === 'time';
-    const steps = time ? ckpt.inputShape[1] / framesPerStep(ckpt.config) : 1;
     const data: ExploreData = {
-      title: path.basename(path.resolve(o.checkpoint)),
-      latentSize: latent,
-      bottleneck: time ? 'time' : 'dense',
-      steps,
-      perStep: latent / steps,
-      clip: clipSettings(ckpt),
-      invert: { ...DEFAULT_INVERT },
-      prior: priorRange(ckpt.dataset.normalization, ckpt.dir),
+      ...modelData(ckpt, o.checkpoint),
       sampler: sampler ? pageSampler(sampler) : undefined,
-      items: items.map((it, i) => ({
-        name: `${path.basename(it.source)}${it.offset > 0 ? ` @${it.offset.toFixed(2)} s` : ''}`,
-        label: itemLabels[i]!,
-        split: it.split,
-        range: { min: it.min, max: it.max },
-      })),
-      labels,
-      colors: labels.map((_, i) => categoryColor(i)),
+      ...itemData(picked.map((i) => ds!.manifest.items[i]!)),
       codes: packCodes(mus),
-      pca: {
-        center: subspace.center,
-        basis: subspace.basis,
-        coords,
-        sd: variance.map((v) => Math.sqrt(v) || 1),
-        explained: variance.map((v) => (total > 0 ? v / total : 0)),
-      },
+      pca: pcaMap(mus, o.components),
       umap: o.umap && n >= 3 ? umap2(mus).points : undefined,
       datasetItems: all.length,
     };
-    const dataset = ds;
-    const preparer = new ClipPreparer(ckpt.dataset.preprocessing);
-    const check = (k: number) => {
-      if (!Number.isInteger(k) || k < 0 || k >= picked.length) throw new RangeError(`no mapped item ${k}`);
-      return picked[k]!;
-    };
-    return {
-      data,
-      decoderDir: path.join(ckpt.dir, CHECKPOINT_FILES.decoder),
-      readItem: async (k) => dataset.read([check(k)]),
-      readItemAudio: async (k) => {
-        const item = dataset.manifest.items[check(k)]!;
-        try {
-          return (await preparer.clipAt(item.source, item.offset)).audio;
-        } catch {
-          return undefined; // the source moved or was deleted: the page plays the stored spectrogram instead
-        }
-      },
-      close: () => dataset.close(),
-    };
+    return serveItems(data, ckpt, ds, picked);
   } catch (err) {
     if (modelLoaded) disposeVae(ckpt.vae);
     await ds?.close();
     throw err;
   }
+}
+
+type Checkpoint = LoadedCheckpoint;
+
+/** The latent means of the picked items, encoded `o.batch` at a time. */
+async function encodePicked(ckpt: Checkpoint, ds: SpectrogramDataset, picked: number[], o: typeof DEFAULT_EXPLORE & ExploreOptions): Promise<Float32Array[]> {
+  const size = ds.shape[0] * ds.shape[1];
+  const bar = o.progress === false ? undefined : createProgress({ total: picked.length, label: 'encode items', unit: 'items', stream: o.progress });
+  const mus: Float32Array[] = [];
+  for (let s = 0; s < picked.length; s += o.batch) {
+    const idx = picked.slice(s, s + o.batch);
+    const block = await ds.read(idx);
+    mus.push(
+      ...encodeItems(
+        ckpt.vae,
+        idx.map((_, k) => block.subarray(k * size, (k + 1) * size)),
+      ).mu,
+    );
+    bar?.update(mus.length);
+  }
+  bar?.finish();
+  return mus;
+}
+
+/** What the page needs of the model: its latent layout, clip and inversion settings, the range of a prior sample. */
+function modelData(ckpt: Checkpoint, checkpoint: string) {
+  const latent = latentSize(ckpt.config, ckpt.inputShape);
+  const time = ckpt.config.bottleneck === 'time';
+  const steps = time ? ckpt.inputShape[1] / framesPerStep(ckpt.config) : 1;
+  return {
+    title: path.basename(path.resolve(checkpoint)),
+    latentSize: latent,
+    bottleneck: time ? ('time' as const) : ('dense' as const),
+    steps,
+    perStep: latent / steps,
+    clip: clipSettings(ckpt),
+    invert: { ...DEFAULT_INVERT },
+    prior: priorRange(ckpt.dataset.normalization, ckpt.dir),
+  };
+}
+
+/** The mapped items' names, labels and ranges, with a colour per label. */
+function itemData(items: DatasetItem[]): Pick<ExploreData, 'items' | 'labels' | 'colors'> {
+  const itemLabels = items.map((it) => it.label ?? '');
+  const labels = [...new Set(itemLabels)].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  return {
+    items: items.map((it, i) => ({
+      name: `${path.basename(it.source)}${it.offset > 0 ? ` @${it.offset.toFixed(2)} s` : ''}`,
+      label: itemLabels[i]!,
+      split: it.split,
+      range: { min: it.min, max: it.max },
+    })),
+    labels,
+    colors: labels.map((_, i) => categoryColor(i)),
+  };
+}
+
+/** The PCA map of the codes: the subspace, each code's coordinates, their spreads and the variance each explains. */
+function pcaMap(mus: Float32Array[], components: number): ExploreData['pca'] {
+  const n = mus.length;
+  const subspace = fitSubspace(mus, Math.max(2, components));
+  const coords = mus.map((m) => Array.from(project(subspace, m)));
+  const k = subspace.basis.length;
+  const variance = Array.from({ length: k }, (_, j) => coords.reduce((sum, c) => sum + c[j]! ** 2, 0) / Math.max(1, n - 1));
+  const total = mus.reduce((sum, m) => sum + m.reduce((t, v, i) => t + (v - subspace.center[i]!) ** 2, 0), 0) / Math.max(1, n - 1);
+  return {
+    center: subspace.center,
+    basis: subspace.basis,
+    coords,
+    sd: variance.map((v) => Math.sqrt(v) || 1),
+    explained: variance.map((v) => (total > 0 ? v / total : 0)),
+  };
+}
+
+/** The session: the page's data, and each mapped item's stored spectrogram and original audio on request. */
+function serveItems(data: ExploreData, ckpt: Checkpoint, dataset: SpectrogramDataset, picked: number[]): ExploreSession {
+  const preparer = new ClipPreparer(ckpt.dataset.preprocessing);
+  const check = (k: number) => {
+    if (!Number.isInteger(k) || k < 0 || k >= picked.length) throw new RangeError(`no mapped item ${k}`);
+    return picked[k]!;
+  };
+  return {
+    data,
+    decoderDir: path.join(ckpt.dir, CHECKPOINT_FILES.decoder),
+    readItem: async (k) => dataset.read([check(k)]),
+    readItemAudio: async (k) => {
+      const item = dataset.manifest.items[check(k)]!;
+      try {
+        return (await preparer.clipAt(item.source, item.offset)).audio;
+      } catch {
+        return undefined; // the source moved or was deleted: the page plays the stored spectrogram instead
+      }
+    },
+    close: () => dataset.close(),
+  };
 }

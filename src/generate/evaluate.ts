@@ -118,6 +118,19 @@ const meanMin = (ds: { distance: number }[]) => ({
 
 const median = (xs: number[]) => levelStats(xs).p50;
 
+/** What the reconstruction pass gathers, batch by batch. */
+interface ReconstructionTally {
+  model: (Scores & { levelDifference: number })[];
+  squaredError: number;
+  values: number;
+  oracle: Scores[];
+  recon: Scores[];
+  levelRaw: number[];
+  levelWritten: number[];
+  levelOracle: number[];
+  heard: { right: number; original: number; count: number };
+}
+
 /** Reconstructs validation items: model-only and after-Griffin-Lim scores, and levels. */
 async function judgeReconstructions(
   g: Generator,
@@ -127,84 +140,97 @@ async function judgeReconstructions(
   judge: ClassifierJudge | undefined,
   onProgress: (done: number, total: number) => void,
 ) {
-  let heardRight = 0,
-    heardOriginal = 0,
-    heardCount = 0;
   const started = performance.now();
-  const model: (Scores & { levelDifference: number })[] = [];
-  let squaredError = 0;
-  let values = 0;
-  const oracle: Scores[] = [];
-  const recon: Scores[] = [];
-  const levelRaw: number[] = [];
-  const levelWritten: number[] = [];
-  const levelOracle: number[] = [];
+  const t: ReconstructionTally = {
+    ...{ model: [], squaredError: 0, values: 0, oracle: [], recon: [] },
+    ...{ levelRaw: [], levelWritten: [], levelOracle: [], heard: { right: 0, original: 0, count: 0 } },
+  };
   const items: RangedItem[] = [];
   for await (const b of rangedBatches(ds, indices, o.batch)) {
     const x = b.items.map((it) => it.x01);
-    const ranges = b.items.map((it) => it.range);
     const decoded = decodeLatents(g.model.vae, encodeItems(g.model.vae, x).mu);
     b.items.forEach((it, i) => {
-      model.push(scoreModelOnly(decoded[i]!, it.x01, it.range, g.clip));
-      for (let j = 0; j < it.x01.length; j++) squaredError += (decoded[i]![j]! - it.x01[j]!) ** 2;
-      values += it.x01.length;
+      t.model.push(scoreModelOnly(decoded[i]!, it.x01, it.range, g.clip));
+      for (let j = 0; j < it.x01.length; j++) t.squaredError += (decoded[i]![j]! - it.x01[j]!) ** 2;
+      t.values += it.x01.length;
     });
-    if (!o.griffinLim) {
-      items.push(...b.items.map((it) => ({ x01: it.x01.slice(), range: it.range })));
-      onProgress(items.length, indices.length);
-      continue;
-    }
-    const oracleAudio = itemsToAudio(x, ranges, g.clip, o.invert);
-    const reconAudio = itemsToAudio(decoded, ranges, g.clip, o.invert);
-    if (judge) {
-      // Do the words survive? The classifier hears the reconstruction's audio as preprocessing would cut it.
-      const truth = b.indices.map((index) => {
-        const it = ds.manifest.items[index]!;
-        return judge.field === 'label' ? it.label : (it.labels?.[judge.field] ?? it.label);
-      });
-      const top = (probs: Float32Array, i: number) => {
-        const c = judge.classes.length;
-        let best = 0;
-        for (let j = 1; j < c; j++) if (probs[i * c + j]! > probs[i * c + best]!) best = j;
-        return judge.classes[best];
-      };
-      const rec = judge.run(reconAudio.map((a) => g.preparer.fromAudio(a).x01)).probs;
-      const orig = judge.run(x).probs;
-      truth.forEach((t, i) => {
-        if (t === undefined) return;
-        heardCount++;
-        if (top(rec, i) === t) heardRight++;
-        if (top(orig, i) === t) heardOriginal++;
-      });
-    }
-    b.items.forEach((it, i) => {
-      oracle.push(scoreAgainstItem(oracleAudio[i]!, it.x01, it.range, g.clip));
-      // The original's level from its spectrogram's energy; reconstructions are written (and scored) levelled to it.
-      const target = energyToRmsDb(itemEnergy(it.x01, it.range, g.clip), g.clip);
-      const written = levelTo(reconAudio[i]!, target);
-      recon.push(scoreAgainstItem(written, it.x01, it.range, g.clip));
-      levelRaw.push(audioLevels(reconAudio[i]!).rms - target);
-      levelOracle.push(audioLevels(oracleAudio[i]!).rms - target);
-      levelWritten.push(audioLevels(written).rms - target);
-      items.push({ x01: it.x01.slice(), range: it.range });
-    });
+    if (o.griffinLim) scoreHeard(g, ds, b, decoded, o, judge, t);
+    items.push(...b.items.map((it) => ({ x01: it.x01.slice(), range: it.range })));
     onProgress(items.length, indices.length);
   }
-  const m = meanScores(model);
+  const m = meanScores(t.model);
+  const { heard } = t;
   return {
     items,
     result: {
       items: indices.length,
-      model: m ? { ...m, levelDifference: median(model.map((s) => s.levelDifference)), mse: squaredError / Math.max(1, values) } : undefined,
-      reconstruction: meanScores(recon),
-      oracle: meanScores(oracle),
-      levelRaw: median(levelRaw),
-      levelWritten: median(levelWritten),
-      levelOracle: median(levelOracle),
-      classifiedRight: heardCount ? { reconstructions: heardRight / heardCount, originals: heardOriginal / heardCount } : undefined,
+      model: m ? { ...m, levelDifference: median(t.model.map((s) => s.levelDifference)), mse: t.squaredError / Math.max(1, t.values) } : undefined,
+      reconstruction: meanScores(t.recon),
+      oracle: meanScores(t.oracle),
+      levelRaw: median(t.levelRaw),
+      levelWritten: median(t.levelWritten),
+      levelOracle: median(t.levelOracle),
+      classifiedRight: heard.count ? { reconstructions: heard.right / heard.count, originals: heard.original / heard.count } : undefined,
       seconds: (performance.now() - started) / 1000,
     },
   };
+}
+
+/** A batch's oracle and reconstruction turned into sound: their scores and levels, and what the judge hears. */
+function scoreHeard(
+  g: Generator,
+  ds: SpectrogramDataset,
+  b: { indices: number[]; items: RangedItem[] },
+  decoded: Float32Array[],
+  o: EvalOptions,
+  judge: ClassifierJudge | undefined,
+  t: ReconstructionTally,
+): void {
+  const x = b.items.map((it) => it.x01);
+  const ranges = b.items.map((it) => it.range);
+  const oracleAudio = itemsToAudio(x, ranges, g.clip, o.invert);
+  const reconAudio = itemsToAudio(decoded, ranges, g.clip, o.invert);
+  if (judge) judgeBatch(g, ds, b.indices, x, reconAudio, judge, t.heard);
+  b.items.forEach((it, i) => {
+    t.oracle.push(scoreAgainstItem(oracleAudio[i]!, it.x01, it.range, g.clip));
+    // The original's level from its spectrogram's energy; reconstructions are written (and scored) levelled to it.
+    const target = energyToRmsDb(itemEnergy(it.x01, it.range, g.clip), g.clip);
+    const written = levelTo(reconAudio[i]!, target);
+    t.recon.push(scoreAgainstItem(written, it.x01, it.range, g.clip));
+    t.levelRaw.push(audioLevels(reconAudio[i]!).rms - target);
+    t.levelOracle.push(audioLevels(oracleAudio[i]!).rms - target);
+    t.levelWritten.push(audioLevels(written).rms - target);
+  });
+}
+
+/** Do the words survive? The classifier hears the reconstruction's audio as preprocessing would cut it. */
+function judgeBatch(
+  g: Generator,
+  ds: SpectrogramDataset,
+  indices: number[],
+  x: Float32Array[],
+  reconAudio: Float32Array[],
+  judge: ClassifierJudge,
+  heard: ReconstructionTally['heard'],
+): void {
+  const truth = indices.map((index) => {
+    const it = ds.manifest.items[index]!;
+    return judge.field === 'label' ? it.label : (it.labels?.[judge.field] ?? it.label);
+  });
+  const top = (probs: Float32Array, i: number) => {
+    const c = judge.classes.length;
+    let best = 0;
+    for (let j = 1; j < c; j++) if (probs[i * c + j]! > probs[i * c + best]!) best = j;
+    return judge.classes[best];
+  };
+  const rec = judge.run(reconAudio.map((a) => g.preparer.fromAudio(a).x01)).probs;
+  const orig = judge.run(x).probs;
+  truth.forEach((t, i) => {
+    if (t === undefined) return;
+    heard.count++;
+    if (top(rec, i) === t) heard.right++;
+    if (top(orig, i) === t) heard.original++;
+  });
 }
 
 /** Features of real items and of generated audio (re-analysed as preprocessing would). */

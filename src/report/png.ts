@@ -213,19 +213,35 @@ export interface PngImage {
  * await writeFileAtomic('clip.png', img.png);
  */
 export function spectrogramImage(spec: Spectrogram, options: SpectrogramImageOptions): PngImage {
-  const o = { ...DEFAULT_SPECTROGRAM_IMAGE, ...options };
+  const o = withDefaults(options);
   const { bins, frames, data } = spec;
   if (bins < 1 || frames < 1 || data.length !== bins * frames) {
     throw new Error(`spectrogram of ${bins}x${frames} has ${data.length} values`);
   }
   if (!(o.sampleRate > 0) || !(o.hop > 0)) throw new Error('spectrogram image needs a positive sample rate and hop');
+  const L = spectrogramLayout(spec, o);
+  const img = new Raster(L.width, L.height, o.background);
+  drawPlot(img, spec, L, o.colormap);
+  drawAxes(img, L, o);
+  if (L.showBar) drawColorBar(img, L, o);
+  return { png: encodePng(L.width, L.height, img.rgba), width: L.width / L.s, height: L.height / L.s };
+}
+
+/** The options with their defaults filled in. */
+function withDefaults(options: SpectrogramImageOptions) {
+  return { ...DEFAULT_SPECTROGRAM_IMAGE, ...options };
+}
+
+type ImageOptions = ReturnType<typeof withDefaults>;
+
+/** Where everything goes on a spectrogram image, in device pixels, and what its axes show. */
+function spectrogramLayout(spec: Spectrogram, o: ImageOptions) {
+  const { bins, frames, data } = spec;
   const s = Math.max(1, Math.round(o.scale));
   const f = 2 * s; // font pixel size: 2 CSS pixels, a whole number on 1x and 2x screens (crisp, 14 px text)
   const textH = GLYPH.height * f;
   const nFft = o.nFft ?? Math.max(2, 2 * (bins - 1));
   const [lo, hi] = o.range ?? dataRange(data);
-  const span = hi - lo || 1;
-
   const topFrequency = (bins * o.sampleRate) / nFft;
   const duration = (frames * o.hop) / o.sampleRate;
   const tick = 2 * f;
@@ -245,62 +261,71 @@ export function spectrogramImage(spec: Spectrogram, options: SpectrogramImageOpt
   const right = Math.ceil(
     showBar ? 5 * gap + barW + tick + 2 * gap + Math.max(maxLabel(cLabels), textWidth(o.unit) * f - barW) + 2 * gap : 3 * gap + maxLabel(tLabels.slice(-1)) / 2,
   );
-
   // Whole multiples of the scale, so the CSS size is whole pixels too.
   const width = Math.ceil((left + plotW + right) / s) * s;
   const height = Math.ceil((top + plotH + bottom) / s) * s;
-  const img = new Raster(width, height, o.background);
-  const ink = o.ink;
+  return {
+    ...{ s, f, textH, tick, gap, lo, hi, span: hi - lo || 1, topFrequency, duration },
+    ...{ plotW, plotH, left, top, barW, width, height, showBar },
+    ...{ fTicks, fLabels, tTicks, tLabels, cTicks, cLabels },
+  };
+}
 
-  // The plot: nearest-neighbour lookup, bin 0 at the bottom.
-  const table = colormapTable(o.colormap);
-  for (let py = 0; py < plotH; py++) {
-    const bin = Math.min(bins - 1, Math.floor(((plotH - 1 - py) * bins) / plotH));
-    for (let px = 0; px < plotW; px++) {
-      const frame = Math.min(frames - 1, Math.floor((px * frames) / plotW));
+type Layout = ReturnType<typeof spectrogramLayout>;
+
+/** The plot: nearest-neighbour lookup, bin 0 at the bottom. */
+function drawPlot(img: Raster, spec: Spectrogram, L: Layout, map: ImageOptions['colormap']): void {
+  const { bins, frames, data } = spec;
+  const table = colormapTable(map);
+  for (let py = 0; py < L.plotH; py++) {
+    const bin = Math.min(bins - 1, Math.floor(((L.plotH - 1 - py) * bins) / L.plotH));
+    for (let px = 0; px < L.plotW; px++) {
+      const frame = Math.min(frames - 1, Math.floor((px * frames) / L.plotW));
       const v = data[bin * frames + frame]!;
-      const t = Number.isFinite(v) ? Math.min(1, Math.max(0, (v - lo) / span)) : 0;
+      const t = Number.isFinite(v) ? Math.min(1, Math.max(0, (v - L.lo) / L.span)) : 0;
       const k = Math.round(t * 255) * 3;
-      img.set(left + px, top + py, [table[k]!, table[k + 1]!, table[k + 2]!]);
+      img.set(L.left + px, L.top + py, [table[k]!, table[k + 1]!, table[k + 2]!]);
     }
   }
+}
 
-  // Labels beside a tick, kept level with the plot so the end ones clear the corners.
-  const labelTop = (y: number) => Math.round(Math.min(top + plotH - textH, Math.max(top, y - textH / 2)));
+/** Labels beside a tick, kept level with the plot so the end ones clear the corners. */
+function labelTop(L: Layout, y: number): number {
+  return Math.round(Math.min(L.top + L.plotH - L.textH, Math.max(L.top, y - L.textH / 2)));
+}
 
-  // Frequency axis (left).
-  fTicks.forEach((hz, i) => {
-    const y = Math.round(top + plotH - (hz / topFrequency) * plotH);
+/** The frequency axis (left), the time axis (bottom) and the title. */
+function drawAxes(img: Raster, L: Layout, o: ImageOptions): void {
+  const { left, top, plotW, plotH, tick, gap, f, s, textH } = L;
+  const ink = o.ink;
+  L.fTicks.forEach((hz, i) => {
+    const y = Math.round(top + plotH - (hz / L.topFrequency) * plotH);
     img.fillRect(left - tick, Math.min(y, top + plotH - s), tick, s, ink);
-    img.text(left - tick - gap, labelTop(y), fLabels[i]!, ink, f, 'right');
+    img.text(left - tick - gap, labelTop(L, y), L.fLabels[i]!, ink, f, 'right');
   });
   img.textUp(gap, top + plotH / 2, 'frequency (Hz)', ink, f);
-
-  // Time axis (bottom).
-  tTicks.forEach((sec, i) => {
-    const x = Math.round(left + (sec / duration) * plotW);
+  L.tTicks.forEach((sec, i) => {
+    const x = Math.round(left + (sec / L.duration) * plotW);
     img.fillRect(Math.min(x, left + plotW - s), top + plotH, s, tick, ink);
-    img.text(x, top + plotH + tick + gap, tLabels[i]!, ink, f, 'center');
+    img.text(x, top + plotH + tick + gap, L.tLabels[i]!, ink, f, 'center');
   });
   img.text(left + plotW / 2, top + plotH + tick + gap + textH + 2 * gap, 'time (s)', ink, f, 'center');
-
   if (o.title) img.text(left, gap, o.title, ink, f, 'left');
+}
 
-  // Colour bar (right): the map bottom to top, ticks in data units, the unit above.
-  if (showBar) {
-    const barX = left + plotW + 5 * gap;
-    for (let py = 0; py < plotH; py++) {
-      img.fillRect(barX, top + py, barW, 1, colormap(o.colormap, 1 - py / Math.max(1, plotH - 1)));
-    }
-    cTicks.forEach((v, i) => {
-      const y = Math.round(top + plotH - ((v - lo) / span) * plotH);
-      img.fillRect(barX + barW, Math.min(y, top + plotH - s), tick, s, ink);
-      img.text(barX + barW + tick + 2 * gap, labelTop(y), cLabels[i]!, ink, f, 'left');
-    });
-    img.text(barX, top - textH - 2 * gap, o.unit, ink, f, 'left');
+/** The colour bar (right): the map bottom to top, ticks in data units, the unit above. */
+function drawColorBar(img: Raster, L: Layout, o: ImageOptions): void {
+  const { left, top, plotW, plotH, tick, gap, f, s, textH, barW } = L;
+  const barX = left + plotW + 5 * gap;
+  for (let py = 0; py < plotH; py++) {
+    img.fillRect(barX, top + py, barW, 1, colormap(o.colormap, 1 - py / Math.max(1, plotH - 1)));
   }
-
-  return { png: encodePng(width, height, img.rgba), width: width / s, height: height / s };
+  L.cTicks.forEach((v, i) => {
+    const y = Math.round(top + plotH - ((v - L.lo) / L.span) * plotH);
+    img.fillRect(barX + barW, Math.min(y, top + plotH - s), tick, s, o.ink);
+    img.text(barX + barW + tick + 2 * gap, labelTop(L, y), L.cLabels[i]!, o.ink, f, 'left');
+  });
+  img.text(barX, top - textH - 2 * gap, o.unit, o.ink, f, 'left');
 }
 
 /**

@@ -78,14 +78,12 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     if (args.seconds !== undefined && !(args.seconds > 0)) throw optionError('seconds', args.seconds, 'a number of seconds above 0');
     // tfjs loads here, not for --help
     const [
-      { openDataset },
       { defaultSamplerFor, generateSamples, sampleWarnings },
       { parseLabel },
       { audioLevels },
-      { nearestWithAudio, writeSamples, writeSessionReport },
+      { writeSamples, writeSessionReport },
       { closeSession, openSession },
     ] = await Promise.all([
-      import('../../dataset/store.ts'),
       import('../../generate/operations.ts'),
       import('../../generate/sampler.ts'),
       import('../../generate/spectra.ts'),
@@ -106,20 +104,7 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
         seconds: args.seconds,
       });
       for (const w of sampleWarnings(sounds, s.g, sampler)) console.error(`soundvae: warning: ${w}`);
-      // With a report, name each sample's nearest training item when the training dataset is still there.
-      let near: { notes: string[]; clips: (AudioClip | undefined)[] } = { notes: [], clips: [] };
-      if (args.report && args.seconds === undefined && existsSync(s.ckpt.dataset.path)) {
-        try {
-          const ds = await openDataset(s.ckpt.dataset.path);
-          try {
-            if (ds.shape.join('x') === s.ckpt.inputShape.join('x')) near = await nearestWithAudio(s.g, ds, args.out, '.', sounds);
-          } finally {
-            await ds.close();
-          }
-        } catch (err) {
-          console.error(`soundvae: no copy check: ${describeError(err)}`);
-        }
-      }
+      const near = args.report && args.seconds === undefined ? await nearestTrainingItems(s, args.out, sounds) : { notes: [], clips: [] };
       const items = await writeSamples(args.out, '.', sounds, clip, Boolean(args.report), near.notes, near.clips);
       const clipSeconds = sounds[0]!.audio.length / clip.sampleRate;
       const levels = sounds.map((x) => audioLevels(x.audio).rms).sort((a, b) => a - b);
@@ -145,3 +130,24 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
     }
   },
 };
+
+type Session = Awaited<ReturnType<typeof import('../../generate/session.ts')['openSession']>>;
+type Sounds = ReturnType<typeof import('../../generate/operations.ts')['generateSamples']>['sounds'];
+
+/** Each sample's nearest training item, for the report, when the training dataset is still there (else none). */
+async function nearestTrainingItems(s: Session, out: string, sounds: Sounds): Promise<{ notes: string[]; clips: (AudioClip | undefined)[] }> {
+  const none = { notes: [], clips: [] };
+  if (!existsSync(s.ckpt.dataset.path)) return none;
+  const [{ openDataset }, { nearestWithAudio }] = await Promise.all([import('../../dataset/store.ts'), import('../../report/report-data.ts')]);
+  try {
+    const ds = await openDataset(s.ckpt.dataset.path);
+    try {
+      return ds.shape.join('x') === s.ckpt.inputShape.join('x') ? await nearestWithAudio(s.g, ds, out, '.', sounds) : none;
+    } finally {
+      await ds.close();
+    }
+  } catch (err) {
+    console.error(`soundvae: no copy check: ${describeError(err)}`);
+    return none;
+  }
+}
