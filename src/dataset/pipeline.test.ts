@@ -150,7 +150,20 @@ describe('preprocess', () => {
     await fsp.writeFile(long, encodeWav(x, 8000));
     const opts = { preset: 'reference' as const, overrides: { split: 'clips' as const, overlap: 0.5 } };
     const a = await preprocess([long, path.join(inputs, '0_ann_0.wav')], path.join(dir, 'long-a'), { ...opts, workers: 0 });
-    const b = await preprocess([long, path.join(inputs, '0_ann_0.wav')], path.join(dir, 'long-b'), { ...opts, workers: 2, longFileBytes: 1000 });
+    const seen: { bytesDone: number; bytesTotal: number; filesDone: number; sharedFiles: number; clips: number }[] = [];
+    const b = await preprocess([long, path.join(inputs, '0_ann_0.wav')], path.join(dir, 'long-b'), {
+      ...opts,
+      workers: 2,
+      longFileBytes: 1000,
+      onProgress: ({ bytesDone, bytesTotal, filesDone, sharedFiles, clips }) => seen.push({ bytesDone, bytesTotal, filesDone, sharedFiles, clips }),
+    });
+    // Progress moves share by share inside the long file, in bytes of input, up to both files' sizes.
+    const total = (await fsp.stat(long)).size + (await fsp.stat(path.join(inputs, '0_ann_0.wav'))).size;
+    expect(seen.length, 'a report per share').toBeGreaterThan(2);
+    expect(seen.map((p) => [p.bytesTotal, p.sharedFiles])).toEqual(seen.map(() => [total, 2])); // both are over 1000 bytes
+    expect(seen.filter((p) => p.filesDone === 0).length, 'reports before the long file is done').toBeGreaterThanOrEqual(1);
+    expect(seen.map((p) => p.bytesDone)).toEqual([...seen.map((p) => p.bytesDone)].sort((x, y) => x - y));
+    expect(seen.at(-1)!.bytesDone).toBeCloseTo(total, 6);
     expect(a.clips).toBe(Math.floor((12 * 22050 - 16317) / 8159) + 1 + 1 + 1); // full clips, the padded tail, the short file
     expect(b.clips).toBe(a.clips);
     const [da, db] = [await openDataset(path.join(dir, 'long-a')), await openDataset(path.join(dir, 'long-b'))];

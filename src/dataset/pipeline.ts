@@ -51,6 +51,11 @@ export interface PreprocessProgress {
   clips: number;
   failed: number;
   elapsed: Seconds;
+  /** Bytes of input this run reads, and those read so far (a shared file's by each finished share). */
+  bytesTotal: number;
+  bytesDone: number;
+  /** Files shared among the workers: long ones, whose progress shows within them (in bytes, not files). */
+  sharedFiles: number;
 }
 
 export interface PreprocessOptions {
@@ -276,9 +281,11 @@ export async function preprocess(inputs: readonly string[], out: string, options
   // Only files cut into many clips are worth sharing; one clip from the start needs one worker.
   // A file decoded only forward (FLAC, Ogg, MPEG-2 mp3) would be decoded from its start by each share: one task.
   const shareable = async (file: string) => !(await isForwardOnly(file));
-  const tasks = await planTasks(todo, settings.split === 'clips' ? o.workers : 1, o.longFileBytes, shareable);
+  const sizes = await fileSizes(todo);
+  const tasks = await planTasks(todo, sizes, settings.split === 'clips' ? o.workers : 1, o.longFileBytes, shareable);
+  const taskBytes = tasks.map((t) => sizes.get(t.file)! / t.parts);
   const workerCount = o.workers > 0 && tasks.length > 0 ? Math.min(o.workers, tasks.length) : 0;
-  const run = new OrderedRun(o, settings, shape, files, tasks, workerCount, writer, summary, t0);
+  const run = new OrderedRun(o, settings, shape, files, { tasks, taskBytes }, workerCount, writer, summary, t0);
   try {
     await run.writeAll();
     summary.items = (await writer.finish()).items.length;
@@ -358,6 +365,12 @@ class OrderedRun implements RunnerEvents {
   /** Tasks handed out ahead of the one being written. */
   private readonly inFlight: number;
   private current: FileState | undefined;
+  private readonly tasks: readonly Task[];
+  /** Input bytes each task stands for (a file's size, shared equally among its shares), and those done. */
+  private readonly taskBytes: readonly number[];
+  private bytesDone = 0;
+  private readonly bytesTotal: number;
+  private readonly sharedFiles: number;
   private head = 0;
   private next = 0;
   private filesFinished = 0;
@@ -371,12 +384,16 @@ class OrderedRun implements RunnerEvents {
     settings: PreprocessSettings,
     shape: [number, number],
     private readonly files: readonly string[],
-    private readonly tasks: readonly Task[],
+    plan: { tasks: readonly Task[]; taskBytes: readonly number[] },
     workerCount: number,
     private readonly writer: DatasetWriter,
     private readonly summary: PreprocessSummary,
     private readonly t0: number,
   ) {
+    this.tasks = plan.tasks;
+    this.taskBytes = plan.taskBytes;
+    this.bytesTotal = plan.taskBytes.reduce((a, b) => a + b, 0);
+    this.sharedFiles = new Set(plan.tasks.filter((t) => t.parts > 1).map((t) => t.file)).size;
     this.values = shape[0] * shape[1];
     this.steps = cleanupActive(settings.cleanup) ? cleanupSteps(settings.cleanup) : undefined;
     this.reader = labelReader(o.labels);
@@ -424,10 +441,11 @@ class OrderedRun implements RunnerEvents {
         continue;
       }
       this.pending.delete(this.head);
+      this.bytesDone += this.taskBytes[this.head]!;
       this.head++;
       this.feed();
-      if (this.current) continue; // between parts of one file: no progress line, no commit
       this.o.onProgress?.(this.progress());
+      if (this.current) continue; // between parts of one file: no commit
       if (this.o.signal?.aborted && this.head < this.tasks.length) {
         this.summary.interrupted = true;
         break;
@@ -535,9 +553,12 @@ class OrderedRun implements RunnerEvents {
       filesDone: summary.alreadyDone + this.filesFinished,
       filesTotal: this.files.length,
       alreadyDone: summary.alreadyDone,
-      clips: summary.clips,
+      clips: summary.clips + (this.current?.written ?? 0),
       failed: summary.failed.length,
       elapsed: (performance.now() - this.t0) / 1000,
+      bytesTotal: this.bytesTotal,
+      bytesDone: this.bytesDone,
+      sharedFiles: this.sharedFiles,
     };
   }
 }
@@ -574,23 +595,34 @@ function addCounts(into: Partial<Record<ClipSkip, number>>, add: Partial<Record<
  * demand, after one clean-up plan made for all; decoding a file it must decode whole once and keeping it), so one
  * long recording uses every core. Files `shareable` refuses (decoded only forward) stay one task.
  */
-async function planTasks(files: readonly string[], workers: number, longFileBytes: number, shareable: (file: string) => Promise<boolean>): Promise<Task[]> {
+async function planTasks(
+  files: readonly string[],
+  sizes: ReadonlyMap<string, number>,
+  workers: number,
+  longFileBytes: number,
+  shareable: (file: string) => Promise<boolean>,
+): Promise<Task[]> {
   if (workers < 2) return files.map((file) => ({ file, part: 0, parts: 1 }));
-  const sizes = await Promise.all(
-    files.map(async (f) => {
-      const size = await fsp.stat(f).then(
-        (st) => st.size,
-        () => 0,
-      );
-      return size >= longFileBytes && !(await shareable(f)) ? 0 : size; // counted as short: one task
-    }),
-  );
+  const long = await Promise.all(files.map(async (f) => sizes.get(f)! >= longFileBytes && (await shareable(f))));
   return files.flatMap((file, i) => {
     // Many small parts rather than one per worker: results are written in order, and a worker whose part is
     // not next can run ahead only by its credit, so big parts would serialise.
-    const parts = sizes[i]! >= longFileBytes ? Math.min(MAX_PARTS, Math.max(workers, Math.ceil(sizes[i]! / PART_BYTES))) : 1;
+    const parts = long[i] ? Math.min(MAX_PARTS, Math.max(workers, Math.ceil(sizes.get(file)! / PART_BYTES))) : 1;
     return Array.from({ length: parts }, (_, part) => ({ file, part, parts }));
   });
+}
+
+/** Each file's size in bytes (0 when it cannot be read: its error is reported when it is). */
+async function fileSizes(files: readonly string[]): Promise<Map<string, number>> {
+  const sizes = await Promise.all(
+    files.map((f) =>
+      fsp.stat(f).then(
+        (st) => st.size,
+        () => 0,
+      ),
+    ),
+  );
+  return new Map(files.map((f, i) => [f, sizes[i]!]));
 }
 
 function noClipReason(skipped: Partial<Record<ClipSkip, number>>): string {

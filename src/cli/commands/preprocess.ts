@@ -276,6 +276,7 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
     const outExisted = existsSync(args.out);
     const showProgress = !args.quiet && !args.json;
     let progress: ProgressBar | undefined;
+    let byBytes = false;
     let summary: PreprocessSummary;
     try {
       summary = await preprocess(args.inputs, args.out, {
@@ -289,10 +290,18 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
         overwrite: Boolean(args.overwrite),
         signal: stop.signal,
         // The files to read are known once inputs are listed and finished ones skipped: start the bar then.
+        // A long file shared among the workers moves the bar share by share, in MB of input, not only when it ends.
         onStart: (p) => {
-          if (showProgress) progress = createProgress({ total: p.filesTotal - p.alreadyDone, label: 'preprocess', unit: 'files' });
+          byBytes = p.sharedFiles > 0;
+          const total = byBytes ? Math.max(1, Math.round(p.bytesTotal / 1e6)) : p.filesTotal - p.alreadyDone;
+          if (showProgress) progress = createProgress({ total, label: 'preprocess', unit: byBytes ? 'MB' : 'files' });
         },
-        onProgress: (p) => progress?.update(p.filesDone - p.alreadyDone, { clips: p.clips, ...(p.failed ? { failed: p.failed } : {}) }),
+        onProgress: (p) =>
+          progress?.update(byBytes ? Math.round(p.bytesDone / 1e6) : p.filesDone - p.alreadyDone, {
+            ...(byBytes ? { files: `${p.filesDone - p.alreadyDone}/${p.filesTotal - p.alreadyDone}` } : {}),
+            clips: p.clips,
+            ...(p.failed ? { failed: p.failed } : {}),
+          }),
       });
     } catch (err) {
       progress?.clear();
