@@ -267,15 +267,20 @@ export const preprocessCommand: CommandModule<object, PreprocessArgs> = {
       throw new UserError(`--holdout: ${describeError(err)}`);
     }
     // Ctrl-C stops between files: what is done is committed, and the same command resumes.
+    let progress: ProgressBar | undefined;
     const stop = new AbortController();
     const onInterrupt = () => {
       if (stop.signal.aborted) process.exit(130); // a second Ctrl-C: leave now (the store is still consistent)
+      progress?.clear();
+      process.stderr.write(
+        '\nsoundvae: stopping after the file under way (a long one can take minutes); Ctrl-C again quits at once, ' +
+          'keeping the files already done (the one under way is redone when you re-run)\n',
+      );
       stop.abort();
     };
     process.on('SIGINT', onInterrupt);
     const outExisted = existsSync(args.out);
     const showProgress = !args.quiet && !args.json;
-    let progress: ProgressBar | undefined;
     let byBytes = false;
     let summary: PreprocessSummary;
     try {
