@@ -43,8 +43,8 @@ export function meanOf<F extends Figures<F>>(t: Totals<F>): F {
   return Object.fromEntries(Object.entries<number>(t.sum).map(([k, v]) => [k, t.items > 0 ? v / t.items : Number.NaN])) as F;
 }
 
-/** `t` with a step's figures over `count` items added. */
-function added<F extends Figures<F>>(t: Totals<F>, figures: F, count: number): Totals<F> {
+/** `t` with a step's figures over `count` items added (each figure weighted by `count`). */
+export function addFigures<F extends Figures<F>>(t: Totals<F>, figures: F, count: number): Totals<F> {
   const sum = Object.fromEntries(Object.entries<number>(t.sum).map(([k, v]) => [k, v + figures[k as keyof F] * count]));
   return { sum: sum as F, items: t.items + count };
 }
@@ -63,7 +63,7 @@ export async function runEpoch<B, F extends Figures<F>>(o: EpochOptions<B, F>): 
       if (o.signal?.aborted) return { ...totals, interrupted: true };
       const { figures, count } = await o.step(batch);
       if (!Object.values<number>(figures).every(Number.isFinite)) throw new UserError(o.nonFinite(figures));
-      totals = added(totals, figures, count);
+      totals = addFigures(totals, figures, count);
       bar?.tick(count, o.fields(meanOf(totals)));
       await o.afterStep?.(figures, totals);
     }

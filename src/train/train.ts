@@ -33,7 +33,7 @@ import { renderCurvesSvg } from './curves.ts';
 import { type AudioSummary, EventWriter } from './tensorboard.ts';
 import { lrFactor, lrSchedule } from './schedule.ts';
 import { DEFAULT_TRAIN, RUN_FILES } from './defaults.ts';
-import { runEpoch } from './epoch-loop.ts';
+import { addFigures, meanOf, runEpoch } from './epoch-loop.ts';
 
 export { DEFAULT_TRAIN, RUN_FILES } from './defaults.ts';
 
@@ -156,15 +156,6 @@ export interface TrainResult {
 
 const ZERO_PARTS: LossParts = { loss: 0, reconstruction: 0, kl: 0 };
 
-/** Adds `parts` weighted by `n` items to a running sum. */
-function addParts(sum: LossParts, parts: LossParts, n: number): LossParts {
-  return { loss: sum.loss + parts.loss * n, reconstruction: sum.reconstruction + parts.reconstruction * n, kl: sum.kl + parts.kl * n };
-}
-
-function meanParts(sum: LossParts, n: number): LossParts {
-  return n > 0 ? { loss: sum.loss / n, reconstruction: sum.reconstruction / n, kl: sum.kl / n } : { loss: NaN, reconstruction: NaN, kl: NaN };
-}
-
 /** "loss 1.2e+4 (rec 0.012, kl 34.5)" */
 function describeParts(p: LossParts): string {
   return `loss ${formatNumber(p.loss)} (rec ${formatNumber(p.reconstruction)}, kl ${formatNumber(p.kl)})`;
@@ -175,13 +166,9 @@ function describeParts(p: LossParts): string {
  * Undefined when the split is empty.
  */
 export async function validate(engine: TrainingEngine, data: TrainingData, batchSize: number): Promise<LossParts | undefined> {
-  let sum = ZERO_PARTS;
-  let items = 0;
-  for await (const batch of data.validationBatches(batchSize)) {
-    sum = addParts(sum, await engine.evaluate(batch.data, batch.count), batch.count);
-    items += batch.count;
-  }
-  return items > 0 ? meanParts(sum, items) : undefined;
+  let totals = { sum: ZERO_PARTS, items: 0 };
+  for await (const batch of data.validationBatches(batchSize)) totals = addFigures(totals, await engine.evaluate(batch.data, batch.count), batch.count);
+  return totals.items > 0 ? meanOf(totals) : undefined;
 }
 
 /** The settings of a new run: the preset with the explicit overrides on top. */
@@ -436,7 +423,7 @@ async function listenToEpoch(run: Run, epoch: number): Promise<void> {
 
 async function finishEpoch(run: Run, epoch: number, trainSeconds: number, started: number): Promise<void> {
   const { data, o, config, engine } = run;
-  const train = meanParts(run.progress.partial.sum, run.progress.partial.items);
+  const train = meanOf(run.progress.partial);
   const val = await validate(engine, data, config.batchSize);
   const metrics: EpochMetrics = {
     epoch: epoch + 1,
