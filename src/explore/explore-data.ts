@@ -10,7 +10,7 @@ import { type DatasetItem, openDataset, type SpectrogramDataset } from '../datas
 import { describeError, UserError } from '../errors.ts';
 import { fitSubspace, project } from '../generate/density.ts';
 import { DEFAULT_INVERT, priorRange } from '../generate/invert.ts';
-import { encodeItems } from '../generate/model.ts';
+import { encodeDatasetItems } from '../generate/model.ts';
 import { readSampler, type LatentSampler } from '../generate/sampler.ts';
 import { ClipPreparer, clipSettings } from '../generate/settings.ts';
 import { framesPerStep, latentSize } from '../model/vae.ts';
@@ -126,20 +126,8 @@ type Checkpoint = LoadedCheckpoint;
 
 /** The latent means of the picked items, encoded `o.batch` at a time. */
 async function encodePicked(ckpt: Checkpoint, ds: SpectrogramDataset, picked: number[], o: typeof DEFAULT_EXPLORE & ExploreOptions): Promise<Float32Array[]> {
-  const size = ds.shape[0] * ds.shape[1];
   const bar = o.progress === false ? undefined : createProgress({ total: picked.length, label: 'encode items', unit: 'items', stream: o.progress });
-  const mus: Float32Array[] = [];
-  for (let s = 0; s < picked.length; s += o.batch) {
-    const idx = picked.slice(s, s + o.batch);
-    const block = await ds.read(idx);
-    mus.push(
-      ...encodeItems(
-        ckpt.vae,
-        idx.map((_, k) => block.subarray(k * size, (k + 1) * size)),
-      ).mu,
-    );
-    bar?.update(mus.length);
-  }
+  const mus = await encodeDatasetItems(ckpt.vae, ds, picked, o.batch, (done) => bar?.update(done));
   bar?.finish();
   return mus;
 }

@@ -1,5 +1,6 @@
 /** The model side of generation: batched encode and decode of plain arrays through a loaded VAE. */
 import * as tf from '@tensorflow/tfjs';
+import type { SpectrogramDataset } from '../dataset/store.ts';
 import { decode, encode, latentSize, type Vae } from '../model/vae.ts';
 
 /** Splits a flat [n, size] array into n views. */
@@ -29,6 +30,35 @@ export function encodeItems(vae: Vae, items: Float32Array[]): { mu: Float32Array
   } finally {
     x.dispose();
   }
+}
+
+/**
+ * The latent means of dataset items, read and encoded `batch` at a time (memory: one batch of spectrograms).
+ * @param onBatch hears how many items are encoded so far
+ * @example
+ * const mus = await encodeDatasetItems(vae, ds, ds.indices('validation'), 64);
+ */
+export async function encodeDatasetItems(
+  vae: Vae,
+  ds: SpectrogramDataset,
+  indices: readonly number[],
+  batch: number,
+  onBatch: (done: number) => void = () => undefined,
+): Promise<Float32Array[]> {
+  const size = ds.shape[0] * ds.shape[1];
+  const mus: Float32Array[] = [];
+  for (let s = 0; s < indices.length; s += batch) {
+    const idx = indices.slice(s, s + batch);
+    const data = await ds.read(idx);
+    mus.push(
+      ...encodeItems(
+        vae,
+        idx.map((_, k) => data.subarray(k * size, (k + 1) * size)),
+      ).mu,
+    );
+    onBatch(mus.length);
+  }
+  return mus;
 }
 
 /** Decodes latent vectors in batches to normalised spectrograms (bins x frames, bin-major, in (0, 1)). */

@@ -25,7 +25,7 @@ import type { EpochMetrics } from '../train/checkpoint.ts';
 import { renderCurvesSvg } from '../train/curves.ts';
 import { DEFAULT_LATENT_MAP } from '../generate/defaults.ts';
 import { nearestItems, rangedBatches } from '../generate/distance.ts';
-import { encodeItems } from '../generate/model.ts';
+import { encodeDatasetItems } from '../generate/model.ts';
 import type { GeneratedSound, Generator, Interpolation, Reconstruction } from '../generate/operations.ts';
 import { audioLevels } from '../generate/spectra.ts';
 import type { FileReconstruction } from '../generate/whole-file.ts';
@@ -181,18 +181,7 @@ export async function latentMaps(vae: Vae, ds: SpectrogramDataset, options: Part
   const all = ds.indices('all');
   const n = Math.min(o.maxItems, all.length);
   const picked = Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!);
-  const size = ds.shape[0] * ds.shape[1];
-  const mus: Float32Array[] = [];
-  for (let s = 0; s < picked.length; s += o.batch) {
-    const idx = picked.slice(s, s + o.batch);
-    const data = await ds.read(idx);
-    mus.push(
-      ...encodeItems(
-        vae,
-        idx.map((_, k) => data.subarray(k * size, (k + 1) * size)),
-      ).mu,
-    );
-  }
+  const mus = await encodeDatasetItems(vae, ds, picked, o.batch);
   const items = picked.map((i) => ds.manifest.items[i]!);
   const labels = items.map((it) => it.label ?? '');
   const names = items.map((it) => `${path.basename(it.source)}${it.offset > 0 ? ` @${it.offset.toFixed(2)} s` : ''} (${it.split})`);
