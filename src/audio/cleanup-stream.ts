@@ -559,8 +559,9 @@ export interface PlanStart {
 }
 
 /**
- * How `planCleanupWith` measures the signal a plan makes so far: on this thread (`localMeasures`), or with the
- * frames shared among workers (frame levels of consecutive ranges concatenate to the whole pass's, number for number).
+ * How `planCleanupWith` measures the signal a plan makes so far: the pipeline shares each pass's frames among its
+ * workers (`measureFrames` on consecutive ranges of one `sharedLevels` array gives the whole pass's levels, number
+ * for number) and measures the gain on one (`measureGain`).
  */
 export interface PlanMeasures {
   /** `frameLevels`'s levels of the signal `plan` makes, cut with `geometry`. */
@@ -631,23 +632,12 @@ export async function measureGain(
   return meter.gain();
 }
 
-/** Measures on this thread, in one pass per step. */
-export function localMeasures(source: AudioReader, options: Partial<StreamCleanupOptions> = {}): PlanMeasures {
-  return {
-    async frames(plan, g) {
-      const levels = new Float64Array(frameCount(plan.length, g.frameLength, g.hopLength));
-      await measureFrames(source, plan, g, { first: 0, end: levels.length, levels }, options);
-      return levels;
-    },
-    gain: (plan, level) => measureGain(source, plan, level, options),
-  };
-}
-
 /**
  * The same plan as `planCleanup`, for a seekable input whose passes `measures` reads (so several workers can each
  * measure a range of frames). The edge clicks come from `planStart`.
  * @example
- * const plan = await planCleanupWith(await planStart(reader, null), steps, localMeasures(reader));
+ * const frames = async (plan, g) => { const levels = sharedLevels(plan, g); await measureFrames(reader, plan, g, { first: 0, end: levels.length, levels }); return levels; };
+ * const plan = await planCleanupWith(await planStart(reader, null), steps, { frames, gain: (plan, level) => measureGain(reader, plan, level) });
  */
 export async function planCleanupWith(start: PlanStart, steps: CleanupSteps, measures: PlanMeasures): Promise<CleanupPlan> {
   const { sampleRate: sr } = start;

@@ -41,7 +41,7 @@ const LONG_FILE_BYTES = 16 << 20;
 const PART_BYTES = 1 << 20;
 const MAX_PARTS = 1024;
 
-/** Where progress goes: called after each file. */
+/** Where progress goes: called after each file, and after each share of a file shared among the workers. */
 export interface PreprocessProgress {
   /** Files finished, including those an earlier run had done. */
   filesDone: number;
@@ -81,7 +81,7 @@ export interface PreprocessOptions {
   signal?: AbortSignal;
   /** Called once the inputs are listed, before any file is read. */
   onStart?: (p: PreprocessProgress) => void;
-  /** Called after each file. */
+  /** Called after each file, and after each share of a shared file. */
   onProgress?: (p: PreprocessProgress) => void;
 }
 

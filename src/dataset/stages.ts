@@ -497,7 +497,7 @@ export class FileProcessor {
    * @throws UserError "FILE: cause" when the file cannot be decoded.
    */
   async measure<J extends MeasureJob>(file: string, job: J): Promise<MeasureResult<J> | null> {
-    const source = (await isForwardOnly(file)) ? undefined : await this.openSource(file, true);
+    const source = await this.openSource(file, true);
     if (!source) return null;
     const chunk = this.cleanupChunk === undefined ? {} : { chunk: this.cleanupChunk };
     try {

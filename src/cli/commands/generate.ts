@@ -4,6 +4,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { describeError } from '../../errors.ts';
 import { optionError } from '../options.ts';
 import { DEFAULT_INVERT, DEFAULT_SAMPLE, DEFAULT_SAMPLER, SAMPLER_KINDS, type SamplerKind } from '../../generate/defaults.ts';
+import type { GeneratedSound } from '../../generate/operations.ts';
+import type { Session } from '../../generate/session.ts';
 import type { AudioClip } from '../../report/html.ts';
 
 interface GenerateArgs {
@@ -131,11 +133,8 @@ export const generateCommand: CommandModule<object, GenerateArgs> = {
   },
 };
 
-type Session = Awaited<ReturnType<typeof import('../../generate/session.ts')['openSession']>>;
-type Sounds = ReturnType<typeof import('../../generate/operations.ts')['generateSamples']>['sounds'];
-
 /** Each sample's nearest training item, for the report, when the training dataset is still there (else none). */
-async function nearestTrainingItems(s: Session, out: string, sounds: Sounds): Promise<{ notes: string[]; clips: (AudioClip | undefined)[] }> {
+async function nearestTrainingItems(s: Session, out: string, sounds: GeneratedSound[]): Promise<{ notes: string[]; clips: (AudioClip | undefined)[] }> {
   const none = { notes: [], clips: [] };
   if (!existsSync(s.ckpt.dataset.path)) return none;
   const [{ openDataset }, { nearestWithAudio }] = await Promise.all([import('../../dataset/store.ts'), import('../../report/report-data.ts')]);

@@ -5,6 +5,7 @@ import type { AudioFileInfo } from '../../audio/types.ts';
 import { describeError, fileError, UserError } from '../../errors.ts';
 import { DEFAULT_FILE_RECONSTRUCT, DEFAULT_INVERT, DEFAULT_RECONSTRUCT_ITEMS } from '../../generate/defaults.ts';
 import type { ReconstructionInput } from '../../generate/operations.ts';
+import type { Session } from '../../generate/session.ts';
 import { meanScores, type Scores } from '../../dsp/metrics.ts';
 import type { ReconstructionRow } from '../../report/html.ts';
 import { createProgress } from '../../progress.ts';
@@ -165,8 +166,6 @@ function checkReconstructArgs(args: ReconstructArgs, files: string[]): void {
   if (args.data && args.firstClip) throw new UserError('--first-clip is for audio files; --data items are one clip each');
   if (args.onePass && (args.data || args.firstClip)) throw new UserError('--one-pass is for whole audio files; not with --data or --first-clip');
 }
-
-type Session = Awaited<ReturnType<typeof import('../../generate/session.ts')['openSession']>>;
 
 /** What was reconstructed: the rows written (for the report) and the scores to print. */
 interface Reconstructed {
